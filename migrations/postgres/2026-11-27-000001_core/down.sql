@@ -1,0 +1,11 @@
+DROP TABLE audit_head;
+DROP TABLE audit_events;
+DROP FUNCTION tillit_audit_append_only();
+DROP TABLE evaluations;
+DROP TABLE revisions;
+DROP FUNCTION tillit_revisions_guard();
+DROP TABLE services;
+DROP TABLE api_tokens;
+DROP TABLE role_grants;
+DROP TABLE users;
+DROP TABLE organisations;

@@ -1,0 +1,14 @@
+DROP TABLE audit_head;
+DROP TRIGGER audit_events_no_delete;
+DROP TRIGGER audit_events_no_update;
+DROP TABLE audit_events;
+DROP TABLE evaluations;
+DROP TRIGGER revisions_no_delete;
+DROP TRIGGER revisions_submission_final;
+DROP TRIGGER revisions_content_immutable;
+DROP TABLE revisions;
+DROP TABLE services;
+DROP TABLE api_tokens;
+DROP TABLE role_grants;
+DROP TABLE users;
+DROP TABLE organisations;

@@ -1,0 +1,61 @@
+//! The whole URL space, in one place. `build_app` is used by `main.rs` and by
+//! every integration test.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{Logger, NormalizePath, TrailingSlash};
+use actix_web::{App, HttpRequest, web};
+use utoipa_actix_web::{AppExt, scope};
+
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::{health, http, openapi, organisations, policy, submissions};
+
+pub fn build_app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::base())
+        .app_data(web::Data::new(state))
+        .map(|app| app.configure(http::configure_extractors))
+        // GET /healthz
+        .service(health::healthz)
+        .service(
+            scope::scope("/api/v1")
+                // POST /api/v1/evaluate, GET /api/v1/policies
+                .service(policy::routes::evaluate)
+                .service(policy::routes::rule_set)
+                // GET /api/v1/organisations
+                .service(organisations::routes::list)
+                // POST /api/v1/services
+                .service(submissions::routes::create_service)
+                // GET /api/v1/services/{service_id}
+                .service(submissions::routes::get_service)
+                // POST /api/v1/services/{service_id}/revisions
+                .service(submissions::routes::add_revision)
+                // GET /api/v1/services/{service_id}/revisions/{revision}
+                .service(submissions::routes::get_revision),
+        )
+        .split_for_parts();
+
+    app.app_data(web::Data::new(openapi::finish(api)))
+        // GET /openapi.json
+        .route("/openapi.json", web::get().to(openapi::serve))
+        .default_service(web::to(not_found))
+        .wrap(NormalizePath::new(TrailingSlash::Trim))
+        .wrap(http::security_headers())
+        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+}
+
+async fn not_found(_req: HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}

@@ -1,0 +1,96 @@
+//! The append-only audit table. There is no update or delete function here,
+//! and triggers refuse them in the database too.
+
+use diesel::prelude::*;
+
+use super::model::{AuditEvent, NewEvent, Subject};
+use crate::db::schema::{audit_events, audit_head};
+use crate::db::{self, DbConnection};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct AuditEventRow {
+    pub seq: i64,
+    pub occurred_at: chrono::NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub org_slug: Option<String>,
+    pub via_delegation_id: Option<String>,
+    pub action: String,
+    pub subjects: String,
+    pub prev_hash: String,
+    pub entry_hash: String,
+}
+
+impl AuditEventRow {
+    /// Decodes the row. A row whose subjects cannot be read is reported, not
+    /// skipped: it is a sign of tampering.
+    pub fn to_event(&self) -> Result<AuditEvent, String> {
+        let subjects: Vec<Subject> = serde_json::from_str(&self.subjects)
+            .map_err(|e| format!("event {}: unreadable subjects: {e}", self.seq))?;
+        Ok(AuditEvent {
+            seq: self.seq,
+            occurred_at: db::rfc3339(&self.occurred_at),
+            actor_id: self.actor_id.clone(),
+            org_slug: self.org_slug.clone(),
+            via_delegation_id: self.via_delegation_id.clone(),
+            action: self.action.clone(),
+            subjects,
+            prev_hash: self.prev_hash.clone(),
+            entry_hash: self.entry_hash.clone(),
+        })
+    }
+}
+
+/// The current head of the chain.
+pub fn head(conn: &mut DbConnection) -> Result<(i64, String), AppError> {
+    Ok(audit_head::table
+        .filter(audit_head::id.eq(1))
+        .select((audit_head::seq, audit_head::entry_hash))
+        .first(conn)?)
+}
+
+/// Appends one event after the current head. Must run inside `db::write`,
+/// which holds the head row for the whole transaction.
+pub fn append(conn: &mut DbConnection, event: NewEvent) -> Result<AuditEvent, AppError> {
+    let (seq, prev_hash) = head(conn)?;
+    let occurred_at = db::now();
+    let mut stored = AuditEvent {
+        seq: seq + 1,
+        occurred_at: db::rfc3339(&occurred_at),
+        actor_id: event.actor_id,
+        org_slug: event.org_slug,
+        via_delegation_id: event.via_delegation_id,
+        action: event.action.as_str().to_string(),
+        subjects: event.subjects,
+        prev_hash,
+        entry_hash: String::new(),
+    };
+    stored.entry_hash = stored.compute_hash();
+    let row = AuditEventRow {
+        seq: stored.seq,
+        occurred_at,
+        actor_id: stored.actor_id.clone(),
+        org_slug: stored.org_slug.clone(),
+        via_delegation_id: stored.via_delegation_id.clone(),
+        action: stored.action.clone(),
+        subjects: serde_json::to_string(&stored.subjects)?,
+        prev_hash: stored.prev_hash.clone(),
+        entry_hash: stored.entry_hash.clone(),
+    };
+    diesel::insert_into(audit_events::table).values(&row).execute(conn)?;
+    diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+        .set((audit_head::seq.eq(stored.seq), audit_head::entry_hash.eq(&stored.entry_hash)))
+        .execute(conn)?;
+    Ok(stored)
+}
+
+/// A page of events in chain order, starting after `after_seq`.
+pub fn page(conn: &mut DbConnection, after_seq: i64, limit: i64) -> Result<Vec<AuditEventRow>, AppError> {
+    Ok(audit_events::table
+        .filter(audit_events::seq.gt(after_seq))
+        .order(audit_events::seq.asc())
+        .limit(limit)
+        .select(AuditEventRow::as_select())
+        .load(conn)?)
+}

@@ -1,0 +1,10 @@
+//! Authentication (API tokens) and authorization (roles per organisation).
+
+pub mod authz;
+pub mod extract;
+pub mod model;
+pub mod service;
+pub mod store;
+
+pub use extract::{Credentials, MaybeCredentials};
+pub use model::{Actor, Role};

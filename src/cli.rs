@@ -1,0 +1,265 @@
+//! The `tillit` command line: serve, migrate, check, token.
+
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::auth::Role;
+use crate::config::{DEFAULT_BIND, DEFAULT_DATABASE, Settings};
+use crate::db::{self, Database, DatabaseUrl};
+use crate::policy::text::Lang;
+use crate::{AppState, build_app, demo, organisations, policy};
+
+#[derive(Debug, Parser)]
+#[command(name = "tillit", version, about = "Registry of approved AI services for Swedish municipalities")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the web server (creates and migrates the database on first start).
+    Serve(ServeArgs),
+    /// Run pending database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Evaluate a submission document offline against the policies.
+    /// Exit 0: pass; 1: fail; 2: invalid document or unreadable input.
+    Check(CheckArgs),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct DatabaseArgs {
+    /// sqlite://PATH or postgres://USER@HOST/DB
+    #[arg(long = "database", env = "TILLIT_DATABASE_URL", default_value = DEFAULT_DATABASE)]
+    pub database: String,
+}
+
+#[derive(Debug, Args)]
+pub struct PolicyArgs {
+    /// A directory of policy files to use instead of the ones built in.
+    #[arg(long = "policies", env = "TILLIT_POLICIES")]
+    pub policies: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TILLIT_BIND", default_value = DEFAULT_BIND)]
+    pub bind: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+    /// Seed realistic demo services and people, and print how to sign in.
+    #[arg(long)]
+    pub demo: bool,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "TILLIT_WORKERS", default_value_t = 0)]
+    pub workers: usize,
+    /// Database connections in the pool.
+    #[arg(long, env = "TILLIT_POOL_SIZE", default_value_t = 8)]
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Json,
+    Text,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Language of the text format.
+    #[arg(long, value_enum, default_value_t = Lang::Sv)]
+    pub lang: Lang,
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+    /// The submission document, or - for standard input.
+    pub file: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a person (or reuse them by name) with roles, and print a new
+    /// bearer token as the last line of output.
+    Create(TokenCreateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TokenCreateArgs {
+    /// The organisation's slug, such as kinda or itsam.
+    #[arg(long)]
+    pub org: String,
+    /// The person's name (reused if it already exists in the organisation).
+    #[arg(long)]
+    pub name: String,
+    /// coordinator, approver, auditor or admin; repeat for several.
+    #[arg(long = "role", required = true)]
+    pub roles: Vec<String>,
+    /// A label for the token.
+    #[arg(long, default_value = "cli")]
+    pub label: String,
+    /// Days until the token expires.
+    #[arg(long, default_value_t = 90)]
+    pub days: u32,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+fn fail(message: impl std::fmt::Display) -> ExitCode {
+    eprintln!("tillit: {message}");
+    ExitCode::from(2)
+}
+
+pub fn run(cli: Cli) -> ExitCode {
+    match cli.command {
+        Command::Serve(args) => serve(args),
+        Command::Migrate(args) => migrate(args),
+        Command::Check(args) => check(args),
+        Command::Token(TokenCommand::Create(args)) => token_create(args),
+    }
+}
+
+fn open_database(url: &str, pool_size: u32) -> Result<Database, String> {
+    let url = DatabaseUrl::parse(url)?;
+    let db = Database::open(&url, pool_size).map_err(|e| format!("{}: {e}", url.redacted()))?;
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    organisations::service::seed_defaults(&mut conn).map_err(|e| format!("seeding organisations: {e}"))?;
+    Ok(db)
+}
+
+fn migrate(args: DatabaseArgs) -> ExitCode {
+    match open_database(&args.database, 1) {
+        Ok(db) => {
+            println!("database {} is migrated", db.url().redacted());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e),
+    }
+}
+
+fn check(args: CheckArgs) -> ExitCode {
+    let policies = match policy::load(args.policies.policies.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let mut bytes = Vec::new();
+    let read = if args.file == "-" {
+        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
+    } else {
+        std::fs::read(&args.file).map(|b| bytes = b)
+    };
+    if let Err(e) = read {
+        return fail(format!("cannot read {}: {e}", args.file));
+    }
+    let evaluation = match policies.evaluate_bytes(&bytes) {
+        Ok((_, evaluation)) => evaluation,
+        Err(e) => {
+            // Not JSON at all: still answer in the contract's shape.
+            crate::policy::model::Evaluation {
+                verdict: crate::policy::Verdict::Invalid,
+                rule_set_version: policies.version().into(),
+                rules: Vec::new(),
+                errors: vec![crate::error::FieldError::new(
+                    "",
+                    format!("The file is not valid JSON: {e}"),
+                    format!("Filen är inte giltig JSON: {e}"),
+                )],
+            }
+        }
+    };
+    let output = match args.format {
+        Format::Json => serde_json::to_string_pretty(&evaluation).unwrap_or_default() + "\n",
+        Format::Text => crate::policy::text::render(&args.file, &evaluation, args.lang),
+    };
+    let mut stdout = std::io::stdout().lock();
+    if stdout.write_all(output.as_bytes()).and_then(|_| stdout.flush()).is_err() {
+        return ExitCode::from(2);
+    }
+    ExitCode::from(evaluation.verdict.exit_code() as u8)
+}
+
+fn token_create(args: TokenCreateArgs) -> ExitCode {
+    let mut roles = Vec::new();
+    for r in &args.roles {
+        match Role::parse(r) {
+            Some(role) => roles.push(role),
+            None => return fail(format!("unknown role '{r}': use coordinator, approver, auditor or admin")),
+        }
+    }
+    let db = match open_database(&args.database.database, 1) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    let result = db.get().and_then(|mut conn| {
+        crate::auth::service::create_token(&mut conn, &args.org, &args.name, &roles, &args.label, args.days)
+    });
+    match result {
+        Ok(issued) => {
+            let roles: Vec<&str> = issued.roles.iter().map(|r| r.as_str()).collect();
+            println!(
+                "{} {} in {} with roles {}",
+                if issued.user_created { "created person" } else { "person" },
+                issued.user_id,
+                args.org,
+                roles.join(", ")
+            );
+            println!("token {} expires {}", issued.token_id, db::rfc3339(&issued.expires_at));
+            println!("{}", issued.secret);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let (message, _) = e.messages();
+            let detail = e.details().first().map(|d| d.message.clone()).unwrap_or(message);
+            fail(detail)
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> ExitCode {
+    let policies = match policy::load(args.policies.policies.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    log::info!("rule set {} loaded from {}", policies.version(), policies.origin());
+    let db = match open_database(&args.database.database, args.pool_size.max(1)) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    if args.demo {
+        let seeded = db.get().and_then(|mut conn| demo::seed(&mut conn, &policies));
+        match seeded {
+            Ok(logins) => demo::print_logins(&logins, &args.bind),
+            Err(e) => return fail(format!("seeding the demo: {e}")),
+        }
+    }
+    let settings = Settings {
+        bind: args.bind.clone(),
+        database: db.url().clone(),
+        policies_dir: args.policies.policies.clone(),
+        pool_size: args.pool_size,
+        workers: args.workers,
+    };
+    let state = AppState::new(db, policies, settings);
+    let workers = if args.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { args.workers };
+    let result = actix_web::rt::System::new().block_on(async move {
+        let server = actix_web::HttpServer::new(move || build_app(state.clone()))
+            .workers(workers)
+            .bind(&args.bind)?;
+        log::info!("listening on http://{}", args.bind);
+        server.run().await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("server: {e}")),
+    }
+}

@@ -1,0 +1,29 @@
+//! Settings, passed in to `build_app` (never global).
+
+use std::path::PathBuf;
+
+use crate::db::DatabaseUrl;
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE: &str = "sqlite://tillit.db";
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to listen on (`TILLIT_BIND`, `--bind`).
+    pub bind: String,
+    /// The database (`TILLIT_DATABASE_URL`, `--database`).
+    pub database: DatabaseUrl,
+    /// A directory of policies to use instead of the built-in ones
+    /// (`TILLIT_POLICIES`, `--policies`).
+    pub policies_dir: Option<PathBuf>,
+    /// Connections in the pool.
+    pub pool_size: u32,
+    /// HTTP worker threads (0: one per core).
+    pub workers: usize,
+}
+
+impl Settings {
+    pub fn for_database(database: DatabaseUrl) -> Settings {
+        Settings { bind: DEFAULT_BIND.to_string(), database, policies_dir: None, pool_size: 8, workers: 0 }
+    }
+}

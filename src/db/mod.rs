@@ -1,0 +1,395 @@
+//! Storage: one diesel `MultiConnection` over SQLite (the embedded default) and
+//! PostgreSQL, chosen at run time from the database URL.
+
+pub mod schema;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::AppError;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long an SQLite connection waits for the write lock before giving up.
+pub const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// How many times a write transaction is retried when the database reports
+/// contention (`SQLITE_BUSY`, PostgreSQL serialization failure or deadlock).
+const WRITE_RETRIES: u32 = 4;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(diesel::SqliteConnection),
+    Postgres(diesel::PgConnection),
+}
+
+/// Which backend a connection talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl DbConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+            DbConnection::Postgres(_) => Backend::Postgres,
+        }
+    }
+}
+
+/// A parsed database URL. Anything other than `sqlite://PATH` or
+/// `postgres://…` is refused, so that a typo never silently creates a new,
+/// empty SQLite file.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.redacted())
+    }
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("the sqlite:// URL has no file path (use sqlite://tillit.db)".into());
+            }
+            return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+        }
+        if let Some(path) = url.strip_prefix("sqlite:") {
+            if !path.is_empty() && !path.starts_with(':') {
+                return Ok(DatabaseUrl::Sqlite(PathBuf::from(path)));
+            }
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DatabaseUrl::Postgres(url.to_string()));
+        }
+        Err(format!(
+            "unsupported database URL '{}': use sqlite://PATH or postgres://USER@HOST/DB",
+            redact(url)
+        ))
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// The URL with any password removed, for logs and messages.
+    pub fn redacted(&self) -> String {
+        match self {
+            DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+            DatabaseUrl::Postgres(u) => redact(u),
+        }
+    }
+
+    /// Opens one connection, with the SQLite pragmas applied.
+    pub fn connect(&self) -> Result<DbConnection, ConnectError> {
+        match self {
+            DatabaseUrl::Sqlite(path) => {
+                let path = path.to_str().ok_or(ConnectError::Path)?;
+                let mut conn = diesel::SqliteConnection::establish(path)?;
+                apply_sqlite_pragmas(&mut conn)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+            DatabaseUrl::Postgres(url) => Ok(DbConnection::Postgres(diesel::PgConnection::establish(url)?)),
+        }
+    }
+}
+
+fn redact(url: &str) -> String {
+    // postgres://user:secret@host/db -> postgres://user:***@host/db
+    if let Some((scheme, rest)) = url.split_once("://") {
+        if let Some((userinfo, host)) = rest.split_once('@') {
+            if let Some((user, _)) = userinfo.split_once(':') {
+                return format!("{scheme}://{user}:***@{host}");
+            }
+        }
+    }
+    url.to_string()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot connect to the database: {0}")]
+    Connection(#[from] diesel::ConnectionError),
+    #[error("database setup failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("the SQLite path is not valid UTF-8")]
+    Path,
+}
+
+/// Applied on every pooled SQLite connection, busy timeout first.
+fn apply_sqlite_pragmas(conn: &mut diesel::SqliteConnection) -> QueryResult<()> {
+    diesel::sql_query(format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")).execute(conn)?;
+    diesel::sql_query("PRAGMA foreign_keys = ON").execute(conn)?;
+    diesel::sql_query("PRAGMA synchronous = FULL").execute(conn)?;
+    Ok(())
+}
+
+/// r2d2 manager that connects by the parsed URL (diesel's derived
+/// `establish` would try every backend in turn, which is not safe for SQLite).
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = DbConnection;
+    type Error = ConnectError;
+
+    fn connect(&self) -> Result<DbConnection, ConnectError> {
+        self.url.connect()
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), ConnectError> {
+        diesel::sql_query("SELECT 1").execute(conn)?;
+        Ok(())
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.is_broken()
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConnection = r2d2::PooledConnection<Manager>;
+
+/// The database handle kept in the application state.
+#[derive(Clone)]
+pub struct Database {
+    pool: Pool,
+    url: DatabaseUrl,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database").field("url", &self.url).finish()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error("cannot build the connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("durability check failed: {0}")]
+    Durability(String),
+}
+
+impl Database {
+    /// Opens the database, sets WAL once (SQLite), runs pending migrations,
+    /// checks the durability settings and builds the pool.
+    pub fn open(url: &DatabaseUrl, pool_size: u32) -> Result<Database, OpenError> {
+        let mut conn = url.connect()?;
+        if let DbConnection::Sqlite(c) = &mut conn {
+            diesel::sql_query("PRAGMA journal_mode = WAL").execute(c).map_err(ConnectError::from)?;
+        }
+        run_migrations(&mut conn)?;
+        check_durability(&mut conn)?;
+        drop(conn);
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size)
+            .connection_timeout(Duration::from_secs(10))
+            .build(Manager { url: url.clone() })?;
+        Ok(Database { pool, url: url.clone() })
+    }
+
+    pub fn url(&self) -> &DatabaseUrl {
+        &self.url
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.url.backend()
+    }
+
+    /// A pooled connection, for blocking code.
+    pub fn get(&self) -> Result<PooledConnection, AppError> {
+        self.pool.get().map_err(|e| {
+            log::error!("database pool: {e}");
+            AppError::Unavailable
+        })
+    }
+
+    /// Runs blocking database work on actix's blocking pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || {
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+    }
+}
+
+/// Runs every pending migration for the connection's backend. On PostgreSQL an
+/// advisory lock keeps two starting nodes from migrating at the same time.
+pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, OpenError> {
+    let applied = match conn {
+        DbConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>()),
+        DbConnection::Postgres(c) => {
+            diesel::sql_query("SELECT pg_advisory_lock(7242655)")
+                .execute(c)
+                .map_err(|e| OpenError::Migration(e.to_string()))?;
+            let result = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>());
+            diesel::sql_query("SELECT pg_advisory_unlock(7242655)")
+                .execute(c)
+                .map_err(|e| OpenError::Migration(e.to_string()))?;
+            result
+        }
+    };
+    applied.map_err(|e| OpenError::Migration(e.to_string()))
+}
+
+#[derive(QueryableByName)]
+struct Setting {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+fn setting(conn: &mut DbConnection, sql: &str) -> Result<String, OpenError> {
+    let rows: Vec<Setting> = match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query(sql).load(c),
+        DbConnection::Postgres(c) => diesel::sql_query(sql).load(c),
+    }
+    .map_err(|e| OpenError::Durability(e.to_string()))?;
+    Ok(rows.into_iter().next().map(|s| s.value).unwrap_or_default())
+}
+
+/// Refuses to run with settings that could lose an acknowledged write.
+pub fn check_durability(conn: &mut DbConnection) -> Result<(), OpenError> {
+    let checks: &[(&str, &str)] = match conn.backend() {
+        Backend::Sqlite => &[
+            ("SELECT journal_mode AS value FROM pragma_journal_mode()", "wal"),
+            ("SELECT CAST(synchronous AS TEXT) AS value FROM pragma_synchronous()", "2"),
+            ("SELECT CAST(foreign_keys AS TEXT) AS value FROM pragma_foreign_keys()", "1"),
+        ],
+        Backend::Postgres => &[
+            ("SELECT setting AS value FROM pg_settings WHERE name = 'fsync'", "on"),
+            ("SELECT setting AS value FROM pg_settings WHERE name = 'synchronous_commit'", "on"),
+        ],
+    };
+    for (sql, expected) in checks {
+        let value = setting(conn, sql)?;
+        if !value.eq_ignore_ascii_case(expected) {
+            return Err(OpenError::Durability(format!("`{sql}` gave '{value}', expected '{expected}'")));
+        }
+    }
+    Ok(())
+}
+
+/// Current UTC time at the precision both backends store (microseconds).
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// RFC 3339 UTC text with microseconds, the one textual form of a timestamp.
+pub fn rfc3339(t: &NaiveDateTime) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+pub fn rfc3339_opt(t: &Option<NaiveDateTime>) -> Option<String> {
+    t.as_ref().map(rfc3339)
+}
+
+/// Takes the chain-head row as the first statement of a write transaction.
+/// On SQLite the no-op UPDATE acquires the write lock at once (like
+/// `BEGIN IMMEDIATE`, waiting up to the busy timeout); on PostgreSQL the row
+/// lock serialises writers across every node.
+fn lock_head(conn: &mut DbConnection) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(c)?,
+        DbConnection::Postgres(c) => diesel::sql_query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE").execute(c)?,
+    };
+    Ok(())
+}
+
+/// The one write path: a transaction that first takes the chain head, runs
+/// `f`, and commits. Contention is retried a bounded number of times, then
+/// answered with 503. Nothing is acknowledged before COMMIT returns.
+pub fn write<T, F>(conn: &mut DbConnection, mut f: F) -> Result<T, AppError>
+where
+    F: FnMut(&mut DbConnection) -> Result<T, AppError>,
+{
+    let mut attempt = 0;
+    loop {
+        let result = conn.transaction::<T, AppError, _>(|conn| {
+            lock_head(conn)?;
+            f(conn)
+        });
+        match result {
+            Err(AppError::Busy) if attempt < WRITE_RETRIES => {
+                attempt += 1;
+                let jitter = u64::from(getrandom::u32().unwrap_or(0) % 50);
+                std::thread::sleep(Duration::from_millis(20 * u64::from(attempt) + jitter));
+            }
+            Err(AppError::Busy) => return Err(AppError::Unavailable),
+            other => return other,
+        }
+    }
+}
+
+/// A read-only transaction, so that several queries see one snapshot.
+pub fn read<T, F>(conn: &mut DbConnection, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, AppError>,
+{
+    conn.transaction::<T, AppError, _>(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_supported_urls_only() {
+        assert_eq!(DatabaseUrl::parse("sqlite://tillit.db").unwrap(), DatabaseUrl::Sqlite("tillit.db".into()));
+        assert_eq!(DatabaseUrl::parse("sqlite:///var/lib/t.db").unwrap(), DatabaseUrl::Sqlite("/var/lib/t.db".into()));
+        assert!(matches!(DatabaseUrl::parse("postgres://u@h/db").unwrap(), DatabaseUrl::Postgres(_)));
+        assert!(matches!(DatabaseUrl::parse("postgresql://u@h/db").unwrap(), DatabaseUrl::Postgres(_)));
+        assert!(DatabaseUrl::parse("mysql://x").is_err());
+        assert!(DatabaseUrl::parse("tillit.db").is_err());
+        assert!(DatabaseUrl::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn redacts_passwords() {
+        let url = DatabaseUrl::parse("postgres://app:secret@db/tillit").unwrap();
+        assert_eq!(url.redacted(), "postgres://app:***@db/tillit");
+        assert!(!format!("{url:?}").contains("secret"));
+    }
+
+    #[test]
+    fn timestamps_have_one_textual_form() {
+        let t = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap().and_hms_micro_opt(7, 8, 9, 42).unwrap();
+        assert_eq!(rfc3339(&t), "2026-11-27T07:08:09.000042Z");
+    }
+}

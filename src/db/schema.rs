@@ -1,0 +1,126 @@
+//! The one diesel schema shared by both backends. Column types are limited to
+//! what SQLite and PostgreSQL share: Text, Integer, BigInt, Bool, Timestamp, Date.
+
+diesel::table! {
+    organisations (slug) {
+        slug -> Text,
+        name -> Text,
+        kind -> Text,
+        function_name -> Text,
+        function_email -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Text,
+        org_slug -> Text,
+        name -> Text,
+        salt -> Text,
+        created_at -> Timestamp,
+        deactivated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    role_grants (id) {
+        id -> Text,
+        user_id -> Text,
+        role -> Text,
+        granted_at -> Timestamp,
+        granted_by -> Nullable<Text>,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        label -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    services (id) {
+        id -> Text,
+        org_slug -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    revisions (id) {
+        id -> Text,
+        service_id -> Text,
+        revision -> Integer,
+        document -> Text,
+        document_sha256 -> Text,
+        name -> Text,
+        vendor -> Text,
+        state -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        submitted_by -> Nullable<Text>,
+        submitted_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    evaluations (id) {
+        id -> Text,
+        revision_id -> Text,
+        rule_set_version -> Text,
+        verdict -> Text,
+        outcome -> Text,
+        evaluated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        occurred_at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        org_slug -> Nullable<Text>,
+        via_delegation_id -> Nullable<Text>,
+        action -> Text,
+        subjects -> Text,
+        prev_hash -> Text,
+        entry_hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        entry_hash -> Text,
+    }
+}
+
+diesel::joinable!(users -> organisations (org_slug));
+diesel::joinable!(role_grants -> users (user_id));
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(services -> organisations (org_slug));
+diesel::joinable!(revisions -> services (service_id));
+diesel::joinable!(evaluations -> revisions (revision_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organisations,
+    users,
+    role_grants,
+    api_tokens,
+    services,
+    revisions,
+    evaluations,
+    audit_events,
+    audit_head,
+);

@@ -1,0 +1,299 @@
+//! The one error type. Every failure of every handler ends up here and is
+//! written as one JSON envelope (or, for pages, an HTML error page):
+//!
+//! ```json
+//! {"error": {"status": 422, "code": "invalid_document", "message": "…",
+//!            "message_sv": "…", "details": [{"pointer": "/x", "message": "…"}],
+//!            "error_id": "e3b0c44298fc"}}
+//! ```
+//!
+//! Internal details (SQL, paths, Rust types) go to the log under the error id,
+//! never to the client.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use diesel::result::DatabaseErrorKind;
+use serde::Serialize;
+
+/// One problem with one field, in both languages.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
+pub struct FieldError {
+    /// JSON pointer to the field at fault ("" for the whole body).
+    pub pointer: String,
+    pub message: String,
+    pub message_sv: String,
+}
+
+impl FieldError {
+    pub fn new(pointer: impl Into<String>, message: impl Into<String>, message_sv: impl Into<String>) -> Self {
+        FieldError { pointer: pointer.into(), message: message.into(), message_sv: message_sv.into() }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request could not be read: malformed JSON, a bad parameter.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// A submission document that fails the schema; every error is listed.
+    #[error("the document does not follow the submission schema")]
+    InvalidDocument(Vec<FieldError>),
+    /// A well-formed request that breaks a business rule.
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String, message_sv: String, details: Vec<FieldError> },
+    #[error("authentication required")]
+    Unauthorized,
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {message}")]
+    Conflict { code: &'static str, message: String, message_sv: String },
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// Contention on the database; retried by the write path, never shown.
+    #[error("database busy")]
+    Busy,
+    #[error("service unavailable")]
+    Unavailable,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn internal(detail: impl Into<String>) -> Self {
+        AppError::Internal(detail.into())
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        AppError::BadRequest(detail.into())
+    }
+
+    pub fn unprocessable(code: &'static str, message: impl Into<String>, message_sv: impl Into<String>) -> Self {
+        AppError::Unprocessable { code, message: message.into(), message_sv: message_sv.into(), details: Vec::new() }
+    }
+
+    pub fn field(code: &'static str, pointer: &str, message: &str, message_sv: &str) -> Self {
+        AppError::Unprocessable {
+            code,
+            message: message.into(),
+            message_sv: message_sv.into(),
+            details: vec![FieldError::new(pointer, message, message_sv)],
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>, message_sv: impl Into<String>) -> Self {
+        AppError::Conflict { code, message: message.into(), message_sv: message_sv.into() }
+    }
+
+    /// The stable machine-readable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppError::BadRequest(_) => "bad_request",
+            AppError::InvalidDocument(_) => "invalid_document",
+            AppError::Unprocessable { code, .. } | AppError::Conflict { code, .. } => code,
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden(_) => "forbidden",
+            AppError::NotFound => "not_found",
+            AppError::PayloadTooLarge => "payload_too_large",
+            AppError::UnsupportedMediaType => "unsupported_media_type",
+            AppError::TooManyRequests { .. } => "too_many_requests",
+            AppError::Busy | AppError::Unavailable => "unavailable",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// What the client is told, in English and Swedish.
+    pub fn messages(&self) -> (String, String) {
+        let pair = |en: &str, sv: &str| (en.to_string(), sv.to_string());
+        match self {
+            AppError::BadRequest(detail) => (
+                format!("The request could not be read: {detail}"),
+                format!("Begäran kunde inte läsas: {detail}"),
+            ),
+            AppError::InvalidDocument(errors) => (
+                format!("The document does not follow the submission schema ({} errors).", errors.len()),
+                format!("Dokumentet följer inte inlämningsschemat ({} fel).", errors.len()),
+            ),
+            AppError::Unprocessable { message, message_sv, .. } | AppError::Conflict { message, message_sv, .. } => {
+                (message.clone(), message_sv.clone())
+            }
+            AppError::Unauthorized => pair(
+                "Sign in or send a valid bearer token (Authorization: Bearer …).",
+                "Logga in eller skicka en giltig token (Authorization: Bearer …).",
+            ),
+            AppError::Forbidden(_) => pair(
+                "You do not have permission to do this.",
+                "Du har inte behörighet att göra detta.",
+            ),
+            AppError::NotFound => pair("Not found.", "Hittades inte."),
+            AppError::PayloadTooLarge => pair(
+                "The request body is too large (at most 256 KiB).",
+                "Begärans innehåll är för stort (högst 256 KiB).",
+            ),
+            AppError::UnsupportedMediaType => pair(
+                "Send the body as application/json.",
+                "Skicka innehållet som application/json.",
+            ),
+            AppError::TooManyRequests { .. } => pair(
+                "Too many requests. Wait a moment and try again.",
+                "För många förfrågningar. Vänta en stund och försök igen.",
+            ),
+            AppError::Busy | AppError::Unavailable => pair(
+                "The service is busy. Try again shortly.",
+                "Tjänsten är upptagen. Försök igen om en stund.",
+            ),
+            AppError::Internal(_) => pair(
+                "Something went wrong on our side. Quote the error id if you contact support.",
+                "Något gick fel hos oss. Ange fel-id om du kontaktar support.",
+            ),
+        }
+    }
+
+    pub fn details(&self) -> &[FieldError] {
+        match self {
+            AppError::InvalidDocument(d) | AppError::Unprocessable { details: d, .. } => d,
+            _ => &[],
+        }
+    }
+
+    /// Builds the envelope body and logs the error once under a new error id.
+    pub fn envelope(&self) -> ErrorEnvelope {
+        let error_id = new_error_id();
+        let status = self.status_code();
+        if status.is_server_error() {
+            log::error!("error_id={error_id} status={} {:?}", status.as_u16(), self.to_string());
+        } else {
+            log::info!("error_id={error_id} status={} code={}", status.as_u16(), self.code());
+        }
+        let (message, message_sv) = self.messages();
+        ErrorEnvelope {
+            error: ErrorBody {
+                status: status.as_u16(),
+                code: self.code().to_string(),
+                message,
+                message_sv,
+                details: self.details().to_vec(),
+                error_id,
+            },
+        }
+    }
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub message_sv: String,
+    pub details: Vec<FieldError>,
+    /// Also written to the server log, so support can find the details.
+    pub error_id: String,
+}
+
+fn new_error_id() -> String {
+    let mut bytes = [0u8; 6];
+    if getrandom::fill(&mut bytes).is_err() {
+        return "000000000000".into();
+    }
+    hex::encode(bytes)
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::InvalidDocument(_) | AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Busy | AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code()).json(self.envelope());
+        let headers = response.headers_mut();
+        match self {
+            AppError::Unauthorized => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"tillit\""));
+            }
+            AppError::TooManyRequests { retry_after_secs } => {
+                if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    headers.insert(header::RETRY_AFTER, v);
+                }
+            }
+            AppError::Busy | AppError::Unavailable => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::Error as E;
+        match e {
+            E::NotFound => AppError::NotFound,
+            E::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::conflict(
+                "conflict",
+                "This conflicts with a record that already exists.",
+                "Detta krockar med en post som redan finns.",
+            ),
+            E::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => AppError::Busy,
+            E::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => AppError::Unavailable,
+            E::DatabaseError(_, info) if is_contention(info.message()) => AppError::Busy,
+            other => AppError::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+fn is_contention(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("database is locked") || m.contains("database is busy") || m.contains("deadlock detected")
+}
+
+impl From<serde_json::Error> for AppError {
+    fn from(e: serde_json::Error) -> Self {
+        AppError::Internal(format!("json: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_details_stay_out_of_the_body() {
+        let err = AppError::internal("SELECT * FROM secret_table at /root/src/x.rs");
+        let body = serde_json::to_string(&err.envelope()).unwrap();
+        assert!(!body.contains("secret_table"));
+        assert!(!body.contains("/root"));
+        assert!(body.contains("\"error_id\""));
+        assert_eq!(err.status_code(), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+
+    #[test]
+    fn database_contention_is_retryable() {
+        assert!(is_contention("database is locked"));
+        assert!(is_contention("ERROR: deadlock detected"));
+        assert!(!is_contention("no such table"));
+    }
+}

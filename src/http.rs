@@ -1,0 +1,107 @@
+//! HTTP plumbing shared by every capability: the raw JSON body extractor,
+//! extractor error handlers, and the security headers.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header;
+use actix_web::web::{self, Bytes};
+use actix_web::{FromRequest, HttpRequest};
+
+use crate::error::AppError;
+
+/// Largest request body accepted anywhere.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// A JSON request body as raw bytes: content type checked (415), size
+/// limited (413). Parsing is left to the caller, which keeps the bytes as
+/// submitted.
+#[derive(Debug)]
+pub struct RawJson(pub Bytes);
+
+pub fn is_json_content_type(req: &HttpRequest) -> bool {
+    let Some(value) = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+impl FromRequest for RawJson {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        if !is_json_content_type(req) {
+            return Box::pin(async { Err(AppError::UnsupportedMediaType) });
+        }
+        let declared_too_large = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|len| len > MAX_BODY_BYTES);
+        if declared_too_large {
+            return Box::pin(async { Err(AppError::PayloadTooLarge) });
+        }
+        let bytes = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            match bytes.await {
+                Ok(bytes) if bytes.len() > MAX_BODY_BYTES => Err(AppError::PayloadTooLarge),
+                Ok(bytes) => Ok(RawJson(bytes)),
+                Err(e) if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    Err(AppError::PayloadTooLarge)
+                }
+                Err(e) => Err(AppError::bad_request(format!("the body could not be read ({e})"))),
+            }
+        })
+    }
+}
+
+/// Extractor configuration: limits and errors in the one envelope.
+pub fn configure_extractors(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
+        .app_data(web::JsonConfig::default().limit(MAX_BODY_BYTES).error_handler(json_error))
+        .app_data(web::QueryConfig::default().error_handler(query_error))
+        .app_data(web::PathConfig::default().error_handler(path_error));
+}
+
+fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let app_error = match &err {
+        JsonPayloadError::ContentType => AppError::UnsupportedMediaType,
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => AppError::PayloadTooLarge,
+        JsonPayloadError::Deserialize(e) if e.is_data() => AppError::unprocessable(
+            "invalid_request",
+            format!("The request does not have the expected fields: {e}"),
+            format!("Begäran har inte de fält som krävs: {e}"),
+        ),
+        JsonPayloadError::Deserialize(e) => AppError::bad_request(format!("malformed JSON: {e}")),
+        other => AppError::bad_request(other.to_string()),
+    };
+    app_error.into()
+}
+
+fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    AppError::bad_request(format!("invalid query parameters: {err}")).into()
+}
+
+fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    AppError::NotFound.into()
+}
+
+/// Headers on every response.
+pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::REFERRER_POLICY, "no-referrer"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; \
+             base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+        ))
+        .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+}

@@ -1,0 +1,248 @@
+//! JSON at the boundary: a strict parser (duplicate keys are an error, not
+//! "last one wins"), a canonical form for digests, and SHA-256 helpers.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+use sha2::{Digest, Sha256};
+
+/// Parses one JSON value from bytes. Invalid UTF-8, trailing data, nesting
+/// deeper than serde_json's limit (128) and duplicate object keys are errors.
+pub fn parse_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = StrictValue.deserialize(&mut de)?;
+    de.end()?;
+    Ok(value)
+}
+
+#[derive(Clone, Copy)]
+struct StrictValue;
+
+impl<'de> DeserializeSeed<'de> for StrictValue {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictValue {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Number::from_f64(v).map(Value::Number).ok_or_else(|| E::custom("number out of range"))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        while let Some(item) = seq.next_element_seed(StrictValue)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if object.contains_key(&key) {
+                let shown: String = key.chars().take(64).collect();
+                return Err(de::Error::custom(format_args!("duplicate key {shown:?}")));
+            }
+            let value = map.next_value_seed(StrictValue)?;
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+/// Canonical JSON (RFC 8785 for the value types our documents hold): object
+/// keys sorted by UTF-16 code units, no insignificant whitespace, minimal
+/// string escaping, integers as integers.
+pub fn canonical(value: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1024);
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
+        Value::String(s) => write_string(s, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            out.push(b'{');
+            for (i, (key, item)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_string(key, out);
+                out.push(b':');
+                write_canonical(item, out);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+fn write_string(s: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    for c in s.chars() {
+        match c {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\u{08}' => out.extend_from_slice(b"\\b"),
+            '\u{0c}' => out.extend_from_slice(b"\\f"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            c if (c as u32) < 0x20 => out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes()),
+            c => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+/// Lowercase hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// SHA-256 of the canonical form of a value.
+pub fn canonical_sha256(value: &Value) -> String {
+    sha256_hex(&canonical(value))
+}
+
+/// Characters refused anywhere in submitted text: C0 controls other than
+/// tab, line feed and carriage return, DEL, C1 controls, and the Unicode
+/// bidirectional embedding, override and isolate controls (which can make
+/// text display differently from what is stored).
+pub fn is_forbidden_char(c: char) -> bool {
+    matches!(c, '\u{00}'..='\u{08}' | '\u{0b}' | '\u{0c}' | '\u{0e}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Pointers of every string (value or key) that holds a forbidden character.
+pub fn forbidden_text_pointers(value: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    walk_text(value, &mut String::new(), &mut found);
+    found
+}
+
+fn walk_text(value: &Value, path: &mut String, found: &mut Vec<String>) {
+    match value {
+        Value::String(s) => {
+            if s.chars().any(is_forbidden_char) {
+                found.push(path.clone());
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&i.to_string());
+                walk_text(item, path, found);
+                path.truncate(len);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let len = path.len();
+                path.push('/');
+                path.push_str(&escape_pointer_token(key));
+                if key.chars().any(is_forbidden_char) {
+                    found.push(path.clone());
+                } else {
+                    walk_text(item, path, found);
+                }
+                path.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Escapes one JSON-pointer reference token (RFC 6901).
+pub fn escape_pointer_token(token: &str) -> String {
+    token.replace('~', "~0").replace('/', "~1")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn rejects_duplicate_keys_at_any_depth() {
+        assert!(parse_strict(br#"{"a":1,"a":2}"#).is_err());
+        assert!(parse_strict(br#"{"a":{"b":1,"b":1}}"#).is_err());
+        assert!(parse_strict(br#"[{"x":1},{"x":2}]"#).is_ok());
+    }
+
+    #[test]
+    fn rejects_trailing_data_invalid_utf8_and_deep_nesting() {
+        assert!(parse_strict(br#"{"a":1} x"#).is_err());
+        assert!(parse_strict(b"{\"a\":\"\xff\"}").is_err());
+        let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+        assert!(parse_strict(deep.as_bytes()).is_err());
+        let ok = "[".repeat(100) + &"]".repeat(100);
+        assert!(parse_strict(ok.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn canonical_form_sorts_keys_and_drops_whitespace() {
+        let v = parse_strict(br#"{ "b": [1, 2], "a": {"d": null, "c": "x\ny"} }"#).unwrap();
+        assert_eq!(String::from_utf8(canonical(&v)).unwrap(), r#"{"a":{"c":"x\ny","d":null},"b":[1,2]}"#);
+        let other = json!({"a": {"d": null, "c": "x\ny"}, "b": [1, 2]});
+        assert_eq!(canonical_sha256(&v), canonical_sha256(&other));
+    }
+
+    #[test]
+    fn canonical_escapes_controls_as_rfc8785() {
+        assert_eq!(canonical(&json!("\u{1}\u{8}é\"")), b"\"\\u0001\\b\xc3\xa9\\\"\"".to_vec());
+    }
+
+    #[test]
+    fn finds_control_and_bidi_characters() {
+        let v = json!({"a": "ok\ttab\nline", "b": ["x", "evil\u{202e}txt"], "c": {"d": "nul\u{0}"}});
+        assert_eq!(forbidden_text_pointers(&v), vec!["/b/1".to_string(), "/c/d".to_string()]);
+    }
+}

@@ -1,0 +1,27 @@
+//! Tillit: a registry of approved AI services for Swedish municipalities.
+//!
+//! The library holds everything; `main.rs` only parses the command line.
+//! `build_app(state)` is the one place where routes are listed.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod health;
+pub mod http;
+pub mod json;
+pub mod openapi;
+pub mod organisations;
+pub mod policy;
+pub mod state;
+pub mod submissions;
+
+pub use app::build_app;
+pub use config::Settings;
+pub use state::AppState;

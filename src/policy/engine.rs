@@ -1,0 +1,331 @@
+//! Evaluation: schema validation first, then every rule on the same parsed
+//! document. Every violation is reported, never just the first.
+
+use std::sync::Arc;
+
+use jsonschema::error::{TypeKind, ValidationErrorKind};
+use serde_json::Value;
+
+use super::loader::{PolicyOrigin, PolicySource};
+use super::model::{Evaluation, RuleOutcome, RuleResult, Severity, Verdict, Violation};
+use crate::error::FieldError;
+use crate::json;
+
+pub struct CompiledCheck {
+    pub id: Arc<str>,
+    pub message_sv: Arc<str>,
+    pub message_en: Arc<str>,
+    pub validator: jsonschema::Validator,
+}
+
+pub struct CompiledRule {
+    pub id: Arc<str>,
+    pub number: u32,
+    pub file: String,
+    pub title_sv: Arc<str>,
+    pub title_en: Arc<str>,
+    pub severity: Severity,
+    /// The whole policy file: valid exactly when the rule passes or does not apply.
+    pub whole: jsonschema::Validator,
+    /// The applicability condition; None when the rule always applies.
+    pub applies: Option<jsonschema::Validator>,
+    pub checks: Vec<CompiledCheck>,
+}
+
+/// The compiled rule set, immutable once built and shared by every request.
+pub struct PolicySet {
+    name: String,
+    version: Arc<str>,
+    origin: PolicyOrigin,
+    sources: Vec<PolicySource>,
+    submission: jsonschema::Validator,
+    rules: Vec<CompiledRule>,
+}
+
+impl std::fmt::Debug for PolicySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PolicySet").field("version", &self.version).field("rules", &self.rules.len()).finish()
+    }
+}
+
+impl PolicySet {
+    pub(super) fn new(
+        name: String,
+        version: Arc<str>,
+        origin: PolicyOrigin,
+        sources: Vec<PolicySource>,
+        submission: jsonschema::Validator,
+        rules: Vec<CompiledRule>,
+    ) -> Self {
+        PolicySet { name, version, origin, sources, submission, rules }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    pub fn origin(&self) -> &PolicyOrigin {
+        &self.origin
+    }
+
+    pub fn sources(&self) -> &[PolicySource] {
+        &self.sources
+    }
+
+    pub fn rules(&self) -> &[CompiledRule] {
+        &self.rules
+    }
+
+    /// Parses the bytes strictly and evaluates them. A body that is not JSON
+    /// at all is an error of its own (it has no pointer to report).
+    pub fn evaluate_bytes(&self, bytes: &[u8]) -> Result<(Value, Evaluation), serde_json::Error> {
+        let doc = json::parse_strict(bytes)?;
+        let evaluation = self.evaluate(&doc);
+        Ok((doc, evaluation))
+    }
+
+    /// Validates against the submission schema, then runs every rule.
+    pub fn evaluate(&self, doc: &Value) -> Evaluation {
+        let errors = self.schema_errors(doc);
+        if !errors.is_empty() {
+            return Evaluation {
+                verdict: Verdict::Invalid,
+                rule_set_version: self.version.clone(),
+                rules: Vec::new(),
+                errors,
+            };
+        }
+        let rules: Vec<RuleResult> = self.rules.iter().map(|rule| evaluate_rule(rule, doc)).collect();
+        let verdict =
+            if rules.iter().any(|r| r.outcome == RuleOutcome::Fail) { Verdict::Fail } else { Verdict::Pass };
+        Evaluation { verdict, rule_set_version: self.version.clone(), rules, errors: Vec::new() }
+    }
+
+    /// Every schema error, plus every string holding a forbidden control or
+    /// bidi character, with its pointer and a plain message.
+    pub fn schema_errors(&self, doc: &Value) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        if !self.submission.is_valid(doc) {
+            for error in self.submission.iter_errors(doc) {
+                describe_schema_error(&error, &mut errors);
+            }
+        }
+        for pointer in json::forbidden_text_pointers(doc) {
+            errors.push(FieldError::new(
+                pointer,
+                "Contains a control or text-direction character that is not allowed.",
+                "Innehåller ett styrtecken eller textriktningstecken som inte är tillåtet.",
+            ));
+        }
+        errors
+    }
+}
+
+fn evaluate_rule(rule: &CompiledRule, doc: &Value) -> RuleResult {
+    let mut violations = Vec::new();
+    let outcome = if rule.whole.is_valid(doc) {
+        match &rule.applies {
+            Some(applies) if !applies.is_valid(doc) => RuleOutcome::NotApplicable,
+            _ => RuleOutcome::Pass,
+        }
+    } else {
+        for check in &rule.checks {
+            if check.validator.is_valid(doc) {
+                continue;
+            }
+            let first = violations.len();
+            for error in check.validator.iter_errors(doc) {
+                let pointer = error.instance_path().to_string();
+                if violations[first..].iter().any(|v: &Violation| v.pointer == pointer) {
+                    continue;
+                }
+                violations.push(Violation {
+                    check: check.id.clone(),
+                    pointer,
+                    message_sv: check.message_sv.clone(),
+                    message_en: check.message_en.clone(),
+                });
+            }
+        }
+        if violations.is_empty() {
+            // The loader guarantees the file is exactly its checks; if that
+            // ever fails, say so rather than pass a failing document.
+            log::error!("rule {} failed as a whole but no single check failed", rule.id);
+            violations.push(Violation {
+                check: rule.id.clone(),
+                pointer: String::new(),
+                message_sv: rule.title_sv.clone(),
+                message_en: rule.title_en.clone(),
+            });
+        }
+        match rule.severity {
+            Severity::Blocking => RuleOutcome::Fail,
+            Severity::Advisory => RuleOutcome::Warn,
+        }
+    };
+    RuleResult {
+        rule: rule.id.clone(),
+        title: rule.title_sv.clone(),
+        title_en: rule.title_en.clone(),
+        severity: rule.severity,
+        outcome,
+        violations,
+    }
+}
+
+/// Turns one schema error into messages a coordinator can act on.
+fn describe_schema_error(error: &jsonschema::ValidationError<'_>, out: &mut Vec<FieldError>) {
+    let pointer = error.instance_path().to_string();
+    let field = pointer.rsplit('/').next().unwrap_or_default().to_string();
+    let push = |out: &mut Vec<FieldError>, p: String, en: String, sv: String| out.push(FieldError::new(p, en, sv));
+    match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            for key in unexpected {
+                let shown: String = key.chars().take(64).collect();
+                push(
+                    out,
+                    format!("{pointer}/{}", json::escape_pointer_token(key)),
+                    format!("Unknown field \"{shown}\". Check the spelling; only the fields of the submission dictionary are allowed."),
+                    format!("Okänt fält \"{shown}\". Kontrollera stavningen; bara fälten i inlämningsordlistan är tillåtna."),
+                );
+            }
+        }
+        ValidationErrorKind::Required { property } => {
+            let name = property.as_str().unwrap_or_default();
+            push(
+                out,
+                format!("{pointer}/{}", json::escape_pointer_token(name)),
+                format!("The required field \"{name}\" is missing."),
+                format!("Det obligatoriska fältet \"{name}\" saknas."),
+            );
+        }
+        ValidationErrorKind::Type { kind } => {
+            let (en, sv) = expected_type(kind);
+            push(out, pointer, format!("Wrong type: expected {en}."), format!("Fel typ: här ska det vara {sv}."));
+        }
+        ValidationErrorKind::Enum { options } => {
+            let (en, sv) = match options.as_array() {
+                Some(list) if list.len() <= 16 => {
+                    let names: Vec<String> =
+                        list.iter().map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_string)).collect();
+                    let names = names.join(", ");
+                    (format!("Not an allowed value. Allowed: {names}."), format!("Inte ett tillåtet värde. Tillåtna: {names}."))
+                }
+                _ if pointer.contains("languages_supported") => (
+                    "Not an ISO 639-1 language code (such as sv, en, fi).".to_string(),
+                    "Inte en språkkod enligt ISO 639-1 (till exempel sv, en, fi).".to_string(),
+                ),
+                _ => (
+                    "Not an ISO 3166-1 alpha-2 country code (such as SE, FI, US).".to_string(),
+                    "Inte en landskod enligt ISO 3166-1 alpha-2 (till exempel SE, FI, US).".to_string(),
+                ),
+            };
+            push(out, pointer, en, sv);
+        }
+        ValidationErrorKind::Constant { expected_value } => push(
+            out,
+            pointer,
+            format!("Must be {expected_value}."),
+            format!("Måste vara {expected_value}."),
+        ),
+        ValidationErrorKind::Format { format } => {
+            let (en, sv) = match format.as_str() {
+                "date" => ("a date written as YYYY-MM-DD", "ett datum skrivet som ÅÅÅÅ-MM-DD"),
+                "email" => ("an e-mail address", "en e-postadress"),
+                "uri" => ("a complete web address (https://…)", "en fullständig webbadress (https://…)"),
+                "hostname" => ("a host name such as chat.example.com", "ett värdnamn som chat.example.com"),
+                _ => ("in the expected format", "i rätt format"),
+            };
+            push(out, pointer, format!("Must be {en}."), format!("Måste vara {sv}."));
+        }
+        ValidationErrorKind::Pattern { pattern } => {
+            let (en, sv) = if pattern.starts_with("^https") {
+                ("Must be an https:// address.", "Måste vara en https://-adress.")
+            } else if pattern.contains("{64}") {
+                ("Must be a SHA-256 digest: 64 hexadecimal characters.", "Måste vara en SHA-256-summa: 64 hexadecimala tecken.")
+            } else {
+                ("Has the wrong form.", "Har fel form.")
+            };
+            push(out, pointer, en.to_string(), sv.to_string());
+        }
+        ValidationErrorKind::MaxLength { limit } => push(
+            out,
+            pointer,
+            format!("Too long: at most {limit} characters."),
+            format!("För lång: högst {limit} tecken."),
+        ),
+        ValidationErrorKind::MinLength { limit } => {
+            if *limit <= 1 {
+                push(out, pointer, "Must not be empty.".into(), "Får inte vara tom.".into());
+            } else {
+                push(out, pointer, format!("Too short: at least {limit} characters."), format!("För kort: minst {limit} tecken."));
+            }
+        }
+        ValidationErrorKind::MaxItems { limit } => push(
+            out,
+            pointer,
+            format!("Too many items: at most {limit}."),
+            format!("För många poster: högst {limit}."),
+        ),
+        ValidationErrorKind::MinItems { limit } => push(
+            out,
+            pointer,
+            format!("Too few items: at least {limit}."),
+            format!("För få poster: minst {limit}."),
+        ),
+        ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => {
+            push(out, pointer, format!("Must be at least {limit}."), format!("Måste vara minst {limit}."))
+        }
+        ValidationErrorKind::Maximum { limit } | ValidationErrorKind::ExclusiveMaximum { limit } => {
+            push(out, pointer, format!("Must be at most {limit}."), format!("Får vara högst {limit}."))
+        }
+        ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
+            let (en, sv) = if field == "public_contact_email" {
+                ("Must be an e-mail address.", "Måste vara en e-postadress.")
+            } else if field == "parent_jurisdiction" {
+                ("Must be an ISO 3166-1 alpha-2 country code or null.", "Måste vara en landskod enligt ISO 3166-1 alpha-2 eller null.")
+            } else {
+                ("Does not match any allowed form.", "Stämmer inte med någon tillåten form.")
+            };
+            push(out, pointer, en.to_string(), sv.to_string());
+        }
+        _ => push(
+            out,
+            pointer,
+            format!("Not allowed here ({}).", error.kind().keyword()),
+            format!("Inte tillåtet här ({}).", error.kind().keyword()),
+        ),
+    }
+}
+
+fn expected_type(kind: &TypeKind) -> (String, String) {
+    let one = |t: &jsonschema::JsonType| -> (&'static str, &'static str) {
+        match t.to_string().as_str() {
+            "string" => ("text", "text"),
+            "boolean" => ("true or false", "true eller false"),
+            "integer" => ("a whole number", "ett heltal"),
+            "number" => ("a number", "ett tal"),
+            "array" => ("a list", "en lista"),
+            "object" => ("an object", "ett objekt"),
+            "null" => ("null", "null"),
+            _ => ("another type", "en annan typ"),
+        }
+    };
+    match kind {
+        TypeKind::Single(t) => {
+            let (en, sv) = one(t);
+            (en.to_string(), sv.to_string())
+        }
+        TypeKind::Multiple(set) => {
+            let parts: Vec<(&str, &str)> = set.iter().map(|t| one(&t)).collect();
+            (
+                parts.iter().map(|p| p.0).collect::<Vec<_>>().join(" or "),
+                parts.iter().map(|p| p.1).collect::<Vec<_>>().join(" eller "),
+            )
+        }
+    }
+}

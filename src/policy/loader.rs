@@ -1,0 +1,317 @@
+//! Loading policy files: read, parse strictly, meta-validate, check the Tillit
+//! conventions, compute the rule-set version, and compile every validator.
+//! Any problem stops startup with an error naming the file and the place.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use include_dir::{Dir, include_dir};
+use serde_json::Value;
+
+use super::engine::{CompiledCheck, CompiledRule, PolicySet};
+use super::model::Severity;
+use crate::json;
+
+/// The policies shipped with this build (the repository's `policies/`).
+static EMBEDDED_POLICIES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/policies");
+
+/// The submission schema, fixed for this build.
+pub const SUBMISSION_SCHEMA: &str = include_str!("../../schemas/submission.schema.json");
+
+const DRAFT_2020_12: &str = "https://json-schema.org/draft/2020-12/schema";
+const MANIFEST: &str = "ruleset.json";
+const POLICY_SUFFIX: &str = ".policy.json";
+
+/// A file of the rule set, as read.
+#[derive(Debug, Clone)]
+pub struct PolicySource {
+    pub file_name: String,
+    pub text: String,
+}
+
+/// Where the rule set came from.
+#[derive(Debug, Clone)]
+pub enum PolicyOrigin {
+    Embedded,
+    Directory(PathBuf),
+}
+
+impl fmt::Display for PolicyOrigin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PolicyOrigin::Embedded => f.write_str("the policies built into this binary"),
+            PolicyOrigin::Directory(dir) => write!(f, "{}", dir.display()),
+        }
+    }
+}
+
+/// A policy file that cannot be used, with the place in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyError {
+    pub file: String,
+    /// JSON pointer inside the file ("" for the whole file).
+    pub pointer: String,
+    pub message: String,
+}
+
+impl fmt::Display for PolicyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.pointer.is_empty() {
+            write!(f, "policy file {}: {}", self.file, self.message)
+        } else {
+            write!(f, "policy file {} at {}: {}", self.file, self.pointer, self.message)
+        }
+    }
+}
+
+impl std::error::Error for PolicyError {}
+
+fn err(file: &str, pointer: &str, message: impl Into<String>) -> PolicyError {
+    PolicyError { file: file.to_string(), pointer: pointer.to_string(), message: message.into() }
+}
+
+/// Reads the rule set from a directory, or the embedded one when `dir` is None.
+pub fn read_sources(dir: Option<&Path>) -> Result<(Vec<PolicySource>, PolicyOrigin), PolicyError> {
+    let mut sources = Vec::new();
+    let origin = match dir {
+        None => {
+            for file in EMBEDDED_POLICIES.files() {
+                let name = file.path().to_string_lossy().to_string();
+                if is_rule_set_file(&name) {
+                    let text = file.contents_utf8().ok_or_else(|| err(&name, "", "the file is not UTF-8"))?;
+                    sources.push(PolicySource { file_name: name, text: text.to_string() });
+                }
+            }
+            PolicyOrigin::Embedded
+        }
+        Some(dir) => {
+            let entries = std::fs::read_dir(dir)
+                .map_err(|e| err(&dir.display().to_string(), "", format!("cannot read the directory: {e}")))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| err(&dir.display().to_string(), "", e.to_string()))?;
+                let name = entry.file_name().to_string_lossy().to_string();
+                if is_rule_set_file(&name) {
+                    let text = std::fs::read_to_string(entry.path())
+                        .map_err(|e| err(&name, "", format!("cannot read the file: {e}")))?;
+                    sources.push(PolicySource { file_name: name, text });
+                }
+            }
+            PolicyOrigin::Directory(dir.to_path_buf())
+        }
+    };
+    sources.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+    Ok((sources, origin))
+}
+
+fn is_rule_set_file(name: &str) -> bool {
+    name == MANIFEST || (name.ends_with(POLICY_SUFFIX) && !name.contains('/'))
+}
+
+/// The rule-set version: the declared name plus a digest of every file, so
+/// that it changes whenever any policy file changes.
+pub fn rule_set_version(name: &str, sources: &[PolicySource]) -> String {
+    let mut material = Vec::new();
+    for s in sources {
+        material.extend_from_slice(s.file_name.as_bytes());
+        material.push(0);
+        material.extend_from_slice(s.text.len().to_string().as_bytes());
+        material.push(0);
+        material.extend_from_slice(s.text.as_bytes());
+    }
+    let digest = json::sha256_hex(&material);
+    format!("{name}+{}", &digest[..12])
+}
+
+/// Compile options shared by the submission schema and every policy: draft
+/// 2020-12, formats asserted, a linear-time regex engine, and no retrieval of
+/// any remote or file `$ref`.
+fn options() -> jsonschema::ValidationOptions<'static> {
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .should_validate_formats(true)
+        .with_pattern_options(jsonschema::PatternOptions::regex())
+        .offline()
+}
+
+pub fn compile_submission_schema() -> Result<jsonschema::Validator, PolicyError> {
+    let file = "schemas/submission.schema.json";
+    let schema = json::parse_strict(SUBMISSION_SCHEMA.as_bytes()).map_err(|e| err(file, "", e.to_string()))?;
+    meta_validate(file, &schema)?;
+    options().build(&schema).map_err(|e| err(file, &e.instance_path().to_string(), e.to_string()))
+}
+
+fn meta_validate(file: &str, schema: &Value) -> Result<(), PolicyError> {
+    jsonschema::meta::validate(schema).map_err(|e| {
+        err(file, &e.instance_path().to_string(), format!("not a valid JSON Schema: {}", e.masked()))
+    })
+}
+
+/// Loads, checks and compiles a whole rule set.
+pub fn load(dir: Option<&Path>) -> Result<PolicySet, PolicyError> {
+    let (sources, origin) = read_sources(dir)?;
+    compile(sources, origin)
+}
+
+pub fn compile(sources: Vec<PolicySource>, origin: PolicyOrigin) -> Result<PolicySet, PolicyError> {
+    let manifest = sources
+        .iter()
+        .find(|s| s.file_name == MANIFEST)
+        .ok_or_else(|| err(MANIFEST, "", "missing: the rule set needs a ruleset.json with its name"))?;
+    let manifest_json = json::parse_strict(manifest.text.as_bytes()).map_err(|e| err(MANIFEST, "", e.to_string()))?;
+    let name = manifest_json
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.trim().is_empty() && n.len() <= 40 && !n.contains('+'))
+        .ok_or_else(|| err(MANIFEST, "/name", "a name such as \"2026.1\" is required (no '+', at most 40 characters)"))?
+        .to_string();
+
+    let mut rules = Vec::new();
+    for source in sources.iter().filter(|s| s.file_name != MANIFEST) {
+        rules.push(compile_rule(source)?);
+    }
+    if rules.is_empty() {
+        return Err(err(MANIFEST, "", "the rule set has no *.policy.json files"));
+    }
+    rules.sort_by_key(|r| r.number);
+    for pair in rules.windows(2) {
+        if pair[0].id == pair[1].id {
+            return Err(err(&pair[1].file, "/x-tillit-rule/id", format!("rule {} is defined twice", pair[1].id)));
+        }
+    }
+    let version = rule_set_version(&name, &sources);
+    let submission = compile_submission_schema()?;
+    Ok(PolicySet::new(name, version.into(), origin, sources, submission, rules))
+}
+
+fn str_at<'a>(value: &'a Value, file: &str, pointer: &str) -> Result<&'a str, PolicyError> {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| err(file, pointer, "a non-empty string is required here"))
+}
+
+const TOP_LEVEL_KEYS: &[&str] =
+    &["$schema", "$id", "$comment", "title", "description", "x-tillit-rule", "$defs", "allOf", "if", "then"];
+
+fn compile_rule(source: &PolicySource) -> Result<CompiledRule, PolicyError> {
+    let file = source.file_name.as_str();
+    let doc = json::parse_strict(source.text.as_bytes()).map_err(|e| err(file, "", format!("not valid JSON: {e}")))?;
+    let top = doc.as_object().ok_or_else(|| err(file, "", "a policy must be a JSON object"))?;
+    if top.get("$schema").and_then(Value::as_str) != Some(DRAFT_2020_12) {
+        return Err(err(file, "/$schema", format!("must be \"{DRAFT_2020_12}\"")));
+    }
+    meta_validate(file, &doc)?;
+    for key in top.keys() {
+        if !TOP_LEVEL_KEYS.contains(&key.as_str()) {
+            return Err(err(
+                file,
+                &format!("/{}", json::escape_pointer_token(key)),
+                "unexpected keyword at the top level: put every assertion inside a check in $defs",
+            ));
+        }
+    }
+
+    let id = str_at(&doc, file, "/x-tillit-rule/id")?.to_string();
+    let number: u32 = id
+        .strip_prefix('R')
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| err(file, "/x-tillit-rule/id", "the rule id must look like R1, R2, …"))?;
+    let title_sv = str_at(&doc, file, "/x-tillit-rule/title/sv")?.to_string();
+    let title_en = str_at(&doc, file, "/x-tillit-rule/title/en")?.to_string();
+    let severity = match str_at(&doc, file, "/x-tillit-rule/severity")? {
+        "blocking" => Severity::Blocking,
+        "advisory" => Severity::Advisory,
+        _ => return Err(err(file, "/x-tillit-rule/severity", "must be \"blocking\" or \"advisory\"")),
+    };
+    let conditional = match str_at(&doc, file, "/x-tillit-rule/applies")? {
+        "always" => false,
+        "#/$defs/applies" => true,
+        _ => return Err(err(file, "/x-tillit-rule/applies", "must be \"always\" or \"#/$defs/applies\"")),
+    };
+
+    // The checks: every $defs entry that carries x-tillit-check.
+    let defs = doc.get("$defs").and_then(Value::as_object).ok_or_else(|| err(file, "/$defs", "the checks belong in $defs"))?;
+    let mut check_ids = Vec::new();
+    for (key, def) in defs {
+        let Some(meta) = def.get("x-tillit-check") else { continue };
+        let base = format!("/$defs/{}/x-tillit-check", json::escape_pointer_token(key));
+        let check_id = meta.get("id").and_then(Value::as_str).unwrap_or_default();
+        if check_id != key {
+            return Err(err(file, &format!("{base}/id"), format!("must equal the $defs key \"{key}\"")));
+        }
+        let suffix = check_id.strip_prefix(&format!("{id}.")).unwrap_or_default();
+        if suffix.is_empty() || !suffix.chars().all(|c| c.is_ascii_digit()) {
+            return Err(err(file, &format!("{base}/id"), format!("a check of rule {id} must be named {id}.1, {id}.2, …")));
+        }
+        str_at(&doc, file, &format!("{base}/message/sv"))?;
+        str_at(&doc, file, &format!("{base}/message/en"))?;
+        check_ids.push(key.clone());
+    }
+    if check_ids.is_empty() {
+        return Err(err(file, "/$defs", "the rule has no checks (a $defs entry with x-tillit-check)"));
+    }
+    check_ids.sort_by_key(|c| c.rsplit('.').next().and_then(|n| n.parse::<u32>().ok()).unwrap_or(u32::MAX));
+
+    // The top level must compose exactly these checks, so that "the whole file
+    // is valid" means "every check holds": the engine relies on that.
+    let expected_refs: Vec<Value> =
+        check_ids.iter().map(|c| serde_json::json!({ "$ref": format!("#/$defs/{c}") })).collect();
+    let same_checks = |all_of: Option<&Value>| -> bool {
+        let Some(items) = all_of.and_then(Value::as_array) else { return false };
+        items.len() == expected_refs.len() && expected_refs.iter().all(|r| items.contains(r))
+    };
+    if conditional {
+        if !defs.contains_key("applies") {
+            return Err(err(file, "/$defs", "x-tillit-rule.applies names #/$defs/applies, which is missing"));
+        }
+        if doc.get("if") != Some(&serde_json::json!({"$ref": "#/$defs/applies"})) {
+            return Err(err(file, "/if", "must be {\"$ref\": \"#/$defs/applies\"}"));
+        }
+        let then = doc.get("then").and_then(Value::as_object);
+        if then.map(|t| t.len()) != Some(1) || !same_checks(then.and_then(|t| t.get("allOf"))) {
+            return Err(err(file, "/then", "must be {\"allOf\": [a $ref to every check]}"));
+        }
+        if top.contains_key("allOf") {
+            return Err(err(file, "/allOf", "a conditional rule lists its checks under then.allOf"));
+        }
+    } else {
+        if top.contains_key("if") || top.contains_key("then") {
+            return Err(err(file, "/if", "a rule that always applies has no if/then; list its checks in allOf"));
+        }
+        if !same_checks(doc.get("allOf")) {
+            return Err(err(file, "/allOf", "must hold a $ref to every check in $defs, and nothing else"));
+        }
+    }
+
+    let map = options().build_map(&doc).map_err(|e| err(file, &e.instance_path().to_string(), e.to_string()))?;
+    let validator_at = |pointer: &str| -> Result<jsonschema::Validator, PolicyError> {
+        map.get(&format!("#{pointer}"))
+            .cloned()
+            .ok_or_else(|| err(file, pointer, "could not be compiled as a subschema"))
+    };
+    let whole = validator_at("")?;
+    let applies = if conditional { Some(validator_at("/$defs/applies")?) } else { None };
+    let mut checks = Vec::new();
+    for check_id in &check_ids {
+        let base = format!("/$defs/{}", json::escape_pointer_token(check_id));
+        checks.push(CompiledCheck {
+            id: Arc::from(check_id.as_str()),
+            message_sv: Arc::from(str_at(&doc, file, &format!("{base}/x-tillit-check/message/sv"))?),
+            message_en: Arc::from(str_at(&doc, file, &format!("{base}/x-tillit-check/message/en"))?),
+            validator: validator_at(&base)?,
+        });
+    }
+    Ok(CompiledRule {
+        id: Arc::from(id.as_str()),
+        number,
+        file: file.to_string(),
+        title_sv: Arc::from(title_sv.as_str()),
+        title_en: Arc::from(title_en.as_str()),
+        severity,
+        whole,
+        applies,
+        checks,
+    })
+}

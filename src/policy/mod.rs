@@ -1,0 +1,12 @@
+//! The AI rules as JSON-Schema policies: loading, compiling and evaluating.
+
+pub mod dto;
+pub mod engine;
+pub mod loader;
+pub mod model;
+pub mod routes;
+pub mod text;
+
+pub use engine::PolicySet;
+pub use loader::{PolicyError, PolicyOrigin, load};
+pub use model::{Evaluation, RuleOutcome, Severity, Verdict};

@@ -1,0 +1,38 @@
+//! The application state handed to `build_app`. No globals: everything a
+//! handler needs is in here.
+
+use std::sync::{Arc, RwLock};
+
+use crate::config::Settings;
+use crate::db::Database;
+use crate::policy::PolicySet;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    policies: Arc<RwLock<Arc<PolicySet>>>,
+    pub settings: Arc<Settings>,
+}
+
+impl AppState {
+    pub fn new(db: Database, policies: PolicySet, settings: Settings) -> Self {
+        AppState { db, policies: Arc::new(RwLock::new(Arc::new(policies))), settings: Arc::new(settings) }
+    }
+
+    /// The rule set in force. Cheap: a shared pointer, never a copy.
+    pub fn policies(&self) -> Arc<PolicySet> {
+        match self.policies.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Puts a new rule set in force; requests already running keep theirs.
+    pub fn replace_policies(&self, policies: PolicySet) {
+        let new = Arc::new(policies);
+        match self.policies.write() {
+            Ok(mut guard) => *guard = new,
+            Err(poisoned) => *poisoned.into_inner() = new,
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Services and their revisions: what coordinators describe and submit.
+
+pub mod dto;
+pub mod model;
+pub mod routes;
+pub mod service;
+pub mod store;

@@ -1,0 +1,70 @@
+//! A submission document parsed once at the boundary.
+
+use serde_json::Value;
+
+use crate::error::AppError;
+use crate::json;
+use crate::policy::{Evaluation, PolicySet, Verdict};
+
+/// A document that follows the submission schema, with its evaluation.
+#[derive(Debug, Clone)]
+pub struct ParsedDocument {
+    /// The document exactly as submitted.
+    pub raw: String,
+    pub doc: Value,
+    /// SHA-256 of the canonical form: the same for the same content however
+    /// it is formatted.
+    pub sha256: String,
+    pub name: String,
+    pub vendor: String,
+    pub evaluation: Evaluation,
+}
+
+impl ParsedDocument {
+    /// 400 when the bytes are not JSON, 422 with every schema error when the
+    /// document does not follow the schema.
+    pub fn parse(policies: &PolicySet, bytes: &[u8]) -> Result<ParsedDocument, AppError> {
+        let (doc, evaluation) = policies
+            .evaluate_bytes(bytes)
+            .map_err(|e| AppError::bad_request(format!("the body is not valid JSON: {e}")))?;
+        if evaluation.verdict == Verdict::Invalid {
+            return Err(AppError::InvalidDocument(evaluation.errors));
+        }
+        let raw = String::from_utf8(bytes.to_vec()).map_err(|_| AppError::bad_request("the body is not UTF-8"))?;
+        let text = |pointer: &str| doc.pointer(pointer).and_then(Value::as_str).unwrap_or_default().trim().to_string();
+        Ok(ParsedDocument {
+            sha256: json::canonical_sha256(&doc),
+            name: text("/service/name"),
+            vendor: text("/vendor/name"),
+            raw,
+            doc,
+            evaluation,
+        })
+    }
+}
+
+/// The state of a revision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevisionState {
+    /// Private to the owning organisation; may be submitted.
+    Draft,
+    /// Frozen and visible to every organisation, so that each can decide.
+    Submitted,
+}
+
+impl RevisionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevisionState::Draft => "draft",
+            RevisionState::Submitted => "submitted",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RevisionState> {
+        match s {
+            "draft" => Some(RevisionState::Draft),
+            "submitted" => Some(RevisionState::Submitted),
+            _ => None,
+        }
+    }
+}

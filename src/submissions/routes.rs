@@ -1,0 +1,128 @@
+//! HTTP only: services and their revisions.
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, get, post, web};
+
+use super::dto::{RevisionCreated, RevisionResponse, ServiceResponse};
+use super::model::ParsedDocument;
+use super::service;
+use crate::auth::Credentials;
+use crate::error::{AppError, ErrorEnvelope};
+use crate::http::RawJson;
+use crate::state::AppState;
+
+/// Checks the token before the document is parsed, so that an anonymous
+/// caller learns nothing from a write endpoint.
+async fn require_actor(state: &AppState, creds: &Credentials) -> Result<(), AppError> {
+    let creds = creds.clone();
+    state.db.run(move |conn| crate::auth::service::authenticate(conn, &creds.token_hash).map(|_| ())).await
+}
+
+/// `POST /api/v1/services` — create a service with its first revision.
+///
+/// The body is a submission document. It is evaluated against the rule set
+/// and stored as a draft of the caller's organisation, with its evaluation.
+#[utoipa::path(
+    tag = "services",
+    request_body(content = crate::openapi::SubmissionDocument, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = RevisionCreated),
+        (status = 400, description = "Not JSON", body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope),
+        (status = 413, body = ErrorEnvelope),
+        (status = 415, body = ErrorEnvelope),
+        (status = 422, description = "The document fails the submission schema", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/services")]
+pub async fn create_service(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    body: RawJson,
+) -> Result<HttpResponse, AppError> {
+    require_actor(&state, &creds).await?;
+    let parsed = ParsedDocument::parse(&state.policies(), &body.0)?;
+    let created = state.db.run(move |conn| service::create_service(conn, &creds, &parsed)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/services/{}/revisions/{}", created.service_id, created.revision)))
+        .json(created))
+}
+
+/// `POST /api/v1/services/{service_id}/revisions` — add a revision.
+#[utoipa::path(
+    tag = "services",
+    params(("service_id" = String, Path)),
+    request_body(content = crate::openapi::SubmissionDocument, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created", body = RevisionCreated),
+        (status = 400, body = ErrorEnvelope),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
+        (status = 413, body = ErrorEnvelope),
+        (status = 415, body = ErrorEnvelope),
+        (status = 422, body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/services/{service_id}/revisions")]
+pub async fn add_revision(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    path: web::Path<String>,
+    body: RawJson,
+) -> Result<HttpResponse, AppError> {
+    require_actor(&state, &creds).await?;
+    let parsed = ParsedDocument::parse(&state.policies(), &body.0)?;
+    let service_id = path.into_inner();
+    let created = state.db.run(move |conn| service::add_revision(conn, &creds, &service_id, &parsed)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::LOCATION, format!("/api/v1/services/{}/revisions/{}", created.service_id, created.revision)))
+        .json(created))
+}
+
+/// `GET /api/v1/services/{service_id}` — a service, its revisions and evaluations.
+#[utoipa::path(
+    tag = "services",
+    params(("service_id" = String, Path)),
+    responses(
+        (status = 200, body = ServiceResponse),
+        (status = 401, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/services/{service_id}")]
+pub async fn get_service(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    let service_id = path.into_inner();
+    let response = state.db.run(move |conn| service::get_service(conn, &creds, &service_id)).await?;
+    Ok(HttpResponse::Ok().json(response))
+}
+
+/// `GET /api/v1/services/{service_id}/revisions/{revision}` — one revision with its document.
+#[utoipa::path(
+    tag = "services",
+    params(("service_id" = String, Path), ("revision" = i32, Path)),
+    responses(
+        (status = 200, body = RevisionResponse),
+        (status = 401, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/services/{service_id}/revisions/{revision}")]
+pub async fn get_revision(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    path: web::Path<(String, i32)>,
+) -> Result<HttpResponse, AppError> {
+    let (service_id, number) = path.into_inner();
+    let response = state.db.run(move |conn| service::get_revision(conn, &creds, &service_id, number)).await?;
+    Ok(HttpResponse::Ok().json(response))
+}

@@ -1,0 +1,208 @@
+//! Use cases for services and revisions. Each write runs in one transaction:
+//! authenticate, authorize, change, audit.
+
+use std::collections::HashMap;
+
+use super::dto::{RevisionCreated, RevisionResponse, RevisionSummary, ServiceResponse, StoredEvaluation};
+use super::model::{ParsedDocument, RevisionState};
+use super::store::{self, EvaluationRow, RevisionRow, ServiceRow};
+use crate::audit::{self, AuditAction, NewEvent};
+use crate::auth::authz::{self, Action, ServiceRef};
+use crate::auth::service::{authenticate, new_id};
+use crate::auth::{Actor, Credentials};
+use crate::db::{self, DbConnection, rfc3339, rfc3339_opt};
+use crate::error::AppError;
+use crate::policy::Evaluation;
+
+fn new_revision_rows(
+    service_id: &str,
+    number: i32,
+    parsed: &ParsedDocument,
+    actor: &Actor,
+) -> Result<(RevisionRow, EvaluationRow), AppError> {
+    let now = db::now();
+    let revision = RevisionRow {
+        id: new_id(),
+        service_id: service_id.to_string(),
+        revision: number,
+        document: parsed.raw.clone(),
+        document_sha256: parsed.sha256.clone(),
+        name: parsed.name.clone(),
+        vendor: parsed.vendor.clone(),
+        state: RevisionState::Draft.as_str().to_string(),
+        created_by: actor.user_id.clone(),
+        created_at: now,
+        submitted_by: None,
+        submitted_at: None,
+    };
+    let evaluation = EvaluationRow {
+        id: new_id(),
+        revision_id: revision.id.clone(),
+        rule_set_version: parsed.evaluation.rule_set_version.to_string(),
+        verdict: parsed.evaluation.verdict.as_str().to_string(),
+        outcome: serde_json::to_string(&parsed.evaluation)?,
+        evaluated_at: now,
+    };
+    Ok((revision, evaluation))
+}
+
+fn created(service: &ServiceRow, revision: &RevisionRow, evaluation: &Evaluation) -> RevisionCreated {
+    RevisionCreated {
+        service_id: service.id.clone(),
+        org: service.org_slug.clone(),
+        revision: revision.revision,
+        state: revision.state.clone(),
+        document_sha256: revision.document_sha256.clone(),
+        evaluation: evaluation.clone(),
+    }
+}
+
+/// Creates a service for the caller's organisation with its first revision.
+pub fn create_service(conn: &mut DbConnection, creds: &Credentials, parsed: &ParsedDocument) -> Result<RevisionCreated, AppError> {
+    db::write(conn, |conn| {
+        let actor = authenticate(conn, &creds.token_hash)?;
+        authz::can(&actor, Action::CreateService { org: &actor.org_slug })?;
+        let service = ServiceRow {
+            id: new_id(),
+            org_slug: actor.org_slug.clone(),
+            created_by: actor.user_id.clone(),
+            created_at: db::now(),
+        };
+        store::insert_service(conn, &service)?;
+        let (revision, evaluation) = new_revision_rows(&service.id, 1, parsed, &actor)?;
+        store::insert_revision(conn, &revision)?;
+        store::insert_evaluation(conn, &evaluation)?;
+        audit::append(
+            conn,
+            NewEvent::new(AuditAction::ServiceCreated, Some(&actor.user_id), Some(&actor.org_slug))
+                .subject(&service)
+                .subject(&revision)
+                .subject(&evaluation),
+        )?;
+        log::info!("service {} created by user {} of {}", service.id, actor.user_id, actor.org_slug);
+        Ok(created(&service, &revision, &parsed.evaluation))
+    })
+}
+
+/// Loads a service and what authorization needs to know about it.
+pub fn load_service(conn: &mut DbConnection, service_id: &str) -> Result<(ServiceRow, bool), AppError> {
+    let service = store::find_service(conn, service_id)?.ok_or(AppError::NotFound)?;
+    let submitted = store::has_submitted(conn, &service.id)?;
+    Ok((service, submitted))
+}
+
+/// Adds a new revision to a service. A revision is never edited: every
+/// change is a new revision.
+pub fn add_revision(
+    conn: &mut DbConnection,
+    creds: &Credentials,
+    service_id: &str,
+    parsed: &ParsedDocument,
+) -> Result<RevisionCreated, AppError> {
+    db::write(conn, |conn| {
+        let actor = authenticate(conn, &creds.token_hash)?;
+        let (service, has_submitted) = load_service(conn, service_id)?;
+        authz::can(&actor, Action::AddRevision(ServiceRef { org: &service.org_slug, has_submitted }))?;
+        let number = store::latest_revision_number(conn, &service.id)? + 1;
+        let (revision, evaluation) = new_revision_rows(&service.id, number, parsed, &actor)?;
+        store::insert_revision(conn, &revision)?;
+        store::insert_evaluation(conn, &evaluation)?;
+        audit::append(
+            conn,
+            NewEvent::new(AuditAction::RevisionCreated, Some(&actor.user_id), Some(&service.org_slug))
+                .subject(&revision)
+                .subject(&evaluation),
+        )?;
+        Ok(created(&service, &revision, &parsed.evaluation))
+    })
+}
+
+fn stored(row: &EvaluationRow) -> Result<StoredEvaluation, AppError> {
+    Ok(StoredEvaluation {
+        rule_set_version: row.rule_set_version.clone(),
+        verdict: row.verdict.clone(),
+        evaluated_at: rfc3339(&row.evaluated_at),
+        outcome: serde_json::from_str(&row.outcome)?,
+    })
+}
+
+/// The revisions of a service that this actor may see, with their evaluations.
+fn visible_revisions(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    service: &ServiceRow,
+    has_submitted: bool,
+) -> Result<(Vec<RevisionRow>, HashMap<String, Vec<EvaluationRow>>), AppError> {
+    let service_ref = ServiceRef { org: &service.org_slug, has_submitted };
+    authz::can(actor, Action::ViewService(service_ref))?;
+    let drafts_visible = authz::can(actor, Action::ViewDrafts(service_ref)).is_ok();
+    let revisions: Vec<RevisionRow> = store::revisions_of(conn, &service.id)?
+        .into_iter()
+        .filter(|r| drafts_visible || r.state == RevisionState::Submitted.as_str())
+        .collect();
+    let ids: Vec<String> = revisions.iter().map(|r| r.id.clone()).collect();
+    let mut by_revision: HashMap<String, Vec<EvaluationRow>> = HashMap::new();
+    for evaluation in store::evaluations_of(conn, &ids)? {
+        by_revision.entry(evaluation.revision_id.clone()).or_default().push(evaluation);
+    }
+    Ok((revisions, by_revision))
+}
+
+pub fn get_service(conn: &mut DbConnection, creds: &Credentials, service_id: &str) -> Result<ServiceResponse, AppError> {
+    db::read(conn, |conn| {
+        let actor = authenticate(conn, &creds.token_hash)?;
+        let (service, has_submitted) = load_service(conn, service_id)?;
+        let (revisions, evaluations) = visible_revisions(conn, &actor, &service, has_submitted)?;
+        let latest = revisions.last();
+        let summaries = revisions
+            .iter()
+            .map(|r| {
+                let evaluation = evaluations.get(&r.id).and_then(|e| e.last()).map(stored).transpose()?;
+                Ok(RevisionSummary {
+                    revision: r.revision,
+                    state: r.state.clone(),
+                    name: r.name.clone(),
+                    vendor: r.vendor.clone(),
+                    document_sha256: r.document_sha256.clone(),
+                    created_at: rfc3339(&r.created_at),
+                    submitted_at: rfc3339_opt(&r.submitted_at),
+                    evaluation,
+                })
+            })
+            .collect::<Result<Vec<_>, AppError>>()?;
+        Ok(ServiceResponse {
+            id: service.id.clone(),
+            org: service.org_slug.clone(),
+            created_at: rfc3339(&service.created_at),
+            name: latest.map(|r| r.name.clone()).unwrap_or_default(),
+            vendor: latest.map(|r| r.vendor.clone()).unwrap_or_default(),
+            revisions: summaries,
+        })
+    })
+}
+
+pub fn get_revision(
+    conn: &mut DbConnection,
+    creds: &Credentials,
+    service_id: &str,
+    number: i32,
+) -> Result<RevisionResponse, AppError> {
+    db::read(conn, |conn| {
+        let actor = authenticate(conn, &creds.token_hash)?;
+        let (service, has_submitted) = load_service(conn, service_id)?;
+        let (revisions, mut evaluations) = visible_revisions(conn, &actor, &service, has_submitted)?;
+        let revision = revisions.into_iter().find(|r| r.revision == number).ok_or(AppError::NotFound)?;
+        let evaluations = evaluations.remove(&revision.id).unwrap_or_default();
+        Ok(RevisionResponse {
+            service_id: service.id.clone(),
+            org: service.org_slug.clone(),
+            revision: revision.revision,
+            state: revision.state.clone(),
+            document: crate::json::parse_strict(revision.document.as_bytes())?,
+            document_sha256: revision.document_sha256.clone(),
+            created_at: rfc3339(&revision.created_at),
+            submitted_at: rfc3339_opt(&revision.submitted_at),
+            evaluations: evaluations.iter().map(stored).collect::<Result<_, _>>()?,
+        })
+    })
+}

@@ -1,0 +1,137 @@
+//! Rows and queries for services, revisions and evaluations.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use crate::audit::Audited;
+use crate::db::DbConnection;
+use crate::db::schema::{evaluations, revisions, services};
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = services)]
+pub struct ServiceRow {
+    pub id: String,
+    pub org_slug: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+}
+
+impl Audited for ServiceRow {
+    const TABLE: &'static str = "services";
+    fn audit_id(&self) -> String {
+        self.id.clone()
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = revisions)]
+pub struct RevisionRow {
+    pub id: String,
+    pub service_id: String,
+    pub revision: i32,
+    pub document: String,
+    pub document_sha256: String,
+    pub name: String,
+    pub vendor: String,
+    pub state: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub submitted_by: Option<String>,
+    pub submitted_at: Option<NaiveDateTime>,
+}
+
+impl Audited for RevisionRow {
+    const TABLE: &'static str = "revisions";
+    fn audit_id(&self) -> String {
+        self.id.clone()
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = evaluations)]
+pub struct EvaluationRow {
+    pub id: String,
+    pub revision_id: String,
+    pub rule_set_version: String,
+    pub verdict: String,
+    pub outcome: String,
+    pub evaluated_at: NaiveDateTime,
+}
+
+impl Audited for EvaluationRow {
+    const TABLE: &'static str = "evaluations";
+    fn audit_id(&self) -> String {
+        self.id.clone()
+    }
+}
+
+pub fn insert_service(conn: &mut DbConnection, row: &ServiceRow) -> Result<(), AppError> {
+    diesel::insert_into(services::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_revision(conn: &mut DbConnection, row: &RevisionRow) -> Result<(), AppError> {
+    diesel::insert_into(revisions::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn insert_evaluation(conn: &mut DbConnection, row: &EvaluationRow) -> Result<(), AppError> {
+    diesel::insert_into(evaluations::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn find_service(conn: &mut DbConnection, id: &str) -> Result<Option<ServiceRow>, AppError> {
+    Ok(services::table.filter(services::id.eq(id)).select(ServiceRow::as_select()).first(conn).optional()?)
+}
+
+/// Every revision of a service, oldest first.
+pub fn revisions_of(conn: &mut DbConnection, service_id: &str) -> Result<Vec<RevisionRow>, AppError> {
+    Ok(revisions::table
+        .filter(revisions::service_id.eq(service_id))
+        .order(revisions::revision.asc())
+        .select(RevisionRow::as_select())
+        .load(conn)?)
+}
+
+pub fn find_revision(conn: &mut DbConnection, service_id: &str, number: i32) -> Result<Option<RevisionRow>, AppError> {
+    Ok(revisions::table
+        .filter(revisions::service_id.eq(service_id))
+        .filter(revisions::revision.eq(number))
+        .select(RevisionRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn has_submitted(conn: &mut DbConnection, service_id: &str) -> Result<bool, AppError> {
+    let n: i64 = revisions::table
+        .filter(revisions::service_id.eq(service_id))
+        .filter(revisions::state.eq("submitted"))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
+}
+
+pub fn latest_revision_number(conn: &mut DbConnection, service_id: &str) -> Result<i32, AppError> {
+    let n: Option<i32> = revisions::table
+        .filter(revisions::service_id.eq(service_id))
+        .select(diesel::dsl::max(revisions::revision))
+        .first(conn)?;
+    Ok(n.unwrap_or(0))
+}
+
+/// Every evaluation of the given revisions, oldest first.
+pub fn evaluations_of(conn: &mut DbConnection, revision_ids: &[String]) -> Result<Vec<EvaluationRow>, AppError> {
+    Ok(evaluations::table
+        .filter(evaluations::revision_id.eq_any(revision_ids))
+        .order((evaluations::evaluated_at.asc(), evaluations::id.asc()))
+        .select(EvaluationRow::as_select())
+        .load(conn)?)
+}
+
+pub fn mark_submitted(conn: &mut DbConnection, revision_id: &str, by: &str, at: NaiveDateTime) -> Result<usize, AppError> {
+    Ok(diesel::update(revisions::table.filter(revisions::id.eq(revision_id)).filter(revisions::state.eq("draft")))
+        .set((revisions::state.eq("submitted"), revisions::submitted_by.eq(Some(by)), revisions::submitted_at.eq(Some(at))))
+        .execute(conn)?)
+}
