@@ -57,5 +57,5 @@ pub fn build_app(
 }
 
 async fn not_found(_req: HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
-    Err(AppError::NotFound)
+    Err(AppError::RouteNotFound)
 }

@@ -193,7 +193,9 @@ fn token_create(args: TokenCreateArgs) -> ExitCode {
     for r in &args.roles {
         match Role::parse(r) {
             Some(role) => roles.push(role),
-            None => return fail(format!("unknown role '{r}': use coordinator, approver, auditor or admin")),
+            None => {
+                return fail(format!("unknown role '{r}': use coordinator, approver, auditor or admin"));
+            }
         }
     }
     let db = match open_database(&args.database.database, 1) {
@@ -250,11 +252,10 @@ fn serve(args: ServeArgs) -> ExitCode {
         workers: args.workers,
     };
     let state = AppState::new(db, policies, settings);
-    let workers = if args.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { args.workers };
+    let workers =
+        if args.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { args.workers };
     let result = actix_web::rt::System::new().block_on(async move {
-        let server = actix_web::HttpServer::new(move || build_app(state.clone()))
-            .workers(workers)
-            .bind(&args.bind)?;
+        let server = actix_web::HttpServer::new(move || build_app(state.clone())).workers(workers).bind(&args.bind)?;
         log::info!("listening on http://{}", args.bind);
         server.run().await
     });

@@ -48,6 +48,9 @@ pub enum AppError {
     Forbidden(&'static str),
     #[error("not found")]
     NotFound,
+    /// No route matches the path (as opposed to a missing object).
+    #[error("no such route")]
+    RouteNotFound,
     #[error("conflict: {message}")]
     Conflict { code: &'static str, message: String, message_sv: String },
     #[error("payload too large")]
@@ -100,6 +103,7 @@ impl AppError {
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound => "not_found",
+            AppError::RouteNotFound => "route_not_found",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::TooManyRequests { .. } => "too_many_requests",
@@ -112,10 +116,9 @@ impl AppError {
     pub fn messages(&self) -> (String, String) {
         let pair = |en: &str, sv: &str| (en.to_string(), sv.to_string());
         match self {
-            AppError::BadRequest(detail) => (
-                format!("The request could not be read: {detail}"),
-                format!("Begäran kunde inte läsas: {detail}"),
-            ),
+            AppError::BadRequest(detail) => {
+                (format!("The request could not be read: {detail}"), format!("Begäran kunde inte läsas: {detail}"))
+            }
             AppError::InvalidDocument(errors) => (
                 format!("The document does not follow the submission schema ({} errors).", errors.len()),
                 format!("Dokumentet följer inte inlämningsschemat ({} fel).", errors.len()),
@@ -127,27 +130,27 @@ impl AppError {
                 "Sign in or send a valid bearer token (Authorization: Bearer …).",
                 "Logga in eller skicka en giltig token (Authorization: Bearer …).",
             ),
-            AppError::Forbidden(_) => pair(
-                "You do not have permission to do this.",
-                "Du har inte behörighet att göra detta.",
-            ),
+            AppError::Forbidden(_) => {
+                pair("You do not have permission to do this.", "Du har inte behörighet att göra detta.")
+            }
             AppError::NotFound => pair("Not found.", "Hittades inte."),
+            AppError::RouteNotFound => {
+                pair("There is no such page or endpoint.", "Det finns ingen sådan sida eller adress.")
+            }
             AppError::PayloadTooLarge => pair(
                 "The request body is too large (at most 256 KiB).",
                 "Begärans innehåll är för stort (högst 256 KiB).",
             ),
-            AppError::UnsupportedMediaType => pair(
-                "Send the body as application/json.",
-                "Skicka innehållet som application/json.",
-            ),
+            AppError::UnsupportedMediaType => {
+                pair("Send the body as application/json.", "Skicka innehållet som application/json.")
+            }
             AppError::TooManyRequests { .. } => pair(
                 "Too many requests. Wait a moment and try again.",
                 "För många förfrågningar. Vänta en stund och försök igen.",
             ),
-            AppError::Busy | AppError::Unavailable => pair(
-                "The service is busy. Try again shortly.",
-                "Tjänsten är upptagen. Försök igen om en stund.",
-            ),
+            AppError::Busy | AppError::Unavailable => {
+                pair("The service is busy. Try again shortly.", "Tjänsten är upptagen. Försök igen om en stund.")
+            }
             AppError::Internal(_) => pair(
                 "Something went wrong on our side. Quote the error id if you contact support.",
                 "Något gick fel hos oss. Ange fel-id om du kontaktar support.",
@@ -216,7 +219,7 @@ impl ResponseError for AppError {
             AppError::InvalidDocument(_) | AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
-            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::RouteNotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

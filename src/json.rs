@@ -169,11 +169,7 @@ pub fn forbidden_text_pointers(value: &Value) -> Vec<String> {
 
 fn walk_text(value: &Value, path: &mut String, found: &mut Vec<String>) {
     match value {
-        Value::String(s) => {
-            if s.chars().any(is_forbidden_char) {
-                found.push(path.clone());
-            }
-        }
+        Value::String(s) if s.chars().any(is_forbidden_char) => found.push(path.clone()),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let len = path.len();

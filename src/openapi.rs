@@ -35,7 +35,9 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("tillit_pat_…").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("tillit_pat_…").build(),
+            ),
         );
     }
 }
@@ -85,9 +87,9 @@ fn rewrite_refs(value: Value) -> Value {
             map.into_iter()
                 .map(|(k, v)| match (k.as_str(), v) {
                     ("$ref", Value::String(r)) => {
-                        let target = r.strip_prefix("#/$defs/").map_or(r.clone(), |name| {
-                            format!("#/components/schemas/SubmissionDocument_{name}")
-                        });
+                        let target = r
+                            .strip_prefix("#/$defs/")
+                            .map_or(r.clone(), |name| format!("#/components/schemas/SubmissionDocument_{name}"));
                         (k, Value::String(target))
                     }
                     (_, v) => (k, rewrite_refs(v)),

@@ -104,7 +104,8 @@ fn tillit_check_exit_codes_for_invalid_and_unreadable_input() {
 #[test]
 fn every_check_holds_and_fails_as_the_fixtures_say() {
     let policies = policy::load(None).unwrap();
-    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(fixtures().join("checks.json")).unwrap()).unwrap();
+    let fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("checks.json")).unwrap()).unwrap();
     let mut failing_checks = std::collections::BTreeSet::new();
     let mut holding_cases = 0;
     for case in fixture["cases"].as_array().unwrap() {
@@ -146,7 +147,8 @@ fn every_check_holds_and_fails_as_the_fixtures_say() {
             }
         }
     }
-    let all_checks: Vec<String> = policies.rules().iter().flat_map(|r| r.checks.iter().map(|c| c.id.to_string())).collect();
+    let all_checks: Vec<String> =
+        policies.rules().iter().flat_map(|r| r.checks.iter().map(|c| c.id.to_string())).collect();
     assert_eq!(all_checks.len(), 26, "R1.1 … R6.2: 8 + 4 + 4 + 6 + 2 + 2 checks");
     for check in &all_checks {
         assert!(failing_checks.contains(check), "no fixture makes {check} fail");
@@ -196,11 +198,7 @@ fn a_document_that_fails_the_schema_gets_no_rule_outcomes_and_every_error() {
 fn the_schema_accepts_optional_attachments_and_every_enum_value() {
     let policies = policy::load(None).unwrap();
     let mut doc = example("internal-assistant-pass");
-    set_pointer(
-        &mut doc,
-        "/attachments",
-        json!([{"kind": "dpia", "title": "DPIA 2026", "sha256": "a".repeat(64)}]),
-    );
+    set_pointer(&mut doc, "/attachments", json!([{"kind": "dpia", "title": "DPIA 2026", "sha256": "a".repeat(64)}]));
     assert_ne!(policies.evaluate(&doc).verdict, Verdict::Invalid);
     for (pointer, values) in [
         ("/service/service_type", vec!["saas", "on_premises", "embedded_feature", "in_house"]),
@@ -208,7 +206,10 @@ fn the_schema_accepts_optional_attachments_and_every_enum_value() {
         ("/vendor/ai_act_role", vec!["provider", "distributor", "importer", "unknown"]),
         ("/human_oversight/model", vec!["human_in_the_loop", "human_on_the_loop", "human_in_command", "none"]),
         ("/accessibility/conformance", vec!["full", "partial", "none", "unknown", "not_applicable"]),
-        ("/data/data_location/transfer_mechanism", vec!["not_applicable", "none", "adequacy", "eu_us_dpf", "scc", "bcr", "other"]),
+        (
+            "/data/data_location/transfer_mechanism",
+            vec!["not_applicable", "none", "adequacy", "eu_us_dpf", "scc", "bcr", "other"],
+        ),
     ] {
         for value in values {
             let mut d = example("internal-assistant-pass");
@@ -271,24 +272,35 @@ fn any_change_to_a_policy_file_changes_the_version() {
 
 #[test]
 fn an_invalid_policy_names_the_file_and_the_place() {
-    let e = load_error(|d| edit(d, "r2-transparency.policy.json", |p| p["$defs"]["R2.1"]["then"]["minProperties"] = json!("x")));
+    let e = load_error(|d| {
+        edit(d, "r2-transparency.policy.json", |p| p["$defs"]["R2.1"]["then"]["minProperties"] = json!("x"))
+    });
     assert_eq!(e.file, "r2-transparency.policy.json");
     assert!(e.pointer.contains("/$defs/R2.1/then/minProperties"), "{e}");
 
-    let e = load_error(|d| edit(d, "r4-governance.policy.json", |p| {
-        p["$defs"]["R4.2"]["x-tillit-check"]["message"].as_object_mut().unwrap().remove("sv");
-    }));
-    assert_eq!((e.file.as_str(), e.pointer.as_str()), ("r4-governance.policy.json", "/$defs/R4.2/x-tillit-check/message/sv"));
+    let e = load_error(|d| {
+        edit(d, "r4-governance.policy.json", |p| {
+            p["$defs"]["R4.2"]["x-tillit-check"]["message"].as_object_mut().unwrap().remove("sv");
+        })
+    });
+    assert_eq!(
+        (e.file.as_str(), e.pointer.as_str()),
+        ("r4-governance.policy.json", "/$defs/R4.2/x-tillit-check/message/sv")
+    );
 
-    let e = load_error(|d| edit(d, "r1-security-data-protection.policy.json", |p| {
-        p["allOf"].as_array_mut().unwrap().pop();
-    }));
+    let e = load_error(|d| {
+        edit(d, "r1-security-data-protection.policy.json", |p| {
+            p["allOf"].as_array_mut().unwrap().pop();
+        })
+    });
     assert_eq!(e.pointer, "/allOf", "{e}");
 
     let e = load_error(|d| edit(d, "r6-accessibility.policy.json", |p| p["required"] = json!(["service"])));
     assert_eq!(e.pointer, "/required", "{e}");
 
-    let e = load_error(|d| edit(d, "r3-non-discrimination.policy.json", |p| p["x-tillit-rule"]["severity"] = json!("fatal")));
+    let e = load_error(|d| {
+        edit(d, "r3-non-discrimination.policy.json", |p| p["x-tillit-rule"]["severity"] = json!("fatal"))
+    });
     assert_eq!(e.pointer, "/x-tillit-rule/severity");
 
     let e = load_error(|d| std::fs::write(d.join("r5-benefit.policy.json"), "{ not json").unwrap());
@@ -309,24 +321,30 @@ fn an_invalid_policy_names_the_file_and_the_place() {
 #[test]
 fn remote_refs_are_never_fetched() {
     let started = std::time::Instant::now();
-    let e = load_error(|d| edit(d, "r5-benefit.policy.json", |p| {
-        p["$defs"]["R5.1"]["allOf"] = json!([{"$ref": "https://example.com/remote.json"}]);
-    }));
+    let e = load_error(|d| {
+        edit(d, "r5-benefit.policy.json", |p| {
+            p["$defs"]["R5.1"]["allOf"] = json!([{"$ref": "https://example.com/remote.json"}]);
+        })
+    });
     assert_eq!(e.file, "r5-benefit.policy.json");
     assert!(started.elapsed().as_secs() < 5, "it must not wait on the network");
-    let e = load_error(|d| edit(d, "r5-benefit.policy.json", |p| {
-        p["$defs"]["R5.1"]["allOf"] = json!([{"$ref": "file:///etc/passwd"}]);
-    }));
+    let e = load_error(|d| {
+        edit(d, "r5-benefit.policy.json", |p| {
+            p["$defs"]["R5.1"]["allOf"] = json!([{"$ref": "file:///etc/passwd"}]);
+        })
+    });
     assert_eq!(e.file, "r5-benefit.policy.json");
 }
 
 #[test]
 fn policy_regexes_run_on_a_linear_time_engine() {
     // Backreferences and look-around need backtracking: refused at load.
-    let e = load_error(|d| edit(d, "r5-benefit.policy.json", |p| {
-        p["$defs"]["R5.1"]["properties"]["purpose"]["properties"]["benefits"]["properties"]["expected"]["pattern"] =
-            json!("(a)\\1");
-    }));
+    let e = load_error(|d| {
+        edit(d, "r5-benefit.policy.json", |p| {
+            p["$defs"]["R5.1"]["properties"]["purpose"]["properties"]["benefits"]["properties"]["expected"]["pattern"] =
+                json!("(a)\\1");
+        })
+    });
     assert_eq!(e.file, "r5-benefit.policy.json");
 
     // A pattern that is catastrophic for a backtracking engine is instant here.

@@ -44,10 +44,7 @@ impl AuditEventRow {
 
 /// The current head of the chain.
 pub fn head(conn: &mut DbConnection) -> Result<(i64, String), AppError> {
-    Ok(audit_head::table
-        .filter(audit_head::id.eq(1))
-        .select((audit_head::seq, audit_head::entry_hash))
-        .first(conn)?)
+    Ok(audit_head::table.filter(audit_head::id.eq(1)).select((audit_head::seq, audit_head::entry_hash)).first(conn)?)
 }
 
 /// Appends one event after the current head. Must run inside `db::write`,

@@ -50,7 +50,12 @@ pub fn find_or_create_person(
     by: Option<&str>,
 ) -> Result<(UserRow, bool), AppError> {
     let name = parse_person_name(name).map_err(|why| {
-        AppError::field("invalid_name", "/name", &format!("The name is not usable: {why}."), "Namnet går inte att använda.")
+        AppError::field(
+            "invalid_name",
+            "/name",
+            &format!("The name is not usable: {why}."),
+            "Namnet går inte att använda.",
+        )
     })?;
     organisations::service::require(conn, org)?;
     if let Some(user) = store::find_user_by_name(conn, org, &name)? {
@@ -70,7 +75,12 @@ pub fn find_or_create_person(
 }
 
 /// Grants the roles the person does not already hold, one event per grant.
-pub fn grant_roles(conn: &mut DbConnection, user: &UserRow, roles: &[Role], by: Option<&str>) -> Result<Vec<Role>, AppError> {
+pub fn grant_roles(
+    conn: &mut DbConnection,
+    user: &UserRow,
+    roles: &[Role],
+    by: Option<&str>,
+) -> Result<Vec<Role>, AppError> {
     let held = store::active_roles(conn, &user.id)?;
     let mut granted = Vec::new();
     for role in roles {

@@ -81,10 +81,7 @@ impl DatabaseUrl {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(DatabaseUrl::Postgres(url.to_string()));
         }
-        Err(format!(
-            "unsupported database URL '{}': use sqlite://PATH or postgres://USER@HOST/DB",
-            redact(url)
-        ))
+        Err(format!("unsupported database URL '{}': use sqlite://PATH or postgres://USER@HOST/DB", redact(url)))
     }
 
     pub fn backend(&self) -> Backend {
@@ -254,9 +251,9 @@ impl Database {
 /// advisory lock keeps two starting nodes from migrating at the same time.
 pub fn run_migrations(conn: &mut DbConnection) -> Result<Vec<String>, OpenError> {
     let applied = match conn {
-        DbConnection::Sqlite(c) => c
-            .run_pending_migrations(SQLITE_MIGRATIONS)
-            .map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>()),
+        DbConnection::Sqlite(c) => {
+            c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect::<Vec<_>>())
+        }
         DbConnection::Postgres(c) => {
             diesel::sql_query("SELECT pg_advisory_lock(7242655)")
                 .execute(c)
@@ -331,7 +328,9 @@ pub fn rfc3339_opt(t: &Option<NaiveDateTime>) -> Option<String> {
 fn lock_head(conn: &mut DbConnection) -> QueryResult<()> {
     match conn {
         DbConnection::Sqlite(c) => diesel::sql_query("UPDATE audit_head SET seq = seq WHERE id = 1").execute(c)?,
-        DbConnection::Postgres(c) => diesel::sql_query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE").execute(c)?,
+        DbConnection::Postgres(c) => {
+            diesel::sql_query("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE").execute(c)?
+        }
     };
     Ok(())
 }

@@ -100,8 +100,7 @@ impl PolicySet {
             };
         }
         let rules: Vec<RuleResult> = self.rules.iter().map(|rule| evaluate_rule(rule, doc)).collect();
-        let verdict =
-            if rules.iter().any(|r| r.outcome == RuleOutcome::Fail) { Verdict::Fail } else { Verdict::Pass };
+        let verdict = if rules.iter().any(|r| r.outcome == RuleOutcome::Fail) { Verdict::Fail } else { Verdict::Pass };
         Evaluation { verdict, rule_set_version: self.version.clone(), rules, errors: Vec::new() }
     }
 
@@ -189,8 +188,12 @@ fn describe_schema_error(error: &jsonschema::ValidationError<'_>, out: &mut Vec<
                 push(
                     out,
                     format!("{pointer}/{}", json::escape_pointer_token(key)),
-                    format!("Unknown field \"{shown}\". Check the spelling; only the fields of the submission dictionary are allowed."),
-                    format!("Okänt fält \"{shown}\". Kontrollera stavningen; bara fälten i inlämningsordlistan är tillåtna."),
+                    format!(
+                        "Unknown field \"{shown}\". Check the spelling; only the fields of the submission dictionary are allowed."
+                    ),
+                    format!(
+                        "Okänt fält \"{shown}\". Kontrollera stavningen; bara fälten i inlämningsordlistan är tillåtna."
+                    ),
                 );
             }
         }
@@ -213,7 +216,10 @@ fn describe_schema_error(error: &jsonschema::ValidationError<'_>, out: &mut Vec<
                     let names: Vec<String> =
                         list.iter().map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_string)).collect();
                     let names = names.join(", ");
-                    (format!("Not an allowed value. Allowed: {names}."), format!("Inte ett tillåtet värde. Tillåtna: {names}."))
+                    (
+                        format!("Not an allowed value. Allowed: {names}."),
+                        format!("Inte ett tillåtet värde. Tillåtna: {names}."),
+                    )
                 }
                 _ if pointer.contains("languages_supported") => (
                     "Not an ISO 639-1 language code (such as sv, en, fi).".to_string(),
@@ -226,12 +232,9 @@ fn describe_schema_error(error: &jsonschema::ValidationError<'_>, out: &mut Vec<
             };
             push(out, pointer, en, sv);
         }
-        ValidationErrorKind::Constant { expected_value } => push(
-            out,
-            pointer,
-            format!("Must be {expected_value}."),
-            format!("Måste vara {expected_value}."),
-        ),
+        ValidationErrorKind::Constant { expected_value } => {
+            push(out, pointer, format!("Must be {expected_value}."), format!("Måste vara {expected_value}."))
+        }
         ValidationErrorKind::Format { format } => {
             let (en, sv) = match format.as_str() {
                 "date" => ("a date written as YYYY-MM-DD", "ett datum skrivet som ÅÅÅÅ-MM-DD"),
@@ -246,7 +249,10 @@ fn describe_schema_error(error: &jsonschema::ValidationError<'_>, out: &mut Vec<
             let (en, sv) = if pattern.starts_with("^https") {
                 ("Must be an https:// address.", "Måste vara en https://-adress.")
             } else if pattern.contains("{64}") {
-                ("Must be a SHA-256 digest: 64 hexadecimal characters.", "Måste vara en SHA-256-summa: 64 hexadecimala tecken.")
+                (
+                    "Must be a SHA-256 digest: 64 hexadecimal characters.",
+                    "Måste vara en SHA-256-summa: 64 hexadecimala tecken.",
+                )
             } else {
                 ("Has the wrong form.", "Har fel form.")
             };
@@ -262,21 +268,20 @@ fn describe_schema_error(error: &jsonschema::ValidationError<'_>, out: &mut Vec<
             if *limit <= 1 {
                 push(out, pointer, "Must not be empty.".into(), "Får inte vara tom.".into());
             } else {
-                push(out, pointer, format!("Too short: at least {limit} characters."), format!("För kort: minst {limit} tecken."));
+                push(
+                    out,
+                    pointer,
+                    format!("Too short: at least {limit} characters."),
+                    format!("För kort: minst {limit} tecken."),
+                );
             }
         }
-        ValidationErrorKind::MaxItems { limit } => push(
-            out,
-            pointer,
-            format!("Too many items: at most {limit}."),
-            format!("För många poster: högst {limit}."),
-        ),
-        ValidationErrorKind::MinItems { limit } => push(
-            out,
-            pointer,
-            format!("Too few items: at least {limit}."),
-            format!("För få poster: minst {limit}."),
-        ),
+        ValidationErrorKind::MaxItems { limit } => {
+            push(out, pointer, format!("Too many items: at most {limit}."), format!("För många poster: högst {limit}."))
+        }
+        ValidationErrorKind::MinItems { limit } => {
+            push(out, pointer, format!("Too few items: at least {limit}."), format!("För få poster: minst {limit}."))
+        }
         ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => {
             push(out, pointer, format!("Must be at least {limit}."), format!("Måste vara minst {limit}."))
         }
@@ -287,7 +292,10 @@ fn describe_schema_error(error: &jsonschema::ValidationError<'_>, out: &mut Vec<
             let (en, sv) = if field == "public_contact_email" {
                 ("Must be an e-mail address.", "Måste vara en e-postadress.")
             } else if field == "parent_jurisdiction" {
-                ("Must be an ISO 3166-1 alpha-2 country code or null.", "Måste vara en landskod enligt ISO 3166-1 alpha-2 eller null.")
+                (
+                    "Must be an ISO 3166-1 alpha-2 country code or null.",
+                    "Måste vara en landskod enligt ISO 3166-1 alpha-2 eller null.",
+                )
             } else {
                 ("Does not match any allowed form.", "Stämmer inte med någon tillåten form.")
             };

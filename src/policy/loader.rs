@@ -142,9 +142,8 @@ pub fn compile_submission_schema() -> Result<jsonschema::Validator, PolicyError>
 }
 
 fn meta_validate(file: &str, schema: &Value) -> Result<(), PolicyError> {
-    jsonschema::meta::validate(schema).map_err(|e| {
-        err(file, &e.instance_path().to_string(), format!("not a valid JSON Schema: {}", e.masked()))
-    })
+    jsonschema::meta::validate(schema)
+        .map_err(|e| err(file, &e.instance_path().to_string(), format!("not a valid JSON Schema: {}", e.masked())))
 }
 
 /// Loads, checks and compiles a whole rule set.
@@ -223,19 +222,26 @@ fn compile_rule(source: &PolicySource) -> Result<CompiledRule, PolicyError> {
     let severity = match str_at(&doc, file, "/x-tillit-rule/severity")? {
         "blocking" => Severity::Blocking,
         "advisory" => Severity::Advisory,
-        _ => return Err(err(file, "/x-tillit-rule/severity", "must be \"blocking\" or \"advisory\"")),
+        _ => {
+            return Err(err(file, "/x-tillit-rule/severity", "must be \"blocking\" or \"advisory\""));
+        }
     };
     let conditional = match str_at(&doc, file, "/x-tillit-rule/applies")? {
         "always" => false,
         "#/$defs/applies" => true,
-        _ => return Err(err(file, "/x-tillit-rule/applies", "must be \"always\" or \"#/$defs/applies\"")),
+        _ => {
+            return Err(err(file, "/x-tillit-rule/applies", "must be \"always\" or \"#/$defs/applies\""));
+        }
     };
 
     // The checks: every $defs entry that carries x-tillit-check.
-    let defs = doc.get("$defs").and_then(Value::as_object).ok_or_else(|| err(file, "/$defs", "the checks belong in $defs"))?;
+    let defs =
+        doc.get("$defs").and_then(Value::as_object).ok_or_else(|| err(file, "/$defs", "the checks belong in $defs"))?;
     let mut check_ids = Vec::new();
     for (key, def) in defs {
-        let Some(meta) = def.get("x-tillit-check") else { continue };
+        let Some(meta) = def.get("x-tillit-check") else {
+            continue;
+        };
         let base = format!("/$defs/{}/x-tillit-check", json::escape_pointer_token(key));
         let check_id = meta.get("id").and_then(Value::as_str).unwrap_or_default();
         if check_id != key {
@@ -243,7 +249,11 @@ fn compile_rule(source: &PolicySource) -> Result<CompiledRule, PolicyError> {
         }
         let suffix = check_id.strip_prefix(&format!("{id}.")).unwrap_or_default();
         if suffix.is_empty() || !suffix.chars().all(|c| c.is_ascii_digit()) {
-            return Err(err(file, &format!("{base}/id"), format!("a check of rule {id} must be named {id}.1, {id}.2, …")));
+            return Err(err(
+                file,
+                &format!("{base}/id"),
+                format!("a check of rule {id} must be named {id}.1, {id}.2, …"),
+            ));
         }
         str_at(&doc, file, &format!("{base}/message/sv"))?;
         str_at(&doc, file, &format!("{base}/message/en"))?;
@@ -259,7 +269,9 @@ fn compile_rule(source: &PolicySource) -> Result<CompiledRule, PolicyError> {
     let expected_refs: Vec<Value> =
         check_ids.iter().map(|c| serde_json::json!({ "$ref": format!("#/$defs/{c}") })).collect();
     let same_checks = |all_of: Option<&Value>| -> bool {
-        let Some(items) = all_of.and_then(Value::as_array) else { return false };
+        let Some(items) = all_of.and_then(Value::as_array) else {
+            return false;
+        };
         items.len() == expected_refs.len() && expected_refs.iter().all(|r| items.contains(r))
     };
     if conditional {

@@ -35,7 +35,9 @@ pub async fn evaluate(state: web::Data<AppState>, body: RawJson) -> Result<HttpR
     if evaluation.verdict == Verdict::Invalid {
         let error = AppError::InvalidDocument(evaluation.errors.clone());
         let envelope = error.envelope();
-        return Ok(HttpResponse::build(error.status_code()).json(InvalidEvaluation { evaluation, error: envelope.error }));
+        return Ok(
+            HttpResponse::build(error.status_code()).json(InvalidEvaluation { evaluation, error: envelope.error })
+        );
     }
     Ok(HttpResponse::Ok().json(evaluation))
 }

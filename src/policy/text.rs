@@ -39,11 +39,15 @@ pub fn render(source: &str, evaluation: &Evaluation, lang: Lang) -> String {
     let sv = lang == Lang::Sv;
     let (verdict, explanation) = match (evaluation.verdict, sv) {
         (Verdict::Pass, true) => ("GODKÄND", "alla blockerande regler är uppfyllda"),
-        (Verdict::Fail, true) => ("UNDERKÄND", "minst en blockerande regel är inte uppfylld; tjänsten kan inte godkännas"),
+        (Verdict::Fail, true) => {
+            ("UNDERKÄND", "minst en blockerande regel är inte uppfylld; tjänsten kan inte godkännas")
+        }
         (Verdict::Invalid, true) => ("OGILTIG", "dokumentet följer inte inlämningsschemat; inga regler har prövats"),
         (Verdict::Pass, false) => ("PASS", "every blocking rule holds"),
         (Verdict::Fail, false) => ("FAIL", "at least one blocking rule fails; the service cannot be approved"),
-        (Verdict::Invalid, false) => ("INVALID", "the document does not follow the submission schema; no rule was checked"),
+        (Verdict::Invalid, false) => {
+            ("INVALID", "the document does not follow the submission schema; no rule was checked")
+        }
     };
     let source = if source == "-" { if sv { "standard in" } else { "standard input" } } else { source };
     let _ = writeln!(out, "{source}: {verdict} ({explanation})");

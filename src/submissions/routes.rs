@@ -46,7 +46,10 @@ pub async fn create_service(
     let parsed = ParsedDocument::parse(&state.policies(), &body.0)?;
     let created = state.db.run(move |conn| service::create_service(conn, &creds, &parsed)).await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/services/{}/revisions/{}", created.service_id, created.revision)))
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/services/{}/revisions/{}", created.service_id, created.revision),
+        ))
         .json(created))
 }
 
@@ -79,7 +82,10 @@ pub async fn add_revision(
     let service_id = path.into_inner();
     let created = state.db.run(move |conn| service::add_revision(conn, &creds, &service_id, &parsed)).await?;
     Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/services/{}/revisions/{}", created.service_id, created.revision)))
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/services/{}/revisions/{}", created.service_id, created.revision),
+        ))
         .json(created))
 }
 

@@ -58,7 +58,11 @@ fn created(service: &ServiceRow, revision: &RevisionRow, evaluation: &Evaluation
 }
 
 /// Creates a service for the caller's organisation with its first revision.
-pub fn create_service(conn: &mut DbConnection, creds: &Credentials, parsed: &ParsedDocument) -> Result<RevisionCreated, AppError> {
+pub fn create_service(
+    conn: &mut DbConnection,
+    creds: &Credentials,
+    parsed: &ParsedDocument,
+) -> Result<RevisionCreated, AppError> {
     db::write(conn, |conn| {
         let actor = authenticate(conn, &creds.token_hash)?;
         authz::can(&actor, Action::CreateService { org: &actor.org_slug })?;
@@ -126,13 +130,15 @@ fn stored(row: &EvaluationRow) -> Result<StoredEvaluation, AppError> {
     })
 }
 
+type EvaluationsByRevision = HashMap<String, Vec<EvaluationRow>>;
+
 /// The revisions of a service that this actor may see, with their evaluations.
 fn visible_revisions(
     conn: &mut DbConnection,
     actor: &Actor,
     service: &ServiceRow,
     has_submitted: bool,
-) -> Result<(Vec<RevisionRow>, HashMap<String, Vec<EvaluationRow>>), AppError> {
+) -> Result<(Vec<RevisionRow>, EvaluationsByRevision), AppError> {
     let service_ref = ServiceRef { org: &service.org_slug, has_submitted };
     authz::can(actor, Action::ViewService(service_ref))?;
     let drafts_visible = authz::can(actor, Action::ViewDrafts(service_ref)).is_ok();
@@ -148,7 +154,11 @@ fn visible_revisions(
     Ok((revisions, by_revision))
 }
 
-pub fn get_service(conn: &mut DbConnection, creds: &Credentials, service_id: &str) -> Result<ServiceResponse, AppError> {
+pub fn get_service(
+    conn: &mut DbConnection,
+    creds: &Credentials,
+    service_id: &str,
+) -> Result<ServiceResponse, AppError> {
     db::read(conn, |conn| {
         let actor = authenticate(conn, &creds.token_hash)?;
         let (service, has_submitted) = load_service(conn, service_id)?;

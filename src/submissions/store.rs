@@ -130,8 +130,17 @@ pub fn evaluations_of(conn: &mut DbConnection, revision_ids: &[String]) -> Resul
         .load(conn)?)
 }
 
-pub fn mark_submitted(conn: &mut DbConnection, revision_id: &str, by: &str, at: NaiveDateTime) -> Result<usize, AppError> {
+pub fn mark_submitted(
+    conn: &mut DbConnection,
+    revision_id: &str,
+    by: &str,
+    at: NaiveDateTime,
+) -> Result<usize, AppError> {
     Ok(diesel::update(revisions::table.filter(revisions::id.eq(revision_id)).filter(revisions::state.eq("draft")))
-        .set((revisions::state.eq("submitted"), revisions::submitted_by.eq(Some(by)), revisions::submitted_at.eq(Some(at))))
+        .set((
+            revisions::state.eq("submitted"),
+            revisions::submitted_by.eq(Some(by)),
+            revisions::submitted_at.eq(Some(at)),
+        ))
         .execute(conn)?)
 }

@@ -1,0 +1,72 @@
+use actix_web::http::StatusCode;
+use actix_web::http::header::HeaderMap;
+use actix_web::test::{self, TestRequest};
+use serde_json::Value;
+
+use crate::common::TestApp;
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+/// Sends one request through the real application.
+pub async fn call(app: &TestApp, req: TestRequest) -> Response {
+    let service = test::init_service(tillit::build_app(app.state.clone())).await;
+    let response = test::call_service(&service, req.to_request()).await;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = test::read_body(response).await;
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Response { status, headers, body, text }
+}
+
+pub fn post_json(path: &str, token: Option<&str>, body: impl Into<actix_web::web::Bytes>) -> TestRequest {
+    let mut req =
+        TestRequest::post().uri(path).insert_header(("content-type", "application/json")).set_payload(body.into());
+    if let Some(token) = token {
+        req = req.insert_header(("authorization", format!("Bearer {token}")));
+    }
+    req
+}
+
+pub fn get(path: &str, token: Option<&str>) -> TestRequest {
+    let mut req = TestRequest::get().uri(path);
+    if let Some(token) = token {
+        req = req.insert_header(("authorization", format!("Bearer {token}")));
+    }
+    req
+}
+
+/// Every error body has the one envelope and leaks nothing internal.
+pub fn assert_envelope(response: &Response, status: u16, code: &str) {
+    assert_eq!(response.status.as_u16(), status, "{}", response.text);
+    let error = &response.body["error"];
+    assert_eq!(error["status"], status, "{}", response.text);
+    assert_eq!(error["code"], code, "{}", response.text);
+    assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(error["message_sv"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(error["error_id"].as_str().is_some_and(|m| m.len() == 12));
+    assert_no_internals(&response.text);
+}
+
+pub fn assert_no_internals(text: &str) {
+    for marker in [
+        "diesel",
+        "sqlite",
+        "SQLITE",
+        "postgres",
+        "SELECT ",
+        "INSERT ",
+        "src/",
+        ".rs:",
+        "panicked",
+        "backtrace",
+        "tillit::",
+    ] {
+        assert!(!text.contains(marker), "internal marker {marker:?} in {text}");
+    }
+}

@@ -1,0 +1,13 @@
+//! Integration tests that start the real application (`build_app`) against a
+//! temporary SQLite file, and against PostgreSQL when TILLIT_TEST_POSTGRES_URL
+//! is set.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod errors;
+mod evaluate;
+mod helpers;
+mod openapi;
+mod services;
+mod storage;
