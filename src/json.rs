@@ -160,16 +160,39 @@ pub fn is_forbidden_char(c: char) -> bool {
         | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Whether UTF-8 text holds a forbidden character, scanning bytes: every
+/// forbidden character starts with a byte below 0x20, 0x7f, 0xc2 (C1
+/// controls) or 0xe2 (the bidi controls), so plain text is one pass.
+fn has_forbidden(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    // Branch-free first pass (vectorises); the exact check runs only on text
+    // that holds one of the lead bytes.
+    let suspicious = bytes.iter().fold(false, |acc, &b| acc | (b < 0x20) | (b == 0x7f) | (b == 0xc2) | (b == 0xe2));
+    suspicious && s.chars().any(is_forbidden_char)
+}
+
+fn any_forbidden(value: &Value) -> bool {
+    match value {
+        Value::String(s) => has_forbidden(s),
+        Value::Array(items) => items.iter().any(any_forbidden),
+        Value::Object(map) => map.iter().any(|(k, v)| has_forbidden(k) || any_forbidden(v)),
+        _ => false,
+    }
+}
+
 /// Pointers of every string (value or key) that holds a forbidden character.
+/// Clean documents (nearly all) cost one allocation-free scan.
 pub fn forbidden_text_pointers(value: &Value) -> Vec<String> {
     let mut found = Vec::new();
-    walk_text(value, &mut String::new(), &mut found);
+    if any_forbidden(value) {
+        walk_text(value, &mut String::new(), &mut found);
+    }
     found
 }
 
 fn walk_text(value: &Value, path: &mut String, found: &mut Vec<String>) {
     match value {
-        Value::String(s) if s.chars().any(is_forbidden_char) => found.push(path.clone()),
+        Value::String(s) if has_forbidden(s) => found.push(path.clone()),
         Value::Array(items) => {
             for (i, item) in items.iter().enumerate() {
                 let len = path.len();
@@ -184,7 +207,7 @@ fn walk_text(value: &Value, path: &mut String, found: &mut Vec<String>) {
                 let len = path.len();
                 path.push('/');
                 path.push_str(&escape_pointer_token(key));
-                if key.chars().any(is_forbidden_char) {
+                if has_forbidden(key) {
                     found.push(path.clone());
                 } else {
                     walk_text(item, path, found);
@@ -240,5 +263,11 @@ mod tests {
     fn finds_control_and_bidi_characters() {
         let v = json!({"a": "ok\ttab\nline", "b": ["x", "evil\u{202e}txt"], "c": {"d": "nul\u{0}"}});
         assert_eq!(forbidden_text_pointers(&v), vec!["/b/1".to_string(), "/c/d".to_string()]);
+        let clean = json!({"å": "Ödeshög – “citat” é ü \u{2014} \u{200f}", "n": [1, "\r\n\t"]});
+        assert!(forbidden_text_pointers(&clean).is_empty());
+        for bad in ["\u{7f}", "\u{85}", "\u{9f}", "\u{202a}", "\u{2069}", "\u{1b}[31m", "\u{b}"] {
+            assert_eq!(forbidden_text_pointers(&json!({ "k": bad })), vec!["/k".to_string()], "{bad:?}");
+        }
+        assert_eq!(forbidden_text_pointers(&json!({ "k\u{0}": 1 })), vec!["/k\u{0}".to_string()]);
     }
 }
