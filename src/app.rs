@@ -9,7 +9,7 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::{health, http, openapi, organisations, policy, submissions};
+use crate::{approvals, audit, auth, health, http, openapi, organisations, policy, submissions};
 
 pub fn build_app(
     state: AppState,
@@ -43,7 +43,31 @@ pub fn build_app(
                 // POST /api/v1/services/{service_id}/revisions
                 .service(submissions::routes::add_revision)
                 // GET /api/v1/services/{service_id}/revisions/{revision}
-                .service(submissions::routes::get_revision),
+                .service(submissions::routes::get_revision)
+                // POST /api/v1/services/{service_id}/revisions/{revision}/submit
+                .service(submissions::routes::submit_revision)
+                // POST /api/v1/services/{service_id}/decisions
+                .service(approvals::routes::decide)
+                // POST /api/v1/decisions/{decision_id}/revoke
+                .service(approvals::routes::revoke_decision)
+                // GET, POST /api/v1/delegations
+                .service(approvals::routes::list_delegations)
+                .service(approvals::routes::create_delegation)
+                // POST /api/v1/delegations/{id}/revoke
+                .service(approvals::routes::revoke_delegation)
+                // GET, POST /api/v1/people
+                .service(auth::routes::list_people)
+                .service(auth::routes::add_person)
+                // POST /api/v1/people/{id}/roles, …/roles/{role}/revoke, …/deactivate, …/tokens
+                .service(auth::routes::grant_role)
+                .service(auth::routes::revoke_role)
+                .service(auth::routes::deactivate_person)
+                .service(auth::routes::issue_token)
+                // POST /api/v1/tokens/{id}/revoke
+                .service(auth::routes::revoke_token)
+                // GET /api/v1/audit, GET /api/v1/audit/head
+                .service(audit::routes::export)
+                .service(audit::routes::head),
         )
         .split_for_parts();
 

@@ -31,6 +31,67 @@ pub enum Command {
     /// API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// People and their roles.
+    #[command(subcommand)]
+    People(PeopleCommand),
+    /// Roles of a person.
+    #[command(subcommand)]
+    Role(RoleCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PeopleCommand {
+    /// List the people of an organisation with their roles.
+    List {
+        #[arg(long)]
+        org: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct RoleArgs {
+    #[arg(long)]
+    pub org: String,
+    /// The person's name in the organisation.
+    #[arg(long)]
+    pub name: String,
+    /// coordinator, approver, auditor or admin
+    #[arg(long)]
+    pub role: String,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RoleCommand {
+    /// Grant a role (the person is created if new).
+    Grant(RoleArgs),
+    /// Revoke a role.
+    Revoke(RoleArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the whole chain and check every business row against its
+    /// latest event. Prints a JSON summary. Exit 0: intact; 1: tampered.
+    Verify {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// A head saved earlier outside Tillit (SEQ:HASH, or the JSON of
+        /// GET /api/v1/audit/head, or @FILE holding either); repeatable.
+        #[arg(long = "checkpoint")]
+        checkpoints: Vec<String>,
+    },
+    /// Print the chain head as JSON, to save as a checkpoint.
+    Head {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +153,14 @@ pub enum TokenCommand {
     /// Create a person (or reuse them by name) with roles, and print a new
     /// bearer token as the last line of output.
     Create(TokenCreateArgs),
+    /// Revoke a token at once.
+    Revoke {
+        /// The token's id (printed by `token create`).
+        #[arg(long)]
+        id: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -126,6 +195,156 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Migrate(args) => migrate(args),
         Command::Check(args) => check(args),
         Command::Token(TokenCommand::Create(args)) => token_create(args),
+        Command::Token(TokenCommand::Revoke { id, database }) => token_revoke(&id, &database.database),
+        Command::People(PeopleCommand::List { org, database }) => people_list(&org, &database.database),
+        Command::Role(RoleCommand::Grant(args)) => role_change(args, true),
+        Command::Role(RoleCommand::Revoke(args)) => role_change(args, false),
+        Command::Audit(AuditCommand::Verify { database, checkpoints }) => {
+            audit_verify(&database.database, &checkpoints)
+        }
+        Command::Audit(AuditCommand::Head { database }) => audit_head(&database.database),
+    }
+}
+
+fn error_text(e: &crate::error::AppError) -> String {
+    let (message, _) = e.messages();
+    e.details().first().map(|d| d.message.clone()).unwrap_or(message)
+}
+
+/// Opens an existing database without migrating or seeding it (for read-only
+/// and verification commands, which must not change what they inspect).
+fn open_existing(url: &str) -> Result<db::DbConnection, String> {
+    let url = DatabaseUrl::parse(url)?;
+    if let DatabaseUrl::Sqlite(path) = &url {
+        if !path.exists() {
+            return Err(format!("no database at {}", path.display()));
+        }
+    }
+    url.connect().map_err(|e| format!("{}: {e}", url.redacted()))
+}
+
+fn token_revoke(id: &str, database: &str) -> ExitCode {
+    let db = match open_database(database, 1) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    let result =
+        db.get().and_then(|mut conn| db::write(&mut conn, |conn| crate::auth::service::revoke_token(conn, None, id)));
+    match result {
+        Ok(revoked) => {
+            println!("token {} revoked at {}", revoked.token_id, revoked.revoked_at);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(error_text(&e)),
+    }
+}
+
+fn people_list(org: &str, database: &str) -> ExitCode {
+    let db = match open_database(database, 1) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    let result = db.get().and_then(|mut conn| {
+        organisations::service::require(&mut conn, org)?;
+        let users = crate::auth::store::users_of(&mut conn, org)?;
+        let mut lines = Vec::new();
+        for user in users {
+            let roles: Vec<&str> =
+                crate::auth::store::active_roles(&mut conn, &user.id)?.iter().map(|r| r.as_str()).collect();
+            let state = if user.deactivated_at.is_some() { " (deactivated)" } else { "" };
+            lines.push(format!("{}  {}{}  {}", user.id, user.name, state, roles.join(",")));
+        }
+        Ok(lines)
+    });
+    match result {
+        Ok(lines) => {
+            for line in lines {
+                println!("{line}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(error_text(&e)),
+    }
+}
+
+fn role_change(args: RoleArgs, grant: bool) -> ExitCode {
+    let Some(role) = Role::parse(&args.role) else {
+        return fail(format!("unknown role '{}': use coordinator, approver, auditor or admin", args.role));
+    };
+    let db = match open_database(&args.database.database, 1) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    let result = db.get().and_then(|mut conn| {
+        db::write(&mut conn, |conn| {
+            if grant {
+                let (user, _) = crate::auth::service::find_or_create_person(conn, &args.org, &args.name, None)?;
+                crate::auth::service::grant_roles(conn, &user, &[role], None)?;
+                Ok(user.id)
+            } else {
+                let user = crate::auth::store::find_user_by_name(conn, &args.org, args.name.trim())?
+                    .ok_or(crate::error::AppError::NotFound)?;
+                crate::auth::service::revoke_role_of(conn, &user, role, None)?;
+                Ok(user.id)
+            }
+        })
+    });
+    match result {
+        Ok(id) => {
+            println!("{} {role} for {} ({id}) in {}", if grant { "granted" } else { "revoked" }, args.name, args.org);
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(error_text(&e)),
+    }
+}
+
+fn audit_verify(database: &str, checkpoints: &[String]) -> ExitCode {
+    let mut parsed = Vec::new();
+    for c in checkpoints {
+        let text = match c.strip_prefix('@') {
+            Some(path) => match std::fs::read_to_string(path) {
+                Ok(text) => text,
+                Err(e) => return fail(format!("cannot read {path}: {e}")),
+            },
+            None => c.clone(),
+        };
+        match crate::audit::verify::Checkpoint::parse(&text) {
+            Ok(cp) => parsed.push(cp),
+            Err(e) => return fail(e),
+        }
+    }
+    let mut conn = match open_existing(database) {
+        Ok(conn) => conn,
+        Err(e) => return fail(e),
+    };
+    match crate::audit::verify::verify(&mut conn, &parsed) {
+        Ok(report) => {
+            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            if report.intact {
+                ExitCode::SUCCESS
+            } else {
+                match report.first_tampered_event {
+                    Some(seq) => eprintln!("tillit: the audit log is NOT intact; first tampered event: {seq}"),
+                    None => eprintln!("tillit: the audit log is NOT intact"),
+                }
+                ExitCode::from(1)
+            }
+        }
+        Err(e) => fail(format!("cannot verify: {}", error_text(&e))),
+    }
+}
+
+fn audit_head(database: &str) -> ExitCode {
+    let mut conn = match open_existing(database) {
+        Ok(conn) => conn,
+        Err(e) => return fail(e),
+    };
+    match crate::audit::store::head(&mut conn) {
+        Ok((seq, entry_hash)) => {
+            println!("{}", serde_json::json!({ "seq": seq, "entry_hash": entry_hash }));
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(error_text(&e)),
     }
 }
 
@@ -219,11 +438,7 @@ fn token_create(args: TokenCreateArgs) -> ExitCode {
             println!("{}", issued.secret);
             ExitCode::SUCCESS
         }
-        Err(e) => {
-            let (message, _) = e.messages();
-            let detail = e.details().first().map(|d| d.message.clone()).unwrap_or(message);
-            fail(detail)
-        }
+        Err(e) => fail(error_text(&e)),
     }
 }
 
@@ -237,6 +452,15 @@ fn serve(args: ServeArgs) -> ExitCode {
         Ok(db) => db,
         Err(e) => return fail(e),
     };
+    if let Ok(mut conn) = db.get() {
+        match crate::idempotency::purge_expired(&mut conn) {
+            Ok(n) if n > 0 => {
+                log::info!("purged {n} idempotency records older than {} days", crate::idempotency::RETENTION_DAYS)
+            }
+            Ok(_) => {}
+            Err(e) => log::warn!("purging idempotency records: {e}"),
+        }
+    }
     if args.demo {
         let seeded = db.get().and_then(|mut conn| demo::seed(&mut conn, &policies));
         match seeded {

@@ -10,6 +10,7 @@ use crate::auth::{Credentials, Role};
 use crate::db::DbConnection;
 use crate::db::schema::services;
 use crate::error::AppError;
+use crate::idempotency::{IdempotencyKey, Reply};
 use crate::policy::PolicySet;
 use crate::submissions::model::ParsedDocument;
 
@@ -67,7 +68,10 @@ pub fn seed(conn: &mut DbConnection, policies: &PolicySet) -> Result<Vec<DemoLog
             .find(|l| l.org == *org && l.roles.contains(&Role::Coordinator))
             .ok_or_else(|| AppError::internal(format!("no demo coordinator for {org}")))?;
         let creds = Credentials { token_hash: crate::auth::service::hash_token(&coordinator.token) };
-        crate::submissions::service::create_service(conn, &creds, &parsed)?;
+        crate::idempotency::perform(conn, &creds, &IdempotencyKey(None), "", |conn, actor| {
+            let created = crate::submissions::service::create_service(conn, actor, &parsed)?;
+            Reply::new(actix_web::http::StatusCode::CREATED, &created)
+        })?;
     }
     Ok(logins)
 }

@@ -105,3 +105,36 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
         .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
 }
+
+/// Parses a JSON request body into a typed request: strictly (duplicate keys
+/// are refused), with control and bidi characters refused anywhere, and with
+/// unknown or missing fields answered by 422.
+pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let value = crate::json::parse_strict(bytes)
+        .map_err(|e| AppError::bad_request(format!("the body is not valid JSON: {e}")))?;
+    let bad = crate::json::forbidden_text_pointers(&value);
+    if !bad.is_empty() {
+        return Err(AppError::Unprocessable {
+            code: "invalid_request",
+            message: "The request contains control or text-direction characters that are not allowed.".into(),
+            message_sv: "Begäran innehåller styrtecken eller textriktningstecken som inte är tillåtna.".into(),
+            details: bad
+                .into_iter()
+                .map(|p| {
+                    crate::error::FieldError::new(
+                        p,
+                        "Contains a character that is not allowed.",
+                        "Innehåller ett tecken som inte är tillåtet.",
+                    )
+                })
+                .collect(),
+        });
+    }
+    T::deserialize(value).map_err(|e| {
+        AppError::unprocessable(
+            "invalid_request",
+            format!("The request does not have the expected fields: {e}."),
+            format!("Begäran har inte de fält som krävs: {e}."),
+        )
+    })
+}

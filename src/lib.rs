@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod approvals;
 pub mod audit;
 pub mod auth;
 pub mod cli;
@@ -15,11 +16,13 @@ pub mod demo;
 pub mod error;
 pub mod health;
 pub mod http;
+pub mod idempotency;
 pub mod json;
 pub mod openapi;
 pub mod organisations;
 pub mod policy;
 pub mod state;
+pub mod stream;
 pub mod submissions;
 
 pub use app::build_app;

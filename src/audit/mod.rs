@@ -2,7 +2,9 @@
 //! change, written in the same transaction as the change.
 
 pub mod model;
+pub mod routes;
 pub mod store;
+pub mod verify;
 
 pub use model::{AuditAction, Audited, NewEvent};
 pub use store::append;

@@ -12,6 +12,7 @@ use crate::json;
 pub enum AuditAction {
     OrganisationCreated,
     PersonCreated,
+    PersonDeactivated,
     RoleGranted,
     RoleRevoked,
     TokenIssued,
@@ -27,9 +28,10 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 14] = [
+    pub const ALL: [AuditAction; 15] = [
         AuditAction::OrganisationCreated,
         AuditAction::PersonCreated,
+        AuditAction::PersonDeactivated,
         AuditAction::RoleGranted,
         AuditAction::RoleRevoked,
         AuditAction::TokenIssued,
@@ -48,6 +50,7 @@ impl AuditAction {
         match self {
             AuditAction::OrganisationCreated => "organisation.created",
             AuditAction::PersonCreated => "person.created",
+            AuditAction::PersonDeactivated => "person.deactivated",
             AuditAction::RoleGranted => "role.granted",
             AuditAction::RoleRevoked => "role.revoked",
             AuditAction::TokenIssued => "token.issued",

@@ -1,8 +1,10 @@
 //! Authentication (API tokens) and authorization (roles per organisation).
 
 pub mod authz;
+pub mod dto;
 pub mod extract;
 pub mod model;
+pub mod routes;
 pub mod service;
 pub mod store;
 

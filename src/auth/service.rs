@@ -3,6 +3,8 @@
 
 use chrono::{Duration, NaiveDateTime};
 
+use super::authz::{self, Action};
+use super::dto::{PersonRequest, PersonResponse, TokenIssued, TokenRequest, TokenRevoked};
 use super::model::{Actor, OrgKind, Role, parse_person_name};
 use super::store::{self, ApiTokenRow, RoleGrantRow, UserRow};
 use crate::audit::{self, AuditAction, NewEvent};
@@ -173,4 +175,157 @@ pub fn authenticate(conn: &mut DbConnection, token_hash: &str) -> Result<Actor, 
         roles,
         token_id: token.id,
     })
+}
+
+/// A person of the caller's organisation; anyone else's answers 404.
+fn person_in_org(conn: &mut DbConnection, actor: &Actor, person_id: &str) -> Result<UserRow, AppError> {
+    match store::find_user(conn, person_id)? {
+        Some(user) if user.org_slug == actor.org_slug => Ok(user),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+fn person_response(conn: &mut DbConnection, user: &UserRow, created: bool) -> Result<PersonResponse, AppError> {
+    Ok(PersonResponse {
+        person_id: user.id.clone(),
+        org: user.org_slug.clone(),
+        name: user.name.clone(),
+        roles: store::active_roles(conn, &user.id)?,
+        active: user.deactivated_at.is_none(),
+        created_at: crate::db::rfc3339(&user.created_at),
+        created,
+    })
+}
+
+/// `POST /api/v1/people`: an admin adds a person (or finds them by name) and
+/// grants roles.
+pub fn add_person(conn: &mut DbConnection, actor: &Actor, request: &PersonRequest) -> Result<PersonResponse, AppError> {
+    organisations::service::require(conn, &request.org)?;
+    authz::can(actor, Action::ManagePeople { org: &request.org })?;
+    let (user, created) = find_or_create_person(conn, &request.org, &request.name, Some(&actor.user_id))?;
+    for role in &request.roles {
+        authz::can(actor, Action::GrantRole { org: &user.org_slug, person_id: &user.id, role: *role })?;
+    }
+    grant_roles(conn, &user, &request.roles, Some(&actor.user_id))?;
+    person_response(conn, &user, created)
+}
+
+pub fn list_people(conn: &mut DbConnection, actor: &Actor, org: &str) -> Result<Vec<PersonResponse>, AppError> {
+    organisations::service::require(conn, org)?;
+    authz::can(actor, Action::ManagePeople { org })?;
+    let users = store::users_of(conn, org)?;
+    users.iter().map(|u| person_response(conn, u, false)).collect()
+}
+
+pub fn grant_role(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    person_id: &str,
+    role: Role,
+) -> Result<PersonResponse, AppError> {
+    let user = person_in_org(conn, actor, person_id)?;
+    authz::can(actor, Action::GrantRole { org: &user.org_slug, person_id: &user.id, role })?;
+    if grant_roles(conn, &user, &[role], Some(&actor.user_id))?.is_empty() {
+        return Err(AppError::conflict(
+            "role_held",
+            "The person already holds this role.",
+            "Personen har redan rollen.",
+        ));
+    }
+    person_response(conn, &user, false)
+}
+
+/// Revokes a role grant, one event.
+pub fn revoke_role(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    person_id: &str,
+    role: Role,
+) -> Result<PersonResponse, AppError> {
+    let user = person_in_org(conn, actor, person_id)?;
+    authz::can(actor, Action::ManagePeople { org: &user.org_slug })?;
+    revoke_role_of(conn, &user, role, Some(&actor.user_id))?;
+    person_response(conn, &user, false)
+}
+
+pub fn revoke_role_of(conn: &mut DbConnection, user: &UserRow, role: Role, by: Option<&str>) -> Result<(), AppError> {
+    let grant =
+        store::active_grants(conn, &user.id)?.into_iter().find(|g| g.role == role.as_str()).ok_or_else(|| {
+            AppError::conflict("role_not_held", "The person does not hold this role.", "Personen har inte rollen.")
+        })?;
+    store::revoke_grant(conn, &grant.id, db::now(), by)?;
+    let grant = store::find_grant(conn, &grant.id)?.ok_or(AppError::NotFound)?;
+    audit::append(conn, NewEvent::new(AuditAction::RoleRevoked, by, Some(&user.org_slug)).subject(&grant))?;
+    Ok(())
+}
+
+/// Deactivates a person: their tokens stop working at once.
+pub fn deactivate_person(conn: &mut DbConnection, actor: &Actor, person_id: &str) -> Result<PersonResponse, AppError> {
+    let user = person_in_org(conn, actor, person_id)?;
+    authz::can(actor, Action::ManagePeople { org: &user.org_slug })?;
+    if user.deactivated_at.is_some() {
+        return Err(AppError::conflict(
+            "already_deactivated",
+            "The person is already deactivated.",
+            "Personen är redan avaktiverad.",
+        ));
+    }
+    store::deactivate_user(conn, &user.id, db::now())?;
+    let user = store::find_user(conn, &user.id)?.ok_or(AppError::NotFound)?;
+    audit::append(
+        conn,
+        NewEvent::new(AuditAction::PersonDeactivated, Some(&actor.user_id), Some(&user.org_slug)).subject(&user),
+    )?;
+    person_response(conn, &user, false)
+}
+
+pub fn issue_token(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    person_id: &str,
+    request: &TokenRequest,
+) -> Result<TokenIssued, AppError> {
+    let user = person_in_org(conn, actor, person_id)?;
+    authz::can(actor, Action::ManageTokens { org: &user.org_slug, person_id: &user.id })?;
+    if user.deactivated_at.is_some() {
+        return Err(AppError::conflict("deactivated", "The person is deactivated.", "Personen är avaktiverad."));
+    }
+    let (token, secret) = issue_token_for(
+        conn,
+        &user,
+        request.label.as_deref().unwrap_or("api"),
+        request.days.unwrap_or(90),
+        Some(&actor.user_id),
+    )?;
+    Ok(TokenIssued {
+        token_id: token.id,
+        person_id: user.id,
+        expires_at: crate::db::rfc3339(&token.expires_at),
+        token: secret,
+    })
+}
+
+/// Revokes a token with immediate effect.
+pub fn revoke_token(conn: &mut DbConnection, actor: Option<&Actor>, token_id: &str) -> Result<TokenRevoked, AppError> {
+    let token = store::find_token(conn, token_id)?.ok_or(AppError::NotFound)?;
+    let owner = store::find_user(conn, &token.user_id)?.ok_or(AppError::NotFound)?;
+    if let Some(actor) = actor {
+        if owner.org_slug != actor.org_slug {
+            return Err(AppError::NotFound);
+        }
+        authz::can(actor, Action::ManageTokens { org: &owner.org_slug, person_id: &owner.id })?;
+    }
+    if token.revoked_at.is_some() {
+        return Err(AppError::conflict(
+            "already_revoked",
+            "The token is already revoked.",
+            "Token är redan återkallad.",
+        ));
+    }
+    let at = db::now();
+    store::revoke_token(conn, &token.id, at)?;
+    let token = store::find_token(conn, token_id)?.ok_or(AppError::NotFound)?;
+    let by = actor.map(|a| a.user_id.as_str());
+    audit::append(conn, NewEvent::new(AuditAction::TokenRevoked, by, Some(&owner.org_slug)).subject(&token))?;
+    Ok(TokenRevoked { token_id: token.id, revoked_at: crate::db::rfc3339(&at) })
 }

@@ -160,3 +160,9 @@ pub fn find_live_token(
         .first(conn)
         .optional()?)
 }
+
+pub fn deactivate_user(conn: &mut DbConnection, id: &str, at: NaiveDateTime) -> Result<usize, AppError> {
+    Ok(diesel::update(users::table.filter(users::id.eq(id)).filter(users::deactivated_at.is_null()))
+        .set(users::deactivated_at.eq(Some(at)))
+        .execute(conn)?)
+}

@@ -17,8 +17,17 @@ pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// Business tables whose every row is covered by the audit log.
-pub const AUDITED_TABLES: &[&str] =
-    &["organisations", "users", "role_grants", "api_tokens", "services", "revisions", "evaluations"];
+pub const AUDITED_TABLES: &[&str] = &[
+    "organisations",
+    "users",
+    "role_grants",
+    "api_tokens",
+    "services",
+    "revisions",
+    "evaluations",
+    "delegations",
+    "decisions",
+];
 
 /// How long an SQLite connection waits for the write lock before giving up.
 pub const SQLITE_BUSY_TIMEOUT_MS: u32 = 5_000;

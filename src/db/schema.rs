@@ -113,6 +113,63 @@ diesel::joinable!(services -> organisations (org_slug));
 diesel::joinable!(revisions -> services (service_id));
 diesel::joinable!(evaluations -> revisions (revision_id));
 
+diesel::table! {
+    delegations (id) {
+        id -> Text,
+        org_slug -> Text,
+        delegate_slug -> Text,
+        decision_reference -> Text,
+        valid_from -> Date,
+        valid_until -> Nullable<Date>,
+        scope -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+        revocation_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    decisions (id) {
+        id -> Text,
+        service_id -> Text,
+        revision_id -> Text,
+        revision -> Integer,
+        org_slug -> Text,
+        decision -> Text,
+        conditions -> Text,
+        reason -> Nullable<Text>,
+        valid_until -> Nullable<Date>,
+        decision_reference -> Nullable<Text>,
+        decided_by -> Text,
+        deciding_org_slug -> Text,
+        via_delegation_id -> Nullable<Text>,
+        submitted_by -> Text,
+        rule_set_version -> Text,
+        verdict -> Text,
+        decided_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+        revoked_by -> Nullable<Text>,
+        revocation_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, idempotency_key) {
+        user_id -> Text,
+        idempotency_key -> Text,
+        fingerprint -> Text,
+        status -> Integer,
+        body -> Text,
+        location -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(decisions -> services (service_id));
+diesel::joinable!(decisions -> revisions (revision_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
     users,
@@ -123,4 +180,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     evaluations,
     audit_events,
     audit_head,
+    delegations,
+    decisions,
+    idempotency_keys,
 );

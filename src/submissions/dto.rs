@@ -53,6 +53,16 @@ pub struct ServiceResponse {
     pub vendor: String,
     /// The revisions the caller may see, oldest first.
     pub revisions: Vec<RevisionSummary>,
+    /// Every organisation's current decision (the latest, live or revoked).
+    pub decisions: Vec<crate::approvals::dto::DecisionView>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevisionSubmitted {
+    pub service_id: String,
+    pub revision: i32,
+    pub state: String,
+    pub submitted_at: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

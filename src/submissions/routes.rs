@@ -1,14 +1,15 @@
 //! HTTP only: services and their revisions.
 
-use actix_web::http::header;
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
-use super::dto::{RevisionCreated, RevisionResponse, ServiceResponse};
+use super::dto::{RevisionCreated, RevisionResponse, RevisionSubmitted, ServiceResponse};
 use super::model::ParsedDocument;
 use super::service;
 use crate::auth::Credentials;
 use crate::error::{AppError, ErrorEnvelope};
 use crate::http::RawJson;
+use crate::idempotency::{self, IdempotencyKey, Reply};
 use crate::state::AppState;
 
 /// Checks the token before the document is parsed, so that an anonymous
@@ -18,12 +19,17 @@ async fn require_actor(state: &AppState, creds: &Credentials) -> Result<(), AppE
     state.db.run(move |conn| crate::auth::service::authenticate(conn, &creds.token_hash).map(|_| ())).await
 }
 
+fn revision_location(created: &RevisionCreated) -> String {
+    format!("/api/v1/services/{}/revisions/{}", created.service_id, created.revision)
+}
+
 /// `POST /api/v1/services` — create a service with its first revision.
 ///
 /// The body is a submission document. It is evaluated against the rule set
 /// and stored as a draft of the caller's organisation, with its evaluation.
 #[utoipa::path(
     tag = "services",
+    params(("Idempotency-Key" = Option<String>, Header)),
     request_body(content = crate::openapi::SubmissionDocument, content_type = "application/json"),
     responses(
         (status = 201, description = "Created", body = RevisionCreated),
@@ -40,23 +46,24 @@ async fn require_actor(state: &AppState, creds: &Credentials) -> Result<(), AppE
 pub async fn create_service(
     state: web::Data<AppState>,
     creds: Credentials,
+    key: IdempotencyKey,
+    req: HttpRequest,
     body: RawJson,
 ) -> Result<HttpResponse, AppError> {
     require_actor(&state, &creds).await?;
     let parsed = ParsedDocument::parse(&state.policies(), &body.0)?;
-    let created = state.db.run(move |conn| service::create_service(conn, &creds, &parsed)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/api/v1/services/{}/revisions/{}", created.service_id, created.revision),
-        ))
-        .json(created))
+    let fingerprint = idempotency::fingerprint(&req, &body.0);
+    idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
+        let created = service::create_service(conn, actor, &parsed)?;
+        Reply::created(&created, revision_location(&created))
+    })
+    .await
 }
 
 /// `POST /api/v1/services/{service_id}/revisions` — add a revision.
 #[utoipa::path(
     tag = "services",
-    params(("service_id" = String, Path)),
+    params(("service_id" = String, Path), ("Idempotency-Key" = Option<String>, Header)),
     request_body(content = crate::openapi::SubmissionDocument, content_type = "application/json"),
     responses(
         (status = 201, description = "Created", body = RevisionCreated),
@@ -74,19 +81,53 @@ pub async fn create_service(
 pub async fn add_revision(
     state: web::Data<AppState>,
     creds: Credentials,
+    key: IdempotencyKey,
+    req: HttpRequest,
     path: web::Path<String>,
     body: RawJson,
 ) -> Result<HttpResponse, AppError> {
     require_actor(&state, &creds).await?;
     let parsed = ParsedDocument::parse(&state.policies(), &body.0)?;
+    let fingerprint = idempotency::fingerprint(&req, &body.0);
     let service_id = path.into_inner();
-    let created = state.db.run(move |conn| service::add_revision(conn, &creds, &service_id, &parsed)).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/api/v1/services/{}/revisions/{}", created.service_id, created.revision),
-        ))
-        .json(created))
+    idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
+        let created = service::add_revision(conn, actor, &service_id, &parsed)?;
+        Reply::created(&created, revision_location(&created))
+    })
+    .await
+}
+
+/// `POST /api/v1/services/{service_id}/revisions/{revision}/submit` — submit the latest revision for review.
+///
+/// From then on the revision is frozen and every organisation in the
+/// deployment may see it and decide on it.
+#[utoipa::path(
+    tag = "services",
+    params(("service_id" = String, Path), ("revision" = i32, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 200, body = RevisionSubmitted),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope),
+        (status = 409, description = "Already submitted, or not the latest revision", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/services/{service_id}/revisions/{revision}/submit")]
+pub async fn submit_revision(
+    state: web::Data<AppState>,
+    creds: Credentials,
+    key: IdempotencyKey,
+    req: HttpRequest,
+    path: web::Path<(String, i32)>,
+) -> Result<HttpResponse, AppError> {
+    let fingerprint = idempotency::fingerprint(&req, b"");
+    let (service_id, number) = path.into_inner();
+    idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
+        let submitted = service::submit_revision(conn, actor, &service_id, number)?;
+        Reply::new(StatusCode::OK, &submitted)
+    })
+    .await
 }
 
 /// `GET /api/v1/services/{service_id}` — a service, its revisions and evaluations.

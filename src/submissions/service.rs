@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::dto::{RevisionCreated, RevisionResponse, RevisionSummary, ServiceResponse, StoredEvaluation};
+use super::dto::{
+    RevisionCreated, RevisionResponse, RevisionSubmitted, RevisionSummary, ServiceResponse, StoredEvaluation,
+};
 use super::model::{ParsedDocument, RevisionState};
 use super::store::{self, EvaluationRow, RevisionRow, ServiceRow};
 use crate::audit::{self, AuditAction, NewEvent};
@@ -58,14 +60,14 @@ fn created(service: &ServiceRow, revision: &RevisionRow, evaluation: &Evaluation
 }
 
 /// Creates a service for the caller's organisation with its first revision.
+/// Runs inside the write path (`idempotency::perform`).
 pub fn create_service(
     conn: &mut DbConnection,
-    creds: &Credentials,
+    actor: &Actor,
     parsed: &ParsedDocument,
 ) -> Result<RevisionCreated, AppError> {
-    db::write(conn, |conn| {
-        let actor = authenticate(conn, &creds.token_hash)?;
-        authz::can(&actor, Action::CreateService { org: &actor.org_slug })?;
+    {
+        authz::can(actor, Action::CreateService { org: &actor.org_slug })?;
         let service = ServiceRow {
             id: new_id(),
             org_slug: actor.org_slug.clone(),
@@ -73,7 +75,7 @@ pub fn create_service(
             created_at: db::now(),
         };
         store::insert_service(conn, &service)?;
-        let (revision, evaluation) = new_revision_rows(&service.id, 1, parsed, &actor)?;
+        let (revision, evaluation) = new_revision_rows(&service.id, 1, parsed, actor)?;
         store::insert_revision(conn, &revision)?;
         store::insert_evaluation(conn, &evaluation)?;
         audit::append(
@@ -85,7 +87,7 @@ pub fn create_service(
         )?;
         log::info!("service {} created by user {} of {}", service.id, actor.user_id, actor.org_slug);
         Ok(created(&service, &revision, &parsed.evaluation))
-    })
+    }
 }
 
 /// Loads a service and what authorization needs to know about it.
@@ -99,16 +101,15 @@ pub fn load_service(conn: &mut DbConnection, service_id: &str) -> Result<(Servic
 /// change is a new revision.
 pub fn add_revision(
     conn: &mut DbConnection,
-    creds: &Credentials,
+    actor: &Actor,
     service_id: &str,
     parsed: &ParsedDocument,
 ) -> Result<RevisionCreated, AppError> {
-    db::write(conn, |conn| {
-        let actor = authenticate(conn, &creds.token_hash)?;
+    {
         let (service, has_submitted) = load_service(conn, service_id)?;
-        authz::can(&actor, Action::AddRevision(ServiceRef { org: &service.org_slug, has_submitted }))?;
+        authz::can(actor, Action::AddRevision(ServiceRef { org: &service.org_slug, has_submitted }))?;
         let number = store::latest_revision_number(conn, &service.id)? + 1;
-        let (revision, evaluation) = new_revision_rows(&service.id, number, parsed, &actor)?;
+        let (revision, evaluation) = new_revision_rows(&service.id, number, parsed, actor)?;
         store::insert_revision(conn, &revision)?;
         store::insert_evaluation(conn, &evaluation)?;
         audit::append(
@@ -118,6 +119,57 @@ pub fn add_revision(
                 .subject(&evaluation),
         )?;
         Ok(created(&service, &revision, &parsed.evaluation))
+    }
+}
+
+/// Submits the latest revision for review. From then on it is frozen and
+/// every organisation may see it and decide on it.
+pub fn submit_revision(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    service_id: &str,
+    number: i32,
+) -> Result<RevisionSubmitted, AppError> {
+    let (service, has_submitted) = load_service(conn, service_id)?;
+    let service_ref = ServiceRef { org: &service.org_slug, has_submitted };
+    // A draft of another organisation must look exactly like nothing.
+    if !actor.is_member_of(&service.org_slug) && store::find_revision(conn, &service.id, number)?.is_none() {
+        return Err(AppError::NotFound);
+    }
+    authz::can(actor, Action::SubmitRevision(service_ref))?;
+    let revision = store::find_revision(conn, &service.id, number)?.ok_or(AppError::NotFound)?;
+    if revision.state == RevisionState::Submitted.as_str() {
+        return Err(AppError::conflict(
+            "already_submitted",
+            "This revision is already submitted for review.",
+            "Den här versionen är redan inlämnad för granskning.",
+        ));
+    }
+    if store::latest_revision_number(conn, &service.id)? != number {
+        return Err(AppError::conflict(
+            "not_latest_revision",
+            "Only the latest revision can be submitted.",
+            "Bara den senaste versionen kan lämnas in.",
+        ));
+    }
+    let at = db::now();
+    if store::mark_submitted(conn, &revision.id, &actor.user_id, at)? != 1 {
+        return Err(AppError::conflict(
+            "already_submitted",
+            "The revision was submitted meanwhile.",
+            "Versionen har redan lämnats in.",
+        ));
+    }
+    let revision = store::find_revision(conn, &service.id, number)?.ok_or(AppError::NotFound)?;
+    audit::append(
+        conn,
+        NewEvent::new(AuditAction::RevisionSubmitted, Some(&actor.user_id), Some(&service.org_slug)).subject(&revision),
+    )?;
+    Ok(RevisionSubmitted {
+        service_id: service.id.clone(),
+        revision: revision.revision,
+        state: revision.state.clone(),
+        submitted_at: rfc3339(&at),
     })
 }
 
@@ -180,6 +232,7 @@ pub fn get_service(
                 })
             })
             .collect::<Result<Vec<_>, AppError>>()?;
+        let decisions = crate::approvals::service::current_decisions(conn, &service.id)?;
         Ok(ServiceResponse {
             id: service.id.clone(),
             org: service.org_slug.clone(),
@@ -187,6 +240,7 @@ pub fn get_service(
             name: latest.map(|r| r.name.clone()).unwrap_or_default(),
             vendor: latest.map(|r| r.vendor.clone()).unwrap_or_default(),
             revisions: summaries,
+            decisions,
         })
     })
 }

@@ -109,7 +109,17 @@ fn revisions_cannot_be_edited_or_deleted_in_the_database() {
             tillit::submissions::model::ParsedDocument::parse(&policies, &example_bytes("internal-assistant-pass"))
                 .unwrap();
         let mut conn = app.state.db.get().unwrap();
-        tillit::submissions::service::create_service(&mut conn, &creds, &parsed).unwrap();
+        tillit::idempotency::perform(
+            &mut conn,
+            &creds,
+            &tillit::idempotency::IdempotencyKey(None),
+            "",
+            |conn, actor| {
+                let created = tillit::submissions::service::create_service(conn, actor, &parsed)?;
+                tillit::idempotency::Reply::new(actix_web::http::StatusCode::CREATED, &created)
+            },
+        )
+        .unwrap();
         assert!(diesel::sql_query("UPDATE revisions SET document = '{}'").execute(&mut *conn).is_err(), "{backend:?}");
         assert!(diesel::sql_query("DELETE FROM revisions").execute(&mut *conn).is_err(), "{backend:?}");
         assert!(diesel::sql_query("UPDATE audit_events SET action = 'x'").execute(&mut *conn).is_err(), "{backend:?}");

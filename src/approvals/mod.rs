@@ -1,0 +1,8 @@
+//! Approvals: delegations from municipalities to a federation, and the
+//! decisions each organisation takes on a service revision.
+
+pub mod dto;
+pub mod model;
+pub mod routes;
+pub mod service;
+pub mod store;

@@ -1,0 +1,261 @@
+//! Decisions, their conditions, and delegations, as domain types parsed once
+//! at the boundary.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::error::{AppError, FieldError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    Approved,
+    ApprovedWithConditions,
+    Rejected,
+}
+
+impl DecisionKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionKind::Approved => "approved",
+            DecisionKind::ApprovedWithConditions => "approved_with_conditions",
+            DecisionKind::Rejected => "rejected",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DecisionKind> {
+        match s {
+            "approved" => Some(DecisionKind::Approved),
+            "approved_with_conditions" => Some(DecisionKind::ApprovedWithConditions),
+            "rejected" => Some(DecisionKind::Rejected),
+            _ => None,
+        }
+    }
+
+    pub fn is_approval(self) -> bool {
+        self != DecisionKind::Rejected
+    }
+}
+
+/// Information classes, lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum InformationClass {
+    Public,
+    Internal,
+    Confidential,
+    StrictlyConfidential,
+}
+
+/// A condition of an approval, stored as data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum Condition {
+    /// The highest information class that may be entered.
+    InformationClassMax(InformationClass),
+    /// No personal data may be entered.
+    NoPersonalData(Option<bool>),
+    /// No special-category personal data (GDPR Art. 9) may be entered.
+    NoSpecialCategoryData(Option<bool>),
+    /// The only tasks the service may be used for.
+    PermittedTasks(Vec<String>),
+    /// Settings that must be in place.
+    RequiredSettings(Vec<String>),
+    /// Anything else, in words.
+    Other(String),
+}
+
+impl Condition {
+    /// Checks the values: lists non-empty, texts non-blank and bounded.
+    pub fn validate(&self, pointer: &str) -> Result<(), FieldError> {
+        let bad = |en: &str, sv: &str| Err(FieldError::new(pointer, en, sv));
+        let text_ok = |s: &String| !s.trim().is_empty() && s.chars().count() <= 500;
+        match self {
+            Condition::PermittedTasks(items) | Condition::RequiredSettings(items) => {
+                if items.is_empty() || items.len() > 50 || !items.iter().all(text_ok) {
+                    return bad(
+                        "List 1–50 items, each 1–500 characters.",
+                        "Ange 1–50 punkter, var och en 1–500 tecken.",
+                    );
+                }
+            }
+            Condition::Other(text) if !text_ok(text) => {
+                return bad("Describe the condition in 1–500 characters.", "Beskriv villkoret med 1–500 tecken.");
+            }
+            Condition::NoPersonalData(Some(false)) | Condition::NoSpecialCategoryData(Some(false)) => {
+                return bad(
+                    "This condition takes the value true (or none).",
+                    "Villkoret har värdet true (eller inget).",
+                );
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The condition in plain Swedish and English, for employees and the public.
+    pub fn describe(&self) -> (String, String) {
+        match self {
+            Condition::InformationClassMax(class) => match class {
+                InformationClass::Public => {
+                    ("bara för allmän information".into(), "only for public information".into())
+                }
+                InformationClass::Internal => (
+                    "bara för allmänna och interna uppgifter".into(),
+                    "only for public and internal information".into(),
+                ),
+                InformationClass::Confidential => (
+                    "högst för konfidentiella uppgifter, inte strikt konfidentiella".into(),
+                    "at most confidential information, not strictly confidential".into(),
+                ),
+                InformationClass::StrictlyConfidential => (
+                    "för alla informationsklasser, även strikt konfidentiella".into(),
+                    "for every information class, including strictly confidential".into(),
+                ),
+            },
+            Condition::NoPersonalData(_) => ("utan personuppgifter".into(), "without personal data".into()),
+            Condition::NoSpecialCategoryData(_) => (
+                "utan känsliga personuppgifter (till exempel hälsa, etnicitet, religion)".into(),
+                "without sensitive personal data (such as health, ethnicity, religion)".into(),
+            ),
+            Condition::PermittedTasks(items) => {
+                (format!("bara för: {}", items.join(", ")), format!("only for: {}", items.join(", ")))
+            }
+            Condition::RequiredSettings(items) => (
+                format!("med dessa inställningar: {}", items.join(", ")),
+                format!("with these settings: {}", items.join(", ")),
+            ),
+            Condition::Other(text) => (text.clone(), text.clone()),
+        }
+    }
+}
+
+/// Parses the conditions of a request; every problem is reported.
+pub fn parse_conditions(values: &[Value]) -> Result<Vec<Condition>, AppError> {
+    let mut conditions = Vec::new();
+    let mut errors = Vec::new();
+    if values.len() > 50 {
+        errors.push(FieldError::new("/conditions", "At most 50 conditions.", "Högst 50 villkor."));
+    }
+    for (i, value) in values.iter().enumerate() {
+        let pointer = format!("/conditions/{i}");
+        let mut value = value.clone();
+        // A flag condition may be sent without a value.
+        if let Some(map) = value.as_object_mut() {
+            let flag = matches!(
+                map.get("type").and_then(Value::as_str),
+                Some("no_personal_data" | "no_special_category_data")
+            );
+            if flag && !map.contains_key("value") {
+                map.insert("value".into(), Value::Bool(true));
+            }
+        }
+        match serde_json::from_value::<Condition>(value) {
+            Ok(condition) => match condition.validate(&pointer) {
+                Ok(()) => conditions.push(condition),
+                Err(e) => errors.push(e),
+            },
+            Err(e) => errors.push(FieldError::new(
+                pointer,
+                format!(
+                    "Not a valid condition ({e}). Types: information_class_max, no_personal_data, \
+                     no_special_category_data, permitted_tasks, required_settings, other."
+                ),
+                "Inte ett giltigt villkor. Typer: information_class_max, no_personal_data, \
+                 no_special_category_data, permitted_tasks, required_settings, other."
+                    .to_string(),
+            )),
+        }
+    }
+    if errors.is_empty() {
+        Ok(conditions)
+    } else {
+        Err(AppError::Unprocessable {
+            code: "invalid_conditions",
+            message: "One or more conditions are not valid.".into(),
+            message_sv: "Ett eller flera villkor är inte giltiga.".into(),
+            details: errors,
+        })
+    }
+}
+
+/// Whether a delegation is in force on a date.
+pub fn in_force(valid_from: NaiveDate, valid_until: Option<NaiveDate>, revoked: bool, on: NaiveDate) -> bool {
+    !revoked && valid_from <= on && valid_until.is_none_or(|until| on <= until)
+}
+
+/// Parses an ISO date (YYYY-MM-DD).
+pub fn parse_date(value: &str, pointer: &str) -> Result<NaiveDate, AppError> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+        AppError::field("invalid_date", pointer, "Write the date as YYYY-MM-DD.", "Skriv datumet som ÅÅÅÅ-MM-DD.")
+    })
+}
+
+/// A free text that must be present: trimmed, 1..=max characters.
+pub fn required_text(value: Option<&str>, max: usize, pointer: &str, en: &str, sv: &str) -> Result<String, AppError> {
+    match value.map(str::trim) {
+        Some(text) if !text.is_empty() && text.chars().count() <= max => Ok(text.to_string()),
+        _ => Err(AppError::field("invalid_request", pointer, en, sv)),
+    }
+}
+
+/// An optional free text: trimmed; empty becomes None.
+pub fn optional_text(value: Option<&str>, max: usize, pointer: &str) -> Result<Option<String>, AppError> {
+    match value.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) if text.chars().count() <= max => Ok(Some(text.to_string())),
+        Some(_) => Err(AppError::field(
+            "invalid_request",
+            pointer,
+            &format!("At most {max} characters."),
+            &format!("Högst {max} tecken."),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn conditions_parse_from_the_wire_format() {
+        let parsed = parse_conditions(&[
+            json!({"type": "information_class_max", "value": "internal"}),
+            json!({"type": "no_personal_data"}),
+            json!({"type": "permitted_tasks", "value": ["utkast", "sammanfattning"]}),
+            json!({"type": "other", "value": "Endast efter utbildning"}),
+        ])
+        .unwrap();
+        assert_eq!(parsed[0], Condition::InformationClassMax(InformationClass::Internal));
+        assert_eq!(parsed[1], Condition::NoPersonalData(Some(true)));
+        assert_eq!(parsed[0].describe().0, "bara för allmänna och interna uppgifter");
+        let round = serde_json::to_value(&parsed[2]).unwrap();
+        assert_eq!(round, json!({"type": "permitted_tasks", "value": ["utkast", "sammanfattning"]}));
+    }
+
+    #[test]
+    fn bad_conditions_are_all_reported() {
+        let err = parse_conditions(&[
+            json!({"type": "information_class_max", "value": "secret"}),
+            json!({"type": "permitted_tasks", "value": []}),
+            json!({"type": "teleport"}),
+            json!({"type": "other", "value": "  "}),
+        ])
+        .unwrap_err();
+        assert_eq!(err.details().len(), 4);
+        assert_eq!(err.details()[1].pointer, "/conditions/1");
+    }
+
+    #[test]
+    fn delegations_are_in_force_inside_their_window() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert!(in_force(d("2026-01-01"), None, false, d("2026-11-27")));
+        assert!(in_force(d("2026-01-01"), Some(d("2026-11-27")), false, d("2026-11-27")));
+        assert!(!in_force(d("2026-01-01"), Some(d("2026-11-26")), false, d("2026-11-27")));
+        assert!(!in_force(d("2026-12-01"), None, false, d("2026-11-27")));
+        assert!(!in_force(d("2026-01-01"), None, true, d("2026-11-27")));
+    }
+}

@@ -1,0 +1,499 @@
+//! Use cases: delegations and decisions. Each runs inside `idempotency::perform`
+//! (one transaction: authenticate, authorize, change, audit).
+
+use std::collections::HashMap;
+
+use chrono::{Months, NaiveDate};
+use serde_json::Value;
+
+use super::dto::{
+    ConditionView, DecisionCreated, DecisionRequest, DecisionRevoked, DecisionView, DelegationRequest,
+    DelegationResponse,
+};
+use super::model::{Condition, DecisionKind, optional_text, parse_conditions, parse_date, required_text};
+use super::store::{self, DecisionRow, DelegationRow};
+use crate::audit::{self, AuditAction, NewEvent};
+use crate::auth::Actor;
+use crate::auth::authz::{self, Action, DecisionRef, ServiceRef};
+use crate::auth::model::OrgKind;
+use crate::auth::service::new_id;
+use crate::db::{self, DbConnection, rfc3339, rfc3339_opt};
+use crate::error::AppError;
+use crate::organisations;
+use crate::submissions::model::RevisionState;
+use crate::submissions::{self, store::RevisionRow};
+
+fn today() -> NaiveDate {
+    db::now().date()
+}
+
+fn date_text(d: &NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+pub fn delegation_response(row: &DelegationRow) -> DelegationResponse {
+    DelegationResponse {
+        delegation_id: row.id.clone(),
+        org: row.org_slug.clone(),
+        delegate: row.delegate_slug.clone(),
+        decision_reference: row.decision_reference.clone(),
+        valid_from: date_text(&row.valid_from),
+        valid_until: row.valid_until.as_ref().map(date_text),
+        scope: row.scope.clone(),
+        in_force: row.in_force_on(today()),
+        created_at: rfc3339(&row.created_at),
+        revoked_at: rfc3339_opt(&row.revoked_at),
+        revocation_reason: row.revocation_reason.clone(),
+    }
+}
+
+fn unknown_org_at(slug: &str, pointer: &str) -> AppError {
+    let shown: String = slug.chars().take(40).collect();
+    AppError::field(
+        "unknown_organisation",
+        pointer,
+        &format!("There is no organisation with the slug \"{shown}\"."),
+        &format!("Det finns ingen organisation med förkortningen \"{shown}\"."),
+    )
+}
+
+/// Creates a delegation from a municipality to a federation.
+pub fn create_delegation(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    request: &DelegationRequest,
+) -> Result<DelegationResponse, AppError> {
+    let org = organisations::store::find(conn, &request.org)?.ok_or_else(|| unknown_org_at(&request.org, "/org"))?;
+    authz::can(actor, Action::ManageDelegations { org: &org.slug })?;
+    let delegate = organisations::store::find(conn, &request.delegate)?
+        .ok_or_else(|| unknown_org_at(&request.delegate, "/delegate"))?;
+    if delegate.kind != OrgKind::Federation.as_str() || delegate.slug == org.slug {
+        return Err(AppError::field(
+            "invalid_delegate",
+            "/delegate",
+            "Decisions can be delegated only to a federation, such as itsam.",
+            "Beslut kan bara delegeras till ett förbund, till exempel itsam.",
+        ));
+    }
+    if request.scope != "all" {
+        return Err(AppError::field(
+            "invalid_scope",
+            "/scope",
+            "The scope must be \"all\" (every service).",
+            "Omfattningen måste vara \"all\" (alla tjänster).",
+        ));
+    }
+    let decision_reference = required_text(
+        Some(&request.decision_reference),
+        100,
+        "/decision_reference",
+        "Give the municipality's decision reference (diarienummer), at most 100 characters.",
+        "Ange kommunens diarienummer för beslutet, högst 100 tecken.",
+    )?;
+    let valid_from = parse_date(&request.valid_from, "/valid_from")?;
+    let valid_until = request.valid_until.as_deref().map(|d| parse_date(d, "/valid_until")).transpose()?;
+    if valid_until.is_some_and(|until| until < valid_from) {
+        return Err(AppError::field(
+            "invalid_period",
+            "/valid_until",
+            "valid_until is before valid_from.",
+            "Slutdatumet ligger före startdatumet.",
+        ));
+    }
+    let row = DelegationRow {
+        id: new_id(),
+        org_slug: org.slug.clone(),
+        delegate_slug: delegate.slug.clone(),
+        decision_reference,
+        valid_from,
+        valid_until,
+        scope: "all".into(),
+        created_by: actor.user_id.clone(),
+        created_at: db::now(),
+        revoked_at: None,
+        revoked_by: None,
+        revocation_reason: None,
+    };
+    store::insert_delegation(conn, &row)?;
+    audit::append(
+        conn,
+        NewEvent::new(AuditAction::DelegationCreated, Some(&actor.user_id), Some(&org.slug)).subject(&row),
+    )?;
+    log::info!(
+        "delegation {} from {} to {} created by user {}",
+        row.id,
+        row.org_slug,
+        row.delegate_slug,
+        actor.user_id
+    );
+    Ok(delegation_response(&row))
+}
+
+/// Ends a delegation. Decisions already taken under it stay valid records.
+pub fn revoke_delegation(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    reason: Option<&str>,
+) -> Result<DelegationResponse, AppError> {
+    let delegation = store::find_delegation(conn, id)?.ok_or(AppError::NotFound)?;
+    authz::can(actor, Action::ManageDelegations { org: &delegation.org_slug })?;
+    if delegation.revoked_at.is_some() {
+        return Err(AppError::conflict(
+            "already_revoked",
+            "The delegation is already revoked.",
+            "Delegeringen är redan återkallad.",
+        ));
+    }
+    let reason = optional_text(reason, 1000, "/reason")?;
+    store::revoke_delegation(conn, id, db::now(), &actor.user_id, reason.as_deref())?;
+    let row = store::find_delegation(conn, id)?.ok_or(AppError::NotFound)?;
+    audit::append(
+        conn,
+        NewEvent::new(AuditAction::DelegationRevoked, Some(&actor.user_id), Some(&row.org_slug)).subject(&row),
+    )?;
+    Ok(delegation_response(&row))
+}
+
+/// The decision request, checked and typed.
+struct Decision {
+    kind: DecisionKind,
+    conditions: Vec<Condition>,
+    reason: Option<String>,
+    valid_until: Option<NaiveDate>,
+    decision_reference: Option<String>,
+}
+
+fn parse_decision(request: &DecisionRequest) -> Result<Decision, AppError> {
+    let conditions = parse_conditions(&request.conditions)?;
+    let reason = optional_text(request.reason.as_deref(), 4000, "/reason")?;
+    let decision_reference = optional_text(request.decision_reference.as_deref(), 100, "/decision_reference")?;
+    let valid_until = request.valid_until.as_deref().map(|d| parse_date(d, "/valid_until")).transpose()?;
+    match request.decision {
+        DecisionKind::Rejected => {
+            if reason.is_none() {
+                return Err(AppError::field(
+                    "reason_required",
+                    "/reason",
+                    "A rejection must give its reason.",
+                    "Ett avslag måste motiveras.",
+                ));
+            }
+            if !conditions.is_empty() {
+                return Err(AppError::field(
+                    "invalid_conditions",
+                    "/conditions",
+                    "A rejection has no conditions.",
+                    "Ett avslag har inga villkor.",
+                ));
+            }
+            if valid_until.is_some() {
+                return Err(AppError::field(
+                    "invalid_valid_until",
+                    "/valid_until",
+                    "A rejection has no valid-until date.",
+                    "Ett avslag har inget giltighetsdatum.",
+                ));
+            }
+        }
+        DecisionKind::ApprovedWithConditions if conditions.is_empty() => {
+            return Err(AppError::field(
+                "conditions_required",
+                "/conditions",
+                "An approval with conditions needs at least one condition.",
+                "Ett godkännande med villkor behöver minst ett villkor.",
+            ));
+        }
+        DecisionKind::Approved if !conditions.is_empty() => {
+            return Err(AppError::field(
+                "invalid_conditions",
+                "/conditions",
+                "Use approved_with_conditions for an approval with conditions.",
+                "Använd approved_with_conditions för ett godkännande med villkor.",
+            ));
+        }
+        _ => {}
+    }
+    Ok(Decision { kind: request.decision, conditions, reason, valid_until, decision_reference })
+}
+
+/// The review interval the revision's own document sets.
+fn review_interval_months(revision: &RevisionRow) -> Result<u32, AppError> {
+    let doc: Value = serde_json::from_str(&revision.document)?;
+    doc.pointer("/governance/review/interval_months")
+        .and_then(Value::as_u64)
+        .and_then(|m| u32::try_from(m).ok())
+        .ok_or_else(|| AppError::internal("stored revision without a review interval"))
+}
+
+struct Authority {
+    delegation: Option<DelegationRow>,
+    is_author: bool,
+}
+
+/// Finds the delegation (if the actor decides for another organisation) and
+/// whether the actor wrote or submitted any revision of the service.
+fn authority(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    for_org: &str,
+    revisions: &[RevisionRow],
+) -> Result<Authority, AppError> {
+    let delegation = if actor.org_slug != for_org && actor.org_kind == OrgKind::Federation {
+        store::delegation_in_force(conn, for_org, &actor.org_slug, today())?
+    } else {
+        None
+    };
+    let is_author = revisions
+        .iter()
+        .any(|r| r.created_by == actor.user_id || r.submitted_by.as_deref() == Some(actor.user_id.as_str()));
+    Ok(Authority { delegation, is_author })
+}
+
+/// Records a decision on the revision under review, for one organisation.
+pub fn decide(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    service_id: &str,
+    request: &DecisionRequest,
+) -> Result<DecisionCreated, AppError> {
+    let (service, has_submitted) = submissions::service::load_service(conn, service_id)?;
+    let service_ref = ServiceRef { org: &service.org_slug, has_submitted };
+    authz::can(actor, Action::ViewService(service_ref))?;
+    let for_org =
+        organisations::store::find(conn, &request.org)?.ok_or_else(|| unknown_org_at(&request.org, "/org"))?;
+    let revisions = submissions::store::revisions_of(conn, &service.id)?;
+    let authority = authority(conn, actor, &for_org.slug, &revisions)?;
+    authz::can(
+        actor,
+        Action::Decide(DecisionRef {
+            service: service_ref,
+            for_org: &for_org.slug,
+            delegation_in_force: authority.delegation.as_ref().map(|d| d.id.as_str()),
+            actor_is_author: authority.is_author,
+        }),
+    )?;
+
+    let revision = revisions.iter().find(|r| r.revision == request.revision).ok_or_else(|| {
+        AppError::field(
+            "unknown_revision",
+            "/revision",
+            &format!("The service has no revision {}.", request.revision),
+            &format!("Tjänsten har ingen version {}.", request.revision),
+        )
+    })?;
+    let under_review =
+        revisions.iter().filter(|r| r.state == RevisionState::Submitted.as_str()).map(|r| r.revision).max();
+    if under_review != Some(revision.revision) {
+        return Err(AppError::conflict(
+            "not_under_review",
+            "This revision is not the one under review: decide on the latest submitted revision.",
+            "Den här versionen är inte den som granskas: besluta om den senast inlämnade versionen.",
+        ));
+    }
+    let evaluation = submissions::store::evaluations_of(conn, std::slice::from_ref(&revision.id))?
+        .pop()
+        .ok_or_else(|| AppError::internal("revision without an evaluation"))?;
+    let decision = parse_decision(request)?;
+    if decision.kind.is_approval() && evaluation.verdict != "pass" {
+        return Err(AppError::conflict(
+            "verdict_fail",
+            "The revision fails a blocking rule and cannot be approved.",
+            "Versionen uppfyller inte en blockerande regel och kan inte godkännas.",
+        ));
+    }
+    if store::live_decision(conn, &service.id, &for_org.slug, revision.revision)?.is_some() {
+        return Err(AppError::conflict(
+            "decision_exists",
+            "There is already a decision for this organisation on this revision. Revoke it first to decide again.",
+            "Det finns redan ett beslut för organisationen om den här versionen. Återkalla det först.",
+        ));
+    }
+    let day = today();
+    let valid_until = if decision.kind.is_approval() {
+        let months = review_interval_months(revision)?;
+        let latest = day.checked_add_months(Months::new(months)).unwrap_or(NaiveDate::MAX);
+        match decision.valid_until {
+            None => Some(latest),
+            Some(until) if until < day => {
+                return Err(AppError::field(
+                    "invalid_valid_until",
+                    "/valid_until",
+                    "valid_until is in the past.",
+                    "Giltighetsdatumet har redan passerat.",
+                ));
+            }
+            Some(until) if until > latest => {
+                return Err(AppError::field(
+                    "invalid_valid_until",
+                    "/valid_until",
+                    &format!(
+                        "valid_until may be at most {} (the review interval of {months} months).",
+                        date_text(&latest)
+                    ),
+                    &format!(
+                        "Giltighetsdatumet får vara högst {} (omprövning var {months}:e månad).",
+                        date_text(&latest)
+                    ),
+                ));
+            }
+            Some(until) => Some(until),
+        }
+    } else {
+        None
+    };
+    let submitted_by =
+        revision.submitted_by.clone().ok_or_else(|| AppError::internal("submitted revision without a submitter"))?;
+    let via_delegation = actor.org_slug != for_org.slug;
+    let row = DecisionRow {
+        id: new_id(),
+        service_id: service.id.clone(),
+        revision_id: revision.id.clone(),
+        revision: revision.revision,
+        org_slug: for_org.slug.clone(),
+        decision: decision.kind.as_str().into(),
+        conditions: serde_json::to_string(&decision.conditions)?,
+        reason: decision.reason,
+        valid_until,
+        decision_reference: decision.decision_reference,
+        decided_by: actor.user_id.clone(),
+        deciding_org_slug: actor.org_slug.clone(),
+        via_delegation_id: if via_delegation { authority.delegation.as_ref().map(|d| d.id.clone()) } else { None },
+        submitted_by,
+        rule_set_version: evaluation.rule_set_version.clone(),
+        verdict: evaluation.verdict.clone(),
+        decided_at: db::now(),
+        revoked_at: None,
+        revoked_by: None,
+        revocation_reason: None,
+    };
+    store::insert_decision(conn, &row)?;
+    audit::append(
+        conn,
+        NewEvent::new(AuditAction::DecisionRecorded, Some(&actor.user_id), Some(&row.org_slug))
+            .via_delegation(row.via_delegation_id.as_deref())
+            .subject(&row),
+    )?;
+    log::info!(
+        "decision {} ({}) on service {} revision {} for {} by user {} of {}",
+        row.id,
+        row.decision,
+        row.service_id,
+        row.revision,
+        row.org_slug,
+        actor.user_id,
+        actor.org_slug
+    );
+    Ok(DecisionCreated {
+        decision_id: row.id,
+        service_id: row.service_id,
+        org: row.org_slug,
+        revision: row.revision,
+        decision: decision.kind,
+        via_delegation,
+        delegation_id: row.via_delegation_id,
+        deciding_org: row.deciding_org_slug,
+        valid_until: row.valid_until.as_ref().map(date_text),
+        decided_at: rfc3339(&row.decided_at),
+    })
+}
+
+/// Revokes a live decision. The decision stays on record.
+pub fn revoke_decision(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    decision_id: &str,
+    reason: &str,
+) -> Result<DecisionRevoked, AppError> {
+    let decision = store::find_decision(conn, decision_id)?.ok_or(AppError::NotFound)?;
+    let (service, has_submitted) = submissions::service::load_service(conn, &decision.service_id)?;
+    let revisions = submissions::store::revisions_of(conn, &service.id)?;
+    let authority = authority(conn, actor, &decision.org_slug, &revisions)?;
+    authz::can(
+        actor,
+        Action::RevokeDecision(DecisionRef {
+            service: ServiceRef { org: &service.org_slug, has_submitted },
+            for_org: &decision.org_slug,
+            delegation_in_force: authority.delegation.as_ref().map(|d| d.id.as_str()),
+            actor_is_author: authority.is_author,
+        }),
+    )?;
+    if decision.revoked_at.is_some() {
+        return Err(AppError::conflict(
+            "already_revoked",
+            "The decision is already revoked.",
+            "Beslutet är redan återkallat.",
+        ));
+    }
+    let reason = required_text(
+        Some(reason),
+        4000,
+        "/reason",
+        "Give the reason for revoking the decision.",
+        "Ange varför beslutet återkallas.",
+    )?;
+    let via =
+        if actor.org_slug != decision.org_slug { authority.delegation.as_ref().map(|d| d.id.as_str()) } else { None };
+    store::revoke_decision(conn, decision_id, db::now(), &actor.user_id, &reason)?;
+    let row = store::find_decision(conn, decision_id)?.ok_or(AppError::NotFound)?;
+    audit::append(
+        conn,
+        NewEvent::new(AuditAction::DecisionRevoked, Some(&actor.user_id), Some(&row.org_slug))
+            .via_delegation(via)
+            .subject(&row),
+    )?;
+    Ok(DecisionRevoked { decision_id: row.id, revoked_at: rfc3339_opt(&row.revoked_at).unwrap_or_default() })
+}
+
+/// Conditions stored on a decision, with their wording.
+pub fn condition_views(stored: &str) -> Result<Vec<ConditionView>, AppError> {
+    let conditions: Vec<Condition> = serde_json::from_str(stored)?;
+    Ok(conditions
+        .into_iter()
+        .map(|condition| {
+            let (text_sv, text_en) = condition.describe();
+            ConditionView { condition, text_sv, text_en }
+        })
+        .collect())
+}
+
+/// Every organisation's current decision on a service: the most recent one
+/// per organisation, live or revoked.
+pub fn current_decisions(conn: &mut DbConnection, service_id: &str) -> Result<Vec<DecisionView>, AppError> {
+    let functions: HashMap<String, String> =
+        organisations::store::all(conn)?.into_iter().map(|o| (o.slug, o.function_name)).collect();
+    let mut latest: HashMap<String, DecisionRow> = HashMap::new();
+    for row in store::decisions_of(conn, service_id)? {
+        latest.insert(row.org_slug.clone(), row);
+    }
+    let mut rows: Vec<DecisionRow> = latest.into_values().collect();
+    rows.sort_by(|a, b| a.org_slug.cmp(&b.org_slug));
+    let day = today();
+    rows.into_iter()
+        .map(|row| {
+            let delegation_reference = match &row.via_delegation_id {
+                Some(id) => store::find_delegation(conn, id)?.map(|d| d.decision_reference),
+                None => None,
+            };
+            Ok(DecisionView {
+                decision_id: row.id.clone(),
+                org: row.org_slug.clone(),
+                revision: row.revision,
+                decision: row.decision.clone(),
+                conditions: condition_views(&row.conditions)?,
+                reason: row.reason.clone(),
+                valid_until: row.valid_until.as_ref().map(date_text),
+                decision_reference: row.decision_reference.clone(),
+                deciding_function: functions.get(&row.deciding_org_slug).cloned().unwrap_or_default(),
+                deciding_org: row.deciding_org_slug.clone(),
+                via_delegation: row.via_delegation_id.is_some(),
+                delegation_reference,
+                rule_set_version: row.rule_set_version.clone(),
+                decided_at: rfc3339(&row.decided_at),
+                revoked_at: rfc3339_opt(&row.revoked_at),
+                revocation_reason: row.revocation_reason.clone(),
+                expired: row.valid_until.is_some_and(|until| until < day),
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,339 @@
+//! `tillit audit verify`: recomputes the whole chain and checks every business
+//! row against its latest event, plus the invariants that must hold over the
+//! record (separation of duties, decisions under delegation).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::model::{AuditEvent, Audited, GENESIS_HASH};
+use super::store;
+use crate::approvals::store::{DecisionRow, DelegationRow};
+use crate::auth::store::{ApiTokenRow, RoleGrantRow, UserRow};
+use crate::db::DbConnection;
+use crate::db::schema::{
+    api_tokens, decisions, delegations, evaluations, organisations, revisions, role_grants, services, users,
+};
+use crate::error::AppError;
+use crate::organisations::model::OrganisationRow;
+use crate::submissions::store::{EvaluationRow, RevisionRow, ServiceRow};
+
+const PAGE: i64 = 5_000;
+const MAX_PROBLEMS: usize = 100;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Problem {
+    /// The event concerned, where there is one.
+    pub seq: Option<i64>,
+    pub kind: &'static str,
+    pub detail: String,
+}
+
+/// A head of the chain an auditor saved earlier, outside the database.
+#[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub entry_hash: String,
+}
+
+impl Checkpoint {
+    /// `SEQ:HASH`, or the JSON that `GET /api/v1/audit/head` returns.
+    pub fn parse(text: &str) -> Result<Checkpoint, String> {
+        let text = text.trim();
+        if let Ok(c) = serde_json::from_str::<Checkpoint>(text) {
+            return Ok(c);
+        }
+        let (seq, hash) = text.split_once(':').ok_or("a checkpoint is SEQ:HASH or JSON {\"seq\", \"entry_hash\"}")?;
+        let seq = seq.trim().parse().map_err(|_| "the checkpoint's sequence number is not a number")?;
+        Ok(Checkpoint { seq, entry_hash: hash.trim().to_string() })
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub intact: bool,
+    pub events: i64,
+    pub head_seq: i64,
+    pub head_hash: String,
+    pub rows_checked: u64,
+    /// The first event found altered, missing, out of order or forged.
+    pub first_tampered_event: Option<i64>,
+    pub problems: Vec<Problem>,
+    pub checkpoints_checked: usize,
+    pub seconds: f64,
+}
+
+impl Report {
+    fn problem(&mut self, seq: Option<i64>, kind: &'static str, detail: String) {
+        self.intact = false;
+        if let Some(seq) = seq {
+            self.first_tampered_event = Some(self.first_tampered_event.map_or(seq, |s| s.min(seq)));
+        }
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(Problem { seq, kind, detail });
+        }
+    }
+}
+
+type RowKey = (String, String);
+
+/// Verifies the database behind `conn`. Read-only.
+pub fn verify(conn: &mut DbConnection, checkpoints: &[Checkpoint]) -> Result<Report, AppError> {
+    let started = std::time::Instant::now();
+    let mut report = Report {
+        intact: true,
+        events: 0,
+        head_seq: 0,
+        head_hash: GENESIS_HASH.to_string(),
+        rows_checked: 0,
+        first_tampered_event: None,
+        problems: Vec::new(),
+        checkpoints_checked: 0,
+        seconds: 0.0,
+    };
+    crate::db::read(conn, |conn| {
+        let latest = verify_chain(conn, checkpoints, &mut report)?;
+        verify_rows(conn, &latest, &mut report)?;
+        verify_invariants(conn, &mut report)
+    })?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Walks the chain; returns the latest digest (and event) of every row.
+fn verify_chain(
+    conn: &mut DbConnection,
+    checkpoints: &[Checkpoint],
+    report: &mut Report,
+) -> Result<HashMap<RowKey, (String, i64)>, AppError> {
+    let mut latest: HashMap<RowKey, (String, i64)> = HashMap::new();
+    let mut expected_seq = 1i64;
+    let mut prev_hash = GENESIS_HASH.to_string();
+    let mut seen_hashes: HashMap<i64, String> = HashMap::new();
+    let wanted: HashSet<i64> = checkpoints.iter().map(|c| c.seq).collect();
+    let mut after = 0i64;
+    loop {
+        let page = store::page(conn, after, PAGE)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for row in &page {
+            report.events += 1;
+            if row.seq != expected_seq {
+                let missing = if row.seq > expected_seq { "missing or deleted" } else { "out of order" };
+                report.problem(
+                    Some(expected_seq.min(row.seq)),
+                    "sequence_gap",
+                    format!("expected event {expected_seq}, found {} ({missing})", row.seq),
+                );
+            }
+            expected_seq = row.seq + 1;
+            let event: AuditEvent = match row.to_event() {
+                Ok(event) => event,
+                Err(detail) => {
+                    report.problem(Some(row.seq), "unreadable_event", detail);
+                    prev_hash = row.entry_hash.clone();
+                    continue;
+                }
+            };
+            if event.prev_hash != prev_hash {
+                report.problem(
+                    Some(row.seq),
+                    "broken_link",
+                    format!("event {} does not follow the event before it", row.seq),
+                );
+            }
+            if event.compute_hash() != event.entry_hash {
+                report.problem(Some(row.seq), "altered_event", format!("event {} does not match its hash", row.seq));
+            }
+            if super::model::AuditAction::parse(&event.action).is_none() {
+                report.problem(Some(row.seq), "unknown_action", format!("event {} has an unknown action", row.seq));
+            }
+            for subject in &event.subjects {
+                latest.insert((subject.t.clone(), subject.id.clone()), (subject.d.clone(), row.seq));
+            }
+            if wanted.contains(&row.seq) {
+                seen_hashes.insert(row.seq, row.entry_hash.clone());
+            }
+            prev_hash = row.entry_hash.clone();
+            report.head_seq = row.seq;
+            report.head_hash = row.entry_hash.clone();
+        }
+    }
+    let (head_seq, head_hash) = store::head(conn)?;
+    if head_seq != report.head_seq || head_hash != report.head_hash {
+        report.problem(
+            Some(report.head_seq.min(head_seq).max(1)),
+            "head_mismatch",
+            format!("the chain head says event {head_seq}, but the log ends at event {}", report.head_seq),
+        );
+    }
+    for checkpoint in checkpoints {
+        report.checkpoints_checked += 1;
+        match seen_hashes.get(&checkpoint.seq) {
+            Some(hash) if *hash == checkpoint.entry_hash => {}
+            Some(_) => report.problem(
+                Some(checkpoint.seq),
+                "checkpoint_mismatch",
+                format!("event {} differs from the saved checkpoint: history before it was rewritten", checkpoint.seq),
+            ),
+            None => report.problem(
+                Some(checkpoint.seq.min(report.head_seq + 1)),
+                "checkpoint_missing",
+                format!(
+                    "the saved checkpoint names event {}, but the log ends at {}: events were removed or an older copy was restored",
+                    checkpoint.seq, report.head_seq
+                ),
+            ),
+        }
+    }
+    Ok(latest)
+}
+
+/// Checks each row of one table against the digest its latest event recorded.
+fn check_table<T, F>(
+    conn: &mut DbConnection,
+    latest: &HashMap<RowKey, (String, i64)>,
+    seen: &mut HashSet<RowKey>,
+    report: &mut Report,
+    mut page: F,
+) -> Result<(), AppError>
+where
+    T: Audited,
+    F: FnMut(&mut DbConnection, &str) -> QueryResult<Vec<T>>,
+{
+    let mut after = String::new();
+    loop {
+        let rows = page(conn, &after)?;
+        let Some(last) = rows.last() else { break };
+        after = last.audit_id();
+        for row in &rows {
+            let subject = row.subject();
+            let key = (subject.t.clone(), subject.id.clone());
+            match latest.get(&key) {
+                None => report.problem(
+                    None,
+                    "row_without_event",
+                    format!("{} row {} has no audit event", subject.t, subject.id),
+                ),
+                Some((digest, seq)) if *digest != subject.d => report.problem(
+                    Some(*seq),
+                    "row_changed_without_event",
+                    format!("{} row {} differs from what event {seq} recorded", subject.t, subject.id),
+                ),
+                Some(_) => {}
+            }
+            report.rows_checked += 1;
+            seen.insert(key);
+        }
+    }
+    Ok(())
+}
+
+fn verify_rows(
+    conn: &mut DbConnection,
+    latest: &HashMap<RowKey, (String, i64)>,
+    report: &mut Report,
+) -> Result<(), AppError> {
+    let mut seen = HashSet::new();
+    macro_rules! table {
+        ($table:ident, $key:ident, $row:ty) => {
+            check_table::<$row, _>(conn, latest, &mut seen, report, |conn, after| {
+                $table::table
+                    .filter($table::$key.gt(after.to_string()))
+                    .order($table::$key.asc())
+                    .limit(PAGE)
+                    .select(<$row>::as_select())
+                    .load(conn)
+            })?
+        };
+    }
+    table!(organisations, slug, OrganisationRow);
+    table!(users, id, UserRow);
+    table!(role_grants, id, RoleGrantRow);
+    table!(api_tokens, id, ApiTokenRow);
+    table!(services, id, ServiceRow);
+    table!(revisions, id, RevisionRow);
+    table!(evaluations, id, EvaluationRow);
+    table!(delegations, id, DelegationRow);
+    table!(decisions, id, DecisionRow);
+    let mut gone: Vec<(&RowKey, &i64)> =
+        latest.iter().filter(|(key, _)| !seen.contains(*key)).map(|(key, (_, seq))| (key, seq)).collect();
+    gone.sort_by_key(|(_, seq)| **seq);
+    for ((table, id), seq) in gone {
+        report.problem(Some(*seq), "row_missing", format!("{table} row {id}, recorded by event {seq}, is gone"));
+    }
+    Ok(())
+}
+
+/// Separation of duties and delegation, checked over the stored record.
+fn verify_invariants(conn: &mut DbConnection, report: &mut Report) -> Result<(), AppError> {
+    let authors: Vec<(String, String, Option<String>)> =
+        revisions::table.select((revisions::service_id, revisions::created_by, revisions::submitted_by)).load(conn)?;
+    let mut by_service: HashMap<String, HashSet<String>> = HashMap::new();
+    for (service, created_by, submitted_by) in authors {
+        let set = by_service.entry(service).or_default();
+        set.insert(created_by);
+        if let Some(s) = submitted_by {
+            set.insert(s);
+        }
+    }
+    let delegation_rows: HashMap<String, DelegationRow> = delegations::table
+        .select(DelegationRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|d| (d.id.clone(), d))
+        .collect();
+    let mut after = String::new();
+    loop {
+        let rows: Vec<DecisionRow> = decisions::table
+            .filter(decisions::id.gt(after.clone()))
+            .order(decisions::id.asc())
+            .limit(PAGE)
+            .select(DecisionRow::as_select())
+            .load(conn)?;
+        let Some(last) = rows.last() else { break };
+        after = last.id.clone();
+        for d in &rows {
+            if by_service.get(&d.service_id).is_some_and(|authors| authors.contains(&d.decided_by)) {
+                report.problem(
+                    None,
+                    "separation_of_duties",
+                    format!("decision {} was taken by a person who wrote or submitted the service", d.id),
+                );
+            }
+            match &d.via_delegation_id {
+                None if d.deciding_org_slug != d.org_slug => report.problem(
+                    None,
+                    "decision_without_authority",
+                    format!(
+                        "decision {} for {} was taken by {} without a delegation",
+                        d.id, d.org_slug, d.deciding_org_slug
+                    ),
+                ),
+                Some(id) => {
+                    let valid = delegation_rows.get(id).is_some_and(|del| {
+                        del.org_slug == d.org_slug
+                            && del.delegate_slug == d.deciding_org_slug
+                            && super::super::approvals::model::in_force(
+                                del.valid_from,
+                                del.valid_until,
+                                del.revoked_at.is_some_and(|r: NaiveDateTime| r <= d.decided_at),
+                                d.decided_at.date(),
+                            )
+                    });
+                    if !valid {
+                        report.problem(
+                            None,
+                            "decision_without_authority",
+                            format!("decision {} names delegation {id}, which was not in force for it", d.id),
+                        );
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,193 @@
+//! The authenticated write path with `Idempotency-Key` support.
+//!
+//! Every state-changing API request runs `perform`: one transaction that
+//! takes the chain head, authenticates the caller, looks up the idempotency
+//! key, runs the use case (which authorizes, changes and audits), stores the
+//! response under the key, and commits. The same key with the same request
+//! returns the first response without a second effect; the same key with a
+//! different request is refused with 422. Failed requests store nothing, so
+//! they may be retried with the same key. Records are kept for
+//! `RETENTION_DAYS` days.
+
+use actix_web::http::StatusCode;
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::auth::service::authenticate;
+use crate::auth::{Actor, Credentials};
+use crate::db::schema::idempotency_keys;
+use crate::db::{self, DbConnection};
+use crate::error::AppError;
+
+pub const HEADER: &str = "Idempotency-Key";
+pub const RETENTION_DAYS: i64 = 30;
+
+/// The value of an `Idempotency-Key` header: 1–200 visible ASCII characters.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let values: Vec<_> = req.headers().get_all(HEADER).collect();
+        let result = match values.as_slice() {
+            [] => Ok(IdempotencyKey(None)),
+            [value] => match value.to_str() {
+                Ok(v)
+                    if !v.trim().is_empty()
+                        && v.len() <= 200
+                        && v.bytes().all(|b| b.is_ascii_graphic() || b == b' ') =>
+                {
+                    Ok(IdempotencyKey(Some(v.trim().to_string())))
+                }
+                _ => Err(AppError::bad_request("the Idempotency-Key header must be 1-200 visible ASCII characters")),
+            },
+            _ => Err(AppError::bad_request("send the Idempotency-Key header once")),
+        };
+        std::future::ready(result)
+    }
+}
+
+/// A response of a write, as stored for replay.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub location: Option<String>,
+    /// Top-level fields of the body that are shown once and never stored
+    /// for replay (a new token's secret).
+    pub shown_once: &'static [&'static str],
+}
+
+impl Reply {
+    pub fn new<T: Serialize>(status: StatusCode, body: &T) -> Result<Reply, AppError> {
+        Ok(Reply { status, body: serde_json::to_value(body)?, location: None, shown_once: &[] })
+    }
+
+    pub fn created<T: Serialize>(body: &T, location: String) -> Result<Reply, AppError> {
+        Ok(Reply {
+            status: StatusCode::CREATED,
+            body: serde_json::to_value(body)?,
+            location: Some(location),
+            shown_once: &[],
+        })
+    }
+
+    pub fn into_response(self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status);
+        if let Some(location) = self.location {
+            response.insert_header((actix_web::http::header::LOCATION, location));
+        }
+        response.json(self.body)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = idempotency_keys)]
+struct IdempotencyRow {
+    user_id: String,
+    idempotency_key: String,
+    fingerprint: String,
+    status: i32,
+    body: String,
+    location: Option<String>,
+    created_at: NaiveDateTime,
+}
+
+/// A fingerprint of the request: method, path and body.
+pub fn fingerprint(req: &HttpRequest, body: &[u8]) -> String {
+    let mut material = Vec::with_capacity(body.len() + 64);
+    material.extend_from_slice(req.method().as_str().as_bytes());
+    material.push(b' ');
+    material.extend_from_slice(req.path().as_bytes());
+    material.push(b'\n');
+    material.extend_from_slice(body);
+    crate::json::sha256_hex(&material)
+}
+
+/// Runs one authenticated write. See the module documentation.
+pub fn perform<F>(
+    conn: &mut DbConnection,
+    creds: &Credentials,
+    key: &IdempotencyKey,
+    fingerprint: &str,
+    mut f: F,
+) -> Result<Reply, AppError>
+where
+    F: FnMut(&mut DbConnection, &Actor) -> Result<Reply, AppError>,
+{
+    db::write(conn, |conn| {
+        let actor = authenticate(conn, &creds.token_hash)?;
+        if let Some(key) = &key.0 {
+            let stored: Option<IdempotencyRow> = idempotency_keys::table
+                .filter(idempotency_keys::user_id.eq(&actor.user_id))
+                .filter(idempotency_keys::idempotency_key.eq(key))
+                .select(IdempotencyRow::as_select())
+                .first(conn)
+                .optional()?;
+            if let Some(stored) = stored {
+                if stored.fingerprint != fingerprint {
+                    return Err(AppError::field(
+                        "idempotency_key_reused",
+                        "",
+                        "This Idempotency-Key was already used for a different request.",
+                        "Denna Idempotency-Key har redan använts för en annan begäran.",
+                    ));
+                }
+                return Ok(Reply {
+                    status: StatusCode::from_u16(stored.status as u16).unwrap_or(StatusCode::OK),
+                    body: serde_json::from_str(&stored.body)?,
+                    location: stored.location,
+                    shown_once: &[],
+                });
+            }
+        }
+        let reply = f(conn, &actor)?;
+        if let Some(key) = &key.0 {
+            let mut stored_body = reply.body.clone();
+            if let Some(map) = stored_body.as_object_mut() {
+                for field in reply.shown_once {
+                    map.remove(*field);
+                }
+            }
+            let row = IdempotencyRow {
+                user_id: actor.user_id.clone(),
+                idempotency_key: key.clone(),
+                fingerprint: fingerprint.to_string(),
+                status: i32::from(reply.status.as_u16()),
+                body: serde_json::to_string(&stored_body)?,
+                location: reply.location.clone(),
+                created_at: db::now(),
+            };
+            diesel::insert_into(idempotency_keys::table).values(&row).execute(conn)?;
+        }
+        Ok(reply)
+    })
+}
+
+/// Deletes records older than the retention period.
+pub fn purge_expired(conn: &mut DbConnection) -> Result<usize, AppError> {
+    let cutoff = db::now() - Duration::days(RETENTION_DAYS);
+    Ok(diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(cutoff))).execute(conn)?)
+}
+
+/// Runs `f` as one authenticated, idempotent write on the blocking pool and
+/// turns its reply into the HTTP response.
+pub async fn handle<F>(
+    state: &crate::state::AppState,
+    creds: Credentials,
+    key: IdempotencyKey,
+    fingerprint: String,
+    f: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnMut(&mut DbConnection, &Actor) -> Result<Reply, AppError> + Send + 'static,
+{
+    let reply = state.db.run(move |conn| perform(conn, &creds, &key, &fingerprint, f)).await?;
+    Ok(reply.into_response())
+}
