@@ -5,6 +5,8 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod approvals;
+mod authz;
 mod errors;
 mod evaluate;
 mod helpers;
