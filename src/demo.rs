@@ -6,11 +6,13 @@ use diesel::prelude::*;
 use include_dir::{Dir, include_dir};
 
 use crate::auth::service::create_token;
-use crate::auth::{Credentials, Role};
+use crate::auth::Role;
 use crate::db::DbConnection;
 use crate::db::schema::services;
+use serde_json::json;
+
+use crate::approvals::dto::{DecisionRequest, DelegationRequest};
 use crate::error::AppError;
-use crate::idempotency::{IdempotencyKey, Reply};
 use crate::policy::PolicySet;
 use crate::submissions::model::ParsedDocument;
 
@@ -25,6 +27,7 @@ const PEOPLE: &[(&str, &str, &[Role])] = &[
     ("kinda", "Kalle Beslutare (demo)", &[Role::Approver]),
     ("kinda", "Kerstin Admin (demo)", &[Role::Admin]),
     ("boxholm", "Bo Samordnare (demo)", &[Role::Coordinator]),
+    ("boxholm", "Bodil Admin (demo)", &[Role::Admin]),
 ];
 
 /// Which organisation's coordinator submits which demo document.
@@ -57,23 +60,79 @@ pub fn seed(conn: &mut DbConnection, policies: &PolicySet) -> Result<Vec<DemoLog
     if existing > 0 {
         return Ok(logins);
     }
+    let mut ids = Vec::new();
     for (file, org) in OWNERS {
         let bytes = DEMO_SERVICES
             .get_file(file)
             .map(|f| f.contents())
             .ok_or_else(|| AppError::internal(format!("demo file {file} is missing")))?;
         let parsed = ParsedDocument::parse(policies, bytes)?;
-        let coordinator = logins
-            .iter()
-            .find(|l| l.org == *org && l.roles.contains(&Role::Coordinator))
-            .ok_or_else(|| AppError::internal(format!("no demo coordinator for {org}")))?;
-        let creds = Credentials { token_hash: crate::auth::service::hash_token(&coordinator.token) };
-        crate::idempotency::perform(conn, &creds, &IdempotencyKey(None), "", |conn, actor| {
-            let created = crate::submissions::service::create_service(conn, actor, &parsed)?;
-            Reply::new(actix_web::http::StatusCode::CREATED, &created)
+        let created = as_person(conn, &logins, org, Role::Coordinator, |conn, actor| {
+            crate::submissions::service::create_service(conn, actor, &parsed)
+        })?;
+        ids.push(created.service_id);
+    }
+    // Submit everything but the image generator, which stays a draft.
+    for (i, (_, org)) in OWNERS.iter().enumerate().take(5) {
+        as_person(conn, &logins, org, Role::Coordinator, |conn, actor| {
+            crate::submissions::service::submit_revision(conn, actor, &ids[i], 1)
         })?;
     }
+    // Boxholm delegates its decisions to Itsam.
+    as_person(conn, &logins, "boxholm", Role::Admin, |conn, actor| {
+        crate::approvals::service::create_delegation(
+            conn,
+            actor,
+            &DelegationRequest {
+                org: "boxholm".into(),
+                delegate: "itsam".into(),
+                decision_reference: "KS 2026/41".into(),
+                valid_from: "2026-01-01".into(),
+                valid_until: None,
+                scope: "all".into(),
+            },
+        )
+    })?;
+    let decide = |conn: &mut DbConnection, approver_org: &str, service: &str, body: serde_json::Value| {
+        let request: DecisionRequest = serde_json::from_value(body).map_err(|e| AppError::internal(e.to_string()))?;
+        as_person(conn, &logins, approver_org, Role::Approver, |conn, actor| {
+            crate::approvals::service::decide(conn, actor, service, &request)
+        })
+    };
+    let internal_only = json!([{"type": "information_class_max", "value": "internal"}, {"type": "no_special_category_data"}]);
+    decide(conn, "kinda", &ids[0], json!({"org": "kinda", "revision": 1, "decision": "approved_with_conditions",
+        "conditions": internal_only, "reason": "Godkänd för allmänna och interna texter.", "decision_reference": "KS 2026/88"}))?;
+    decide(conn, "itsam", &ids[0], json!({"org": "boxholm", "revision": 1, "decision": "approved_with_conditions",
+        "conditions": internal_only, "reason": "Beslutat av Itsam enligt delegation.", "decision_reference": "Itsam 2026/12"}))?;
+    decide(conn, "itsam", &ids[0], json!({"org": "itsam", "revision": 1, "decision": "approved", "decision_reference": "Itsam 2026/11"}))?;
+    decide(conn, "kinda", &ids[1], json!({"org": "kinda", "revision": 1, "decision": "rejected",
+        "reason": "Konsumenttjänst utan personuppgiftsbiträdesavtal; leverantören kan träna på inmatad text.", "decision_reference": "KS 2026/89"}))?;
+    decide(conn, "itsam", &ids[2], json!({"org": "itsam", "revision": 1, "decision": "approved", "decision_reference": "Itsam 2026/14"}))?;
+    decide(conn, "itsam", &ids[3], json!({"org": "itsam", "revision": 1, "decision": "approved_with_conditions",
+        "conditions": [{"type": "permitted_tasks", "value": ["prioritering av ärenden", "förslag på kontrollpunkter"]},
+                       {"type": "other", "value": "Handläggaren fattar alltid beslutet och motiverar det själv."}],
+        "decision_reference": "Itsam 2026/15"}))?;
     Ok(logins)
+}
+
+/// Runs one write as the demo person of `org` with `role`, through the same
+/// write path as the API (authenticated and authorized in the transaction).
+fn as_person<T>(
+    conn: &mut DbConnection,
+    logins: &[DemoLogin],
+    org: &str,
+    role: Role,
+    mut f: impl FnMut(&mut DbConnection, &crate::auth::Actor) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let login = logins
+        .iter()
+        .find(|l| l.org == org && l.roles.contains(&role))
+        .ok_or_else(|| AppError::internal(format!("no demo {role} in {org}")))?;
+    let token_hash = crate::auth::service::hash_token(&login.token);
+    crate::db::write(conn, |conn| {
+        let actor = crate::auth::service::authenticate(conn, &token_hash)?;
+        f(conn, &actor)
+    })
 }
 
 pub fn print_logins(logins: &[DemoLogin], bind: &str) {

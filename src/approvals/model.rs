@@ -73,13 +73,10 @@ impl Condition {
         let bad = |en: &str, sv: &str| Err(FieldError::new(pointer, en, sv));
         let text_ok = |s: &String| !s.trim().is_empty() && s.chars().count() <= 500;
         match self {
-            Condition::PermittedTasks(items) | Condition::RequiredSettings(items) => {
-                if items.is_empty() || items.len() > 50 || !items.iter().all(text_ok) {
-                    return bad(
-                        "List 1–50 items, each 1–500 characters.",
-                        "Ange 1–50 punkter, var och en 1–500 tecken.",
-                    );
-                }
+            Condition::PermittedTasks(items) | Condition::RequiredSettings(items)
+                if items.is_empty() || items.len() > 50 || !items.iter().all(text_ok) =>
+            {
+                return bad("List 1–50 items, each 1–500 characters.", "Ange 1–50 punkter, var och en 1–500 tecken.");
             }
             Condition::Other(text) if !text_ok(text) => {
                 return bad("Describe the condition in 1–500 characters.", "Beskriv villkoret med 1–500 tecken.");

@@ -36,8 +36,15 @@ async fn fixture(backend: tillit::db::Backend, delegation: &str) -> Fixture {
     submit(&app, &coordinator, &submitted, 1).await;
     let undecided = create_service(&app, &coordinator, "resident-chatbot-pass").await;
     submit(&app, &coordinator, &undecided, 1).await;
-    let response = call(&app, post_json(&format!("/api/v1/services/{submitted}/decisions"), Some(&approver),
-        json!({"org": "kinda", "revision": 1, "decision": "approved"}).to_string())).await;
+    let response = call(
+        &app,
+        post_json(
+            &format!("/api/v1/services/{submitted}/decisions"),
+            Some(&approver),
+            json!({"org": "kinda", "revision": 1, "decision": "approved"}).to_string(),
+        ),
+    )
+    .await;
     assert_eq!(response.status, 201, "{}", response.text);
     let decision = response.body["decision_id"].as_str().unwrap().to_string();
     let next_year = (chrono::Utc::now().date_naive() + chrono::Duration::days(400)).format("%Y-%m-%d").to_string();
@@ -47,12 +54,17 @@ async fn fixture(backend: tillit::db::Backend, delegation: &str) -> Fixture {
             create_delegation(&app, &admin, "2020-01-01", None).await;
         }
         "expired" => {
-            let yesterday = (chrono::Utc::now().date_naive() - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+            let yesterday =
+                (chrono::Utc::now().date_naive() - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
             create_delegation(&app, &admin, "2020-01-01", Some(&yesterday)).await;
         }
         "revoked" => {
             let id = create_delegation(&app, &admin, "2020-01-01", None).await;
-            let r = call(&app, post_json(&format!("/api/v1/delegations/{id}/revoke"), Some(&admin), "{\"reason\": \"Avslutad\"}")).await;
+            let r = call(
+                &app,
+                post_json(&format!("/api/v1/delegations/{id}/revoke"), Some(&admin), "{\"reason\": \"Avslutad\"}"),
+            )
+            .await;
             assert_eq!(r.status, 200, "{}", r.text);
         }
         _ => {}
@@ -63,20 +75,63 @@ async fn fixture(backend: tillit::db::Backend, delegation: &str) -> Fixture {
 async fn act(f: &Fixture, token: Option<&str>, action: &str) -> u16 {
     let app = &f.app;
     let response = match action {
-        "create_service" => call(app, post_json("/api/v1/services", token, example_bytes("internal-assistant-pass"))).await,
+        "create_service" => {
+            call(app, post_json("/api/v1/services", token, example_bytes("internal-assistant-pass"))).await
+        }
         "view_draft" => call(app, get(&format!("/api/v1/services/{}", f.draft), token)).await,
         "view_submitted" => call(app, get(&format!("/api/v1/services/{}", f.submitted), token)).await,
-        "add_revision" => call(app, post_json(&format!("/api/v1/services/{}/revisions", f.submitted), token, example_bytes("internal-assistant-pass"))).await,
+        "add_revision" => {
+            call(
+                app,
+                post_json(
+                    &format!("/api/v1/services/{}/revisions", f.submitted),
+                    token,
+                    example_bytes("internal-assistant-pass"),
+                ),
+            )
+            .await
+        }
         "submit" => call(app, post_json(&format!("/api/v1/services/{}/revisions/1/submit", f.draft), token, "")).await,
-        "decide" => call(app, post_json(&format!("/api/v1/services/{}/decisions", f.undecided), token,
-            json!({"org": "kinda", "revision": 1, "decision": "approved"}).to_string())).await,
-        "revoke_decision" => call(app, post_json(&format!("/api/v1/decisions/{}/revoke", f.decision), token, "{\"reason\": \"Test\"}")).await,
-        "create_delegation" => call(app, post_json("/api/v1/delegations", token, json!({
+        "decide" => {
+            call(
+                app,
+                post_json(
+                    &format!("/api/v1/services/{}/decisions", f.undecided),
+                    token,
+                    json!({"org": "kinda", "revision": 1, "decision": "approved"}).to_string(),
+                ),
+            )
+            .await
+        }
+        "revoke_decision" => {
+            call(app, post_json(&format!("/api/v1/decisions/{}/revoke", f.decision), token, "{\"reason\": \"Test\"}"))
+                .await
+        }
+        "create_delegation" => {
+            call(
+                app,
+                post_json(
+                    "/api/v1/delegations",
+                    token,
+                    json!({
             "org": "kinda", "delegate": "itsam", "decision_reference": "KS 2027/1",
-            "valid_from": "2030-01-01", "valid_until": null, "scope": "all"}).to_string())).await,
-        "revoke_delegation" => call(app, post_json(&format!("/api/v1/delegations/{}/revoke", f.future_delegation), token, "{}")).await,
+            "valid_from": "2030-01-01", "valid_until": null, "scope": "all"})
+                    .to_string(),
+                ),
+            )
+            .await
+        }
+        "revoke_delegation" => {
+            call(app, post_json(&format!("/api/v1/delegations/{}/revoke", f.future_delegation), token, "{}")).await
+        }
         "list_people" => call(app, get("/api/v1/people?org=kinda", token)).await,
-        "grant_role" => call(app, post_json(&format!("/api/v1/people/{}/roles", f.auditor_id), token, "{\"role\": \"coordinator\"}")).await,
+        "grant_role" => {
+            call(
+                app,
+                post_json(&format!("/api/v1/people/{}/roles", f.auditor_id), token, "{\"role\": \"coordinator\"}"),
+            )
+            .await
+        }
         "export_audit" => call(app, get("/api/v1/audit", token)).await,
         other => panic!("unknown action {other}"),
     };
@@ -143,15 +198,25 @@ pub async fn create_service(app: &TestApp, token: &str, example_name: &str) -> S
 }
 
 pub async fn submit(app: &TestApp, token: &str, service: &str, revision: i32) -> Value {
-    let response = call(app, post_json(&format!("/api/v1/services/{service}/revisions/{revision}/submit"), Some(token), "")).await;
+    let response =
+        call(app, post_json(&format!("/api/v1/services/{service}/revisions/{revision}/submit"), Some(token), "")).await;
     assert_eq!(response.status, 200, "{}", response.text);
     response.body
 }
 
 pub async fn create_delegation(app: &TestApp, admin: &str, from: &str, until: Option<&str>) -> String {
-    let response = call(app, post_json("/api/v1/delegations", Some(admin), json!({
+    let response = call(
+        app,
+        post_json(
+            "/api/v1/delegations",
+            Some(admin),
+            json!({
         "org": "kinda", "delegate": "itsam", "decision_reference": "KS 2026/114",
-        "valid_from": from, "valid_until": until, "scope": "all"}).to_string())).await;
+        "valid_from": from, "valid_until": until, "scope": "all"})
+            .to_string(),
+        ),
+    )
+    .await;
     assert_eq!(response.status, 201, "{}", response.text);
     response.body["delegation_id"].as_str().unwrap().to_string()
 }
