@@ -5,8 +5,8 @@
 use diesel::prelude::*;
 use include_dir::{Dir, include_dir};
 
-use crate::auth::service::create_token;
 use crate::auth::Role;
+use crate::auth::service::create_token;
 use crate::db::DbConnection;
 use crate::db::schema::services;
 use serde_json::json;
@@ -99,19 +99,50 @@ pub fn seed(conn: &mut DbConnection, policies: &PolicySet) -> Result<Vec<DemoLog
             crate::approvals::service::decide(conn, actor, service, &request)
         })
     };
-    let internal_only = json!([{"type": "information_class_max", "value": "internal"}, {"type": "no_special_category_data"}]);
-    decide(conn, "kinda", &ids[0], json!({"org": "kinda", "revision": 1, "decision": "approved_with_conditions",
-        "conditions": internal_only, "reason": "Godkänd för allmänna och interna texter.", "decision_reference": "KS 2026/88"}))?;
-    decide(conn, "itsam", &ids[0], json!({"org": "boxholm", "revision": 1, "decision": "approved_with_conditions",
-        "conditions": internal_only, "reason": "Beslutat av Itsam enligt delegation.", "decision_reference": "Itsam 2026/12"}))?;
-    decide(conn, "itsam", &ids[0], json!({"org": "itsam", "revision": 1, "decision": "approved", "decision_reference": "Itsam 2026/11"}))?;
-    decide(conn, "kinda", &ids[1], json!({"org": "kinda", "revision": 1, "decision": "rejected",
-        "reason": "Konsumenttjänst utan personuppgiftsbiträdesavtal; leverantören kan träna på inmatad text.", "decision_reference": "KS 2026/89"}))?;
-    decide(conn, "itsam", &ids[2], json!({"org": "itsam", "revision": 1, "decision": "approved", "decision_reference": "Itsam 2026/14"}))?;
-    decide(conn, "itsam", &ids[3], json!({"org": "itsam", "revision": 1, "decision": "approved_with_conditions",
+    let internal_only =
+        json!([{"type": "information_class_max", "value": "internal"}, {"type": "no_special_category_data"}]);
+    decide(
+        conn,
+        "kinda",
+        &ids[0],
+        json!({"org": "kinda", "revision": 1, "decision": "approved_with_conditions",
+        "conditions": internal_only, "reason": "Godkänd för allmänna och interna texter.", "decision_reference": "KS 2026/88"}),
+    )?;
+    decide(
+        conn,
+        "itsam",
+        &ids[0],
+        json!({"org": "boxholm", "revision": 1, "decision": "approved_with_conditions",
+        "conditions": internal_only, "reason": "Beslutat av Itsam enligt delegation.", "decision_reference": "Itsam 2026/12"}),
+    )?;
+    decide(
+        conn,
+        "itsam",
+        &ids[0],
+        json!({"org": "itsam", "revision": 1, "decision": "approved", "decision_reference": "Itsam 2026/11"}),
+    )?;
+    decide(
+        conn,
+        "kinda",
+        &ids[1],
+        json!({"org": "kinda", "revision": 1, "decision": "rejected",
+        "reason": "Konsumenttjänst utan personuppgiftsbiträdesavtal; leverantören kan träna på inmatad text.", "decision_reference": "KS 2026/89"}),
+    )?;
+    decide(
+        conn,
+        "itsam",
+        &ids[2],
+        json!({"org": "itsam", "revision": 1, "decision": "approved", "decision_reference": "Itsam 2026/14"}),
+    )?;
+    decide(
+        conn,
+        "itsam",
+        &ids[3],
+        json!({"org": "itsam", "revision": 1, "decision": "approved_with_conditions",
         "conditions": [{"type": "permitted_tasks", "value": ["prioritering av ärenden", "förslag på kontrollpunkter"]},
                        {"type": "other", "value": "Handläggaren fattar alltid beslutet och motiverar det själv."}],
-        "decision_reference": "Itsam 2026/15"}))?;
+        "decision_reference": "Itsam 2026/15"}),
+    )?;
     Ok(logins)
 }
 

@@ -44,8 +44,8 @@ pub enum AppError {
     Unprocessable { code: &'static str, message: String, message_sv: String, details: Vec<FieldError> },
     #[error("authentication required")]
     Unauthorized,
-    #[error("forbidden: {0}")]
-    Forbidden(&'static str),
+    #[error("forbidden: {why}")]
+    Forbidden { why: &'static str, why_sv: &'static str },
     #[error("not found")]
     NotFound,
     /// No route matches the path (as opposed to a missing object).
@@ -101,7 +101,7 @@ impl AppError {
             AppError::InvalidDocument(_) => "invalid_document",
             AppError::Unprocessable { code, .. } | AppError::Conflict { code, .. } => code,
             AppError::Unauthorized => "unauthorized",
-            AppError::Forbidden(_) => "forbidden",
+            AppError::Forbidden { .. } => "forbidden",
             AppError::NotFound => "not_found",
             AppError::RouteNotFound => "route_not_found",
             AppError::PayloadTooLarge => "payload_too_large",
@@ -130,9 +130,10 @@ impl AppError {
                 "Sign in or send a valid bearer token (Authorization: Bearer …).",
                 "Logga in eller skicka en giltig token (Authorization: Bearer …).",
             ),
-            AppError::Forbidden(_) => {
-                pair("You do not have permission to do this.", "Du har inte behörighet att göra detta.")
-            }
+            AppError::Forbidden { why, why_sv } => (
+                format!("You do not have permission to do this: {why}."),
+                format!("Du har inte behörighet att göra detta: {why_sv}."),
+            ),
             AppError::NotFound => pair("Not found.", "Hittades inte."),
             AppError::RouteNotFound => {
                 pair("There is no such page or endpoint.", "Det finns ingen sådan sida eller adress.")
@@ -218,7 +219,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::InvalidDocument(_) | AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound | AppError::RouteNotFound => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,

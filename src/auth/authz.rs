@@ -57,8 +57,8 @@ pub enum Action<'a> {
     ExportAudit,
 }
 
-fn forbidden(why: &'static str) -> Result<(), AppError> {
-    Err(AppError::Forbidden(why))
+fn forbidden(why: &'static str, why_sv: &'static str) -> Result<(), AppError> {
+    Err(AppError::Forbidden { why, why_sv })
 }
 
 /// Decides one action. A denial about an object the caller may not even see
@@ -69,34 +69,49 @@ pub fn can(actor: &Actor, action: Action<'_>) -> Result<(), AppError> {
             if actor.is_member_of(org) && actor.has(Role::Coordinator) {
                 return Ok(());
             }
-            forbidden("only the organisation's coordinators create its services")
+            forbidden(
+                "only the organisation's coordinators create its services",
+                "bara organisationens samordnare skapar dess tjänster",
+            )
         }
         Action::ViewService(service) => visible(actor, service),
         Action::ViewDrafts(service) => {
             if actor.is_member_of(service.org) {
                 return Ok(());
             }
-            forbidden("drafts are private to the owning organisation")
+            forbidden(
+                "drafts are private to the owning organisation",
+                "utkast visas bara för den ägande organisationen",
+            )
         }
         Action::AddRevision(service) | Action::SubmitRevision(service) => {
             visible(actor, service)?;
             if actor.is_member_of(service.org) && actor.has(Role::Coordinator) {
                 return Ok(());
             }
-            forbidden("only the owning organisation's coordinators change a service")
+            forbidden(
+                "only the owning organisation's coordinators change a service",
+                "bara den ägande organisationens samordnare ändrar en tjänst",
+            )
         }
         Action::Decide(decision) | Action::RevokeDecision(decision) => {
             visible(actor, decision.service)?;
             if !actor.has(Role::Approver) {
-                return forbidden("only approvers decide");
+                return forbidden("only approvers decide", "bara beslutsfattare (approver) beslutar");
             }
             let own = actor.is_member_of(decision.for_org);
             let delegated = actor.org_kind == OrgKind::Federation && decision.delegation_in_force.is_some();
             if !own && !delegated {
-                return forbidden("no authority to decide for this organisation");
+                return forbidden(
+                    "no authority to decide for this organisation",
+                    "du får inte besluta för den här organisationen (ingen delegering gäller)",
+                );
             }
             if matches!(action, Action::Decide(_)) && decision.actor_is_author {
-                return forbidden("separation of duties: you created or submitted this service");
+                return forbidden(
+                    "separation of duties: you created or submitted this service",
+                    "åtskilda uppgifter: du har skrivit eller lämnat in den här tjänsten",
+                );
             }
             Ok(())
         }
@@ -104,14 +119,17 @@ pub fn can(actor: &Actor, action: Action<'_>) -> Result<(), AppError> {
             if actor.is_member_of(org) && actor.has(Role::Admin) {
                 return Ok(());
             }
-            forbidden("only the organisation's admins")
+            forbidden("only the organisation's admins", "bara organisationens administratörer")
         }
         Action::GrantRole { org, person_id, role } => {
             if !(actor.is_member_of(org) && actor.has(Role::Admin)) {
-                return forbidden("only the organisation's admins");
+                return forbidden("only the organisation's admins", "bara organisationens administratörer");
             }
             if person_id == actor.user_id && role == Role::Approver {
-                return forbidden("an admin cannot make themself an approver; another admin must");
+                return forbidden(
+                    "an admin cannot make themself an approver; another admin must",
+                    "en administratör kan inte göra sig själv till beslutsfattare; en annan administratör måste göra det",
+                );
             }
             Ok(())
         }
@@ -119,13 +137,19 @@ pub fn can(actor: &Actor, action: Action<'_>) -> Result<(), AppError> {
             if person_id == actor.user_id || (actor.is_member_of(org) && actor.has(Role::Admin)) {
                 return Ok(());
             }
-            forbidden("only the person or the organisation's admins")
+            forbidden(
+                "only the person or the organisation's admins",
+                "bara personen själv eller organisationens administratörer",
+            )
         }
         Action::ExportAudit => {
             if actor.has(Role::Auditor) || actor.has(Role::Admin) {
                 return Ok(());
             }
-            forbidden("only auditors and admins export the audit log")
+            forbidden(
+                "only auditors and admins export the audit log",
+                "bara granskare och administratörer exporterar granskningsloggen",
+            )
         }
     }
 }
