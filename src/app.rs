@@ -9,7 +9,7 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::{approvals, audit, auth, health, http, openapi, organisations, policy, submissions};
+use crate::{approvals, audit, auth, health, http, lookup, openapi, organisations, policy, submissions};
 
 pub fn build_app(
     state: AppState,
@@ -36,6 +36,8 @@ pub fn build_app(
                 .service(policy::routes::rule_set)
                 // GET /api/v1/organisations
                 .service(organisations::routes::list)
+                // GET /api/v1/lookup
+                .service(lookup::routes::lookup)
                 // POST /api/v1/services
                 .service(submissions::routes::create_service)
                 // GET /api/v1/services/{service_id}

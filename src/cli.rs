@@ -126,6 +126,9 @@ pub struct ServeArgs {
     /// Database connections in the pool.
     #[arg(long, env = "TILLIT_POOL_SIZE", default_value_t = 8)]
     pub pool_size: u32,
+    /// How often (ms) the lookup index checks for changes made by other nodes.
+    #[arg(long, env = "TILLIT_INDEX_POLL_MS", default_value_t = 1000)]
+    pub index_poll_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -475,7 +478,30 @@ fn serve(args: ServeArgs) -> ExitCode {
         pool_size: args.pool_size,
         workers: args.workers,
     };
-    let state = AppState::new(db, policies, settings);
+    let started = std::time::Instant::now();
+    let state = match AppState::new(db, policies, settings) {
+        Ok(state) => state,
+        Err(e) => return fail(format!("building the lookup index: {e}")),
+    };
+    let snapshot = state.lookup.snapshot();
+    log::info!(
+        "lookup index: {} services, about {} MB, built in {:.2} s",
+        snapshot.len(),
+        snapshot.memory_bytes() / 1_000_000,
+        started.elapsed().as_secs_f64()
+    );
+    drop(snapshot);
+    // Other nodes' changes reach this node's index within the poll interval.
+    let poller = state.clone();
+    let poll = std::time::Duration::from_millis(args.index_poll_ms.max(50));
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(poll);
+            if let Ok(mut conn) = poller.db.get() {
+                poller.refresh_lookup(&mut conn);
+            }
+        }
+    });
     let workers =
         if args.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { args.workers };
     let result = actix_web::rt::System::new().block_on(async move {

@@ -48,6 +48,9 @@ pub enum AppError {
     Forbidden { why: &'static str, why_sv: &'static str },
     #[error("not found")]
     NotFound,
+    /// A 404 that says what was not found (an unknown organisation slug).
+    #[error("{message}")]
+    NotFoundWith { code: &'static str, message: String, message_sv: String },
     /// No route matches the path (as opposed to a missing object).
     #[error("no such route")]
     RouteNotFound,
@@ -99,7 +102,9 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => "bad_request",
             AppError::InvalidDocument(_) => "invalid_document",
-            AppError::Unprocessable { code, .. } | AppError::Conflict { code, .. } => code,
+            AppError::Unprocessable { code, .. }
+            | AppError::Conflict { code, .. }
+            | AppError::NotFoundWith { code, .. } => code,
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden { .. } => "forbidden",
             AppError::NotFound => "not_found",
@@ -123,9 +128,9 @@ impl AppError {
                 format!("The document does not follow the submission schema ({} errors).", errors.len()),
                 format!("Dokumentet följer inte inlämningsschemat ({} fel).", errors.len()),
             ),
-            AppError::Unprocessable { message, message_sv, .. } | AppError::Conflict { message, message_sv, .. } => {
-                (message.clone(), message_sv.clone())
-            }
+            AppError::Unprocessable { message, message_sv, .. }
+            | AppError::Conflict { message, message_sv, .. }
+            | AppError::NotFoundWith { message, message_sv, .. } => (message.clone(), message_sv.clone()),
             AppError::Unauthorized => pair(
                 "Sign in or send a valid bearer token (Authorization: Bearer …).",
                 "Logga in eller skicka en giltig token (Authorization: Bearer …).",
@@ -220,7 +225,7 @@ impl ResponseError for AppError {
             AppError::InvalidDocument(_) | AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            AppError::NotFound | AppError::RouteNotFound => StatusCode::NOT_FOUND,
+            AppError::NotFound | AppError::RouteNotFound | AppError::NotFoundWith { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

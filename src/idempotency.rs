@@ -188,6 +188,15 @@ pub async fn handle<F>(
 where
     F: FnMut(&mut DbConnection, &Actor) -> Result<Reply, AppError> + Send + 'static,
 {
-    let reply = state.db.run(move |conn| perform(conn, &creds, &key, &fingerprint, f)).await?;
+    let after = state.clone();
+    let reply = state
+        .db
+        .run(move |conn| {
+            let reply = perform(conn, &creds, &key, &fingerprint, f)?;
+            // The change is committed; the lookup on this node sees it at once.
+            after.refresh_lookup(conn);
+            Ok(reply)
+        })
+        .await?;
     Ok(reply.into_response())
 }

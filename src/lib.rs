@@ -18,6 +18,7 @@ pub mod health;
 pub mod http;
 pub mod idempotency;
 pub mod json;
+pub mod lookup;
 pub mod openapi;
 pub mod organisations;
 pub mod policy;

@@ -5,6 +5,8 @@ use std::sync::{Arc, RwLock};
 
 use crate::config::Settings;
 use crate::db::Database;
+use crate::error::AppError;
+use crate::lookup::SearchIndex;
 use crate::policy::PolicySet;
 
 #[derive(Clone)]
@@ -12,11 +14,31 @@ pub struct AppState {
     pub db: Database,
     policies: Arc<RwLock<Arc<PolicySet>>>,
     pub settings: Arc<Settings>,
+    /// The in-memory lookup index.
+    pub lookup: Arc<SearchIndex>,
 }
 
 impl AppState {
-    pub fn new(db: Database, policies: PolicySet, settings: Settings) -> Self {
-        AppState { db, policies: Arc::new(RwLock::new(Arc::new(policies))), settings: Arc::new(settings) }
+    /// Builds the state; this loads the lookup index from the database.
+    pub fn new(db: Database, policies: PolicySet, settings: Settings) -> Result<Self, AppError> {
+        let lookup = {
+            let mut conn = db.get()?;
+            SearchIndex::build(&mut conn)?
+        };
+        Ok(AppState {
+            db,
+            policies: Arc::new(RwLock::new(Arc::new(policies))),
+            settings: Arc::new(settings),
+            lookup: Arc::new(lookup),
+        })
+    }
+
+    /// Brings the lookup index up to date with the database (after a write,
+    /// and periodically for changes made by other nodes).
+    pub fn refresh_lookup(&self, conn: &mut crate::db::DbConnection) {
+        if let Err(e) = self.lookup.refresh(conn) {
+            log::warn!("refreshing the lookup index: {e}");
+        }
     }
 
     /// The rule set in force. Cheap: a shared pointer, never a copy.

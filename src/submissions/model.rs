@@ -17,6 +17,9 @@ pub struct ParsedDocument {
     pub sha256: String,
     pub name: String,
     pub vendor: String,
+    pub aliases: Vec<String>,
+    pub domains: Vec<String>,
+    pub publication: String,
     pub evaluation: Evaluation,
 }
 
@@ -32,10 +35,19 @@ impl ParsedDocument {
         }
         let raw = String::from_utf8(bytes.to_vec()).map_err(|_| AppError::bad_request("the body is not UTF-8"))?;
         let text = |pointer: &str| doc.pointer(pointer).and_then(Value::as_str).unwrap_or_default().trim().to_string();
+        let list = |pointer: &str| -> Vec<String> {
+            doc.pointer(pointer)
+                .and_then(Value::as_array)
+                .map(|items| items.iter().filter_map(Value::as_str).map(|s| s.trim().to_string()).collect())
+                .unwrap_or_default()
+        };
         Ok(ParsedDocument {
             sha256: json::canonical_sha256(&doc),
             name: text("/service/name"),
             vendor: text("/vendor/name"),
+            aliases: list("/service/aliases"),
+            domains: list("/service/domains").into_iter().map(|d| d.to_ascii_lowercase()).collect(),
+            publication: text("/transparency/public_register_publication"),
             raw,
             doc,
             evaluation,

@@ -35,6 +35,12 @@ pub struct RevisionRow {
     pub document_sha256: String,
     pub name: String,
     pub vendor: String,
+    /// JSON array of strings, from the document.
+    pub aliases: String,
+    /// JSON array of host names, from the document.
+    pub domains: String,
+    /// `published`, `internal_only` or `withheld`, from the document.
+    pub publication: String,
     pub state: String,
     pub created_by: String,
     pub created_at: NaiveDateTime,

@@ -130,7 +130,7 @@ impl TestApp {
         let db = TestDb::new(backend);
         let database = db.open();
         let policies = tillit::policy::load(None).unwrap();
-        let state = AppState::new(database, policies, Settings::for_database(db.url.clone()));
+        let state = AppState::new(database, policies, Settings::for_database(db.url.clone())).unwrap();
         TestApp { state, db }
     }
 

@@ -59,6 +59,10 @@ CREATE TABLE revisions (
     document_sha256 TEXT NOT NULL,
     name TEXT NOT NULL,
     vendor TEXT NOT NULL,
+    -- Search fields, copied from the document when the revision is created.
+    aliases TEXT NOT NULL,
+    domains TEXT NOT NULL,
+    publication TEXT NOT NULL CHECK (publication IN ('published', 'internal_only', 'withheld')),
     state TEXT NOT NULL CHECK (state IN ('draft', 'submitted')),
     created_by TEXT NOT NULL REFERENCES users (id),
     created_at TIMESTAMP NOT NULL,
@@ -76,7 +80,9 @@ BEGIN
     IF NEW.id IS DISTINCT FROM OLD.id OR NEW.service_id IS DISTINCT FROM OLD.service_id
        OR NEW.revision IS DISTINCT FROM OLD.revision OR NEW.document IS DISTINCT FROM OLD.document
        OR NEW.document_sha256 IS DISTINCT FROM OLD.document_sha256 OR NEW.name IS DISTINCT FROM OLD.name
-       OR NEW.vendor IS DISTINCT FROM OLD.vendor OR NEW.created_by IS DISTINCT FROM OLD.created_by
+       OR NEW.vendor IS DISTINCT FROM OLD.vendor OR NEW.aliases IS DISTINCT FROM OLD.aliases
+       OR NEW.domains IS DISTINCT FROM OLD.domains OR NEW.publication IS DISTINCT FROM OLD.publication
+       OR NEW.created_by IS DISTINCT FROM OLD.created_by
        OR NEW.created_at IS DISTINCT FROM OLD.created_at THEN
         RAISE EXCEPTION 'revisions are immutable; add a new revision instead';
     END IF;

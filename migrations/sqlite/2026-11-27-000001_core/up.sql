@@ -59,6 +59,10 @@ CREATE TABLE revisions (
     document_sha256 TEXT NOT NULL,
     name TEXT NOT NULL,
     vendor TEXT NOT NULL,
+    -- Search fields, copied from the document when the revision is created.
+    aliases TEXT NOT NULL,
+    domains TEXT NOT NULL,
+    publication TEXT NOT NULL CHECK (publication IN ('published', 'internal_only', 'withheld')),
     state TEXT NOT NULL CHECK (state IN ('draft', 'submitted')),
     created_by TEXT NOT NULL REFERENCES users (id),
     created_at TIMESTAMP NOT NULL,
@@ -69,7 +73,8 @@ CREATE TABLE revisions (
 
 -- A revision is never edited: its content and authorship are frozen by the database.
 CREATE TRIGGER revisions_content_immutable
-BEFORE UPDATE OF id, service_id, revision, document, document_sha256, name, vendor, created_by, created_at ON revisions
+BEFORE UPDATE OF id, service_id, revision, document, document_sha256, name, vendor, aliases, domains, publication,
+    created_by, created_at ON revisions
 BEGIN
     SELECT RAISE(ABORT, 'revisions are immutable; add a new revision instead');
 END;

@@ -1,0 +1,11 @@
+//! "Får jag använda X?": the employee lookup and the public AI register,
+//! answered from an in-memory index that follows every change.
+
+pub mod dto;
+pub mod index;
+pub mod normalize;
+pub mod routes;
+pub mod service;
+pub mod store;
+
+pub use service::SearchIndex;

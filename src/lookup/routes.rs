@@ -1,0 +1,61 @@
+//! HTTP only: the public lookup API.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::dto::LookupResponse;
+use super::service;
+use crate::auth::MaybeCredentials;
+use crate::error::{AppError, ErrorEnvelope};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LookupQuery {
+    /// A name, alias, vendor or domain; a pasted URL works too. Case,
+    /// diacritics, spaces, hyphens and punctuation are ignored, and small
+    /// typos are forgiven.
+    pub q: Option<String>,
+    /// An organisation's slug. Without it, the status in every organisation.
+    pub org: Option<String>,
+    /// At most this many matches (default 10, at most 50).
+    pub limit: Option<usize>,
+}
+
+/// `GET /api/v1/lookup?q=TEXT&org=SLUG` — "Får jag använda X?". Public.
+///
+/// Services marked `internal_only` are shown to signed-in callers only;
+/// `withheld` ones and drafts never.
+#[utoipa::path(
+    tag = "lookup",
+    params(LookupQuery),
+    responses(
+        (status = 200, body = LookupResponse),
+        (status = 404, description = "Unknown organisation", body = ErrorEnvelope),
+        (status = 422, description = "Missing or unusable query", body = ErrorEnvelope),
+    )
+)]
+#[get("/lookup")]
+pub async fn lookup(
+    state: web::Data<AppState>,
+    query: web::Query<LookupQuery>,
+    creds: MaybeCredentials,
+) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let signed_in = match creds.0 {
+        None => false,
+        Some(creds) => {
+            state.db.run(move |conn| crate::auth::service::authenticate(conn, &creds.token_hash)).await?;
+            true
+        }
+    };
+    let response = service::lookup(
+        &state.lookup,
+        query.q.as_deref().unwrap_or_default(),
+        query.org.as_deref(),
+        signed_in,
+        query.limit.unwrap_or(10),
+    )?;
+    let cache = if signed_in { "private, no-store" } else { "public, max-age=5" };
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", cache)).json(response))
+}

@@ -1,0 +1,258 @@
+//! The lookup index holder (kept current by the write path and a poll of the
+//! audit chain's head), and the lookup answer.
+
+use std::sync::{Arc, Mutex, RwLock};
+
+use chrono::NaiveDate;
+
+use super::dto::{LookupMatch, LookupResponse, OrgStatus, ServiceSummary};
+use super::index::{Entry, Fuzzy, Snapshot, Status, Tables};
+use super::store;
+use crate::approvals::dto::ConditionView;
+use crate::db::{self, DbConnection};
+use crate::error::AppError;
+
+/// Overlay size at which the next refresh rebuilds the whole index instead.
+const REBUILD_AFTER: usize = 20_000;
+
+pub struct SearchIndex {
+    current: RwLock<Arc<Snapshot>>,
+    refresh_lock: Mutex<()>,
+    pub fuzzy: Fuzzy,
+}
+
+impl SearchIndex {
+    /// Builds the index from the whole registry.
+    pub fn build(conn: &mut DbConnection) -> Result<SearchIndex, AppError> {
+        let snapshot = full(conn)?;
+        Ok(SearchIndex {
+            current: RwLock::new(Arc::new(snapshot)),
+            refresh_lock: Mutex::new(()),
+            fuzzy: Fuzzy::default(),
+        })
+    }
+
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        match self.current.read() {
+            Ok(guard) => guard.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn replace(&self, snapshot: Snapshot) {
+        let new = Arc::new(snapshot);
+        match self.current.write() {
+            Ok(mut guard) => *guard = new,
+            Err(poisoned) => *poisoned.into_inner() = new,
+        }
+    }
+
+    /// Applies every change since the snapshot was taken. Cheap when nothing
+    /// changed (one read of the chain head).
+    pub fn refresh(&self, conn: &mut DbConnection) -> Result<(), AppError> {
+        let _guard = match self.refresh_lock.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let snapshot = self.snapshot();
+        let next = db::read(conn, |conn| {
+            let (head, changed) = store::changes_since(conn, snapshot.seq)?;
+            if head == snapshot.seq {
+                return Ok(None);
+            }
+            Ok(Some(match changed {
+                None => full(conn)?,
+                Some(ids) if ids.is_empty() => {
+                    let mut same = (*snapshot).clone();
+                    same.seq = head;
+                    same
+                }
+                Some(ids) => {
+                    let changes = store::services(conn, &ids)?;
+                    let next = snapshot.with_changes(head, changes);
+                    if next.overlay_len() > REBUILD_AFTER { full(conn)? } else { next }
+                }
+            }))
+        })?;
+        if let Some(next) = next {
+            self.replace(next);
+        }
+        Ok(())
+    }
+}
+
+fn full(conn: &mut DbConnection) -> Result<Snapshot, AppError> {
+    db::read(conn, |conn| {
+        let (seq, _) = crate::audit::store::head(conn)?;
+        let orgs = store::orgs(conn)?;
+        let services = store::all_services(conn)?;
+        Ok(Snapshot::build(seq, orgs, services))
+    })
+}
+
+fn date(d: &NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+fn join(items: &[String], and: &str) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} {and} {last}", rest.join(", ")),
+    }
+}
+
+/// The status of an entry in one organisation, with the answer in words.
+pub fn org_status(snapshot: &Snapshot, entry: &Entry, tables: &Tables, org: u16, today: NaiveDate) -> OrgStatus {
+    let info = &snapshot.orgs[org as usize];
+    let decision = entry.decision_for(org);
+    let status = decision.map_or(Status::NotAssessed, |d| d.status(today));
+    let conditions: Vec<ConditionView> = match (status, decision) {
+        (Status::AllowedWithConditions, Some(d)) => tables
+            .conditions
+            .get(d.conditions as usize)
+            .map(|list| {
+                list.iter()
+                    .map(|c| {
+                        let (text_sv, text_en) = c.describe();
+                        ConditionView { condition: c.clone(), text_sv, text_en }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    let needs_re_review = decision.is_some_and(|d| d.needs_re_review)
+        && matches!(status, Status::Allowed | Status::AllowedWithConditions);
+    let name = &entry.name;
+    let where_ = &info.name;
+    let (mut answer_sv, mut answer_en) = match status {
+        Status::Allowed => {
+            (format!("Ja, {name} får användas i {where_}."), format!("Yes, {name} may be used in {where_}."))
+        }
+        Status::AllowedWithConditions => {
+            let sv: Vec<String> = conditions.iter().map(|c| c.text_sv.clone()).collect();
+            let en: Vec<String> = conditions.iter().map(|c| c.text_en.clone()).collect();
+            (format!("Ja, men {}.", join(&sv, "och")), format!("Yes, but {}.", join(&en, "and")))
+        }
+        Status::NotAllowed if decision.is_some_and(|d| d.revoked) => (
+            format!("Nej, godkännandet av {name} har återkallats i {where_}."),
+            format!("No, the approval of {name} has been revoked in {where_}."),
+        ),
+        Status::NotAllowed => {
+            (format!("Nej, {name} får inte användas i {where_}."), format!("No, {name} may not be used in {where_}."))
+        }
+        Status::Expired => {
+            let until = decision.and_then(|d| d.valid_until).map(|d| date(&d)).unwrap_or_default();
+            (
+                format!("Nej, godkännandet i {where_} gick ut {until} och måste omprövas."),
+                format!("No, the approval in {where_} expired on {until} and must be reviewed again."),
+            )
+        }
+        Status::NotAssessed => (
+            format!("{name} är inte bedömd i {where_} ännu. Använd den inte förrän den är godkänd."),
+            format!("{name} has not been assessed in {where_} yet. Do not use it until it is approved."),
+        ),
+    };
+    if needs_re_review {
+        answer_sv = format!("Tillåten — omprövning pågår. {answer_sv}");
+        answer_en = format!("Allowed — a new review is under way. {answer_en}");
+    }
+    let deciding = decision.and_then(|d| snapshot.orgs.get(d.deciding_org as usize));
+    OrgStatus {
+        org: info.slug.clone(),
+        org_name: info.name.clone(),
+        status,
+        conditions,
+        decided_by_function: deciding.map(|o| o.function_name.clone()),
+        via_delegation: decision.is_some_and(|d| d.via_delegation),
+        decided_on: decision.map(|d| date(&d.decided_on)),
+        valid_until: decision.and_then(|d| d.valid_until).map(|d| date(&d)),
+        needs_re_review,
+        answer_sv,
+        answer_en,
+    }
+}
+
+pub const MAX_QUERY_CHARS: usize = 200;
+pub const MAX_LIMIT: usize = 50;
+
+/// Answers a lookup. `org` must be a known slug (404 otherwise).
+pub fn lookup(
+    index: &SearchIndex,
+    query: &str,
+    org: Option<&str>,
+    include_internal: bool,
+    limit: usize,
+) -> Result<LookupResponse, AppError> {
+    let snapshot = index.snapshot();
+    let query = query.trim();
+    if query.is_empty() {
+        return Err(AppError::field(
+            "query_required",
+            "/q",
+            "Type a name to look up.",
+            "Skriv ett namn att söka efter.",
+        ));
+    }
+    if query.chars().count() > MAX_QUERY_CHARS || query.chars().any(crate::json::is_forbidden_char) {
+        return Err(AppError::field(
+            "invalid_query",
+            "/q",
+            &format!("The query is too long (at most {MAX_QUERY_CHARS} characters) or holds control characters."),
+            &format!("Sökningen är för lång (högst {MAX_QUERY_CHARS} tecken) eller innehåller styrtecken."),
+        ));
+    }
+    let org_index = match org {
+        None => None,
+        Some(slug) => Some(snapshot.org_index(slug).ok_or_else(|| unknown_org(slug))?),
+    };
+    let today = db::now().date();
+    let hits = snapshot.search(query, org_index, include_internal, limit.clamp(1, MAX_LIMIT), today, &index.fuzzy);
+    let matches = hits
+        .iter()
+        .map(|hit| {
+            let (status, statuses) = match org_index {
+                Some(org) => (Some(org_status(&snapshot, hit.entry, hit.tables, org, today)), None),
+                None => (
+                    None,
+                    Some(
+                        (0..snapshot.orgs.len())
+                            .map(|o| org_status(&snapshot, hit.entry, hit.tables, o as u16, today))
+                            .collect(),
+                    ),
+                ),
+            };
+            LookupMatch {
+                service: ServiceSummary {
+                    id: hit.entry.id.to_string(),
+                    name: hit.entry.name.to_string(),
+                    vendor: hit
+                        .tables
+                        .vendors
+                        .get(hit.entry.vendor as usize)
+                        .map(|v| v.to_string())
+                        .unwrap_or_default(),
+                    aliases: hit.entry.aliases.iter().map(|a| a.to_string()).collect(),
+                },
+                matched_on: hit.field,
+                match_kind: hit.kind,
+                status,
+                statuses,
+            }
+        })
+        .collect();
+    Ok(LookupResponse { query: query.to_string(), org: org.map(str::to_string), matches })
+}
+
+/// 404 for an unknown organisation, saying which.
+pub fn unknown_org(slug: &str) -> AppError {
+    let shown: String = slug.chars().take(40).collect();
+    AppError::NotFoundWith {
+        code: "unknown_organisation",
+        message: format!("There is no organisation \"{shown}\". Use one of the slugs from /api/v1/organisations."),
+        message_sv: format!(
+            "Det finns ingen organisation \"{shown}\". Använd en förkortning från /api/v1/organisations."
+        ),
+    }
+}

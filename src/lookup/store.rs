@@ -1,0 +1,261 @@
+//! Loading what the lookup index needs from the database, in pages.
+
+use std::collections::HashSet;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::index::{DecisionData, OrgInfo, ServiceData};
+use crate::approvals::model::{Condition, DecisionKind};
+use crate::audit::store as audit_store;
+use crate::db::DbConnection;
+use crate::db::schema::{decisions, evaluations, organisations, revisions};
+use crate::error::AppError;
+
+const PAGE: i64 = 20_000;
+
+pub fn orgs(conn: &mut DbConnection) -> Result<Vec<OrgInfo>, AppError> {
+    let rows: Vec<(String, String, String)> = organisations::table
+        .order(organisations::slug.asc())
+        .select((organisations::slug, organisations::name, organisations::function_name))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(slug, name, function_name)| OrgInfo { slug, name, function_name }).collect())
+}
+
+type RevisionTuple = (String, i32, String, String, String, String, String);
+type DecisionTuple =
+    (String, String, String, String, Option<NaiveDate>, NaiveDateTime, String, Option<String>, Option<NaiveDateTime>);
+
+fn service_data(rev: RevisionTuple) -> ServiceData {
+    let (id, _, name, vendor, aliases, domains, publication) = rev;
+    ServiceData {
+        id,
+        name,
+        vendor,
+        aliases: serde_json::from_str(&aliases).unwrap_or_default(),
+        domains: serde_json::from_str(&domains).unwrap_or_default(),
+        published: publication == "published",
+        withheld: publication == "withheld",
+        decisions: Vec::new(),
+    }
+}
+
+fn decision_data(row: DecisionTuple) -> Option<(String, DecisionData)> {
+    let (service_id, org, decision, conditions, valid_until, decided_at, deciding_org, via, revoked_at) = row;
+    let conditions: Vec<Condition> = serde_json::from_str(&conditions).unwrap_or_default();
+    Some((
+        service_id,
+        DecisionData {
+            org,
+            kind: DecisionKind::parse(&decision)?,
+            revoked: revoked_at.is_some(),
+            deciding_org,
+            via_delegation: via.is_some(),
+            needs_re_review: false,
+            decided_on: decided_at.date(),
+            valid_until,
+            conditions,
+        },
+    ))
+}
+
+/// Attaches each organisation's latest decision to the services (both sorted by id).
+fn attach(services: &mut [ServiceData], mut decisions: Vec<DecisionTuple>) {
+    decisions.sort_by(|a, b| (&a.0, &a.1, a.5).cmp(&(&b.0, &b.1, b.5)));
+    let mut i = 0;
+    for row in decisions {
+        let Some((service_id, data)) = decision_data(row) else { continue };
+        while i < services.len() && services[i].id < service_id {
+            i += 1;
+        }
+        if i < services.len() && services[i].id == service_id {
+            // Later rows for the same organisation replace earlier ones.
+            let list = &mut services[i].decisions;
+            match list.last_mut() {
+                Some(last) if last.org == data.org => *last = data,
+                _ => list.push(data),
+            }
+        }
+    }
+}
+
+fn decisions_between(conn: &mut DbConnection, first: &str, last: &str) -> Result<Vec<DecisionTuple>, AppError> {
+    Ok(decisions::table
+        .filter(decisions::service_id.ge(first))
+        .filter(decisions::service_id.le(last))
+        .select((
+            decisions::service_id,
+            decisions::org_slug,
+            decisions::decision,
+            decisions::conditions,
+            decisions::valid_until,
+            decisions::decided_at,
+            decisions::deciding_org_slug,
+            decisions::via_delegation_id,
+            decisions::revoked_at,
+        ))
+        .load(conn)?)
+}
+
+type SearchColumns = (
+    revisions::service_id,
+    revisions::revision,
+    revisions::name,
+    revisions::vendor,
+    revisions::aliases,
+    revisions::domains,
+    revisions::publication,
+);
+type SubmittedRevisions = diesel::dsl::Select<
+    diesel::dsl::Filter<revisions::table, diesel::dsl::Eq<revisions::state, &'static str>>,
+    SearchColumns,
+>;
+
+/// The search fields of every submitted revision.
+fn submitted_revisions() -> SubmittedRevisions {
+    revisions::table.filter(revisions::state.eq("submitted")).select((
+        revisions::service_id,
+        revisions::revision,
+        revisions::name,
+        revisions::vendor,
+        revisions::aliases,
+        revisions::domains,
+        revisions::publication,
+    ))
+}
+
+/// Keeps the latest submitted revision of each service (rows sorted by id, revision).
+fn latest_per_service(rows: Vec<RevisionTuple>, out: &mut Vec<ServiceData>) {
+    for row in rows {
+        match out.last_mut() {
+            Some(last) if last.id == row.0 => *last = service_data(row),
+            _ => out.push(service_data(row)),
+        }
+    }
+}
+
+/// Every service with a submitted revision, withheld ones left out.
+pub fn all_services(conn: &mut DbConnection) -> Result<Vec<ServiceData>, AppError> {
+    let mut out: Vec<ServiceData> = Vec::new();
+    let mut after = String::new();
+    loop {
+        let rows: Vec<RevisionTuple> = submitted_revisions()
+            .filter(revisions::service_id.gt(&after))
+            .order((revisions::service_id.asc(), revisions::revision.asc()))
+            .limit(PAGE)
+            .load(conn)?;
+        let Some(last) = rows.last() else { break };
+        // Finish the last service of the page completely.
+        let last_id = last.0.clone();
+        let mut rows = rows;
+        let rest: Vec<RevisionTuple> = submitted_revisions()
+            .filter(revisions::service_id.eq(&last_id))
+            .order(revisions::revision.asc())
+            .load(conn)?;
+        rows.retain(|r| r.0 != last_id);
+        rows.extend(rest);
+        let first_id = rows.first().map(|r| r.0.clone()).unwrap_or_default();
+        let start = out.len();
+        latest_per_service(rows, &mut out);
+        attach(&mut out[start..], decisions_between(conn, &first_id, &last_id)?);
+        after = last_id;
+    }
+    out.retain(|s| !s.withheld);
+    Ok(out)
+}
+
+/// The current data of some services; None for those not (or no longer) in
+/// the lookup (no submitted revision, or withheld).
+pub fn services(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<(String, Option<ServiceData>)>, AppError> {
+    let mut rows: Vec<RevisionTuple> = Vec::new();
+    let mut decisions = Vec::new();
+    for chunk in ids.chunks(500) {
+        rows.extend(
+            submitted_revisions()
+                .filter(revisions::service_id.eq_any(chunk))
+                .order((revisions::service_id.asc(), revisions::revision.asc()))
+                .load::<RevisionTuple>(conn)?,
+        );
+        decisions.extend(
+            decisions::table
+                .filter(decisions::service_id.eq_any(chunk))
+                .select((
+                    decisions::service_id,
+                    decisions::org_slug,
+                    decisions::decision,
+                    decisions::conditions,
+                    decisions::valid_until,
+                    decisions::decided_at,
+                    decisions::deciding_org_slug,
+                    decisions::via_delegation_id,
+                    decisions::revoked_at,
+                ))
+                .load::<DecisionTuple>(conn)?,
+        );
+    }
+    rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let mut found: Vec<ServiceData> = Vec::new();
+    latest_per_service(rows, &mut found);
+    attach(&mut found, decisions);
+    let mut by_id: std::collections::HashMap<String, ServiceData> =
+        found.into_iter().filter(|s| !s.withheld).map(|s| (s.id.clone(), s)).collect();
+    Ok(ids.iter().map(|id| (id.clone(), by_id.remove(id))).collect())
+}
+
+/// What changed after `seq`: the new head, and the services touched (None
+/// when a full rebuild is simpler: many changes, or organisations changed).
+pub fn changes_since(conn: &mut DbConnection, seq: i64) -> Result<(i64, Option<Vec<String>>), AppError> {
+    let (head, _) = audit_store::head(conn)?;
+    if head <= seq {
+        return Ok((head, Some(Vec::new())));
+    }
+    if head - seq > 5_000 {
+        return Ok((head, None));
+    }
+    let mut services = HashSet::new();
+    let mut revision_ids = Vec::new();
+    let mut decision_ids = Vec::new();
+    let mut evaluation_ids = Vec::new();
+    let mut after = seq;
+    loop {
+        let page = audit_store::page(conn, after, 1_000)?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        for row in &page {
+            let event = row.to_event().map_err(AppError::internal)?;
+            for subject in event.subjects {
+                match subject.t.as_str() {
+                    "services" => {
+                        services.insert(subject.id);
+                    }
+                    "revisions" => revision_ids.push(subject.id),
+                    "decisions" => decision_ids.push(subject.id),
+                    "evaluations" => evaluation_ids.push(subject.id),
+                    "organisations" => return Ok((head, None)),
+                    _ => {}
+                }
+            }
+        }
+        if after >= head {
+            break;
+        }
+    }
+    for chunk in evaluation_ids.chunks(500) {
+        let ids: Vec<String> =
+            evaluations::table.filter(evaluations::id.eq_any(chunk)).select(evaluations::revision_id).load(conn)?;
+        revision_ids.extend(ids);
+    }
+    for chunk in revision_ids.chunks(500) {
+        let ids: Vec<String> =
+            revisions::table.filter(revisions::id.eq_any(chunk)).select(revisions::service_id).load(conn)?;
+        services.extend(ids);
+    }
+    for chunk in decision_ids.chunks(500) {
+        let ids: Vec<String> =
+            decisions::table.filter(decisions::id.eq_any(chunk)).select(decisions::service_id).load(conn)?;
+        services.extend(ids);
+    }
+    let mut services: Vec<String> = services.into_iter().collect();
+    services.sort();
+    Ok((after.max(seq), Some(services)))
+}
