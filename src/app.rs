@@ -9,6 +9,7 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::pages;
 use crate::{approvals, audit, auth, health, http, lookup, openapi, organisations, policy, submissions};
 
 pub fn build_app(
@@ -76,12 +77,21 @@ pub fn build_app(
     app.app_data(web::Data::new(openapi::finish(api)))
         // GET /openapi.json
         .route("/openapi.json", web::get().to(openapi::serve))
+        // Pages: GET /, /register, /register/{org}[.json|.csv], /static/style.css
+        .route("/", web::get().to(pages::lookup_page))
+        .route("/register", web::get().to(pages::registers_page))
+        .route("/register/{org}", web::get().to(pages::register_page))
+        .route("/static/style.css", web::get().to(pages::style))
         .default_service(web::to(not_found))
         .wrap(NormalizePath::new(TrailingSlash::Trim))
         .wrap(http::security_headers())
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
 }
 
-async fn not_found(_req: HttpRequest) -> Result<actix_web::HttpResponse, AppError> {
-    Err(AppError::RouteNotFound)
+async fn not_found(state: web::Data<AppState>, req: HttpRequest) -> actix_web::HttpResponse {
+    if crate::web::wants_html(&req) {
+        state.views.error_page(&req, &AppError::RouteNotFound)
+    } else {
+        actix_web::ResponseError::error_response(&AppError::RouteNotFound)
+    }
 }

@@ -25,6 +25,7 @@ pub mod policy;
 pub mod state;
 pub mod stream;
 pub mod submissions;
+pub mod web;
 
 pub use app::build_app;
 pub use config::Settings;

@@ -8,6 +8,7 @@ use crate::db::Database;
 use crate::error::AppError;
 use crate::lookup::SearchIndex;
 use crate::policy::PolicySet;
+use crate::web::Views;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -16,6 +17,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The in-memory lookup index.
     pub lookup: Arc<SearchIndex>,
+    /// Page templates and translations.
+    pub views: Arc<Views>,
 }
 
 impl AppState {
@@ -25,7 +28,9 @@ impl AppState {
             let mut conn = db.get()?;
             SearchIndex::build(&mut conn)?
         };
+        let views = Views::load().map_err(AppError::internal)?;
         Ok(AppState {
+            views: Arc::new(views),
             db,
             policies: Arc::new(RwLock::new(Arc::new(policies))),
             settings: Arc::new(settings),

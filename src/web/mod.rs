@@ -1,0 +1,221 @@
+//! Server-rendered pages (handlebars, Swedish first, English available).
+//! Templates live in `templates/` and are built into the binary; every
+//! value is HTML-escaped (`{{ }}` only, strict mode on).
+
+pub mod pages;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use handlebars::Handlebars;
+use include_dir::{Dir, include_dir};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::AppError;
+
+static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Sv,
+    En,
+}
+
+impl Lang {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Sv => "sv",
+            Lang::En => "en",
+        }
+    }
+}
+
+pub const LANG_COOKIE: &str = "tillit_lang";
+
+/// The page language: `?lang=`, else the cookie, else Swedish.
+pub fn lang_of(req: &HttpRequest) -> Lang {
+    let from_query = query_param(req, "lang");
+    let chosen = from_query.or_else(|| req.cookie(LANG_COOKIE).map(|c| c.value().to_string()));
+    match chosen.as_deref() {
+        Some("en") => Lang::En,
+        _ => Lang::Sv,
+    }
+}
+
+pub fn query_param(req: &HttpRequest, name: &str) -> Option<String> {
+    url_query_pairs(req.query_string()).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+/// Decodes an `application/x-www-form-urlencoded` query string.
+pub fn url_query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The current URL with `lang` switched to the other language.
+pub fn switch_lang_url(req: &HttpRequest, lang: Lang) -> String {
+    let other = if lang == Lang::Sv { "en" } else { "sv" };
+    let mut pairs: Vec<(String, String)> =
+        url_query_pairs(req.query_string()).into_iter().filter(|(k, _)| k != "lang").collect();
+    pairs.push(("lang".into(), other.into()));
+    let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect();
+    format!("{}?{}", req.path(), query.join("&"))
+}
+
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The template registry and the translations, built once.
+pub struct Views {
+    hb: Handlebars<'static>,
+    sv: Value,
+    en: Value,
+}
+
+impl Views {
+    pub fn load() -> Result<Views, String> {
+        let mut hb = Handlebars::new();
+        hb.set_strict_mode(true);
+        for file in TEMPLATES.files() {
+            let path = file.path().to_string_lossy().to_string();
+            let Some(name) = path.strip_suffix(".hbs") else { continue };
+            let text = file.contents_utf8().ok_or_else(|| format!("template {path} is not UTF-8"))?;
+            if text.contains("{{{") {
+                return Err(format!("template {path} uses {{{{{{ }}}}}}: unescaped output is not allowed"));
+            }
+            hb.register_template_string(name, text).map_err(|e| format!("template {path}: {e}"))?;
+            if name == "layout" {
+                hb.register_partial(name, text).map_err(|e| format!("template {path}: {e}"))?;
+            }
+        }
+        let strings = |name: &str| -> Result<Value, String> {
+            let file = TEMPLATES.get_file(format!("i18n/{name}.json")).ok_or(format!("i18n/{name}.json is missing"))?;
+            serde_json::from_slice(file.contents()).map_err(|e| format!("i18n/{name}.json: {e}"))
+        };
+        let views = Views { hb, sv: strings("sv")?, en: strings("en")? };
+        // Every string exists in both languages.
+        let keys =
+            |v: &Value| -> Vec<String> { v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default() };
+        if keys(&views.sv) != keys(&views.en) {
+            return Err("templates/i18n/sv.json and en.json do not have the same keys".into());
+        }
+        Ok(views)
+    }
+
+    pub fn strings(&self, lang: Lang) -> &Value {
+        match lang {
+            Lang::Sv => &self.sv,
+            Lang::En => &self.en,
+        }
+    }
+
+    pub fn text(&self, lang: Lang, key: &str) -> String {
+        self.strings(lang).get(key).and_then(Value::as_str).unwrap_or(key).to_string()
+    }
+
+    /// Renders a page: the template gets `t` (the strings), `title`,
+    /// `switch_lang_url` and the page's own fields.
+    pub fn render<T: Serialize>(
+        &self,
+        req: &HttpRequest,
+        lang: Lang,
+        template: &str,
+        title: &str,
+        page: &T,
+    ) -> Result<String, AppError> {
+        let mut context = serde_json::to_value(page)?;
+        if let Some(map) = context.as_object_mut() {
+            map.insert("t".into(), self.strings(lang).clone());
+            map.insert("title".into(), Value::String(title.to_string()));
+            map.insert("switch_lang_url".into(), Value::String(switch_lang_url(req, lang)));
+        }
+        self.hb.render(template, &context).map_err(|e| AppError::internal(format!("render {template}: {e}")))
+    }
+
+    /// An error as a page in the same layout.
+    pub fn error_page(&self, req: &HttpRequest, error: &AppError) -> HttpResponse {
+        let lang = lang_of(req);
+        let envelope = error.envelope();
+        let message = if lang == Lang::Sv { envelope.error.message_sv } else { envelope.error.message };
+        let page = serde_json::json!({ "message": message, "error_id": envelope.error.error_id });
+        let title = self.text(lang, "error_title");
+        let body = self
+            .render(req, lang, "error", &title, &page)
+            .unwrap_or_else(|_| "<!DOCTYPE html><title>Error</title><p>Error</p>".to_string());
+        html(actix_web::ResponseError::status_code(error), body)
+    }
+}
+
+pub fn html(status: StatusCode, body: String) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")));
+    response.body(body)
+}
+
+/// Whether a request prefers a page to JSON (browsers).
+pub fn wants_html(req: &HttpRequest) -> bool {
+    req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_load_and_both_languages_have_every_string() {
+        Views::load().unwrap();
+    }
+
+    #[test]
+    fn query_strings_decode() {
+        assert_eq!(
+            url_query_pairs("q=chat+gpt&org=kinda&x=%C3%96desh%C3%B6g&bad=%zz"),
+            vec![
+                ("q".into(), "chat gpt".into()),
+                ("org".into(), "kinda".into()),
+                ("x".into(), "Ödeshög".into()),
+                ("bad".into(), "%zz".into())
+            ]
+        );
+        assert_eq!(encode("a b/å"), "a%20b%2F%C3%A5");
+    }
+}
