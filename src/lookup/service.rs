@@ -185,6 +185,19 @@ pub fn lookup(
     include_internal: bool,
     limit: usize,
 ) -> Result<LookupResponse, AppError> {
+    lookup_on(index, query, org, include_internal, limit, db::now().date())
+}
+
+/// A lookup as it would be answered on `today` (approvals past their
+/// `valid_until` answer `expired`).
+pub fn lookup_on(
+    index: &SearchIndex,
+    query: &str,
+    org: Option<&str>,
+    include_internal: bool,
+    limit: usize,
+    today: NaiveDate,
+) -> Result<LookupResponse, AppError> {
     let snapshot = index.snapshot();
     let query = query.trim();
     if query.is_empty() {
@@ -207,7 +220,6 @@ pub fn lookup(
         None => None,
         Some(slug) => Some(snapshot.org_index(slug).ok_or_else(|| unknown_org(slug))?),
     };
-    let today = db::now().date();
     let hits = snapshot.search(query, org_index, include_internal, limit.clamp(1, MAX_LIMIT), today, &index.fuzzy);
     let matches = hits
         .iter()

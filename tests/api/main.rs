@@ -10,6 +10,7 @@ mod authz;
 mod errors;
 mod evaluate;
 mod helpers;
+mod lookup;
 mod openapi;
 mod services;
 mod storage;
