@@ -40,6 +40,22 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Fill a database with synthetic services for load tests and benchmarks.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// How many services.
+    #[arg(long)]
+    pub synthetic: usize,
+    /// The seed: the same seed gives the same registry.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub policies: PolicyArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -206,6 +222,50 @@ pub fn run(cli: Cli) -> ExitCode {
             audit_verify(&database.database, &checkpoints)
         }
         Command::Audit(AuditCommand::Head { database }) => audit_head(&database.database),
+        Command::Seed(args) => seed(args),
+    }
+}
+
+/// A progress line for long runs: done, rate and time left.
+pub fn progress_line(what: &str, done: usize, total: usize, started: std::time::Instant) -> String {
+    let secs = started.elapsed().as_secs_f64().max(0.001);
+    let rate = done as f64 / secs;
+    let left = if rate > 0.0 { (total.saturating_sub(done)) as f64 / rate } else { 0.0 };
+    let width = 30;
+    let filled = (done * width).checked_div(total).map_or(width, |f| f.min(width));
+    format!(
+        "{what} [{}{}] {done}/{total} {rate:.0}/s, {left:.0} s left",
+        "#".repeat(filled),
+        " ".repeat(width - filled)
+    )
+}
+
+fn seed(args: SeedArgs) -> ExitCode {
+    let policies = match policy::load(args.policies.policies.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let db = match open_database(&args.database.database, 1) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    let started = std::time::Instant::now();
+    let total = args.synthetic;
+    let result = db.get().and_then(|mut conn| {
+        crate::seed::synthetic(&mut conn, &policies, total, args.seed, |done| {
+            eprint!("\r{}", progress_line("seeding", done, total, started));
+        })
+    });
+    eprintln!();
+    match result {
+        Ok(report) => {
+            println!(
+                "seeded {} services ({} failing a rule) and {} decisions in {:.1} s",
+                report.services, report.failing, report.decisions, report.seconds
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(error_text(&e)),
     }
 }
 

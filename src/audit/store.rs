@@ -91,3 +91,50 @@ pub fn page(conn: &mut DbConnection, after_seq: i64, limit: i64) -> Result<Vec<A
         .select(AuditEventRow::as_select())
         .load(conn)?)
 }
+
+/// Appends many events in one go (bulk imports): the chain is computed in
+/// memory from the current head and written in batches. Must run inside
+/// `db::write`, like `append`.
+pub fn append_many(conn: &mut DbConnection, events: Vec<NewEvent>) -> Result<(), AppError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let (mut seq, mut prev_hash) = head(conn)?;
+    let occurred_at = db::now();
+    let at = db::rfc3339(&occurred_at);
+    let mut rows = Vec::with_capacity(events.len());
+    for event in events {
+        seq += 1;
+        let mut stored = AuditEvent {
+            seq,
+            occurred_at: at.clone(),
+            actor_id: event.actor_id,
+            org_slug: event.org_slug,
+            via_delegation_id: event.via_delegation_id,
+            action: event.action.as_str().to_string(),
+            subjects: event.subjects,
+            prev_hash,
+            entry_hash: String::new(),
+        };
+        stored.entry_hash = stored.compute_hash();
+        prev_hash = stored.entry_hash.clone();
+        rows.push(AuditEventRow {
+            seq: stored.seq,
+            occurred_at,
+            actor_id: stored.actor_id,
+            org_slug: stored.org_slug,
+            via_delegation_id: stored.via_delegation_id,
+            action: stored.action,
+            subjects: serde_json::to_string(&stored.subjects)?,
+            prev_hash: stored.prev_hash,
+            entry_hash: stored.entry_hash,
+        });
+    }
+    for chunk in rows.chunks(500) {
+        crate::on_backend!(&mut *conn, |c| diesel::insert_into(audit_events::table).values(chunk).execute(c))?;
+    }
+    diesel::update(audit_head::table.filter(audit_head::id.eq(1)))
+        .set((audit_head::seq.eq(seq), audit_head::entry_hash.eq(&prev_hash)))
+        .execute(conn)?;
+    Ok(())
+}

@@ -42,6 +42,19 @@ pub enum DbConnection {
     Postgres(diesel::PgConnection),
 }
 
+/// Runs the same diesel statement on whichever backend the connection is,
+/// for the few statements the multi-backend type cannot express (batch
+/// inserts, backend-specific SQL).
+#[macro_export]
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Postgres($c) => $body,
+        }
+    };
+}
+
 /// Which backend a connection talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

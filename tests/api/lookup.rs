@@ -416,3 +416,58 @@ async fn a_second_node_sees_changes_through_the_chain_head() {
         assert_eq!(on_b(&w.app.state).matches.len(), 1);
     }
 }
+
+#[actix_web::test]
+async fn synthetic_seed_is_deterministic_and_keeps_the_chain_intact() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let policies = app.state.policies();
+        let mut conn = app.state.db.get().unwrap();
+        let report = tillit::seed::synthetic(&mut conn, &policies, 400, 42, |_| {}).unwrap();
+        assert_eq!(report.services, 400);
+        assert!(report.decisions > 400, "1–8 organisations per service");
+        assert!(report.failing > 40 && report.failing < 160, "about a quarter fail a rule: {}", report.failing);
+        let verified = tillit::audit::verify::verify(&mut conn, &[]).unwrap();
+        assert!(verified.intact, "{:?}", verified.problems);
+        app.state.refresh_lookup(&mut conn);
+        let snapshot = app.state.lookup.snapshot();
+        assert!(snapshot.len() > 350, "withheld services stay out: {}", snapshot.len());
+        drop(snapshot);
+
+        // The same seed gives the same registry.
+        let other = TestApp::new(backend);
+        let mut conn2 = other.state.db.get().unwrap();
+        let again = tillit::seed::synthetic(&mut conn2, &policies, 400, 42, |_| {}).unwrap();
+        assert_eq!((again.decisions, again.failing), (report.decisions, report.failing));
+        use diesel::prelude::*;
+        use tillit::db::schema::revisions;
+        let names = |c: &mut tillit::db::DbConnection| -> Vec<String> {
+            revisions::table.select(revisions::name).order(revisions::name.asc()).load(c).unwrap()
+        };
+        assert_eq!(names(&mut conn), names(&mut conn2));
+
+        // Every status occurs, and lookups find names and typo variants.
+        let first: String = revisions::table
+            .filter(revisions::publication.eq("published"))
+            .order(revisions::name.asc())
+            .select(revisions::name)
+            .first(&mut conn)
+            .unwrap();
+        let found = tillit::lookup::service::lookup(&app.state.lookup, &first, None, false, 10).unwrap();
+        assert!(found.matches.iter().any(|m| m.service.name == first), "{first}");
+        let mut seen = BTreeSet::new();
+        for (entry, tables) in app.state.lookup.snapshot().entries() {
+            for org in 0..8u16 {
+                let s = tillit::lookup::service::org_status(
+                    &app.state.lookup.snapshot(),
+                    entry,
+                    tables,
+                    org,
+                    chrono::Utc::now().date_naive(),
+                );
+                seen.insert(s.status.as_str());
+            }
+        }
+        assert_eq!(seen.len(), 5, "{seen:?}");
+    }
+}

@@ -1,0 +1,663 @@
+//! `tillit seed --synthetic N --seed S`: fills a database deterministically
+//! with N realistic services for load tests and benchmarks. The same N and S
+//! always give the same services, names, documents and decisions.
+//!
+//! Every service has a valid submission document (evaluated against the rule
+//! set in force, about a quarter failing a rule), a submitted revision, and
+//! decisions in one to eight organisations with a mix of outcomes and
+//! histories (approvals, conditions, rejections, revocations, expired
+//! approvals, decisions under delegation). The rows are written in large
+//! batches, with one audit event per service and per decision, so that
+//! `tillit audit verify` holds afterwards.
+
+use chrono::{Duration, NaiveDate};
+use include_dir::{Dir, include_dir};
+use serde_json::{Value, json};
+
+use crate::approvals::model::{Condition, DecisionKind, InformationClass};
+use crate::approvals::store::{DecisionRow, DelegationRow};
+use crate::audit::{AuditAction, NewEvent};
+use crate::auth::Role;
+use crate::auth::store::UserRow;
+use crate::db::{self, DbConnection};
+use crate::error::AppError;
+use crate::organisations::model::DEFAULT_ORGANISATIONS;
+use crate::policy::{PolicySet, Verdict};
+use crate::submissions::store::{EvaluationRow, RevisionRow, ServiceRow};
+
+static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/demo/services");
+
+/// Demo documents that pass every rule; the seed varies them.
+const TEMPLATE_FILES: &[&str] =
+    &["01-copilot-chat.json", "03-resident-chatbot.json", "04-decision-support.json", "05-local-transcription.json"];
+
+/// Municipalities that delegate to Itsam in the synthetic registry.
+const DELEGATING: &[&str] = &["kinda", "ydre", "odeshog", "vimmerby"];
+
+const BATCH: usize = 5_000;
+
+/// splitmix64: small, fast and the same everywhere.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x5DEE_CE66_D1CE_4E5B)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next_u64() % 100 < percent
+    }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// Tool names that look like the real thing, for realistic lookups.
+pub const KNOWN_NAMES: &[&str] = &[
+    "ChatGPT",
+    "Copilot",
+    "Gemini",
+    "Claude",
+    "Perplexity",
+    "Mistral Le Chat",
+    "DeepL",
+    "Grammarly",
+    "Otter",
+    "Whisper",
+    "Midjourney",
+    "DALL-E",
+    "Firefly",
+    "Canva Magic",
+    "Notion AI",
+    "Jasper",
+    "Writesonic",
+    "Fireflies",
+    "Tactiq",
+    "Speechmatics",
+    "Trint",
+    "Descript",
+    "Runway",
+    "Synthesia",
+    "ElevenLabs",
+    "Murf",
+    "Lovo",
+    "Copy.ai",
+    "QuillBot",
+    "Wordtune",
+    "Tabnine",
+    "Codeium",
+    "Cursor",
+    "Replit Ghostwriter",
+    "Phind",
+    "You.com",
+    "Poe",
+    "HuggingChat",
+    "Pi",
+    "Character AI",
+    "Bard",
+    "Bing Chat",
+    "Einstein",
+    "Watsonx",
+    "Lex",
+    "Dialogflow",
+    "Rasa",
+    "Botpress",
+    "Kore",
+    "Ada",
+    "Intercom Fin",
+    "Zendesk AI",
+    "Freshdesk Freddy",
+    "Tidio",
+    "LivePerson",
+    "Sana",
+    "Lingio",
+    "Vardagsassistenten",
+    "Klarspråkshjälpen",
+    "Protokollskrivaren",
+    "Diarieassistenten",
+    "Ärendesortering",
+    "Bygglovsguiden",
+    "Skolplaneraren",
+    "Omsorgsstöd",
+    "Översättningstjänsten",
+    "Tal till text",
+];
+
+const ONSETS: &[&str] = &[
+    "b", "bl", "br", "d", "dr", "f", "fl", "fr", "g", "gl", "gr", "h", "j", "k", "kl", "kr", "l", "m", "n", "p", "pl",
+    "pr", "r", "s", "sk", "sl", "sm", "sn", "sp", "st", "str", "sv", "t", "tr", "v", "vr", "z", "ch", "sh", "th",
+];
+const VOWELS: &[&str] = &["a", "e", "i", "o", "u", "y", "å", "ä", "ö", "ai", "ei", "ou"];
+const CODAS: &[&str] = &[
+    "", "n", "r", "s", "l", "x", "k", "t", "m", "nd", "rk", "st", "ng", "lt", "rn", "ks", "ck", "ll", "ss", "tt", "ft",
+    "mp", "nt", "rd", "sk", "lk", "rm", "rs", "ps", "ts",
+];
+const PRODUCT_WORDS: &[&str] = &[
+    "Assist",
+    "AI",
+    "Chat",
+    "Copilot",
+    "GPT",
+    "Scribe",
+    "Notes",
+    "Translate",
+    "Voice",
+    "Vision",
+    "Insight",
+    "Guide",
+    "Buddy",
+    "Helper",
+    "Writer",
+    "Studio",
+    "Pro",
+    "Lens",
+    "Flow",
+    "Desk",
+    "Bot",
+    "Coach",
+    "Tutor",
+    "Reader",
+    "Planner",
+    "Analyst",
+    "Search",
+    "Sense",
+    "Mind",
+    "Works",
+];
+const COMPANY_FORMS: &[&str] = &["AB", "Ltd", "GmbH", "Inc", "Oy", "AS", "ApS", "BV", "SAS", "AG"];
+const TLDS: &[&str] = &["com", "se", "eu", "io", "ai", "net", "app"];
+
+fn stem(rng: &mut Rng) -> String {
+    let mut s = String::new();
+    for _ in 0..(2 + rng.below(2)) {
+        s.push_str(rng.pick::<&str>(ONSETS));
+        s.push_str(rng.pick::<&str>(VOWELS));
+    }
+    s.push_str(rng.pick::<&str>(CODAS));
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().collect::<String>() + chars.as_str(),
+        None => s,
+    }
+}
+
+fn slug(text: &str) -> String {
+    crate::lookup::normalize::normalize(text).chars().filter(|c| c.is_ascii_alphanumeric()).take(40).collect()
+}
+
+/// A plausible typo: a doubled, dropped or swapped letter.
+fn typo(rng: &mut Rng, text: &str) -> String {
+    let mut chars: Vec<char> = text.chars().collect();
+    if chars.len() < 4 {
+        return text.to_string();
+    }
+    let i = 1 + rng.below(chars.len() - 2);
+    match rng.below(3) {
+        0 => chars.insert(i, chars[i]),
+        1 => {
+            chars.remove(i);
+        }
+        _ => chars.swap(i, i + 1),
+    }
+    chars.into_iter().collect()
+}
+
+struct Names {
+    name: String,
+    aliases: Vec<String>,
+    vendor: String,
+    domains: Vec<String>,
+}
+
+fn names(rng: &mut Rng, i: usize, vendors: &[String]) -> Names {
+    let vendor = rng.pick(vendors).clone();
+    let base = if rng.chance(3) { (*rng.pick(KNOWN_NAMES)).to_string() } else { stem(rng) };
+    let name = if rng.chance(60) { format!("{base} {}", rng.pick(PRODUCT_WORDS)) } else { base.clone() };
+    // Keep names unique enough to be found: a suffix on repeats.
+    let name = if i % 7 == 0 { format!("{name} {}", 1 + i / 7 % 97) } else { name };
+    let mut aliases = Vec::new();
+    for _ in 0..rng.below(4) {
+        let alias = match rng.below(4) {
+            0 => name.replace(' ', ""),
+            1 => name.replace(' ', "-"),
+            2 => typo(rng, &name),
+            _ => format!("{} {}", vendor.split(' ').next().unwrap_or_default(), base),
+        };
+        if alias != name && !aliases.contains(&alias) {
+            aliases.push(alias);
+        }
+    }
+    let vendor_slug = slug(&vendor);
+    let domains = if rng.chance(85) {
+        vec![format!("{}{}.{vendor_slug}.{}", slug(&name), i % 1000, rng.pick(TLDS))]
+    } else {
+        Vec::new()
+    };
+    Names { name, aliases, vendor, domains }
+}
+
+/// Changes that make a document fail a rule (and one that only warns).
+fn failing_mutation(rng: &mut Rng, doc: &mut Value) {
+    let set = |doc: &mut Value, pointer: &str, value: Value| {
+        if let Some((parent, key)) = pointer.rsplit_once('/') {
+            if let Some(Value::Object(map)) = doc.pointer_mut(parent) {
+                map.insert(key.to_string(), value);
+            }
+        }
+    };
+    match rng.below(6) {
+        0 => {
+            set(doc, "/vendor/dpa_signed", json!(false));
+            set(doc, "/data/personal_data_processed", json!(true));
+            set(doc, "/service/service_type", json!("saas"));
+        }
+        1 => set(doc, "/assessments/security/risk_assessment_done", json!(false)),
+        2 => set(doc, "/governance/review/interval_months", json!(36)),
+        3 => set(doc, "/data/vendor_training_on_customer_data/status", json!("yes")),
+        4 => set(doc, "/assessments/ai_act/risk_class", json!("prohibited")),
+        _ => set(doc, "/purpose/benefits/kpis", json!([])),
+    }
+}
+
+pub struct SeedReport {
+    pub services: usize,
+    pub decisions: usize,
+    pub failing: usize,
+    pub seconds: f64,
+}
+
+/// Seeds `n` services. The organisations must exist (they are seeded on
+/// every start). Synthetic people are created once.
+pub fn synthetic(
+    conn: &mut DbConnection,
+    policies: &PolicySet,
+    n: usize,
+    seed: u64,
+    mut progress: impl FnMut(usize),
+) -> Result<SeedReport, AppError> {
+    let started = std::time::Instant::now();
+    let mut rng = Rng::new(seed);
+    let templates: Vec<Value> = TEMPLATE_FILES
+        .iter()
+        .map(|f| {
+            let file = TEMPLATES.get_file(f).ok_or_else(|| AppError::internal(format!("template {f} missing")))?;
+            Ok(serde_json::from_slice(file.contents())?)
+        })
+        .collect::<Result<_, AppError>>()?;
+    let orgs: Vec<&str> = DEFAULT_ORGANISATIONS.iter().map(|o| o.0).collect();
+    let (coordinators, approvers, delegations) = db::write(conn, |conn| setup(conn, &orgs))?;
+    let mut vendor_rng = Rng::new(seed.wrapping_add(1));
+    let vendors: Vec<String> =
+        (0..5_000).map(|_| format!("{} {}", stem(&mut vendor_rng), vendor_rng.pick(COMPANY_FORMS))).collect();
+    let today = db::now().date();
+    let mut report = SeedReport { services: 0, decisions: 0, failing: 0, seconds: 0.0 };
+    let context = Context {
+        policies,
+        templates: &templates,
+        orgs: &orgs,
+        vendors: &vendors,
+        coordinators: &coordinators,
+        approvers: &approvers,
+        delegations: &delegations,
+        today,
+    };
+    // One thread generates (documents, evaluations, digests) while this one
+    // writes the previous batch.
+    std::thread::scope(|scope| -> Result<(), AppError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Batch, AppError>>(1);
+        let context = &context;
+        scope.spawn(move || {
+            let mut start = 0;
+            while start < n {
+                let end = (start + BATCH).min(n);
+                let batch = generate(context, &mut rng, start, end);
+                let failed = batch.is_err();
+                if tx.send(batch).is_err() || failed {
+                    return;
+                }
+                start = end;
+            }
+        });
+        let mut done = 0;
+        for batch in rx {
+            let batch = batch?;
+            report.services += batch.services.len();
+            report.decisions += batch.decisions.len();
+            report.failing += batch.failing;
+            done += batch.services.len();
+            write_batch(conn, batch)?;
+            progress(done);
+        }
+        Ok(())
+    })?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+struct Context<'a> {
+    policies: &'a PolicySet,
+    templates: &'a [Value],
+    orgs: &'a [&'a str],
+    vendors: &'a [String],
+    coordinators: &'a Ids,
+    approvers: &'a Ids,
+    delegations: &'a Ids,
+    today: NaiveDate,
+}
+
+struct Batch {
+    services: Vec<ServiceRow>,
+    revisions: Vec<RevisionRow>,
+    evaluations: Vec<EvaluationRow>,
+    decisions: Vec<DecisionRow>,
+    events: Vec<NewEvent>,
+    failing: usize,
+}
+
+fn write_batch(conn: &mut DbConnection, batch: Batch) -> Result<(), AppError> {
+    db::write(conn, |conn| {
+        use crate::db::schema::{decisions as d, evaluations as e, revisions as r, services as s};
+        use diesel::RunQueryDsl;
+        for chunk in batch.services.chunks(1_000) {
+            crate::on_backend!(&mut *conn, |c| diesel::insert_into(s::table).values(chunk).execute(c))?;
+        }
+        for chunk in batch.revisions.chunks(500) {
+            crate::on_backend!(&mut *conn, |c| diesel::insert_into(r::table).values(chunk).execute(c))?;
+        }
+        for chunk in batch.evaluations.chunks(1_000) {
+            crate::on_backend!(&mut *conn, |c| diesel::insert_into(e::table).values(chunk).execute(c))?;
+        }
+        for chunk in batch.decisions.chunks(500) {
+            crate::on_backend!(&mut *conn, |c| diesel::insert_into(d::table).values(chunk).execute(c))?;
+        }
+        crate::audit::store::append_many(conn, batch.events.clone())
+    })
+}
+
+fn generate(cx: &Context<'_>, rng: &mut Rng, start: usize, end: usize) -> Result<Batch, AppError> {
+    let (orgs, today) = (cx.orgs, cx.today);
+    let mut batch = Batch {
+        services: Vec::with_capacity(end - start),
+        revisions: Vec::with_capacity(end - start),
+        evaluations: Vec::with_capacity(end - start),
+        decisions: Vec::new(),
+        events: Vec::with_capacity((end - start) * 5),
+        failing: 0,
+    };
+    for i in start..end {
+        let owner = *rng.pick(orgs);
+        let names = names(rng, i, cx.vendors);
+        let mut doc = rng.pick(cx.templates).clone();
+        if let Some(service) = doc.get_mut("service").and_then(Value::as_object_mut) {
+            service.insert("name".into(), json!(names.name));
+            service.insert("aliases".into(), json!(names.aliases));
+            service.insert("domains".into(), json!(names.domains));
+            service.insert(
+                "short_description".into(),
+                json!(format!("Syntetisk tjänst {i} för last- och prestandatester.")),
+            );
+        }
+        if let Some(vendor) = doc.get_mut("vendor").and_then(Value::as_object_mut) {
+            vendor.insert("name".into(), json!(names.vendor));
+        }
+        let publication = match rng.below(100) {
+            0..=89 => "published",
+            90..=96 => "internal_only",
+            _ => "withheld",
+        };
+        if let Some(t) = doc.get_mut("transparency").and_then(Value::as_object_mut) {
+            t.insert("public_register_publication".into(), json!(publication));
+            if publication == "withheld" {
+                t.insert("withholding_reason".into(), json!("Säkerhetsskäl"));
+            }
+        }
+        if rng.chance(25) {
+            failing_mutation(rng, &mut doc);
+        }
+        let raw = serde_json::to_string(&doc)?;
+        let parsed = crate::submissions::model::ParsedDocument::parse(cx.policies, raw.as_bytes())?;
+        if parsed.evaluation.verdict == Verdict::Fail {
+            batch.failing += 1;
+        }
+        let created_at = db::now();
+        let coordinator =
+            cx.coordinators.iter().find(|(o, _)| o == owner).map(|(_, id)| id.clone()).unwrap_or_default();
+        let service = ServiceRow {
+            id: synthetic_id(rng),
+            org_slug: owner.to_string(),
+            created_by: coordinator.clone(),
+            created_at,
+        };
+        let revision = RevisionRow {
+            id: synthetic_id(rng),
+            service_id: service.id.clone(),
+            revision: 1,
+            document: raw,
+            document_sha256: parsed.sha256.clone(),
+            name: parsed.name.clone(),
+            vendor: parsed.vendor.clone(),
+            aliases: serde_json::to_string(&parsed.aliases)?,
+            domains: serde_json::to_string(&parsed.domains)?,
+            publication: parsed.publication.clone(),
+            state: "submitted".into(),
+            created_by: coordinator.clone(),
+            created_at,
+            submitted_by: Some(coordinator.clone()),
+            submitted_at: Some(created_at),
+        };
+        let evaluation = EvaluationRow {
+            id: synthetic_id(rng),
+            revision_id: revision.id.clone(),
+            rule_set_version: parsed.evaluation.rule_set_version.to_string(),
+            verdict: parsed.evaluation.verdict.as_str().into(),
+            outcome: serde_json::to_string(&parsed.evaluation)?,
+            evaluated_at: created_at,
+        };
+        batch.events.push(
+            NewEvent::new(AuditAction::ServiceCreated, Some(&coordinator), Some(owner))
+                .subject(&service)
+                .subject(&revision)
+                .subject(&evaluation),
+        );
+        // Decisions in one to eight organisations.
+        let mut chosen: Vec<&str> = orgs.to_vec();
+        for k in (1..chosen.len()).rev() {
+            let j = rng.below(k + 1);
+            chosen.swap(k, j);
+        }
+        chosen.truncate(1 + rng.below(orgs.len()));
+        let pass = parsed.evaluation.verdict == Verdict::Pass;
+        for org in chosen {
+            let delegated = DELEGATING.contains(&org) && rng.chance(50);
+            let deciding = if delegated { "itsam" } else { org };
+            let decided_by =
+                cx.approvers.iter().find(|(o, _)| o == deciding).map(|(_, id)| id.clone()).unwrap_or_default();
+            let via =
+                if delegated { cx.delegations.iter().find(|(o, _)| o == org).map(|(_, id)| id.clone()) } else { None };
+            let roll = rng.below(100);
+            let outcome = match (pass, roll) {
+                (true, 0..=39) => Some(("approved", false, false)),
+                (true, 40..=64) => Some(("approved_with_conditions", false, false)),
+                (true, 65..=74) => Some(("rejected", false, false)),
+                (true, 75..=79) => Some(("approved", true, false)),
+                (true, 80..=89) => Some(("approved", false, true)),
+                (false, 0..=69) => Some(("rejected", false, false)),
+                _ => None,
+            };
+            let Some((kind, revoked, expired)) = outcome else { continue };
+            // Some pairs have a history: an earlier decision, revoked.
+            if rng.chance(10) && kind != "rejected" {
+                let mut earlier = decision_row(
+                    rng,
+                    &service,
+                    &revision,
+                    &evaluation,
+                    org,
+                    deciding,
+                    &decided_by,
+                    via.clone(),
+                    "approved",
+                    today,
+                );
+                earlier.revoked_at = Some(created_at);
+                earlier.revoked_by = Some(decided_by.clone());
+                earlier.revocation_reason = Some("Ersatt av nytt beslut".into());
+                earlier.decided_at -= Duration::days(400);
+                batch.events.push(
+                    NewEvent::new(AuditAction::DecisionRecorded, Some(&decided_by), Some(org))
+                        .via_delegation(via.as_deref())
+                        .subject(&earlier),
+                );
+                batch.decisions.push(earlier);
+            }
+            let mut row = decision_row(
+                rng,
+                &service,
+                &revision,
+                &evaluation,
+                org,
+                deciding,
+                &decided_by,
+                via.clone(),
+                kind,
+                today,
+            );
+            if expired {
+                row.decided_at -= Duration::days(800);
+                row.valid_until = Some(today - Duration::days(1 + rng.below(300) as i64));
+            }
+            if revoked {
+                row.revoked_at = Some(created_at);
+                row.revoked_by = Some(decided_by.clone());
+                row.revocation_reason = Some("Villkoren följs inte".into());
+            }
+            batch.events.push(
+                NewEvent::new(AuditAction::DecisionRecorded, Some(&decided_by), Some(org))
+                    .via_delegation(via.as_deref())
+                    .subject(&row),
+            );
+            batch.decisions.push(row);
+        }
+        batch.services.push(service);
+        batch.revisions.push(revision);
+        batch.evaluations.push(evaluation);
+    }
+    Ok(batch)
+}
+
+fn synthetic_id(rng: &mut Rng) -> String {
+    let bytes: [u8; 16] = (u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64())).to_be_bytes();
+    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn decision_row(
+    rng: &mut Rng,
+    service: &ServiceRow,
+    revision: &RevisionRow,
+    evaluation: &EvaluationRow,
+    org: &str,
+    deciding: &str,
+    decided_by: &str,
+    via: Option<String>,
+    kind: &str,
+    today: NaiveDate,
+) -> DecisionRow {
+    let kind = DecisionKind::parse(kind).unwrap_or(DecisionKind::Rejected);
+    let conditions: Vec<Condition> = match kind {
+        DecisionKind::ApprovedWithConditions => {
+            let mut list = vec![Condition::InformationClassMax(
+                *rng.pick(&[InformationClass::Public, InformationClass::Internal]),
+            )];
+            if rng.chance(50) {
+                list.push(Condition::NoPersonalData(Some(true)));
+            }
+            if rng.chance(20) {
+                list.push(Condition::PermittedTasks(vec!["utkast".into(), "sammanfattningar".into()]));
+            }
+            list
+        }
+        _ => Vec::new(),
+    };
+    let decided_at = db::now() - Duration::days(rng.below(300) as i64);
+    DecisionRow {
+        id: synthetic_id(rng),
+        service_id: service.id.clone(),
+        revision_id: revision.id.clone(),
+        revision: revision.revision,
+        org_slug: org.to_string(),
+        decision: kind.as_str().into(),
+        conditions: serde_json::to_string(&conditions).unwrap_or_else(|_| "[]".into()),
+        reason: if kind == DecisionKind::Rejected { Some("Uppfyller inte AI-reglerna".into()) } else { None },
+        valid_until: if kind.is_approval() { Some(today + Duration::days(30 + rng.below(700) as i64)) } else { None },
+        decision_reference: Some(format!("Dnr {} {}/{}", org.to_uppercase(), 2025 + rng.below(2), 1 + rng.below(999))),
+        decided_by: decided_by.to_string(),
+        deciding_org_slug: deciding.to_string(),
+        via_delegation_id: via,
+        submitted_by: revision.submitted_by.clone().unwrap_or_default(),
+        rule_set_version: evaluation.rule_set_version.clone(),
+        verdict: evaluation.verdict.clone(),
+        decided_at,
+        revoked_at: None,
+        revoked_by: None,
+        revocation_reason: None,
+    }
+}
+
+type Ids = Vec<(String, String)>;
+
+/// Synthetic people (a coordinator and an approver per organisation) and the
+/// delegations, created once.
+fn setup(conn: &mut DbConnection, orgs: &[&str]) -> Result<(Ids, Ids, Ids), AppError> {
+    let mut coordinators = Vec::new();
+    let mut approvers = Vec::new();
+    for org in orgs {
+        for (role, list) in [(Role::Coordinator, &mut coordinators), (Role::Approver, &mut approvers)] {
+            let name = format!("Syntetisk {} ({org})", role.as_str());
+            let (user, _): (UserRow, bool) = crate::auth::service::find_or_create_person(conn, org, &name, None)?;
+            crate::auth::service::grant_roles(conn, &user, &[role], None)?;
+            list.push((org.to_string(), user.id));
+        }
+    }
+    let mut delegations = Vec::new();
+    for org in DELEGATING {
+        let existing = crate::approvals::store::delegation_in_force(conn, org, "itsam", db::now().date())?;
+        let row = match existing {
+            Some(row) => row,
+            None => {
+                let admin = coordinators.iter().find(|(o, _)| o == org).map(|(_, id)| id.clone()).unwrap_or_default();
+                let row = DelegationRow {
+                    id: crate::auth::service::new_id(),
+                    org_slug: org.to_string(),
+                    delegate_slug: "itsam".into(),
+                    decision_reference: format!("KS {org} 2025/1"),
+                    valid_from: NaiveDate::from_ymd_opt(2020, 1, 1).unwrap_or(NaiveDate::MIN),
+                    valid_until: None,
+                    scope: "all".into(),
+                    created_by: admin.clone(),
+                    created_at: db::now(),
+                    revoked_at: None,
+                    revoked_by: None,
+                    revocation_reason: None,
+                };
+                crate::approvals::store::insert_delegation(conn, &row)?;
+                crate::audit::append(
+                    conn,
+                    NewEvent::new(AuditAction::DelegationCreated, Some(&admin), Some(org)).subject(&row),
+                )?;
+                row
+            }
+        };
+        delegations.push((org.to_string(), row.id));
+    }
+    Ok((coordinators, approvers, delegations))
+}
