@@ -163,7 +163,8 @@ pub struct DecisionData {
     pub needs_re_review: bool,
     pub decided_on: NaiveDate,
     pub valid_until: Option<NaiveDate>,
-    pub conditions: Vec<Condition>,
+    /// The stored JSON array of conditions; parsed once per distinct value.
+    pub conditions: String,
 }
 
 /// Strings and condition lists, stored once.
@@ -186,15 +187,21 @@ impl Tables {
         id
     }
 
-    fn conditions(&mut self, list: &[Condition]) -> u32 {
-        let key = serde_json::to_string(list).unwrap_or_default();
-        if let Some(id) = self.condition_ids.get(&key) {
+    /// Interns a stored conditions array by its text, parsing it only the
+    /// first time it is seen (most decisions share a few lists).
+    fn conditions(&mut self, raw: &str) -> u32 {
+        if let Some(id) = self.condition_ids.get(raw) {
             return *id;
         }
+        let list: Vec<Condition> = serde_json::from_str(raw).unwrap_or_default();
         let id = self.conditions.len() as u32;
         self.conditions.push(list.into());
-        self.condition_ids.insert(key, id);
+        self.condition_ids.insert(raw.to_string(), id);
         id
+    }
+
+    fn conditions_of(&mut self, list: &[Condition]) -> u32 {
+        self.conditions(&serde_json::to_string(list).unwrap_or_default())
     }
 
     /// Drops the build-time maps once the tables are complete.
@@ -399,7 +406,7 @@ impl Snapshot {
             entry.vendor = overlay.tables.vendor(&old.vendors[entry.vendor as usize]);
             let mut decisions = entry.decisions.to_vec();
             for d in decisions.iter_mut() {
-                d.conditions = overlay.tables.conditions(&old.conditions[d.conditions as usize]);
+                d.conditions = overlay.tables.conditions_of(&old.conditions[d.conditions as usize]);
             }
             entry.decisions = decisions.into();
         }

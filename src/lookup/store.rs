@@ -6,7 +6,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::index::{DecisionData, OrgInfo, ServiceData};
-use crate::approvals::model::{Condition, DecisionKind};
+use crate::approvals::model::DecisionKind;
 use crate::audit::store as audit_store;
 use crate::db::DbConnection;
 use crate::db::schema::{decisions, evaluations, organisations, revisions};
@@ -42,7 +42,6 @@ fn service_data(rev: RevisionTuple) -> ServiceData {
 
 fn decision_data(row: DecisionTuple) -> Option<(String, DecisionData)> {
     let (service_id, org, decision, conditions, valid_until, decided_at, deciding_org, via, revoked_at) = row;
-    let conditions: Vec<Condition> = serde_json::from_str(&conditions).unwrap_or_default();
     Some((
         service_id,
         DecisionData {

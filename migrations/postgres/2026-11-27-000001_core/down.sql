@@ -2,6 +2,7 @@ DROP TABLE audit_head;
 DROP TABLE audit_events;
 DROP FUNCTION tillit_audit_append_only();
 DROP TABLE evaluations;
+DROP INDEX revisions_search;
 DROP TABLE revisions;
 DROP FUNCTION tillit_revisions_guard();
 DROP TABLE services;

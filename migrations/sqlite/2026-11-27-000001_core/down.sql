@@ -3,6 +3,7 @@ DROP TRIGGER audit_events_no_delete;
 DROP TRIGGER audit_events_no_update;
 DROP TABLE audit_events;
 DROP TABLE evaluations;
+DROP INDEX revisions_search;
 DROP TRIGGER revisions_no_delete;
 DROP TRIGGER revisions_submission_final;
 DROP TRIGGER revisions_content_immutable;

@@ -88,6 +88,10 @@ BEGIN
     SELECT RAISE(ABORT, 'revisions are never deleted');
 END;
 
+-- The lookup index reads the search fields of every submitted revision at
+-- start-up; this covering index spares it the documents.
+CREATE INDEX revisions_search ON revisions (state, service_id, revision, name, vendor, aliases, domains, publication);
+
 CREATE TABLE evaluations (
     id TEXT PRIMARY KEY NOT NULL,
     revision_id TEXT NOT NULL REFERENCES revisions (id),
