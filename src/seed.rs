@@ -453,6 +453,7 @@ fn generate(cx: &Context<'_>, rng: &mut Rng, start: usize, end: usize) -> Result
             created_at,
             submitted_by: Some(coordinator.clone()),
             submitted_at: Some(created_at),
+            risk_class: parsed.risk_class.clone(),
         };
         let evaluation = EvaluationRow {
             id: synthetic_id(rng),

@@ -73,6 +73,7 @@ diesel::table! {
         created_at -> Timestamp,
         submitted_by -> Nullable<Text>,
         submitted_at -> Nullable<Timestamp>,
+        risk_class -> Text,
     }
 }
 
@@ -170,6 +171,38 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    rule_sets (version) {
+        version -> Text,
+        name -> Text,
+        sources -> Text,
+        registered_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    re_reviews (id) {
+        id -> Text,
+        decision_id -> Text,
+        evaluation_id -> Text,
+        flagged_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    reevaluation_jobs (id) {
+        id -> Text,
+        rule_set_version -> Text,
+        status -> Text,
+        total -> BigInt,
+        done -> BigInt,
+        flagged -> BigInt,
+        started_at -> Timestamp,
+        updated_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(decisions -> services (service_id));
 diesel::joinable!(decisions -> revisions (revision_id));
 
@@ -186,4 +219,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     delegations,
     decisions,
     idempotency_keys,
+    rule_sets,
+    re_reviews,
+    reevaluation_jobs,
 );

@@ -20,6 +20,7 @@ pub struct ParsedDocument {
     pub aliases: Vec<String>,
     pub domains: Vec<String>,
     pub publication: String,
+    pub risk_class: String,
     pub evaluation: Evaluation,
 }
 
@@ -48,6 +49,7 @@ impl ParsedDocument {
             aliases: list("/service/aliases"),
             domains: list("/service/domains").into_iter().map(|d| d.to_ascii_lowercase()).collect(),
             publication: text("/transparency/public_register_publication"),
+            risk_class: text("/assessments/ai_act/risk_class"),
             raw,
             doc,
             evaluation,

@@ -39,6 +39,7 @@ fn new_revision_rows(
         created_at: now,
         submitted_by: None,
         submitted_at: None,
+        risk_class: parsed.risk_class.clone(),
     };
     let evaluation = EvaluationRow {
         id: new_id(),

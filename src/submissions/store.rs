@@ -46,6 +46,9 @@ pub struct RevisionRow {
     pub created_at: NaiveDateTime,
     pub submitted_by: Option<String>,
     pub submitted_at: Option<NaiveDateTime>,
+    /// Copied from the document for filtering; the digest covers the document.
+    #[serde(skip_serializing)]
+    pub risk_class: String,
 }
 
 impl Audited for RevisionRow {
