@@ -35,6 +35,11 @@ pub fn build_app(
                 // POST /api/v1/evaluate, GET /api/v1/policies
                 .service(policy::routes::evaluate)
                 .service(policy::routes::rule_set)
+                // POST /api/v1/policies/reload, GET /api/v1/policies/jobs[/{id}], GET /api/v1/policies/drift
+                .service(policy::routes::reload)
+                .service(policy::routes::jobs)
+                .service(policy::routes::job)
+                .service(policy::routes::drift)
                 // GET /api/v1/organisations
                 .service(organisations::routes::list)
                 // GET /api/v1/lookup

@@ -42,6 +42,34 @@ pub enum Command {
     Audit(AuditCommand),
     /// Fill a database with synthetic services for load tests and benchmarks.
     Seed(SeedArgs),
+    /// The rule set: re-evaluate after a change, or compare two versions.
+    #[command(subcommand)]
+    Policies(PoliciesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PoliciesCommand {
+    /// Register the rule set in the policy directory (or the built-in one)
+    /// and re-evaluate every revision with a live approval and the latest
+    /// revision of every service against it. Resumes an interrupted run.
+    Reload {
+        #[command(flatten)]
+        policies: PolicyArgs,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// What changed between two rule-set versions, per rule and per service (JSON).
+    Drift {
+        #[arg(long)]
+        from: String,
+        /// Default: the rule set in the policy directory (or built in).
+        #[arg(long)]
+        to: Option<String>,
+        #[command(flatten)]
+        policies: PolicyArgs,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -223,6 +251,61 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Audit(AuditCommand::Head { database }) => audit_head(&database.database),
         Command::Seed(args) => seed(args),
+        Command::Policies(PoliciesCommand::Reload { policies, database }) => policies_reload(&policies, &database.database),
+        Command::Policies(PoliciesCommand::Drift { from, to, policies, database }) => {
+            policies_drift(&from, to, &policies, &database.database)
+        }
+    }
+}
+
+fn policies_reload(args: &PolicyArgs, database: &str) -> ExitCode {
+    let policies = match policy::load(args.policies.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let db = match open_database(database, 1) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    let started = std::time::Instant::now();
+    let result = db.get().and_then(|mut conn| {
+        let job = crate::policy::reevaluate::start_job(&mut conn, &policies)?;
+        eprintln!("re-evaluating against rule set {} (job {})", policies.version(), job.id);
+        crate::policy::reevaluate::run_job(&mut conn, &policies, job, |j| {
+            eprint!("\r{}", progress_line("re-evaluating", j.done as usize, j.total as usize, started));
+        })
+    });
+    eprintln!();
+    match result {
+        Ok(job) => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&crate::policy::reevaluate::JobStatus::from(&job)).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(error_text(&e)),
+    }
+}
+
+fn policies_drift(from: &str, to: Option<String>, args: &PolicyArgs, database: &str) -> ExitCode {
+    let to = match to {
+        Some(to) => to,
+        None => match policy::load(args.policies.as_deref()) {
+            Ok(p) => p.version().to_string(),
+            Err(e) => return fail(e),
+        },
+    };
+    let mut conn = match open_existing(database) {
+        Ok(conn) => conn,
+        Err(e) => return fail(e),
+    };
+    match crate::policy::drift::drift(&mut conn, from, &to) {
+        Ok(report) => {
+            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(error_text(&e)),
     }
 }
 
@@ -551,6 +634,19 @@ fn serve(args: ServeArgs) -> ExitCode {
         started.elapsed().as_secs_f64()
     );
     drop(snapshot);
+    // A changed rule set (or an interrupted re-evaluation) is picked up at start.
+    let pending = state.db.get().and_then(|mut conn| {
+        crate::policy::reevaluate::register_rule_set(&mut conn, &state.policies())?;
+        crate::policy::reevaluate::pending(&mut conn, &state.policies())
+    });
+    match pending {
+        Ok(true) => match crate::policy::reevaluate::spawn(&state) {
+            Ok(job) => log::info!("re-evaluating against rule set {} in the background (job {})", job.rule_set_version, job.job_id),
+            Err(e) => log::error!("cannot start the re-evaluation: {e}"),
+        },
+        Ok(false) => {}
+        Err(e) => log::error!("cannot check the rule set: {e}"),
+    }
     // Other nodes' changes reach this node's index within the poll interval.
     let poller = state.clone();
     let poll = std::time::Duration::from_millis(args.index_poll_ms.max(50));

@@ -462,6 +462,7 @@ fn generate(cx: &Context<'_>, rng: &mut Rng, start: usize, end: usize) -> Result
             verdict: parsed.evaluation.verdict.as_str().into(),
             outcome: serde_json::to_string(&parsed.evaluation)?,
             evaluated_at: created_at,
+            rule_outcomes: parsed.evaluation.rule_outcomes(),
         };
         batch.events.push(
             NewEvent::new(AuditAction::ServiceCreated, Some(&coordinator), Some(owner))

@@ -138,4 +138,6 @@ pub struct DecisionView {
     pub revocation_reason: Option<String>,
     /// Whether valid_until has passed.
     pub expired: bool,
+    /// The rule set changed and the revision now does worse: review again.
+    pub needs_re_review: bool,
 }

@@ -25,10 +25,11 @@ pub enum AuditAction {
     DelegationRevoked,
     DecisionRecorded,
     DecisionRevoked,
+    RuleSetRegistered,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 15] = [
+    pub const ALL: [AuditAction; 16] = [
         AuditAction::OrganisationCreated,
         AuditAction::PersonCreated,
         AuditAction::PersonDeactivated,
@@ -44,6 +45,7 @@ impl AuditAction {
         AuditAction::DelegationRevoked,
         AuditAction::DecisionRecorded,
         AuditAction::DecisionRevoked,
+        AuditAction::RuleSetRegistered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -63,6 +65,7 @@ impl AuditAction {
             AuditAction::DelegationRevoked => "delegation.revoked",
             AuditAction::DecisionRecorded => "decision.recorded",
             AuditAction::DecisionRevoked => "decision.revoked",
+            AuditAction::RuleSetRegistered => "rule_set.registered",
         }
     }
 

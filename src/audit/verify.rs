@@ -14,8 +14,10 @@ use crate::approvals::store::{DecisionRow, DelegationRow};
 use crate::auth::store::{ApiTokenRow, RoleGrantRow, UserRow};
 use crate::db::DbConnection;
 use crate::db::schema::{
-    api_tokens, decisions, delegations, evaluations, organisations, revisions, role_grants, services, users,
+    api_tokens, decisions, delegations, evaluations, organisations, re_reviews, revisions, role_grants, rule_sets,
+    services, users,
 };
+use crate::policy::reevaluate::{ReReviewRow, RuleSetRow};
 use crate::error::AppError;
 use crate::organisations::model::OrganisationRow;
 use crate::submissions::store::{EvaluationRow, RevisionRow, ServiceRow};
@@ -258,6 +260,8 @@ fn verify_rows(
     table!(evaluations, id, EvaluationRow);
     table!(delegations, id, DelegationRow);
     table!(decisions, id, DecisionRow);
+    table!(rule_sets, version, RuleSetRow);
+    table!(re_reviews, id, ReReviewRow);
     let mut gone: Vec<(&RowKey, &i64)> =
         latest.iter().filter(|(key, _)| !seen.contains(*key)).map(|(key, (_, seq))| (key, seq)).collect();
     gone.sort_by_key(|(_, seq)| **seq);

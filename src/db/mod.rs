@@ -27,6 +27,8 @@ pub const AUDITED_TABLES: &[&str] = &[
     "evaluations",
     "delegations",
     "decisions",
+    "rule_sets",
+    "re_reviews",
 ];
 
 /// How long an SQLite connection waits for the write lock before giving up.

@@ -85,6 +85,7 @@ diesel::table! {
         verdict -> Text,
         outcome -> Text,
         evaluated_at -> Timestamp,
+        rule_outcomes -> Text,
     }
 }
 

@@ -24,7 +24,7 @@ pub fn orgs(conn: &mut DbConnection) -> Result<Vec<OrgInfo>, AppError> {
 
 type RevisionTuple = (String, i32, String, String, String, String, String);
 type DecisionTuple =
-    (String, String, String, String, Option<NaiveDate>, NaiveDateTime, String, Option<String>, Option<NaiveDateTime>);
+    (String, String, String, String, Option<NaiveDate>, NaiveDateTime, String, Option<String>, Option<NaiveDateTime>, String);
 
 fn service_data(rev: RevisionTuple) -> ServiceData {
     let (id, _, name, vendor, aliases, domains, publication) = rev;
@@ -40,8 +40,9 @@ fn service_data(rev: RevisionTuple) -> ServiceData {
     }
 }
 
-fn decision_data(row: DecisionTuple) -> Option<(String, DecisionData)> {
-    let (service_id, org, decision, conditions, valid_until, decided_at, deciding_org, via, revoked_at) = row;
+fn decision_data(row: DecisionTuple, flagged: &HashSet<String>) -> Option<(String, DecisionData)> {
+    let (service_id, org, decision, conditions, valid_until, decided_at, deciding_org, via, revoked_at, id) = row;
+    let needs_re_review = flagged.contains(&id);
     Some((
         service_id,
         DecisionData {
@@ -50,7 +51,7 @@ fn decision_data(row: DecisionTuple) -> Option<(String, DecisionData)> {
             revoked: revoked_at.is_some(),
             deciding_org,
             via_delegation: via.is_some(),
-            needs_re_review: false,
+            needs_re_review,
             decided_on: decided_at.date(),
             valid_until,
             conditions,
@@ -59,11 +60,13 @@ fn decision_data(row: DecisionTuple) -> Option<(String, DecisionData)> {
 }
 
 /// Attaches each organisation's latest decision to the services (both sorted by id).
-fn attach(services: &mut [ServiceData], mut decisions: Vec<DecisionTuple>) {
+fn attach(conn: &mut DbConnection, services: &mut [ServiceData], mut decisions: Vec<DecisionTuple>) -> Result<(), AppError> {
     decisions.sort_by(|a, b| (&a.0, &a.1, a.5).cmp(&(&b.0, &b.1, b.5)));
+    let ids: Vec<String> = decisions.iter().map(|d| d.9.clone()).collect();
+    let flagged = crate::policy::reevaluate::flagged_decisions(conn, &ids)?;
     let mut i = 0;
     for row in decisions {
-        let Some((service_id, data)) = decision_data(row) else { continue };
+        let Some((service_id, data)) = decision_data(row, &flagged) else { continue };
         while i < services.len() && services[i].id < service_id {
             i += 1;
         }
@@ -76,6 +79,7 @@ fn attach(services: &mut [ServiceData], mut decisions: Vec<DecisionTuple>) {
             }
         }
     }
+    Ok(())
 }
 
 fn decisions_between(conn: &mut DbConnection, first: &str, last: &str) -> Result<Vec<DecisionTuple>, AppError> {
@@ -92,6 +96,7 @@ fn decisions_between(conn: &mut DbConnection, first: &str, last: &str) -> Result
             decisions::deciding_org_slug,
             decisions::via_delegation_id,
             decisions::revoked_at,
+            decisions::id,
         ))
         .load(conn)?)
 }
@@ -156,7 +161,8 @@ pub fn all_services(conn: &mut DbConnection) -> Result<Vec<ServiceData>, AppErro
         let first_id = rows.first().map(|r| r.0.clone()).unwrap_or_default();
         let start = out.len();
         latest_per_service(rows, &mut out);
-        attach(&mut out[start..], decisions_between(conn, &first_id, &last_id)?);
+        let decisions = decisions_between(conn, &first_id, &last_id)?;
+        attach(conn, &mut out[start..], decisions)?;
         after = last_id;
     }
     out.retain(|s| !s.withheld);
@@ -188,6 +194,7 @@ pub fn services(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<(String, 
                     decisions::deciding_org_slug,
                     decisions::via_delegation_id,
                     decisions::revoked_at,
+                    decisions::id,
                 ))
                 .load::<DecisionTuple>(conn)?,
         );
@@ -195,7 +202,7 @@ pub fn services(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<(String, 
     rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
     let mut found: Vec<ServiceData> = Vec::new();
     latest_per_service(rows, &mut found);
-    attach(&mut found, decisions);
+    attach(conn, &mut found, decisions)?;
     let mut by_id: std::collections::HashMap<String, ServiceData> =
         found.into_iter().filter(|s| !s.withheld).map(|s| (s.id.clone(), s)).collect();
     Ok(ids.iter().map(|id| (id.clone(), by_id.remove(id))).collect())

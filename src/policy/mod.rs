@@ -1,9 +1,11 @@
 //! The AI rules as JSON-Schema policies: loading, compiling and evaluating.
 
+pub mod drift;
 pub mod dto;
 pub mod engine;
 pub mod loader;
 pub mod model;
+pub mod reevaluate;
 pub mod routes;
 pub mod text;
 

@@ -103,6 +103,11 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
+    /// The rule outcomes in a compact form: "R1=pass,R2=fail,…".
+    pub fn rule_outcomes(&self) -> String {
+        self.rules.iter().map(|r| format!("{}={}", r.rule, r.outcome.as_str())).collect::<Vec<_>>().join(",")
+    }
+
     pub fn rule(&self, id: &str) -> Option<&RuleResult> {
         self.rules.iter().find(|r| &*r.rule == id)
     }

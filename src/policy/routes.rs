@@ -74,3 +74,101 @@ pub async fn rule_set(state: web::Data<AppState>) -> HttpResponse {
         rules,
     })
 }
+
+/// `POST /api/v1/policies/reload` — read the policy directory again; if the
+/// rule set changed, put it in force and start re-evaluating (admins).
+#[utoipa::path(
+    tag = "policies",
+    responses(
+        (status = 200, description = "Unchanged", body = ReloadResponse),
+        (status = 202, description = "Changed; re-evaluation started", body = ReloadResponse),
+        (status = 401, body = ErrorEnvelope),
+        (status = 403, body = ErrorEnvelope),
+        (status = 409, description = "The policies are built in, or a new policy is invalid", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/policies/reload")]
+pub async fn reload(state: web::Data<AppState>, creds: crate::auth::Credentials) -> Result<HttpResponse, AppError> {
+    state
+        .db
+        .run(move |conn| {
+            let actor = crate::auth::service::authenticate(conn, &creds.token_hash)?;
+            if actor.has(crate::auth::Role::Admin) {
+                Ok(())
+            } else {
+                Err(AppError::Forbidden { why: "only admins reload the rule set", why_sv: "bara administratörer laddar om regeluppsättningen" })
+            }
+        })
+        .await?;
+    let Some(dir) = state.settings.policies_dir.clone() else {
+        return Err(AppError::conflict(
+            "policies_built_in",
+            "This server uses the policies built into the binary; start it with --policies DIR to reload them.",
+            "Servern använder de inbyggda policyerna; starta den med --policies KATALOG för att kunna ladda om.",
+        ));
+    };
+    let policies = super::load(Some(&dir)).map_err(|e| {
+        AppError::conflict("invalid_policy", format!("The new rule set cannot be used: {e}"), format!("Den nya regeluppsättningen går inte att använda: {e}"))
+    })?;
+    if policies.version() == state.policies().version() {
+        return Ok(HttpResponse::Ok().json(ReloadResponse { changed: false, rule_set_version: policies.version().into(), job: None }));
+    }
+    state.replace_policies(policies);
+    let started = super::reevaluate::spawn(&state)?;
+    Ok(HttpResponse::Accepted().json(ReloadResponse { changed: true, rule_set_version: state.policies().version().into(), job: Some(started) }))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ReloadResponse {
+    pub changed: bool,
+    pub rule_set_version: String,
+    pub job: Option<super::reevaluate::JobStatus>,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct JobList {
+    pub jobs: Vec<super::reevaluate::JobStatus>,
+}
+
+/// `GET /api/v1/policies/jobs` — re-evaluation jobs and their progress.
+#[utoipa::path(tag = "policies", responses((status = 200, body = JobList)))]
+#[get("/policies/jobs")]
+pub async fn jobs(state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let rows = state.db.run(super::reevaluate::jobs).await?;
+    Ok(HttpResponse::Ok().json(JobList { jobs: rows.iter().map(super::reevaluate::JobStatus::from).collect() }))
+}
+
+/// `GET /api/v1/policies/jobs/{id}` — one job's progress: done, total, rate and ETA.
+#[utoipa::path(tag = "policies", params(("id" = String, Path)), responses((status = 200, body = super::reevaluate::JobStatus), (status = 404, body = ErrorEnvelope)))]
+#[get("/policies/jobs/{id}")]
+pub async fn job(state: web::Data<AppState>, path: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let id = path.into_inner();
+    let row = state.db.run(move |conn| super::reevaluate::job(conn, &id)).await?.ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok().json(super::reevaluate::JobStatus::from(&row)))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct DriftQuery {
+    /// The earlier rule-set version.
+    pub from: String,
+    /// The later rule-set version (default: the one in force).
+    pub to: Option<String>,
+}
+
+/// `GET /api/v1/policies/drift?from=V1&to=V2` — what changed between two rule-set versions, per rule and per service (auditors and admins).
+#[utoipa::path(tag = "policies", params(DriftQuery), responses((status = 200, body = super::drift::DriftReport), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
+#[get("/policies/drift")]
+pub async fn drift(state: web::Data<AppState>, creds: crate::auth::Credentials, query: web::Query<DriftQuery>) -> Result<HttpResponse, AppError> {
+    let query = query.into_inner();
+    let to = query.to.unwrap_or_else(|| state.policies().version().to_string());
+    let report = state
+        .db
+        .run(move |conn| {
+            let actor = crate::auth::service::authenticate(conn, &creds.token_hash)?;
+            crate::auth::authz::can(&actor, crate::auth::authz::Action::ExportAudit)?;
+            super::drift::drift(conn, &query.from, &to)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
+}

@@ -48,6 +48,7 @@ fn new_revision_rows(
         verdict: parsed.evaluation.verdict.as_str().to_string(),
         outcome: serde_json::to_string(&parsed.evaluation)?,
         evaluated_at: now,
+        rule_outcomes: parsed.evaluation.rule_outcomes(),
     };
     Ok((revision, evaluation))
 }

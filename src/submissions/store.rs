@@ -67,6 +67,9 @@ pub struct EvaluationRow {
     pub verdict: String,
     pub outcome: String,
     pub evaluated_at: NaiveDateTime,
+    /// "R1=pass,R2=fail,…", derived from `outcome` (which the digest covers).
+    #[serde(skip_serializing)]
+    pub rule_outcomes: String,
 }
 
 impl Audited for EvaluationRow {

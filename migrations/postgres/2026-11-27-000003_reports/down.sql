@@ -3,6 +3,7 @@ DROP INDEX evaluations_revision;
 DROP TABLE reevaluation_jobs;
 DROP TABLE re_reviews;
 DROP TABLE rule_sets;
+ALTER TABLE evaluations DROP COLUMN rule_outcomes;
 CREATE OR REPLACE FUNCTION tillit_revisions_guard() RETURNS trigger AS $$
 BEGIN
     IF TG_OP = 'DELETE' THEN

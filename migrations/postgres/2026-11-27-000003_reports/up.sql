@@ -29,6 +29,13 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 
+-- Each evaluation's rule outcomes in a compact form ("R1=pass,R2=fail,…"),
+-- derived from its outcome, so that reports need not parse the outcome.
+ALTER TABLE evaluations ADD COLUMN rule_outcomes TEXT NOT NULL DEFAULT '';
+UPDATE evaluations SET rule_outcomes = COALESCE((
+    SELECT string_agg((r ->> 'rule') || '=' || (r ->> 'outcome'), ',' ORDER BY ord)
+    FROM jsonb_array_elements(evaluations.outcome::jsonb -> 'rules') WITH ORDINALITY AS x(r, ord)), '');
+
 CREATE TABLE rule_sets (
     version TEXT PRIMARY KEY,
     name TEXT NOT NULL,

@@ -4,6 +4,7 @@ DROP TABLE reevaluation_jobs;
 DROP INDEX re_reviews_decision;
 DROP TABLE re_reviews;
 DROP TABLE rule_sets;
+ALTER TABLE evaluations DROP COLUMN rule_outcomes;
 DROP TRIGGER revisions_content_immutable;
 ALTER TABLE revisions DROP COLUMN risk_class;
 CREATE TRIGGER revisions_content_immutable

@@ -13,6 +13,13 @@ BEGIN
     SELECT RAISE(ABORT, 'revisions are immutable; add a new revision instead');
 END;
 
+-- Each evaluation's rule outcomes in a compact form ("R1=pass,R2=fail,…"),
+-- derived from its outcome, so that reports need not parse the outcome.
+ALTER TABLE evaluations ADD COLUMN rule_outcomes TEXT NOT NULL DEFAULT '';
+UPDATE evaluations SET rule_outcomes = COALESCE((
+    SELECT group_concat(json_extract(value, '$.rule') || '=' || json_extract(value, '$.outcome'), ',')
+    FROM json_each(evaluations.outcome, '$.rules')), '');
+
 CREATE TABLE rule_sets (
     version TEXT PRIMARY KEY NOT NULL,
     name TEXT NOT NULL,

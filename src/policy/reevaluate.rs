@@ -1,0 +1,435 @@
+//! Rule-set changes. When the policy files change, every revision with a live
+//! approval, and the latest revision of every service, is evaluated against
+//! the new rule set. The new evaluations are stored next to the old ones,
+//! never over them, and every approval whose outcome got worse is flagged
+//! for re-review. A job records its progress; an interrupted run resumes
+//! where it stopped (revisions already evaluated are skipped).
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::model::{Evaluation, RuleOutcome, Verdict};
+use super::PolicySet;
+use crate::approvals::store::DecisionRow;
+use crate::audit::{self, AuditAction, Audited, NewEvent};
+use crate::auth::service::new_id;
+use crate::db::schema::{decisions, evaluations, re_reviews, reevaluation_jobs, revisions, rule_sets};
+use crate::db::{self, DbConnection, rfc3339, rfc3339_opt};
+use crate::error::AppError;
+use crate::submissions::store::EvaluationRow;
+
+const PAGE: i64 = 2_000;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = rule_sets)]
+pub struct RuleSetRow {
+    pub version: String,
+    pub name: String,
+    /// JSON object: file name → text, so that any past rule set can be read.
+    pub sources: String,
+    pub registered_at: NaiveDateTime,
+}
+
+impl Audited for RuleSetRow {
+    const TABLE: &'static str = "rule_sets";
+    fn audit_id(&self) -> String {
+        self.version.clone()
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = re_reviews)]
+pub struct ReReviewRow {
+    pub id: String,
+    pub decision_id: String,
+    pub evaluation_id: String,
+    pub flagged_at: NaiveDateTime,
+}
+
+impl Audited for ReReviewRow {
+    const TABLE: &'static str = "re_reviews";
+    fn audit_id(&self) -> String {
+        self.id.clone()
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = reevaluation_jobs)]
+pub struct JobRow {
+    pub id: String,
+    pub rule_set_version: String,
+    pub status: String,
+    pub total: i64,
+    pub done: i64,
+    pub flagged: i64,
+    pub started_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub finished_at: Option<NaiveDateTime>,
+}
+
+/// A job's progress, for the API and the CLI.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobStatus {
+    pub job_id: String,
+    pub rule_set_version: String,
+    /// `running`, `finished` or `failed`.
+    pub status: String,
+    pub total: i64,
+    pub done: i64,
+    /// Approvals flagged for re-review.
+    pub flagged: i64,
+    pub started_at: String,
+    pub updated_at: String,
+    pub finished_at: Option<String>,
+    /// Revisions per second so far.
+    pub rate: f64,
+    /// Seconds left at that rate.
+    pub eta_seconds: Option<f64>,
+}
+
+impl From<&JobRow> for JobStatus {
+    fn from(row: &JobRow) -> Self {
+        let end = row.finished_at.unwrap_or(row.updated_at);
+        let secs = (end - row.started_at).num_milliseconds() as f64 / 1000.0;
+        let rate = if secs > 0.0 { row.done as f64 / secs } else { 0.0 };
+        let left = (row.total - row.done).max(0) as f64;
+        JobStatus {
+            job_id: row.id.clone(),
+            rule_set_version: row.rule_set_version.clone(),
+            status: row.status.clone(),
+            total: row.total,
+            done: row.done,
+            flagged: row.flagged,
+            started_at: rfc3339(&row.started_at),
+            updated_at: rfc3339(&row.updated_at),
+            finished_at: rfc3339_opt(&row.finished_at),
+            rate,
+            eta_seconds: (row.status == "running" && rate > 0.0).then(|| left / rate),
+        }
+    }
+}
+
+/// Records the rule set in force (once per version), with its files.
+pub fn register_rule_set(conn: &mut DbConnection, policies: &PolicySet) -> Result<bool, AppError> {
+    db::write(conn, |conn| {
+        let known: Option<String> = rule_sets::table
+            .filter(rule_sets::version.eq(policies.version()))
+            .select(rule_sets::version)
+            .first(conn)
+            .optional()?;
+        if known.is_some() {
+            return Ok(false);
+        }
+        let sources: serde_json::Map<String, serde_json::Value> = policies
+            .sources()
+            .iter()
+            .map(|s| (s.file_name.clone(), serde_json::Value::String(s.text.clone())))
+            .collect();
+        let row = RuleSetRow {
+            version: policies.version().to_string(),
+            name: policies.name().to_string(),
+            sources: serde_json::to_string(&sources)?,
+            registered_at: db::now(),
+        };
+        diesel::insert_into(rule_sets::table).values(&row).execute(conn)?;
+        audit::append(conn, NewEvent::new(AuditAction::RuleSetRegistered, None, None).subject(&row))?;
+        log::info!("rule set {} registered", row.version);
+        Ok(true)
+    })
+}
+
+pub fn job(conn: &mut DbConnection, id: &str) -> Result<Option<JobRow>, AppError> {
+    Ok(reevaluation_jobs::table.filter(reevaluation_jobs::id.eq(id)).select(JobRow::as_select()).first(conn).optional()?)
+}
+
+pub fn jobs(conn: &mut DbConnection) -> Result<Vec<JobRow>, AppError> {
+    Ok(reevaluation_jobs::table.order(reevaluation_jobs::started_at.desc()).limit(50).select(JobRow::as_select()).load(conn)?)
+}
+
+/// Whether the rule set in force still has revisions to evaluate (an
+/// interrupted job, or a rule set not yet run).
+pub fn pending(conn: &mut DbConnection, policies: &PolicySet) -> Result<bool, AppError> {
+    let finished: Option<String> = reevaluation_jobs::table
+        .filter(reevaluation_jobs::rule_set_version.eq(policies.version()))
+        .filter(reevaluation_jobs::status.eq("finished"))
+        .select(reevaluation_jobs::id)
+        .first(conn)
+        .optional()?;
+    Ok(finished.is_none())
+}
+
+/// Rank of an outcome for "got worse": pass and not applicable are equal.
+fn rank(outcome: RuleOutcome) -> u8 {
+    match outcome {
+        RuleOutcome::Pass | RuleOutcome::NotApplicable => 0,
+        RuleOutcome::Warn => 1,
+        RuleOutcome::Fail => 2,
+    }
+}
+
+/// Whether `new` is worse than `old` for an approval: the verdict turned to
+/// fail, or any rule's outcome got worse.
+pub fn worse(old: &Evaluation, new: &Evaluation) -> bool {
+    if old.verdict == Verdict::Pass && new.verdict != Verdict::Pass {
+        return true;
+    }
+    let before: HashMap<&str, u8> = old.rules.iter().map(|r| (&*r.rule, rank(r.outcome))).collect();
+    new.rules.iter().any(|r| rank(r.outcome) > before.get(&*r.rule).copied().unwrap_or(0))
+}
+
+/// Starts (or resumes) the job for the rule set in force.
+pub fn start_job(conn: &mut DbConnection, policies: &PolicySet) -> Result<JobRow, AppError> {
+    register_rule_set(conn, policies)?;
+    db::write(conn, |conn| {
+        let running: Option<JobRow> = reevaluation_jobs::table
+            .filter(reevaluation_jobs::rule_set_version.eq(policies.version()))
+            .filter(reevaluation_jobs::status.ne("finished"))
+            .select(JobRow::as_select())
+            .first(conn)
+            .optional()?;
+        let total = revisions::table.count().get_result::<i64>(conn)?;
+        let now = db::now();
+        match running {
+            Some(job) => {
+                diesel::update(reevaluation_jobs::table.filter(reevaluation_jobs::id.eq(&job.id)))
+                    .set((reevaluation_jobs::status.eq("running"), reevaluation_jobs::updated_at.eq(now)))
+                    .execute(conn)?;
+                Ok(JobRow { status: "running".into(), updated_at: now, ..job })
+            }
+            None => {
+                let job = JobRow {
+                    id: new_id(),
+                    rule_set_version: policies.version().to_string(),
+                    status: "running".into(),
+                    total,
+                    done: 0,
+                    flagged: 0,
+                    started_at: now,
+                    updated_at: now,
+                    finished_at: None,
+                };
+                diesel::insert_into(reevaluation_jobs::table).values(&job).execute(conn)?;
+                Ok(job)
+            }
+        }
+    })
+}
+
+type Page = Vec<(String, String, i32, String)>;
+
+/// Runs a job to the end. `progress` is called after every page.
+pub fn run_job(
+    conn: &mut DbConnection,
+    policies: &PolicySet,
+    job: JobRow,
+    mut progress: impl FnMut(&JobRow),
+) -> Result<JobRow, AppError> {
+    let version = policies.version().to_string();
+    let mut job = job;
+    let mut after = String::new();
+    let result = (|| -> Result<(), AppError> {
+        loop {
+            // Every revision, in pages, by id.
+            let page: Page = revisions::table
+                .filter(revisions::id.gt(&after))
+                .order(revisions::id.asc())
+                .limit(PAGE)
+                .select((revisions::id, revisions::service_id, revisions::revision, revisions::document))
+                .load(conn)?;
+            let Some(last) = page.last() else { break };
+            after = last.0.clone();
+            let targets = targets(conn, &page, &version)?;
+            let (evaluated, flagged) = evaluate_page(conn, policies, &page, &targets)?;
+            job.done += page.len() as i64;
+            job.flagged += flagged as i64;
+            job.updated_at = db::now();
+            diesel::update(reevaluation_jobs::table.filter(reevaluation_jobs::id.eq(&job.id)))
+                .set((
+                    reevaluation_jobs::done.eq(job.done),
+                    reevaluation_jobs::flagged.eq(job.flagged),
+                    reevaluation_jobs::updated_at.eq(job.updated_at),
+                ))
+                .execute(conn)?;
+            let _ = evaluated;
+            progress(&job);
+        }
+        Ok(())
+    })();
+    let now = db::now();
+    job.status = if result.is_ok() { "finished".into() } else { "failed".into() };
+    job.finished_at = result.is_ok().then_some(now);
+    job.updated_at = now;
+    diesel::update(reevaluation_jobs::table.filter(reevaluation_jobs::id.eq(&job.id)))
+        .set((
+            reevaluation_jobs::status.eq(&job.status),
+            reevaluation_jobs::finished_at.eq(job.finished_at),
+            reevaluation_jobs::updated_at.eq(now),
+            reevaluation_jobs::done.eq(job.done.min(job.total.max(job.done))),
+        ))
+        .execute(conn)?;
+    result?;
+    log::info!("re-evaluation {} against {} finished: {} flagged", job.id, job.rule_set_version, job.flagged);
+    Ok(job)
+}
+
+/// The revisions of a page to evaluate: those with a live approval and the
+/// latest of each service, minus those already evaluated with this version.
+fn targets(conn: &mut DbConnection, page: &Page, version: &str) -> Result<HashSet<String>, AppError> {
+    let ids: Vec<&String> = page.iter().map(|r| &r.0).collect();
+    let services: Vec<&String> = page.iter().map(|r| &r.1).collect();
+    let approved: Vec<String> = decisions::table
+        .filter(decisions::revision_id.eq_any(&ids))
+        .filter(decisions::revoked_at.is_null())
+        .filter(decisions::decision.ne("rejected"))
+        .select(decisions::revision_id)
+        .load(conn)?;
+    let latest: Vec<(String, Option<i32>)> = revisions::table
+        .filter(revisions::service_id.eq_any(&services))
+        .group_by(revisions::service_id)
+        .select((revisions::service_id, diesel::dsl::max(revisions::revision)))
+        .load(conn)?;
+    let latest: HashMap<String, i32> = latest.into_iter().filter_map(|(s, r)| Some((s, r?))).collect();
+    let done: HashSet<String> = evaluations::table
+        .filter(evaluations::revision_id.eq_any(&ids))
+        .filter(evaluations::rule_set_version.eq(version))
+        .select(evaluations::revision_id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let approved: HashSet<String> = approved.into_iter().collect();
+    Ok(page
+        .iter()
+        .filter(|(id, service, number, _)| {
+            !done.contains(id) && (approved.contains(id) || latest.get(service) == Some(number))
+        })
+        .map(|r| r.0.clone())
+        .collect())
+}
+
+/// Evaluates the targets of a page (on two threads) and writes the results in
+/// one transaction: evaluations, re-review flags, one event per revision.
+fn evaluate_page(
+    conn: &mut DbConnection,
+    policies: &PolicySet,
+    page: &Page,
+    targets: &HashSet<String>,
+) -> Result<(usize, usize), AppError> {
+    let work: Vec<&(String, String, i32, String)> = page.iter().filter(|r| targets.contains(&r.0)).collect();
+    if work.is_empty() {
+        return Ok((0, 0));
+    }
+    let half = work.len().div_ceil(2);
+    let evaluate = |chunk: &[&(String, String, i32, String)]| -> Vec<(String, Evaluation)> {
+        chunk
+            .iter()
+            .filter_map(|(id, _, _, doc)| policies.evaluate_bytes(doc.as_bytes()).ok().map(|(_, e)| (id.clone(), e)))
+            .collect()
+    };
+    let (first, second) = std::thread::scope(|scope| {
+        let other = scope.spawn(|| evaluate(&work[half..]));
+        let first = evaluate(&work[..half]);
+        (first, other.join().unwrap_or_default())
+    });
+    let results: Vec<(String, Evaluation)> = first.into_iter().chain(second).collect();
+    let ids: Vec<&String> = results.iter().map(|(id, _)| id).collect();
+    db::write(conn, |conn| {
+        // Live approvals of these revisions and the evaluations they were taken on.
+        let live: Vec<DecisionRow> = decisions::table
+            .filter(decisions::revision_id.eq_any(&ids))
+            .filter(decisions::revoked_at.is_null())
+            .filter(decisions::decision.ne("rejected"))
+            .select(DecisionRow::as_select())
+            .load(conn)?;
+        let then: Vec<(String, String, String)> = evaluations::table
+            .filter(evaluations::revision_id.eq_any(&ids))
+            .select((evaluations::revision_id, evaluations::rule_set_version, evaluations::outcome))
+            .load(conn)?;
+        let then: HashMap<(String, String), String> =
+            then.into_iter().map(|(rev, version, outcome)| ((rev, version), outcome)).collect();
+        let now = db::now();
+        let mut rows = Vec::with_capacity(results.len());
+        let mut flags = Vec::new();
+        let mut events = Vec::with_capacity(results.len());
+        for (revision_id, evaluation) in &results {
+            if evaluation.verdict == Verdict::Invalid {
+                continue;
+            }
+            let row = EvaluationRow {
+                id: new_id(),
+                revision_id: revision_id.clone(),
+                rule_set_version: evaluation.rule_set_version.to_string(),
+                verdict: evaluation.verdict.as_str().into(),
+                outcome: serde_json::to_string(evaluation)?,
+                evaluated_at: now,
+                rule_outcomes: evaluation.rule_outcomes(),
+            };
+            let mut event = NewEvent::new(AuditAction::RevisionReevaluated, None, None).subject(&row);
+            for decision in live.iter().filter(|d| &d.revision_id == revision_id) {
+                let old = then
+                    .get(&(revision_id.clone(), decision.rule_set_version.clone()))
+                    .and_then(|o| serde_json::from_str::<Evaluation>(o).ok());
+                if old.is_some_and(|old| worse(&old, evaluation)) {
+                    let flag = ReReviewRow {
+                        id: new_id(),
+                        decision_id: decision.id.clone(),
+                        evaluation_id: row.id.clone(),
+                        flagged_at: now,
+                    };
+                    event = event.subject(&flag);
+                    flags.push(flag);
+                }
+            }
+            events.push(event);
+            rows.push(row);
+        }
+        for chunk in rows.chunks(500) {
+            crate::on_backend!(&mut *conn, |c| diesel::insert_into(evaluations::table).values(chunk).execute(c))?;
+        }
+        for chunk in flags.chunks(500) {
+            crate::on_backend!(&mut *conn, |c| diesel::insert_into(re_reviews::table).values(chunk).execute(c))?;
+        }
+        audit::store::append_many(conn, events.clone())?;
+        Ok((rows.len(), flags.len()))
+    })
+}
+
+/// Decisions flagged for re-review (and not superseded by a later decision
+/// of the same organisation on the service).
+pub fn flagged_decisions(conn: &mut DbConnection, decision_ids: &[String]) -> Result<HashSet<String>, AppError> {
+    let mut out = HashSet::new();
+    for chunk in decision_ids.chunks(500) {
+        let ids: Vec<String> = re_reviews::table
+            .filter(re_reviews::decision_id.eq_any(chunk))
+            .select(re_reviews::decision_id)
+            .load(conn)?;
+        out.extend(ids);
+    }
+    Ok(out)
+}
+
+/// Starts (or resumes) the job for the rule set in force in the background
+/// of a running server; the lookup index follows when it is done.
+pub fn spawn(state: &crate::state::AppState) -> Result<JobStatus, AppError> {
+    let policies = state.policies();
+    let mut conn = state.db.get()?;
+    let job = start_job(&mut conn, &policies)?;
+    let status = JobStatus::from(&job);
+    let state = state.clone();
+    std::thread::spawn(move || {
+        let result = state.db.get().and_then(|mut conn| {
+            let done = run_job(&mut conn, &policies, job, |j| {
+                log::info!("re-evaluation {}: {}/{} revisions, {} flagged", j.id, j.done, j.total, j.flagged)
+            });
+            state.refresh_lookup(&mut conn);
+            done
+        });
+        if let Err(e) = result {
+            log::error!("re-evaluation failed: {e}");
+        }
+    });
+    Ok(status)
+}
