@@ -14,7 +14,6 @@ async fn json() -> HttpResponse {
 
 fn main() -> std::io::Result<()> {
     let bind = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:18090".to_string());
-    actix_web::rt::System::new().block_on(async move {
-        HttpServer::new(|| App::new().service(json)).workers(1).bind(bind)?.run().await
-    })
+    actix_web::rt::System::new()
+        .block_on(async move { HttpServer::new(|| App::new().service(json)).workers(1).bind(bind)?.run().await })
 }

@@ -10,7 +10,7 @@ use utoipa_actix_web::{AppExt, scope};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::pages;
-use crate::{approvals, audit, auth, health, http, lookup, openapi, organisations, policy, submissions};
+use crate::{approvals, audit, auth, health, http, lookup, openapi, organisations, policy, reports, submissions};
 
 pub fn build_app(
     state: AppState,
@@ -73,6 +73,8 @@ pub fn build_app(
                 .service(auth::routes::issue_token)
                 // POST /api/v1/tokens/{id}/revoke
                 .service(auth::routes::revoke_token)
+                // GET /api/v1/reports/compliance
+                .service(reports::routes::compliance)
                 // GET /api/v1/audit, GET /api/v1/audit/head
                 .service(audit::routes::export)
                 .service(audit::routes::head),
@@ -87,6 +89,7 @@ pub fn build_app(
         .route("/register", web::get().to(pages::registers_page))
         .route("/register/{org}", web::get().to(pages::register_page))
         .route("/static/style.css", web::get().to(pages::style))
+        .route("/static/report.css", web::get().to(pages::report_style))
         .default_service(web::to(not_found))
         .wrap(NormalizePath::new(TrailingSlash::Trim))
         .wrap(http::security_headers())

@@ -45,6 +45,37 @@ pub enum Command {
     /// The rule set: re-evaluate after a change, or compare two versions.
     #[command(subcommand)]
     Policies(PoliciesCommand),
+    /// Export reports.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// The compliance report (as GET /api/v1/reports/compliance), to a file or stdout.
+    Compliance {
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long = "risk-class")]
+        risk_class: Option<String>,
+        #[arg(long = "expiring-within-days")]
+        expiring_within_days: Option<i64>,
+        /// What the registry said at the end of this day (YYYY-MM-DD).
+        #[arg(long = "as-of")]
+        as_of: Option<String>,
+        /// csv, csv-excel, json or html.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        policies: PolicyArgs,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -251,10 +282,75 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Audit(AuditCommand::Head { database }) => audit_head(&database.database),
         Command::Seed(args) => seed(args),
-        Command::Policies(PoliciesCommand::Reload { policies, database }) => policies_reload(&policies, &database.database),
+        Command::Policies(PoliciesCommand::Reload { policies, database }) => {
+            policies_reload(&policies, &database.database)
+        }
+        Command::Export(ExportCommand::Compliance {
+            org,
+            status,
+            risk_class,
+            expiring_within_days,
+            as_of,
+            format,
+            output,
+            policies,
+            database,
+        }) => export_compliance(
+            crate::reports::routes::ReportQuery {
+                org,
+                status,
+                risk_class,
+                expiring_within_days,
+                as_of,
+                format: Some(format),
+            },
+            output,
+            &policies,
+            &database.database,
+        ),
         Command::Policies(PoliciesCommand::Drift { from, to, policies, database }) => {
             policies_drift(&from, to, &policies, &database.database)
         }
+    }
+}
+
+fn export_compliance(
+    query: crate::reports::routes::ReportQuery,
+    output: Option<PathBuf>,
+    policies: &PolicyArgs,
+    database: &str,
+) -> ExitCode {
+    let version = match policy::load(policies.policies.as_deref()) {
+        Ok(p) => p.version().to_string(),
+        Err(e) => return fail(e),
+    };
+    let mut conn = match open_existing(database) {
+        Ok(conn) => conn,
+        Err(e) => return fail(e),
+    };
+    let result = (|| -> Result<u64, crate::error::AppError> {
+        let orgs: Vec<String> = crate::organisations::store::all(&mut conn)?.into_iter().map(|o| o.slug).collect();
+        let (filter, format) = crate::reports::routes::parse(query, &orgs)?;
+        let meta = crate::reports::routes::meta(&mut conn, &filter, &version)?;
+        let sink: Box<dyn Write> =
+            match &output {
+                Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| {
+                    crate::error::AppError::bad_request(format!("cannot write {}: {e}", path.display()))
+                })?)),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+        let mut writer = crate::reports::render::Writer::new(format, sink);
+        writer.start(&meta)?;
+        let rows = db::read(&mut conn, |conn| crate::reports::query::rows(conn, &filter, |row| writer.row(row)))?;
+        writer.finish()?.flush().map_err(|e| crate::error::AppError::internal(e.to_string()))?;
+        Ok(rows)
+    })();
+    match result {
+        Ok(rows) => {
+            eprintln!("{rows} rows");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(error_text(&e)),
     }
 }
 
@@ -641,7 +737,11 @@ fn serve(args: ServeArgs) -> ExitCode {
     });
     match pending {
         Ok(true) => match crate::policy::reevaluate::spawn(&state) {
-            Ok(job) => log::info!("re-evaluating against rule set {} in the background (job {})", job.rule_set_version, job.job_id),
+            Ok(job) => log::info!(
+                "re-evaluating against rule set {} in the background (job {})",
+                job.rule_set_version,
+                job.job_id
+            ),
             Err(e) => log::error!("cannot start the re-evaluation: {e}"),
         },
         Ok(false) => {}

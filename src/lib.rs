@@ -22,6 +22,7 @@ pub mod lookup;
 pub mod openapi;
 pub mod organisations;
 pub mod policy;
+pub mod reports;
 pub mod seed;
 pub mod state;
 pub mod stream;

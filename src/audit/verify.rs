@@ -17,9 +17,9 @@ use crate::db::schema::{
     api_tokens, decisions, delegations, evaluations, organisations, re_reviews, revisions, role_grants, rule_sets,
     services, users,
 };
-use crate::policy::reevaluate::{ReReviewRow, RuleSetRow};
 use crate::error::AppError;
 use crate::organisations::model::OrganisationRow;
+use crate::policy::reevaluate::{ReReviewRow, RuleSetRow};
 use crate::submissions::store::{EvaluationRow, RevisionRow, ServiceRow};
 
 const PAGE: i64 = 5_000;

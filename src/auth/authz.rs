@@ -55,6 +55,8 @@ pub enum Action<'a> {
     ManageTokens { org: &'a str, person_id: &'a str },
     /// Export the audit log.
     ExportAudit,
+    /// Export compliance reports (which name the deciding person).
+    ExportReports,
 }
 
 fn forbidden(why: &'static str, why_sv: &'static str) -> Result<(), AppError> {
@@ -149,6 +151,15 @@ pub fn can(actor: &Actor, action: Action<'_>) -> Result<(), AppError> {
             forbidden(
                 "only auditors and admins export the audit log",
                 "bara granskare och administratörer exporterar granskningsloggen",
+            )
+        }
+        Action::ExportReports => {
+            if actor.has(Role::Auditor) || actor.has(Role::Admin) {
+                return Ok(());
+            }
+            forbidden(
+                "only auditors and admins export reports",
+                "bara granskare och administratörer exporterar rapporter",
             )
         }
     }

@@ -23,8 +23,18 @@ pub fn orgs(conn: &mut DbConnection) -> Result<Vec<OrgInfo>, AppError> {
 }
 
 type RevisionTuple = (String, i32, String, String, String, String, String);
-type DecisionTuple =
-    (String, String, String, String, Option<NaiveDate>, NaiveDateTime, String, Option<String>, Option<NaiveDateTime>, String);
+type DecisionTuple = (
+    String,
+    String,
+    String,
+    String,
+    Option<NaiveDate>,
+    NaiveDateTime,
+    String,
+    Option<String>,
+    Option<NaiveDateTime>,
+    String,
+);
 
 fn service_data(rev: RevisionTuple) -> ServiceData {
     let (id, _, name, vendor, aliases, domains, publication) = rev;
@@ -60,7 +70,11 @@ fn decision_data(row: DecisionTuple, flagged: &HashSet<String>) -> Option<(Strin
 }
 
 /// Attaches each organisation's latest decision to the services (both sorted by id).
-fn attach(conn: &mut DbConnection, services: &mut [ServiceData], mut decisions: Vec<DecisionTuple>) -> Result<(), AppError> {
+fn attach(
+    conn: &mut DbConnection,
+    services: &mut [ServiceData],
+    mut decisions: Vec<DecisionTuple>,
+) -> Result<(), AppError> {
     decisions.sort_by(|a, b| (&a.0, &a.1, a.5).cmp(&(&b.0, &b.1, b.5)));
     let ids: Vec<String> = decisions.iter().map(|d| d.9.clone()).collect();
     let flagged = crate::policy::reevaluate::flagged_decisions(conn, &ids)?;

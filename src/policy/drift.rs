@@ -59,7 +59,8 @@ fn rank(outcome: &str) -> u8 {
 }
 
 pub fn drift(conn: &mut DbConnection, from: &str, to: &str) -> Result<DriftReport, AppError> {
-    let mut report = DriftReport { from: from.into(), to: to.into(), compared: 0, rules: Vec::new(), services: Vec::new() };
+    let mut report =
+        DriftReport { from: from.into(), to: to.into(), compared: 0, rules: Vec::new(), services: Vec::new() };
     let mut rules: BTreeMap<String, RuleDrift> = BTreeMap::new();
     let mut after = String::new();
     loop {
@@ -103,7 +104,9 @@ pub fn drift(conn: &mut DbConnection, from: &str, to: &str) -> Result<DriftRepor
                 if was == now {
                     continue;
                 }
-                let entry = rules.entry(rule.rule.to_string()).or_insert_with(|| RuleDrift { rule: rule.rule.to_string(), ..Default::default() });
+                let entry = rules
+                    .entry(rule.rule.to_string())
+                    .or_insert_with(|| RuleDrift { rule: rule.rule.to_string(), ..Default::default() });
                 entry.changed += 1;
                 if rank(now) > rank(was) {
                     entry.got_worse += 1;

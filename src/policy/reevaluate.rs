@@ -12,8 +12,8 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::model::{Evaluation, RuleOutcome, Verdict};
 use super::PolicySet;
+use super::model::{Evaluation, RuleOutcome, Verdict};
 use crate::approvals::store::DecisionRow;
 use crate::audit::{self, AuditAction, Audited, NewEvent};
 use crate::auth::service::new_id;
@@ -143,11 +143,19 @@ pub fn register_rule_set(conn: &mut DbConnection, policies: &PolicySet) -> Resul
 }
 
 pub fn job(conn: &mut DbConnection, id: &str) -> Result<Option<JobRow>, AppError> {
-    Ok(reevaluation_jobs::table.filter(reevaluation_jobs::id.eq(id)).select(JobRow::as_select()).first(conn).optional()?)
+    Ok(reevaluation_jobs::table
+        .filter(reevaluation_jobs::id.eq(id))
+        .select(JobRow::as_select())
+        .first(conn)
+        .optional()?)
 }
 
 pub fn jobs(conn: &mut DbConnection) -> Result<Vec<JobRow>, AppError> {
-    Ok(reevaluation_jobs::table.order(reevaluation_jobs::started_at.desc()).limit(50).select(JobRow::as_select()).load(conn)?)
+    Ok(reevaluation_jobs::table
+        .order(reevaluation_jobs::started_at.desc())
+        .limit(50)
+        .select(JobRow::as_select())
+        .load(conn)?)
 }
 
 /// Whether the rule set in force still has revisions to evaluate (an

@@ -97,7 +97,10 @@ pub async fn reload(state: web::Data<AppState>, creds: crate::auth::Credentials)
             if actor.has(crate::auth::Role::Admin) {
                 Ok(())
             } else {
-                Err(AppError::Forbidden { why: "only admins reload the rule set", why_sv: "bara administratörer laddar om regeluppsättningen" })
+                Err(AppError::Forbidden {
+                    why: "only admins reload the rule set",
+                    why_sv: "bara administratörer laddar om regeluppsättningen",
+                })
             }
         })
         .await?;
@@ -109,14 +112,26 @@ pub async fn reload(state: web::Data<AppState>, creds: crate::auth::Credentials)
         ));
     };
     let policies = super::load(Some(&dir)).map_err(|e| {
-        AppError::conflict("invalid_policy", format!("The new rule set cannot be used: {e}"), format!("Den nya regeluppsättningen går inte att använda: {e}"))
+        AppError::conflict(
+            "invalid_policy",
+            format!("The new rule set cannot be used: {e}"),
+            format!("Den nya regeluppsättningen går inte att använda: {e}"),
+        )
     })?;
     if policies.version() == state.policies().version() {
-        return Ok(HttpResponse::Ok().json(ReloadResponse { changed: false, rule_set_version: policies.version().into(), job: None }));
+        return Ok(HttpResponse::Ok().json(ReloadResponse {
+            changed: false,
+            rule_set_version: policies.version().into(),
+            job: None,
+        }));
     }
     state.replace_policies(policies);
     let started = super::reevaluate::spawn(&state)?;
-    Ok(HttpResponse::Accepted().json(ReloadResponse { changed: true, rule_set_version: state.policies().version().into(), job: Some(started) }))
+    Ok(HttpResponse::Accepted().json(ReloadResponse {
+        changed: true,
+        rule_set_version: state.policies().version().into(),
+        job: Some(started),
+    }))
 }
 
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -159,7 +174,11 @@ pub struct DriftQuery {
 /// `GET /api/v1/policies/drift?from=V1&to=V2` — what changed between two rule-set versions, per rule and per service (auditors and admins).
 #[utoipa::path(tag = "policies", params(DriftQuery), responses((status = 200, body = super::drift::DriftReport), (status = 401, body = ErrorEnvelope), (status = 403, body = ErrorEnvelope)), security(("bearer" = [])))]
 #[get("/policies/drift")]
-pub async fn drift(state: web::Data<AppState>, creds: crate::auth::Credentials, query: web::Query<DriftQuery>) -> Result<HttpResponse, AppError> {
+pub async fn drift(
+    state: web::Data<AppState>,
+    creds: crate::auth::Credentials,
+    query: web::Query<DriftQuery>,
+) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let to = query.to.unwrap_or_else(|| state.policies().version().to_string());
     let report = state

@@ -16,6 +16,7 @@ use crate::state::AppState;
 
 pub const ORG_COOKIE: &str = "tillit_org";
 const STYLE: &str = include_str!("../../templates/static/style.css");
+const REPORT_STYLE: &str = include_str!("../../templates/static/report.css");
 
 fn remember(response: &mut HttpResponse, name: &'static str, value: &str) {
     let cookie = Cookie::build(name, value.to_string())
@@ -280,4 +281,12 @@ pub async fn style() -> HttpResponse {
         .insert_header(("Content-Type", "text/css; charset=utf-8"))
         .insert_header(("Cache-Control", "public, max-age=3600"))
         .body(STYLE)
+}
+
+/// `GET /static/report.css` — the print styles of the HTML report.
+pub async fn report_style() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Content-Type", "text/css; charset=utf-8"))
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(REPORT_STYLE)
 }

@@ -12,5 +12,6 @@ mod evaluate;
 mod helpers;
 mod lookup;
 mod openapi;
+mod reports;
 mod services;
 mod storage;

@@ -1,0 +1,6 @@
+//! Auditor reports: the compliance report, point in time, in CSV, JSON and
+//! print-ready HTML, streamed.
+
+pub mod query;
+pub mod render;
+pub mod routes;

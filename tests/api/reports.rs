@@ -1,0 +1,353 @@
+//! Compliance reports (formats, filters, point in time, permissions) and
+//! rule-set changes (re-evaluation flags exactly the approvals that got worse).
+
+use chrono::{Duration, NaiveDate};
+use serde_json::{Value, json};
+use tillit::auth::Role;
+
+use crate::authz::submit;
+use crate::common::*;
+use crate::helpers::*;
+
+struct World {
+    app: TestApp,
+    coordinator: String,
+    approver: String,
+    auditor: String,
+}
+
+impl World {
+    fn new(backend: tillit::db::Backend) -> World {
+        let app = TestApp::new(backend);
+        World {
+            coordinator: app.token("kinda", "Karin", &[Role::Coordinator]),
+            approver: app.token("kinda", "Kalle Beslutare", &[Role::Approver]),
+            auditor: app.token("itsam", "Irene", &[Role::Auditor]),
+            app,
+        }
+    }
+
+    async fn service(&self, doc: &Value) -> String {
+        let r =
+            call(&self.app, post_json("/api/v1/services", Some(&self.coordinator), serde_json::to_vec(doc).unwrap()))
+                .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let id = r.body["service_id"].as_str().unwrap().to_string();
+        submit(&self.app, &self.coordinator, &id, 1).await;
+        id
+    }
+
+    async fn decide(&self, service: &str, body: Value) -> String {
+        let r = call(
+            &self.app,
+            post_json(&format!("/api/v1/services/{service}/decisions"), Some(&self.approver), body.to_string()),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.body["decision_id"].as_str().unwrap().to_string()
+    }
+
+    async fn report(&self, query: &str) -> Response {
+        call(&self.app, get(&format!("/api/v1/reports/compliance?{query}"), Some(&self.auditor))).await
+    }
+}
+
+fn named(name: &str) -> Value {
+    let mut d = example("internal-assistant-pass");
+    set_pointer(&mut d, "/service/name", json!(name));
+    d
+}
+
+fn rows(r: &Response) -> Vec<Value> {
+    r.body["rows"].as_array().unwrap().clone()
+}
+
+#[actix_web::test]
+async fn every_format_and_filter_on_every_backend() {
+    for backend in backends() {
+        let w = World::new(backend);
+        let a = w.service(&named("Alfa")).await;
+        let b = w.service(&named("Beta")).await;
+        let mut high = example("high-risk-decision-support-pass");
+        set_pointer(&mut high, "/service/name", json!("Gamma"));
+        let c = w.service(&high).await;
+        let soon = (chrono::Utc::now().date_naive() + Duration::days(20)).format("%Y-%m-%d").to_string();
+        w.decide(
+            &a,
+            json!({"org": "kinda", "revision": 1, "decision": "approved_with_conditions", "decision_reference": "KS 1",
+            "conditions": [{"type": "no_personal_data"}], "valid_until": soon}),
+        )
+        .await;
+        w.decide(&b, json!({"org": "kinda", "revision": 1, "decision": "rejected", "reason": "Nej"})).await;
+        let _ = c;
+
+        // JSON: follows its schema, one row per service × organisation.
+        let r = w.report("format=json").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let schema: Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/compliance-report.schema.json"))
+                .unwrap(),
+        )
+        .unwrap();
+        let validator = jsonschema::options().should_validate_formats(true).build(&schema).unwrap();
+        let errors: Vec<String> =
+            validator.iter_errors(&r.body).map(|e| format!("{} {e}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(r.body["row_count"], 3);
+        assert_eq!(
+            r.body["audit_head_seq"].as_i64().unwrap(),
+            tillit::audit::store::head(&mut w.app.state.db.get().unwrap()).unwrap().0
+        );
+        let alfa = rows(&r).into_iter().find(|x| x["service_name"] == "Alfa").unwrap();
+        assert_eq!(alfa["status"], "allowed_with_conditions");
+        assert_eq!(alfa["decided_by_name"], "Kalle Beslutare", "auditors see the person");
+        assert_eq!(alfa["deciding_function"], "Kinda kommuns AI-funktion");
+        assert_eq!(alfa["expiring_within_60_days"], true);
+        assert_eq!(alfa["conditions"], json!(["utan personuppgifter"]));
+        assert!(alfa["rule_outcomes_at_decision"].as_str().unwrap().starts_with("R1=pass,R2=pass"));
+        assert_eq!(alfa["rule_set_version_at_decision"], alfa["rule_set_version_now"]);
+
+        // Filters.
+        assert_eq!(rows(&w.report("format=json&status=not_allowed").await).len(), 1);
+        assert_eq!(rows(&w.report("format=json&status=not_assessed").await)[0]["service_name"], "Gamma");
+        assert_eq!(rows(&w.report("format=json&risk_class=high_risk").await).len(), 1);
+        assert_eq!(rows(&w.report("format=json&expiring_within_days=30").await).len(), 1);
+        assert_eq!(rows(&w.report("format=json&expiring_within_days=10").await).len(), 0);
+        assert_eq!(rows(&w.report("format=json&org=boxholm").await).len(), 0);
+
+        // CSV for machines, and for Swedish Excel.
+        let csv = w.report("format=csv").await;
+        assert_eq!(csv.headers.get("content-type").unwrap(), "text/csv; charset=utf-8");
+        let header = csv.text.lines().next().unwrap();
+        assert!(header.starts_with("service_id,service_name,vendor"));
+        assert_eq!(csv.text.lines().count(), 4);
+        let excel = w.report("format=csv-excel").await;
+        assert!(excel.text.starts_with('\u{feff}'), "a byte-order mark for Excel");
+        assert!(excel.text.contains("service_id;service_name;vendor"));
+        assert!(excel.text.contains("\r\n"));
+        // HTML: print-ready, with the filter, the time of export and the chain head.
+        let html = w.report("format=html&status=allowed_with_conditions").await;
+        assert_eq!(html.headers.get("content-type").unwrap(), "text/html; charset=utf-8");
+        assert!(html.text.contains("status allowed_with_conditions"));
+        assert!(html.text.contains(r.body["audit_head_hash"].as_str().unwrap()));
+        assert!(html.text.contains("/static/report.css") && !html.text.contains("<script"));
+        assert!(html.text.contains("Alfa") && !html.text.contains("Beta"));
+
+        // Bad filters get clear answers.
+        assert_envelope(&w.report("format=pdf").await, 422, "invalid_format");
+        assert_envelope(&w.report("status=maybe").await, 422, "invalid_status");
+        assert_envelope(&w.report("as_of=27/11/2026").await, 422, "invalid_date");
+        assert_envelope(&w.report("org=stockholm").await, 404, "unknown_organisation");
+        assert_envelope(&w.report("risk_class=scary").await, 422, "invalid_risk_class");
+    }
+}
+
+#[actix_web::test]
+async fn coordinators_and_the_public_cannot_export() {
+    let w = World::new(tillit::db::Backend::Sqlite);
+    let r = call(&w.app, get("/api/v1/reports/compliance", Some(&w.coordinator))).await;
+    assert_envelope(&r, 403, "forbidden");
+    let r = call(&w.app, get("/api/v1/reports/compliance", Some(&w.approver))).await;
+    assert_envelope(&r, 403, "forbidden");
+    let r = call(&w.app, get("/api/v1/reports/compliance", None)).await;
+    assert_envelope(&r, 401, "unauthorized");
+    let admin = w.app.token("kinda", "Admin", &[Role::Admin]);
+    let r = call(&w.app, get("/api/v1/reports/compliance", Some(&admin))).await;
+    assert_eq!(r.status, 200);
+}
+
+#[actix_web::test]
+async fn as_of_rebuilds_each_day_from_the_history() {
+    for backend in backends() {
+        let w = World::new(backend);
+        let s = w.service(&named("Historik")).await;
+        let today = chrono::Utc::now().date_naive();
+        let day = |n: i64| today + Duration::days(n);
+        // The history: approved on day 1, revoked on day 2, approved with
+        // conditions on day 3, flagged nothing; written as the records are.
+        let mut conn = w.app.state.db.get().unwrap();
+        let revision = tillit::submissions::store::find_revision(&mut conn, &s, 1).unwrap().unwrap();
+        let approver_id: String = {
+            use diesel::prelude::*;
+            tillit::db::schema::users::table
+                .filter(tillit::db::schema::users::name.eq("Kalle Beslutare"))
+                .select(tillit::db::schema::users::id)
+                .first(&mut *conn)
+                .unwrap()
+        };
+        let at = |d: NaiveDate| d.and_hms_opt(10, 0, 0).unwrap();
+        let decision = |id: &str, kind: &str, on: NaiveDate, conditions: &str, revoked: Option<NaiveDate>| {
+            tillit::approvals::store::DecisionRow {
+                id: id.into(),
+                service_id: s.clone(),
+                revision_id: revision.id.clone(),
+                revision: 1,
+                org_slug: "kinda".into(),
+                decision: kind.into(),
+                conditions: conditions.into(),
+                reason: None,
+                valid_until: Some(day(200)),
+                decision_reference: Some(format!("KS {id}")),
+                decided_by: approver_id.clone(),
+                deciding_org_slug: "kinda".into(),
+                via_delegation_id: None,
+                submitted_by: revision.submitted_by.clone().unwrap(),
+                rule_set_version: w.app.state.policies().version().into(),
+                verdict: "pass".into(),
+                decided_at: at(on),
+                revoked_at: revoked.map(at),
+                revoked_by: revoked.map(|_| approver_id.clone()),
+                revocation_reason: revoked.map(|_| "Brister".to_string()),
+            }
+        };
+        tillit::db::write(&mut conn, |conn| {
+            for row in [
+                decision("d1", "approved", day(1), "[]", Some(day(2))),
+                decision(
+                    "d2",
+                    "approved_with_conditions",
+                    day(3),
+                    r#"[{"type":"no_personal_data","value":true}]"#,
+                    None,
+                ),
+            ] {
+                tillit::approvals::store::insert_decision(conn, &row)?;
+                tillit::audit::append(
+                    conn,
+                    tillit::audit::NewEvent::new(
+                        tillit::audit::AuditAction::DecisionRecorded,
+                        Some(&approver_id),
+                        Some("kinda"),
+                    )
+                    .subject(&row),
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        drop(conn);
+        let status_on = |n: i64| {
+            let w = &w;
+            async move {
+                let r = w.report(&format!("format=json&org=kinda&as_of={}", day(n).format("%Y-%m-%d"))).await;
+                assert_eq!(r.status, 200, "{}", r.text);
+                let row = rows(&r).into_iter().find(|x| x["service_name"] == "Historik").unwrap();
+                (row["status"].as_str().unwrap().to_string(), row["decision_reference"].clone())
+            }
+        };
+        assert_eq!(status_on(0).await.0, "not_assessed", "{backend:?}");
+        assert_eq!(status_on(1).await, ("allowed".to_string(), json!("KS d1")));
+        assert_eq!(status_on(2).await.0, "not_allowed", "revoked on day 2");
+        assert_eq!(status_on(3).await, ("allowed_with_conditions".to_string(), json!("KS d2")));
+        assert_eq!(status_on(250).await.0, "expired", "past valid_until");
+        // Before the service existed, it is not in the report at all.
+        let r = w.report(&format!("format=json&as_of={}", day(-3).format("%Y-%m-%d"))).await;
+        assert!(rows(&r).iter().all(|x| x["service_name"] != "Historik"));
+    }
+}
+
+#[actix_web::test]
+async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
+    for backend in backends() {
+        let w = World::new(backend);
+        let mut with_material = named("Med utbildning");
+        set_pointer(
+            &mut with_material,
+            "/ai_literacy/training_material_url",
+            json!("https://kommun.example.se/ai-utbildning"),
+        );
+        let keeps = w.service(&with_material).await;
+        let worsens = w.service(&named("Utan utbildning")).await;
+        let rejected = w.service(&named("Avslagen")).await;
+        let revoked = w.service(&named("Återkallad")).await;
+        w.decide(&keeps, json!({"org": "kinda", "revision": 1, "decision": "approved"})).await;
+        w.decide(&worsens, json!({"org": "kinda", "revision": 1, "decision": "approved"})).await;
+        w.decide(&rejected, json!({"org": "kinda", "revision": 1, "decision": "rejected", "reason": "Nej"})).await;
+        let d = w.decide(&revoked, json!({"org": "kinda", "revision": 1, "decision": "approved"})).await;
+        let r =
+            call(&w.app, post_json(&format!("/api/v1/decisions/{d}/revoke"), Some(&w.approver), "{\"reason\": \"x\"}"))
+                .await;
+        assert_eq!(r.status, 200);
+        let old_version = w.app.state.policies().version().to_string();
+
+        // The new rule set: training material is now required (a new check in R2).
+        let dir = tempfile::tempdir().unwrap();
+        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/policies")).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        }
+        let path = dir.path().join("r2-transparency.policy.json");
+        let mut policy: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        policy["$defs"]["R2.5"] = json!({
+            "x-tillit-check": {"id": "R2.5", "message": {"sv": "Utbildningsmaterial saknas.", "en": "Training material is missing."}},
+            "if": {"properties": {"ai_literacy": {"properties": {"training_required": {"const": true}}}}},
+            "then": {"properties": {"ai_literacy": {"properties": {"training_material_url": {"$ref": "#/$defs/nonEmptyText"}}}}}
+        });
+        policy["allOf"].as_array_mut().unwrap().push(json!({"$ref": "#/$defs/R2.5"}));
+        std::fs::write(&path, serde_json::to_string_pretty(&policy).unwrap()).unwrap();
+        let new_policies = tillit::policy::load(Some(dir.path())).unwrap();
+        let new_version = new_policies.version().to_string();
+        assert_ne!(old_version, new_version);
+        w.app.state.replace_policies(new_policies);
+
+        let mut conn = w.app.state.db.get().unwrap();
+        let policies = w.app.state.policies();
+        let job = tillit::policy::reevaluate::start_job(&mut conn, &policies).unwrap();
+        let job = tillit::policy::reevaluate::run_job(&mut conn, &policies, job, |_| {}).unwrap();
+        assert_eq!(job.status, "finished");
+        assert_eq!(job.flagged, 1, "{backend:?}: only the approval that got worse");
+        // Running again changes nothing: everything is already evaluated.
+        let again = tillit::policy::reevaluate::start_job(&mut conn, &policies).unwrap();
+        let again = tillit::policy::reevaluate::run_job(&mut conn, &policies, again, |_| {}).unwrap();
+        assert_eq!(again.flagged, 0);
+        w.app.state.refresh_lookup(&mut conn);
+        assert!(tillit::audit::verify::verify(&mut conn, &[]).unwrap().intact);
+        drop(conn);
+
+        // The report, the service page and the lookup all say so.
+        let report = w.report("format=json&org=kinda").await;
+        let flagged: Vec<String> = rows(&report)
+            .iter()
+            .filter(|r| r["needs_re_review"] == true)
+            .map(|r| r["service_name"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(flagged, vec!["Utan utbildning"]);
+        let row = rows(&report).into_iter().find(|r| r["service_name"] == "Utan utbildning").unwrap();
+        assert_eq!(row["rule_set_version_at_decision"], old_version.as_str());
+        assert_eq!(row["rule_set_version_now"], new_version.as_str());
+        assert!(row["rule_outcomes_now"].as_str().unwrap().contains("R2=fail"));
+        let page = call(&w.app, get(&format!("/api/v1/services/{worsens}"), Some(&w.coordinator))).await;
+        assert_eq!(page.body["decisions"][0]["needs_re_review"], true);
+        let lookup =
+            tillit::lookup::service::lookup(&w.app.state.lookup, "Utan utbildning", Some("kinda"), false, 10).unwrap();
+        let status = lookup.matches[0].status.as_ref().unwrap();
+        assert!(status.needs_re_review);
+        assert!(status.answer_sv.starts_with("Tillåten — omprövning pågår."), "{}", status.answer_sv);
+        // The old evaluation is kept next to the new one.
+        let revision =
+            call(&w.app, get(&format!("/api/v1/services/{worsens}/revisions/1"), Some(&w.coordinator))).await;
+        assert_eq!(revision.body["evaluations"].as_array().unwrap().len(), 2);
+
+        // The drift report lists what changed, per rule and per service.
+        let drift = call(
+            &w.app,
+            get(
+                &format!(
+                    "/api/v1/policies/drift?from={}&to={}",
+                    tillit::web::encode(&old_version),
+                    tillit::web::encode(&new_version)
+                ),
+                Some(&w.auditor),
+            ),
+        )
+        .await;
+        assert_eq!(drift.status, 200, "{}", drift.text);
+        let r2 = drift.body["rules"].as_array().unwrap().iter().find(|r| r["rule"] == "R2").unwrap().clone();
+        assert!(r2["got_worse"].as_u64().unwrap() >= 1);
+        let services: Vec<&str> =
+            drift.body["services"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+        assert!(services.contains(&"Utan utbildning") && !services.contains(&"Med utbildning"), "{services:?}");
+        let jobs = call(&w.app, get("/api/v1/policies/jobs", None)).await;
+        assert_eq!(jobs.body["jobs"][0]["status"], "finished");
+    }
+}
