@@ -88,7 +88,7 @@ def run_floor():
 
 
 def run_tillit(db):
-    env = {**os.environ, "RUST_LOG": "info"}
+    env = {**os.environ, "RUST_LOG": "warn,tillit=info", "TILLIT_RATE_LIMIT": "0"}
     log = open(os.path.join(OUT, f"serve-{os.path.basename(db)}.log"), "w")
     started = time.time()
     proc = subprocess.Popen(["taskset", "-c", "0", TILLIT, "serve", "--bind", "127.0.0.1:18091", "--workers", "1",

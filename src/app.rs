@@ -2,7 +2,9 @@
 //! every integration test.
 
 use actix_web::body::MessageBody;
+use actix_web::dev::Service;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{Logger, NormalizePath, TrailingSlash};
 use actix_web::{App, HttpRequest, web};
 use utoipa_actix_web::{AppExt, scope};
@@ -91,6 +93,18 @@ pub fn build_app(
         .route("/static/style.css", web::get().to(pages::style))
         .route("/static/report.css", web::get().to(pages::report_style))
         .default_service(web::to(not_found))
+        .wrap_fn(|req, srv| {
+            // Answers to signed-in callers are never cached anywhere.
+            let signed_in = req.headers().contains_key(header::AUTHORIZATION);
+            let response = srv.call(req);
+            async move {
+                let mut response = response.await?;
+                if signed_in {
+                    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                }
+                Ok(response)
+            }
+        })
         .wrap(NormalizePath::new(TrailingSlash::Trim))
         .wrap(http::security_headers())
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))

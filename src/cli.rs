@@ -204,6 +204,13 @@ pub struct ServeArgs {
     /// How often (ms) the lookup index checks for changes made by other nodes.
     #[arg(long, env = "TILLIT_INDEX_POLL_MS", default_value_t = 1000)]
     pub index_poll_ms: u64,
+    /// Per-client limit on the public lookup and pages: RATE/BURST requests
+    /// per second ("10/60"), or 0 for none.
+    #[arg(long, env = "TILLIT_RATE_LIMIT", default_value = "10/60")]
+    pub rate_limit: String,
+    /// Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.
+    #[arg(long, env = "TILLIT_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -710,12 +717,25 @@ fn serve(args: ServeArgs) -> ExitCode {
             Err(e) => return fail(format!("seeding the demo: {e}")),
         }
     }
+    let rate_limit = match crate::ratelimit::parse_limit(&args.rate_limit) {
+        Ok(limit) => limit,
+        Err(e) => return fail(format!("--rate-limit: {e}")),
+    };
+    let mut trusted_proxies = Vec::new();
+    for item in args.trusted_proxies.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match item.parse() {
+            Ok(ip) => trusted_proxies.push(ip),
+            Err(_) => return fail(format!("--trusted-proxies: '{item}' is not an IP address")),
+        }
+    }
     let settings = Settings {
         bind: args.bind.clone(),
         database: db.url().clone(),
         policies_dir: args.policies.policies.clone(),
         pool_size: args.pool_size,
         workers: args.workers,
+        rate_limit,
+        trusted_proxies,
     };
     let started = std::time::Instant::now();
     let state = match AppState::new(db, policies, settings) {

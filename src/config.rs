@@ -20,10 +20,22 @@ pub struct Settings {
     pub pool_size: u32,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
+    /// Per-client limit on the public lookup and pages (`TILLIT_RATE_LIMIT`).
+    pub rate_limit: crate::ratelimit::Limit,
+    /// Proxies whose `X-Forwarded-For` is believed (`TILLIT_TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Settings {
     pub fn for_database(database: DatabaseUrl) -> Settings {
-        Settings { bind: DEFAULT_BIND.to_string(), database, policies_dir: None, pool_size: 8, workers: 0 }
+        Settings {
+            bind: DEFAULT_BIND.to_string(),
+            database,
+            policies_dir: None,
+            pool_size: 8,
+            workers: 0,
+            rate_limit: crate::ratelimit::Limit::default(),
+            trusted_proxies: Vec::new(),
+        }
     }
 }

@@ -103,6 +103,7 @@ pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
              base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
         ))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
+        .add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"))
         .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
 }
 
@@ -130,6 +131,14 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, App
                 .collect(),
         });
     }
+    if !value.is_object() {
+        return Err(AppError::field(
+            "invalid_request",
+            "",
+            "The body must be a JSON object.",
+            "Innehållet måste vara ett JSON-objekt.",
+        ));
+    }
     T::deserialize(value).map_err(|e| {
         AppError::unprocessable(
             "invalid_request",
@@ -137,4 +146,54 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, App
             format!("Begäran har inte de fält som krävs: {e}."),
         )
     })
+}
+
+/// For endpoints that take no body: an empty request body, or 400. (A body
+/// sent to such an endpoint is a client mistake and is never ignored.)
+#[derive(Debug)]
+pub struct NoBody;
+
+impl FromRequest for NoBody {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let bytes = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            match bytes.await {
+                Ok(bytes) if bytes.is_empty() => Ok(NoBody),
+                Ok(_) => Err(AppError::bad_request("this endpoint takes no request body")),
+                Err(e) if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    Err(AppError::PayloadTooLarge)
+                }
+                Err(e) => Err(AppError::bad_request(format!("the body could not be read ({e})"))),
+            }
+        })
+    }
+}
+
+/// An optional JSON body: empty is None; anything else must be JSON, as
+/// `RawJson` requires (415, 413).
+#[derive(Debug)]
+pub struct OptionalJson(pub Option<Bytes>);
+
+impl FromRequest for OptionalJson {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let json = is_json_content_type(req);
+        let bytes = Bytes::from_request(req, payload);
+        Box::pin(async move {
+            match bytes.await {
+                Ok(bytes) if bytes.is_empty() => Ok(OptionalJson(None)),
+                Ok(_) if !json => Err(AppError::UnsupportedMediaType),
+                Ok(bytes) => Ok(OptionalJson(Some(bytes))),
+                Err(e) if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    Err(AppError::PayloadTooLarge)
+                }
+                Err(e) => Err(AppError::bad_request(format!("the body could not be read ({e})"))),
+            }
+        })
+    }
 }

@@ -8,6 +8,7 @@ use crate::db::Database;
 use crate::error::AppError;
 use crate::lookup::SearchIndex;
 use crate::policy::PolicySet;
+use crate::ratelimit::RateLimiter;
 use crate::web::Views;
 
 #[derive(Clone)]
@@ -19,6 +20,8 @@ pub struct AppState {
     pub lookup: Arc<SearchIndex>,
     /// Page templates and translations.
     pub views: Arc<Views>,
+    /// Per-client limits on the public lookup and pages.
+    pub limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -29,7 +32,9 @@ impl AppState {
             SearchIndex::build(&mut conn)?
         };
         let views = Views::load().map_err(AppError::internal)?;
+        let limiter = RateLimiter::new(settings.rate_limit, settings.trusted_proxies.clone());
         Ok(AppState {
+            limiter: Arc::new(limiter),
             views: Arc::new(views),
             db,
             policies: Arc::new(RwLock::new(Arc::new(policies))),
@@ -61,5 +66,15 @@ impl AppState {
             Ok(mut guard) => *guard = new,
             Err(poisoned) => *poisoned.into_inner() = new,
         }
+    }
+}
+
+impl AppState {
+    /// 429 with `Retry-After` when the client has used up its bucket.
+    pub fn rate_limit(&self, req: &actix_web::HttpRequest) -> Result<(), AppError> {
+        self.limiter.check(req).map_err(|retry_after_secs| {
+            log::info!("rate limit reached on {}", req.path());
+            AppError::TooManyRequests { retry_after_secs }
+        })
     }
 }

@@ -12,7 +12,7 @@ use super::dto::{
 use super::{service, store};
 use crate::auth::Credentials;
 use crate::error::{AppError, ErrorEnvelope};
-use crate::http::{RawJson, parse_body};
+use crate::http::{OptionalJson, RawJson, parse_body};
 use crate::idempotency::{self, IdempotencyKey, Reply};
 use crate::state::AppState;
 
@@ -66,9 +66,9 @@ pub async fn revoke_delegation(
     key: IdempotencyKey,
     req: HttpRequest,
     path: web::Path<String>,
-    body: Option<RawJson>,
+    body: OptionalJson,
 ) -> Result<HttpResponse, AppError> {
-    let bytes = body.map(|b| b.0).unwrap_or_default();
+    let bytes = body.0.unwrap_or_default();
     let request: RevokeRequest = if bytes.is_empty() { RevokeRequest { reason: None } } else { parse_body(&bytes)? };
     let fingerprint = idempotency::fingerprint(&req, &bytes);
     let id = path.into_inner();

@@ -9,7 +9,7 @@ use super::dto::{PeopleList, PersonRequest, PersonResponse, RoleRequest, TokenIs
 use super::model::Role;
 use super::{Credentials, service};
 use crate::error::{AppError, ErrorEnvelope};
-use crate::http::{RawJson, parse_body};
+use crate::http::{NoBody, RawJson, parse_body};
 use crate::idempotency::{self, IdempotencyKey, Reply};
 use crate::state::AppState;
 
@@ -119,6 +119,7 @@ pub async fn revoke_role(
     key: IdempotencyKey,
     req: HttpRequest,
     path: web::Path<(String, String)>,
+    _body: NoBody,
 ) -> Result<HttpResponse, AppError> {
     let (id, role) = path.into_inner();
     let role = Role::parse(&role).ok_or(AppError::NotFound)?;
@@ -146,6 +147,7 @@ pub async fn deactivate_person(
     key: IdempotencyKey,
     req: HttpRequest,
     path: web::Path<String>,
+    _body: NoBody,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let fingerprint = idempotency::fingerprint(&req, b"");
@@ -205,6 +207,7 @@ pub async fn revoke_token(
     key: IdempotencyKey,
     req: HttpRequest,
     path: web::Path<String>,
+    _body: NoBody,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     let fingerprint = idempotency::fingerprint(&req, b"");

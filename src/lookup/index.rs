@@ -342,6 +342,9 @@ impl Fuzzy {
 /// cannot make a lookup slow.
 const MAX_KEYS_PER_STAGE: usize = 64;
 const MAX_CANDIDATES: usize = 512;
+/// Postings read per key: a key shared by very many services (a common
+/// word of names) cannot make a lookup slow.
+const MAX_POSTINGS_PER_KEY: usize = 256;
 
 impl Snapshot {
     pub fn build(seq: i64, orgs: Vec<OrgInfo>, services: Vec<ServiceData>) -> Snapshot {
@@ -472,7 +475,7 @@ impl Snapshot {
 
     fn base_postings(&self, value: u64) -> &[u64] {
         let start = (value >> 24) as usize;
-        let len = (value & ((1 << 24) - 1)) as usize;
+        let len = ((value & ((1 << 24) - 1)) as usize).min(MAX_POSTINGS_PER_KEY);
         self.base.postings.get(start..start + len).unwrap_or(&[])
     }
 
@@ -543,39 +546,42 @@ impl Snapshot {
                 }
             }
         }
-        // Within a few edits, when the exact and prefix stages found little.
+        // Within a few edits, when the exact and prefix stages found few.
+        // The search starts from the query's first letter (and, failing
+        // that, its second, for a dropped or swapped first letter), which
+        // keeps it to a small part of the index.
         if found.len() < 10 {
             if let Some(dfa) = fuzzy.dfa(&q) {
-                let mut stream = self.base.keys.search(&dfa).into_stream();
-                let mut taken = 0;
-                while let Some((key, value)) = stream.next() {
-                    if key.first() == Some(&DOMAIN_PREFIX) {
-                        continue;
-                    }
-                    let distance = match dfa.eval(key) {
-                        Distance::Exact(d) => d,
-                        Distance::AtLeast(_) => continue,
-                    };
-                    for p in self.base_postings(value) {
-                        add(&mut found, *p, MatchKind::Fuzzy, distance);
-                    }
-                    taken += 1;
-                    if taken >= MAX_KEYS_PER_STAGE {
-                        break;
-                    }
-                }
-                for (key, ps) in &self.overlay.keys {
-                    if key.first() == Some(&DOMAIN_PREFIX) {
-                        continue;
-                    }
-                    let mut state = dfa.start();
-                    for b in key {
-                        state = dfa.accept(&state, *b);
-                    }
-                    if let Distance::Exact(d) = dfa.distance(state) {
-                        for p in ps {
-                            add(&mut found, *p, MatchKind::Fuzzy, d);
+                for first in qb.iter().take(2) {
+                    let next = first.saturating_add(1);
+                    let mut stream = self.base.keys.search(&dfa).ge([*first]).lt([next]).into_stream();
+                    let mut taken = 0;
+                    while let Some((key, value)) = stream.next() {
+                        let distance = match dfa.eval(key) {
+                            Distance::Exact(d) => d,
+                            Distance::AtLeast(_) => continue,
+                        };
+                        for p in self.base_postings(value) {
+                            add(&mut found, *p, MatchKind::Fuzzy, distance);
                         }
+                        taken += 1;
+                        if taken >= MAX_KEYS_PER_STAGE {
+                            break;
+                        }
+                    }
+                    for (key, ps) in self.overlay.keys.range(vec![*first]..vec![next]) {
+                        let mut state = dfa.start();
+                        for b in key {
+                            state = dfa.accept(&state, *b);
+                        }
+                        if let Distance::Exact(d) = dfa.distance(state) {
+                            for p in ps {
+                                add(&mut found, *p, MatchKind::Fuzzy, d);
+                            }
+                        }
+                    }
+                    if found.len() >= 10 {
+                        break;
                     }
                 }
             }

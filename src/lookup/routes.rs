@@ -1,6 +1,6 @@
 //! HTTP only: the public lookup API.
 
-use actix_web::{HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -33,14 +33,17 @@ pub struct LookupQuery {
         (status = 200, body = LookupResponse),
         (status = 404, description = "Unknown organisation", body = ErrorEnvelope),
         (status = 422, description = "Missing or unusable query", body = ErrorEnvelope),
+        (status = 429, description = "Too many requests from this client; see Retry-After", body = ErrorEnvelope),
     )
 )]
 #[get("/lookup")]
 pub async fn lookup(
     state: web::Data<AppState>,
+    req: HttpRequest,
     query: web::Query<LookupQuery>,
     creds: MaybeCredentials,
 ) -> Result<HttpResponse, AppError> {
+    state.rate_limit(&req)?;
     let query = query.into_inner();
     let signed_in = match creds.0 {
         None => false,

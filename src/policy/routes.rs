@@ -89,7 +89,11 @@ pub async fn rule_set(state: web::Data<AppState>) -> HttpResponse {
     security(("bearer" = []))
 )]
 #[post("/policies/reload")]
-pub async fn reload(state: web::Data<AppState>, creds: crate::auth::Credentials) -> Result<HttpResponse, AppError> {
+pub async fn reload(
+    state: web::Data<AppState>,
+    creds: crate::auth::Credentials,
+    _body: crate::http::NoBody,
+) -> Result<HttpResponse, AppError> {
     state
         .db
         .run(move |conn| {

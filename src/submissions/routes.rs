@@ -8,7 +8,7 @@ use super::model::ParsedDocument;
 use super::service;
 use crate::auth::Credentials;
 use crate::error::{AppError, ErrorEnvelope};
-use crate::http::RawJson;
+use crate::http::{NoBody, RawJson};
 use crate::idempotency::{self, IdempotencyKey, Reply};
 use crate::state::AppState;
 
@@ -120,6 +120,7 @@ pub async fn submit_revision(
     key: IdempotencyKey,
     req: HttpRequest,
     path: web::Path<(String, i32)>,
+    _body: NoBody,
 ) -> Result<HttpResponse, AppError> {
     let fingerprint = idempotency::fingerprint(&req, b"");
     let (service_id, number) = path.into_inner();

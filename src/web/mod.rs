@@ -181,7 +181,13 @@ impl Views {
         let body = self
             .render(req, lang, "error", &title, &page)
             .unwrap_or_else(|_| "<!DOCTYPE html><title>Error</title><p>Error</p>".to_string());
-        html(actix_web::ResponseError::status_code(error), body)
+        let mut response = html(actix_web::ResponseError::status_code(error), body);
+        if let AppError::TooManyRequests { retry_after_secs } = error {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
     }
 }
 

@@ -76,6 +76,9 @@ struct LookupPage {
 
 /// `GET /` — "Får jag använda X?", as a page.
 pub async fn lookup_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if let Err(e) = state.rate_limit(&req) {
+        return state.views.error_page(&req, &e);
+    }
     let lang = lang_of(&req);
     let views = &state.views;
     let q = query_param(&req, "q").unwrap_or_default();
@@ -206,6 +209,9 @@ struct EntryView {
 
 /// `GET /register/{org}` (page), `/register/{org}.json` and `/register/{org}.csv` (open data).
 pub async fn register_page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    if let Err(e) = state.rate_limit(&req) {
+        return state.views.error_page(&req, &e);
+    }
     let lang = lang_of(&req);
     let name = path.into_inner();
     let (slug, format) = match name.rsplit_once('.') {

@@ -10,6 +10,7 @@ mod authz;
 mod errors;
 mod evaluate;
 mod helpers;
+mod hostile;
 mod lookup;
 mod openapi;
 mod reports;

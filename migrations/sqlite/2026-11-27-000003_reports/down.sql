@@ -1,3 +1,4 @@
+DROP INDEX decisions_revision;
 DROP INDEX decisions_org;
 DROP INDEX evaluations_revision;
 DROP TABLE reevaluation_jobs;

@@ -50,3 +50,4 @@ CREATE TABLE reevaluation_jobs (
 
 CREATE INDEX evaluations_revision ON evaluations (revision_id, evaluated_at);
 CREATE INDEX decisions_org ON decisions (org_slug, service_id);
+CREATE INDEX decisions_revision ON decisions (revision_id);

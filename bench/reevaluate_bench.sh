@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Re-evaluation after a rule change: copies a seeded database, changes one
+# policy (a new check in R2), and times `tillit policies reload`, with peak
+# memory. Against the CPU floor: the same documents parsed and evaluated
+# (bench/policy_eval.rs measures µs per document on this machine).
+# Usage: bench/reevaluate_bench.sh DB
+set -euo pipefail
+cd "$(dirname "$0")/.."
+db="$1"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cp "$db" "$work/db.sqlite"
+mkdir "$work/policies"
+cp policies/*.json "$work/policies/"
+python3 - "$work/policies/r2-transparency.policy.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+d = json.load(open(p))
+d["$defs"]["R2.5"] = {
+  "x-tillit-check": {"id": "R2.5", "message": {"sv": "Utbildningsmaterial saknas.", "en": "Training material is missing."}},
+  "if": {"properties": {"ai_literacy": {"properties": {"training_required": {"const": True}}}}},
+  "then": {"properties": {"ai_literacy": {"properties": {"training_material_url": {"$ref": "#/$defs/nonEmptyText"}}}}}}
+d["allOf"].append({"$ref": "#/$defs/R2.5"})
+json.dump(d, open(p, "w"), indent=2)
+PY
+# Migrate first so that the timing covers the re-evaluation only.
+./target/release/tillit migrate --database "sqlite://$work/db.sqlite" > /dev/null
+/usr/bin/time -v ./target/release/tillit policies reload --policies "$work/policies" --database "sqlite://$work/db.sqlite" \
+  2> "$work/time.txt" > "$work/job.json" || { cat "$work/time.txt"; exit 1; }
+grep -E "Elapsed|Maximum resident" "$work/time.txt"
+cat "$work/job.json"
