@@ -328,13 +328,18 @@ impl Default for Fuzzy {
 }
 
 impl Fuzzy {
-    /// One edit for words of 4–7 characters, two from 8; none below 4.
-    fn dfa(&self, query: &str) -> Option<levenshtein_automata::DFA> {
+    /// The edit distances to try, cheapest first: one edit for words of
+    /// 4–7 characters; one and then two from 8; none below 4.
+    fn distances(query: &str) -> &'static [u8] {
         match query.chars().count() {
-            0..=3 => None,
-            4..=7 => Some(self.one.build_dfa(query)),
-            _ => Some(self.two.build_dfa(query)),
+            0..=3 => &[],
+            4..=7 => &[1],
+            _ => &[1, 2],
         }
+    }
+
+    fn dfa(&self, query: &str, distance: u8) -> levenshtein_automata::DFA {
+        if distance == 1 { self.one.build_dfa(query) } else { self.two.build_dfa(query) }
     }
 }
 
@@ -546,12 +551,15 @@ impl Snapshot {
                 }
             }
         }
-        // Within a few edits, when the exact and prefix stages found few.
-        // The search starts from the query's first letter (and, failing
-        // that, its second, for a dropped or swapped first letter), which
-        // keeps it to a small part of the index.
-        if found.len() < 10 {
-            if let Some(dfa) = fuzzy.dfa(&q) {
+        // Within a few edits, when nothing matched exactly: one edit first,
+        // two only if one found nothing. The search starts from the query's
+        // first letter (and, failing that, its second, for a dropped or
+        // swapped first letter), which keeps it to a small part of the index.
+        let exact = found.values().any(|(kind, _, _)| *kind == MatchKind::Exact);
+        if !exact {
+            let before = found.len();
+            'distances: for distance in Fuzzy::distances(&q) {
+                let dfa = fuzzy.dfa(&q, *distance);
                 for first in qb.iter().take(2) {
                     let next = first.saturating_add(1);
                     let mut stream = self.base.keys.search(&dfa).ge([*first]).lt([next]).into_stream();
@@ -580,8 +588,8 @@ impl Snapshot {
                             }
                         }
                     }
-                    if found.len() >= 10 {
-                        break;
+                    if found.len() > before {
+                        break 'distances;
                     }
                 }
             }

@@ -113,14 +113,20 @@ async fn search_forgives_case_diacritics_spacing_urls_and_typos() {
 #[actix_web::test]
 async fn ranking_puts_exact_then_prefix_then_fuzzy_then_status() {
     let w = World::new(tillit::db::Backend::Sqlite);
-    let fuzzy = w.service(doc("Kalkul", &[], &[], "published"), true).await;
-    let prefix = w.service(doc("Kalkylatorn", &[], &[], "published"), true).await;
-    let exact = w.service(doc("Kalkyl", &[], &[], "published"), true).await;
+    w.service(doc("Kalkylar", &[], &[], "published"), true).await;
+    w.service(doc("Kalkylatorn", &[], &[], "published"), true).await;
+    w.service(doc("Kalkyl", &[], &[], "published"), true).await;
     let body = w.lookup("kalkyl", Some("kinda")).await;
-    assert_eq!(names(&body), vec!["Kalkyl", "Kalkylatorn", "Kalkul"]);
+    assert_eq!(names(&body), vec!["Kalkyl", "Kalkylar", "Kalkylatorn"]);
     let kinds: Vec<&str> = body["matches"].as_array().unwrap().iter().map(|m| m["match"].as_str().unwrap()).collect();
-    assert_eq!(kinds, vec!["exact", "prefix", "fuzzy"]);
-    let _ = (fuzzy, prefix, exact);
+    assert_eq!(kinds, vec!["exact", "prefix", "prefix"], "with an exact match, typo matches are not needed");
+    // Without an exact match: prefix matches before matches within a few edits.
+    let body = w.lookup("kalkylat", Some("kinda")).await;
+    assert_eq!(names(&body), vec!["Kalkylatorn", "Kalkylar"], "one edit first; two only when one finds nothing");
+    let kinds: Vec<&str> = body["matches"].as_array().unwrap().iter().map(|m| m["match"].as_str().unwrap()).collect();
+    assert_eq!(kinds, vec!["prefix", "fuzzy"]);
+    let body = w.lookup("kalkylarxy", Some("kinda")).await;
+    assert_eq!(names(&body), vec!["Kalkylar"], "two edits for a long word");
 
     // Same kind of match: the allowed one first.
     let a = w.service(doc("Verktyg Alfa", &[], &[], "published"), true).await;
