@@ -116,7 +116,23 @@ pub fn perform<F>(
     creds: &Credentials,
     key: &IdempotencyKey,
     fingerprint: &str,
+    f: F,
+) -> Result<Reply, AppError>
+where
+    F: FnMut(&mut DbConnection, &Actor) -> Result<Reply, AppError>,
+{
+    perform_with(conn, creds, key, fingerprint, f, &mut |_| {})
+}
+
+/// `perform`, calling `before_commit` with the reply inside the transaction
+/// (the fault injection uses it to answer too early).
+fn perform_with<F>(
+    conn: &mut DbConnection,
+    creds: &Credentials,
+    key: &IdempotencyKey,
+    fingerprint: &str,
     mut f: F,
+    before_commit: &mut dyn FnMut(&Reply),
 ) -> Result<Reply, AppError>
 where
     F: FnMut(&mut DbConnection, &Actor) -> Result<Reply, AppError>,
@@ -166,6 +182,7 @@ where
             };
             diesel::insert_into(idempotency_keys::table).values(&row).execute(conn)?;
         }
+        before_commit(&reply);
         Ok(reply)
     })
 }
@@ -188,6 +205,9 @@ pub async fn handle<F>(
 where
     F: FnMut(&mut DbConnection, &Actor) -> Result<Reply, AppError> + Send + 'static,
 {
+    if crate::fault::active() == crate::fault::Fault::AckBeforeCommit {
+        return acknowledge_before_commit(state, creds, key, fingerprint, f).await;
+    }
     let after = state.clone();
     let reply = state
         .db
@@ -199,4 +219,38 @@ where
         })
         .await?;
     Ok(reply.into_response())
+}
+
+/// The `ack-before-commit` fault: the reply leaves before the transaction
+/// commits, 300 ms later. Only for proving that the crash campaign notices.
+async fn acknowledge_before_commit<F>(
+    state: &crate::state::AppState,
+    creds: Credentials,
+    key: IdempotencyKey,
+    fingerprint: String,
+    f: F,
+) -> Result<HttpResponse, AppError>
+where
+    F: FnMut(&mut DbConnection, &Actor) -> Result<Reply, AppError> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::oneshot::channel::<Reply>();
+    let db = state.db.clone();
+    std::thread::spawn(move || {
+        let mut tx = Some(tx);
+        let result = db.get().and_then(|mut conn| {
+            perform_with(&mut conn, &creds, &key, &fingerprint, f, &mut |reply| {
+                if let Some(tx) = tx.take() {
+                    let _ = tx.send(reply.clone());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(300));
+            })
+        });
+        if let Err(e) = result {
+            log::warn!("fault-injected write failed: {e}");
+        }
+    });
+    match rx.await {
+        Ok(reply) => Ok(reply.into_response()),
+        Err(_) => Err(AppError::Unavailable),
+    }
 }

@@ -14,6 +14,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod fault;
 pub mod health;
 pub mod http;
 pub mod idempotency;

@@ -146,7 +146,9 @@ pub fn revoke_delegation(
         ));
     }
     let reason = optional_text(reason, 1000, "/reason")?;
-    store::revoke_delegation(conn, id, db::now(), &actor.user_id, reason.as_deref())?;
+    if store::revoke_delegation(conn, id, db::now(), &actor.user_id, reason.as_deref())? != 1 {
+        return Err(AppError::conflict("already_revoked", "The delegation is already revoked.", "Delegeringen är redan återkallad."));
+    }
     let row = store::find_delegation(conn, id)?.ok_or(AppError::NotFound)?;
     audit::append(
         conn,
@@ -434,7 +436,9 @@ pub fn revoke_decision(
     )?;
     let via =
         if actor.org_slug != decision.org_slug { authority.delegation.as_ref().map(|d| d.id.as_str()) } else { None };
-    store::revoke_decision(conn, decision_id, db::now(), &actor.user_id, &reason)?;
+    if store::revoke_decision(conn, decision_id, db::now(), &actor.user_id, &reason)? != 1 {
+        return Err(AppError::conflict("already_revoked", "The decision is already revoked.", "Beslutet är redan återkallat."));
+    }
     let row = store::find_decision(conn, decision_id)?.ok_or(AppError::NotFound)?;
     audit::append(
         conn,

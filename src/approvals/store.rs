@@ -171,6 +171,15 @@ pub fn revoke_decision(
     by: &str,
     reason: &str,
 ) -> Result<usize, AppError> {
+    if crate::fault::active() == crate::fault::Fault::SkipCas {
+        return Ok(diesel::update(decisions::table.filter(decisions::id.eq(id)))
+            .set((
+                decisions::revoked_at.eq(Some(at)),
+                decisions::revoked_by.eq(Some(by)),
+                decisions::revocation_reason.eq(Some(reason)),
+            ))
+            .execute(conn)?);
+    }
     Ok(diesel::update(decisions::table.filter(decisions::id.eq(id)).filter(decisions::revoked_at.is_null()))
         .set((
             decisions::revoked_at.eq(Some(at)),

@@ -253,7 +253,9 @@ pub fn revoke_role_of(conn: &mut DbConnection, user: &UserRow, role: Role, by: O
         store::active_grants(conn, &user.id)?.into_iter().find(|g| g.role == role.as_str()).ok_or_else(|| {
             AppError::conflict("role_not_held", "The person does not hold this role.", "Personen har inte rollen.")
         })?;
-    store::revoke_grant(conn, &grant.id, db::now(), by)?;
+    if store::revoke_grant(conn, &grant.id, db::now(), by)? != 1 {
+        return Err(AppError::conflict("role_not_held", "The person does not hold this role.", "Personen har inte rollen."));
+    }
     let grant = store::find_grant(conn, &grant.id)?.ok_or(AppError::NotFound)?;
     audit::append(conn, NewEvent::new(AuditAction::RoleRevoked, by, Some(&user.org_slug)).subject(&grant))?;
     Ok(())
@@ -270,7 +272,9 @@ pub fn deactivate_person(conn: &mut DbConnection, actor: &Actor, person_id: &str
             "Personen är redan avaktiverad.",
         ));
     }
-    store::deactivate_user(conn, &user.id, db::now())?;
+    if store::deactivate_user(conn, &user.id, db::now())? != 1 {
+        return Err(AppError::conflict("already_deactivated", "The person is already deactivated.", "Personen är redan avaktiverad."));
+    }
     let user = store::find_user(conn, &user.id)?.ok_or(AppError::NotFound)?;
     audit::append(
         conn,
@@ -323,7 +327,9 @@ pub fn revoke_token(conn: &mut DbConnection, actor: Option<&Actor>, token_id: &s
         ));
     }
     let at = db::now();
-    store::revoke_token(conn, &token.id, at)?;
+    if store::revoke_token(conn, &token.id, at)? != 1 {
+        return Err(AppError::conflict("already_revoked", "The token is already revoked.", "Token är redan återkallad."));
+    }
     let token = store::find_token(conn, token_id)?.ok_or(AppError::NotFound)?;
     let by = actor.map(|a| a.user_id.as_str());
     audit::append(conn, NewEvent::new(AuditAction::TokenRevoked, by, Some(&owner.org_slug)).subject(&token))?;
