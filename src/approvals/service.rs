@@ -147,7 +147,11 @@ pub fn revoke_delegation(
     }
     let reason = optional_text(reason, 1000, "/reason")?;
     if store::revoke_delegation(conn, id, db::now(), &actor.user_id, reason.as_deref())? != 1 {
-        return Err(AppError::conflict("already_revoked", "The delegation is already revoked.", "Delegeringen är redan återkallad."));
+        return Err(AppError::conflict(
+            "already_revoked",
+            "The delegation is already revoked.",
+            "Delegeringen är redan återkallad.",
+        ));
     }
     let row = store::find_delegation(conn, id)?.ok_or(AppError::NotFound)?;
     audit::append(
@@ -437,7 +441,11 @@ pub fn revoke_decision(
     let via =
         if actor.org_slug != decision.org_slug { authority.delegation.as_ref().map(|d| d.id.as_str()) } else { None };
     if store::revoke_decision(conn, decision_id, db::now(), &actor.user_id, &reason)? != 1 {
-        return Err(AppError::conflict("already_revoked", "The decision is already revoked.", "Beslutet är redan återkallat."));
+        return Err(AppError::conflict(
+            "already_revoked",
+            "The decision is already revoked.",
+            "Beslutet är redan återkallat.",
+        ));
     }
     let row = store::find_decision(conn, decision_id)?.ok_or(AppError::NotFound)?;
     audit::append(

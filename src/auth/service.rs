@@ -254,7 +254,11 @@ pub fn revoke_role_of(conn: &mut DbConnection, user: &UserRow, role: Role, by: O
             AppError::conflict("role_not_held", "The person does not hold this role.", "Personen har inte rollen.")
         })?;
     if store::revoke_grant(conn, &grant.id, db::now(), by)? != 1 {
-        return Err(AppError::conflict("role_not_held", "The person does not hold this role.", "Personen har inte rollen."));
+        return Err(AppError::conflict(
+            "role_not_held",
+            "The person does not hold this role.",
+            "Personen har inte rollen.",
+        ));
     }
     let grant = store::find_grant(conn, &grant.id)?.ok_or(AppError::NotFound)?;
     audit::append(conn, NewEvent::new(AuditAction::RoleRevoked, by, Some(&user.org_slug)).subject(&grant))?;
@@ -273,7 +277,11 @@ pub fn deactivate_person(conn: &mut DbConnection, actor: &Actor, person_id: &str
         ));
     }
     if store::deactivate_user(conn, &user.id, db::now())? != 1 {
-        return Err(AppError::conflict("already_deactivated", "The person is already deactivated.", "Personen är redan avaktiverad."));
+        return Err(AppError::conflict(
+            "already_deactivated",
+            "The person is already deactivated.",
+            "Personen är redan avaktiverad.",
+        ));
     }
     let user = store::find_user(conn, &user.id)?.ok_or(AppError::NotFound)?;
     audit::append(
@@ -328,7 +336,11 @@ pub fn revoke_token(conn: &mut DbConnection, actor: Option<&Actor>, token_id: &s
     }
     let at = db::now();
     if store::revoke_token(conn, &token.id, at)? != 1 {
-        return Err(AppError::conflict("already_revoked", "The token is already revoked.", "Token är redan återkallad."));
+        return Err(AppError::conflict(
+            "already_revoked",
+            "The token is already revoked.",
+            "Token är redan återkallad.",
+        ));
     }
     let token = store::find_token(conn, token_id)?.ok_or(AppError::NotFound)?;
     let by = actor.map(|a| a.user_id.as_str());

@@ -166,3 +166,11 @@ impl TestApp {
         parts.join(";")
     }
 }
+pub mod live;
+
+/// Writes a campaign's JSON summary under target/reports/.
+pub fn write_report(name: &str, summary: &serde_json::Value) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/reports");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.json")), serde_json::to_string_pretty(summary).unwrap()).unwrap();
+}
