@@ -221,7 +221,7 @@ fn audit_verify_catches_every_kind_of_tampering() {
         };
         let original = TestDb::new(backend);
         let checkpoint = populated(&original);
-        let (code, report) = verify(&original.url_string(), &[checkpoint.clone()]);
+        let (code, report) = verify(&original.url_string(), std::slice::from_ref(&checkpoint));
         assert_eq!(code, 0, "{backend:?}: the untouched database verifies: {report}");
         let started = std::time::Instant::now();
         let mut detected = 0;
