@@ -83,7 +83,9 @@ pub fn build_app(
         )
         .split_for_parts();
 
-    app.app_data(web::Data::new(openapi::finish(api)))
+    let (spec, routes) = openapi::finish(api);
+    app.app_data(web::Data::new(spec))
+        .app_data(web::Data::new(routes))
         // GET /openapi.json
         .route("/openapi.json", web::get().to(openapi::serve))
         // Pages: GET /, /register, /register/{org}[.json|.csv], /static/style.css
@@ -110,7 +112,19 @@ pub fn build_app(
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
 }
 
-async fn not_found(state: web::Data<AppState>, req: HttpRequest) -> actix_web::HttpResponse {
+async fn not_found(
+    state: web::Data<AppState>,
+    routes: web::Data<openapi::RouteTable>,
+    req: HttpRequest,
+) -> actix_web::HttpResponse {
+    // A documented path with another method: 405 and the methods it takes.
+    if let Some(allowed) = routes.allowed(req.path()) {
+        let mut response = actix_web::ResponseError::error_response(&AppError::MethodNotAllowed);
+        if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        return response;
+    }
     if crate::web::wants_html(&req) {
         state.views.error_page(&req, &AppError::RouteNotFound)
     } else {

@@ -51,6 +51,9 @@ pub enum AppError {
     /// A 404 that says what was not found (an unknown organisation slug).
     #[error("{message}")]
     NotFoundWith { code: &'static str, message: String, message_sv: String },
+    /// The path exists, but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
     /// No route matches the path (as opposed to a missing object).
     #[error("no such route")]
     RouteNotFound,
@@ -109,6 +112,7 @@ impl AppError {
             AppError::Forbidden { .. } => "forbidden",
             AppError::NotFound => "not_found",
             AppError::RouteNotFound => "route_not_found",
+            AppError::MethodNotAllowed => "method_not_allowed",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType => "unsupported_media_type",
             AppError::TooManyRequests { .. } => "too_many_requests",
@@ -140,6 +144,10 @@ impl AppError {
                 format!("Du har inte behörighet att göra detta: {why_sv}."),
             ),
             AppError::NotFound => pair("Not found.", "Hittades inte."),
+            AppError::MethodNotAllowed => pair(
+                "This address does not take that method; see the Allow header.",
+                "Adressen tar inte emot den metoden; se Allow.",
+            ),
             AppError::RouteNotFound => {
                 pair("There is no such page or endpoint.", "Det finns ingen sådan sida eller adress.")
             }
@@ -226,6 +234,7 @@ impl ResponseError for AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound | AppError::RouteNotFound | AppError::NotFoundWith { .. } => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,

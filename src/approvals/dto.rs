@@ -11,18 +11,19 @@ use super::model::{Condition, DecisionKind};
 #[serde(deny_unknown_fields)]
 pub struct DelegationRequest {
     /// The delegating municipality.
-    #[schema(example = "kinda")]
+    #[schema(example = "kinda", pattern = "^[a-z0-9-]{2,40}$")]
     pub org: String,
     /// The federation that may decide for it.
-    #[schema(example = "itsam")]
+    #[schema(example = "itsam", pattern = "^[a-z0-9-]{2,40}$")]
     pub delegate: String,
     /// The municipality's decision (diarienummer).
     #[schema(example = "KS 2026/114")]
     pub decision_reference: String,
     /// First day in force (YYYY-MM-DD).
-    #[schema(example = "2026-01-01")]
+    #[schema(example = "2026-01-01", format = Date)]
     pub valid_from: String,
     /// Last day in force, or null for open-ended.
+    #[schema(format = Date)]
     pub valid_until: Option<String>,
     /// `all`: every service.
     #[schema(example = "all")]
@@ -61,9 +62,10 @@ pub struct DelegationList {
 #[serde(deny_unknown_fields)]
 pub struct DecisionRequest {
     /// The organisation the decision is for.
-    #[schema(example = "kinda")]
+    #[schema(example = "kinda", pattern = "^[a-z0-9-]{2,40}$")]
     pub org: String,
     /// The revision under review.
+    #[schema(minimum = 1)]
     pub revision: i32,
     pub decision: DecisionKind,
     /// Required for `approved_with_conditions`, empty otherwise.
@@ -74,6 +76,7 @@ pub struct DecisionRequest {
     pub reason: Option<String>,
     /// Last day the approval is valid (YYYY-MM-DD). Defaults to the review
     /// interval of the revision; may not be later.
+    #[schema(format = Date)]
     pub valid_until: Option<String>,
     /// The decision's reference (diarienummer).
     pub decision_reference: Option<String>,

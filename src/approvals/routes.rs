@@ -93,6 +93,11 @@ pub async fn list_delegations(
     query: web::Query<DelegationQuery>,
 ) -> Result<HttpResponse, AppError> {
     let org = query.into_inner().org;
+    if let Some(org) = &org {
+        if state.lookup.snapshot().org_index(org).is_none() {
+            return Err(crate::lookup::service::unknown_org(org));
+        }
+    }
     let rows = state.db.run(move |conn| store::delegations(conn, org.as_deref())).await?;
     Ok(HttpResponse::Ok().json(DelegationList { delegations: rows.iter().map(service::delegation_response).collect() }))
 }

@@ -47,14 +47,8 @@ pub fn delegation_response(row: &DelegationRow) -> DelegationResponse {
     }
 }
 
-fn unknown_org_at(slug: &str, pointer: &str) -> AppError {
-    let shown: String = slug.chars().take(40).collect();
-    AppError::field(
-        "unknown_organisation",
-        pointer,
-        &format!("There is no organisation with the slug \"{shown}\"."),
-        &format!("Det finns ingen organisation med förkortningen \"{shown}\"."),
-    )
+fn unknown_org_at(slug: &str, _pointer: &str) -> AppError {
+    crate::lookup::service::unknown_org(slug)
 }
 
 /// Creates a delegation from a municipality to a federation.
@@ -280,13 +274,10 @@ pub fn decide(
         }),
     )?;
 
-    let revision = revisions.iter().find(|r| r.revision == request.revision).ok_or_else(|| {
-        AppError::field(
-            "unknown_revision",
-            "/revision",
-            &format!("The service has no revision {}.", request.revision),
-            &format!("Tjänsten har ingen version {}.", request.revision),
-        )
+    let revision = revisions.iter().find(|r| r.revision == request.revision).ok_or_else(|| AppError::NotFoundWith {
+        code: "unknown_revision",
+        message: format!("The service has no revision {}.", request.revision),
+        message_sv: format!("Tjänsten har ingen version {}.", request.revision),
     })?;
     let under_review =
         revisions.iter().filter(|r| r.state == RevisionState::Submitted.as_str()).map(|r| r.revision).max();

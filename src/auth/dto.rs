@@ -9,7 +9,7 @@ use super::model::Role;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonRequest {
-    #[schema(example = "kinda")]
+    #[schema(example = "kinda", pattern = "^[a-z0-9-]{2,40}$")]
     pub org: String,
     #[schema(example = "Karin Karlsson")]
     pub name: String,
@@ -31,6 +31,7 @@ pub struct TokenRequest {
     pub label: Option<String>,
     /// Days until it expires (1–365, default 90).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 365)]
     pub days: Option<u32>,
 }
 

@@ -34,11 +34,5 @@ pub fn require(conn: &mut DbConnection, slug: &str) -> Result<OrganisationRow, A
 }
 
 pub fn unknown_org(slug: &str) -> AppError {
-    let shown: String = slug.chars().take(40).collect();
-    AppError::field(
-        "unknown_organisation",
-        "/org",
-        &format!("There is no organisation with the slug \"{shown}\"."),
-        &format!("Det finns ingen organisation med förkortningen \"{shown}\"."),
-    )
+    crate::lookup::service::unknown_org(slug)
 }

@@ -114,6 +114,9 @@ impl PolicySet {
             }
         }
         for pointer in json::forbidden_text_pointers(doc) {
+            if errors.iter().any(|e| e.pointer == pointer) {
+                continue;
+            }
             errors.push(FieldError::new(
                 pointer,
                 "Contains a control or text-direction character that is not allowed.",
@@ -246,7 +249,12 @@ fn describe_schema_error(error: &jsonschema::ValidationError<'_>, out: &mut Vec<
             push(out, pointer, format!("Must be {en}."), format!("Måste vara {sv}."));
         }
         ValidationErrorKind::Pattern { pattern } => {
-            let (en, sv) = if pattern.starts_with("^https") {
+            let (en, sv) = if pattern.starts_with("^[^\\u0000") {
+                (
+                    "Contains a control or text-direction character that is not allowed.",
+                    "Innehåller ett styrtecken eller textriktningstecken som inte är tillåtet.",
+                )
+            } else if pattern.starts_with("^https") {
                 ("Must be an https:// address.", "Måste vara en https://-adress.")
             } else if pattern.contains("{64}") {
                 (

@@ -185,6 +185,19 @@ pub async fn drift(
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
     let to = query.to.unwrap_or_else(|| state.policies().version().to_string());
+    for version in [&query.from, &to] {
+        if version.is_empty()
+            || version.len() > 80
+            || version.chars().any(|c| c.is_control() || crate::json::is_forbidden_char(c))
+        {
+            return Err(AppError::field(
+                "invalid_version",
+                "/from",
+                "A rule-set version looks like 2026.1+3f9a2c1b7d0e.",
+                "En version av regeluppsättningen ser ut som 2026.1+3f9a2c1b7d0e.",
+            ));
+        }
+    }
     let report = state
         .db
         .run(move |conn| {

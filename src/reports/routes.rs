@@ -20,8 +20,10 @@ pub struct ReportQuery {
     /// prohibited, high_risk, limited_transparency, minimal or not_ai_system.
     pub risk_class: Option<String>,
     /// Only approvals whose valid_until is within this many days.
+    #[param(minimum = 0, maximum = 3650)]
     pub expiring_within_days: Option<i64>,
     /// What the registry said at the end of this day (YYYY-MM-DD).
+    #[param(format = Date)]
     pub as_of: Option<String>,
     /// csv, csv-excel (semicolons and a byte-order mark, for Swedish Excel), json or html.
     pub format: Option<String>,
@@ -115,7 +117,11 @@ pub fn meta(conn: &mut crate::db::DbConnection, filter: &Filter, rule_set_versio
     tag = "reports",
     params(ReportQuery),
     responses(
-        (status = 200, description = "The report in the chosen format (JSON: schemas/compliance-report.schema.json)", body = super::query::ComplianceRow),
+        (status = 200, description = "The report in the chosen format", content(
+            (crate::openapi::ComplianceReportDocument = "application/json"),
+            (String = "text/csv"),
+            (String = "text/html"),
+        )),
         (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
         (status = 404, description = "Unknown organisation", body = ErrorEnvelope),

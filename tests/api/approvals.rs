@@ -251,7 +251,7 @@ async fn refusals_have_the_right_status() {
             ),
         )
         .await;
-        assert_envelope(&r, 422, "unknown_organisation");
+        assert_envelope(&r, 404, "unknown_organisation");
         let r = call(
             &app,
             post_json(
