@@ -34,6 +34,9 @@ pub enum Command {
     /// People and their roles.
     #[command(subcommand)]
     People(PeopleCommand),
+    /// Local passwords for signing in on the web pages.
+    #[command(subcommand)]
+    Password(PasswordCommand),
     /// Roles of a person.
     #[command(subcommand)]
     Role(RoleCommand),
@@ -248,6 +251,26 @@ pub enum TokenCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum PasswordCommand {
+    /// Give a person a user name and a local password (read from the first
+    /// line of standard input, 12-256 characters). Replacing a password ends
+    /// the person's sessions.
+    Set {
+        /// The organisation's slug.
+        #[arg(long)]
+        org: String,
+        /// The person's name, as created by `token create` or the API.
+        #[arg(long)]
+        name: String,
+        /// The user name to sign in with (a-z, 0-9, dot, underscore, hyphen).
+        #[arg(long)]
+        username: String,
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+}
+
 #[derive(Debug, Args)]
 pub struct TokenCreateArgs {
     /// The organisation's slug, such as kinda or itsam.
@@ -282,6 +305,9 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Token(TokenCommand::Create(args)) => token_create(args),
         Command::Token(TokenCommand::Revoke { id, database }) => token_revoke(&id, &database.database),
         Command::People(PeopleCommand::List { org, database }) => people_list(&org, &database.database),
+        Command::Password(PasswordCommand::Set { org, name, username, database }) => {
+            password_set(&org, &name, &username, &database.database)
+        }
         Command::Role(RoleCommand::Grant(args)) => role_change(args, true),
         Command::Role(RoleCommand::Revoke(args)) => role_change(args, false),
         Command::Audit(AuditCommand::Verify { database, checkpoints }) => {
@@ -691,6 +717,28 @@ fn token_create(args: TokenCreateArgs) -> ExitCode {
     }
 }
 
+fn password_set(org: &str, name: &str, username: &str, database: &str) -> ExitCode {
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut line) {
+        return fail(format!("reading the password from standard input: {e}"));
+    }
+    let password = line.trim_end_matches(['\r', '\n']);
+    let db = match open_database(database, 1) {
+        Ok(db) => db,
+        Err(e) => return fail(e),
+    };
+    let result =
+        db.get().and_then(|mut conn| crate::auth::sessions::set_password(&mut conn, org, name, username, password));
+    match result {
+        Ok(user_id) => {
+            println!("{name} ({user_id}) in {org} signs in as {username}");
+            ExitCode::SUCCESS
+        }
+        Err(crate::error::AppError::NotFound) => fail(format!("no person named '{name}' in {org}; create them first")),
+        Err(e) => fail(error_text(&e)),
+    }
+}
+
 fn serve(args: ServeArgs) -> ExitCode {
     let policies = match policy::load(args.policies.policies.as_deref()) {
         Ok(p) => p,
@@ -781,7 +829,14 @@ fn serve(args: ServeArgs) -> ExitCode {
     let workers =
         if args.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { args.workers };
     let result = actix_web::rt::System::new().block_on(async move {
-        let server = actix_web::HttpServer::new(move || build_app(state.clone())).workers(workers).bind(&args.bind)?;
+        // Slow clients cannot hold a worker: the head of a request must arrive
+        // within 10 s, and a closing connection is dropped after 5 s.
+        let server = actix_web::HttpServer::new(move || build_app(state.clone()))
+            .workers(workers)
+            .client_request_timeout(std::time::Duration::from_secs(10))
+            .client_disconnect_timeout(std::time::Duration::from_secs(5))
+            .keep_alive(std::time::Duration::from_secs(30))
+            .bind(&args.bind)?;
         log::info!("listening on http://{}", args.bind);
         server.run().await
     });

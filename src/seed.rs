@@ -294,6 +294,7 @@ pub fn synthetic(
         })
         .collect::<Result<_, AppError>>()?;
     let orgs: Vec<&str> = DEFAULT_ORGANISATIONS.iter().map(|o| o.0).collect();
+    db::tune_for_bulk(conn, 128)?;
     let (coordinators, approvers, delegations) = db::write(conn, |conn| setup(conn, &orgs))?;
     let mut vendor_rng = Rng::new(seed.wrapping_add(1));
     let vendors: Vec<String> =

@@ -167,6 +167,17 @@ fn apply_sqlite_pragmas(conn: &mut diesel::SqliteConnection) -> QueryResult<()> 
     Ok(())
 }
 
+/// For a long bulk job on its own connection (re-evaluation, seeding): on
+/// SQLite a page cache of `megabytes`, so that the indexes the job probes
+/// stay in memory instead of being read from the file again and again.
+/// Nothing to do on PostgreSQL, whose buffers are shared.
+pub fn tune_for_bulk(conn: &mut DbConnection, megabytes: u32) -> QueryResult<()> {
+    if let DbConnection::Sqlite(c) = conn {
+        diesel::sql_query(format!("PRAGMA cache_size = -{}", u64::from(megabytes) * 1024)).execute(c)?;
+    }
+    Ok(())
+}
+
 /// r2d2 manager that connects by the parsed URL (diesel's derived
 /// `establish` would try every backend in turn, which is not safe for SQLite).
 #[derive(Debug, Clone)]

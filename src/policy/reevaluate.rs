@@ -237,6 +237,7 @@ pub fn run_job(
     mut progress: impl FnMut(&JobRow),
 ) -> Result<JobRow, AppError> {
     let version = policies.version().to_string();
+    db::tune_for_bulk(conn, 128)?;
     let mut job = job;
     let mut after = String::new();
     let result = (|| -> Result<(), AppError> {
@@ -279,6 +280,8 @@ pub fn run_job(
             reevaluation_jobs::done.eq(job.done.min(job.total.max(job.done))),
         ))
         .execute(conn)?;
+    // Back to SQLite's default cache before the connection returns to the pool.
+    db::tune_for_bulk(conn, 2)?;
     result?;
     log::info!("re-evaluation {} against {} finished: {} flagged", job.id, job.rule_set_version, job.flagged);
     Ok(job)
