@@ -11,7 +11,7 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::pages;
+use crate::web::{pages, workspace};
 use crate::{approvals, audit, auth, health, http, lookup, openapi, organisations, policy, reports, submissions};
 
 pub fn build_app(
@@ -84,6 +84,7 @@ pub fn build_app(
         .split_for_parts();
 
     let (spec, routes) = openapi::finish(api);
+    let routes = routes.with(PAGE_ROUTES);
     app.app_data(web::Data::new(spec))
         .app_data(web::Data::new(routes))
         // GET /openapi.json
@@ -92,6 +93,13 @@ pub fn build_app(
         .route("/", web::get().to(pages::lookup_page))
         .route("/register", web::get().to(pages::registers_page))
         .route("/register/{org}", web::get().to(pages::register_page))
+        .service(
+            web::resource("/login").route(web::get().to(workspace::login_page)).route(web::post().to(workspace::login)),
+        )
+        .route("/logout", web::post().to(workspace::logout))
+        .route("/start", web::get().to(workspace::start_page))
+        .route("/services/{id}", web::get().to(workspace::service_page))
+        .route("/services/{id}/decide", web::post().to(workspace::decide))
         .route("/static/style.css", web::get().to(pages::style))
         .route("/static/report.css", web::get().to(pages::report_style))
         .default_service(web::to(not_found))
@@ -112,6 +120,19 @@ pub fn build_app(
         .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
 }
 
+/// The pages and their methods, for 405 answers (the API's come from its
+/// OpenAPI description).
+const PAGE_ROUTES: &[(&str, &[&str])] = &[
+    ("/", &["GET"]),
+    ("/register", &["GET"]),
+    ("/register/{org}", &["GET"]),
+    ("/login", &["GET", "POST"]),
+    ("/logout", &["POST"]),
+    ("/start", &["GET"]),
+    ("/services/{id}", &["GET"]),
+    ("/services/{id}/decide", &["POST"]),
+];
+
 async fn not_found(
     state: web::Data<AppState>,
     routes: web::Data<openapi::RouteTable>,
@@ -119,7 +140,11 @@ async fn not_found(
 ) -> actix_web::HttpResponse {
     // A documented path with another method: 405 and the methods it takes.
     if let Some(allowed) = routes.allowed(req.path()) {
-        let mut response = actix_web::ResponseError::error_response(&AppError::MethodNotAllowed);
+        let mut response = if crate::web::wants_html(&req) {
+            state.views.error_page(&req, &AppError::MethodNotAllowed)
+        } else {
+            actix_web::ResponseError::error_response(&AppError::MethodNotAllowed)
+        };
         if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
             response.headers_mut().insert(header::ALLOW, value);
         }

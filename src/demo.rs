@@ -19,15 +19,15 @@ use crate::submissions::model::ParsedDocument;
 static DEMO_SERVICES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/demo/services");
 
 /// Demo people: organisation, name, roles.
-const PEOPLE: &[(&str, &str, &[Role])] = &[
-    ("itsam", "Ida Samordnare (demo)", &[Role::Coordinator]),
-    ("itsam", "Isak Beslutare (demo)", &[Role::Approver]),
-    ("itsam", "Irene Revisor (demo)", &[Role::Auditor]),
-    ("kinda", "Karin Samordnare (demo)", &[Role::Coordinator]),
-    ("kinda", "Kalle Beslutare (demo)", &[Role::Approver]),
-    ("kinda", "Kerstin Admin (demo)", &[Role::Admin]),
-    ("boxholm", "Bo Samordnare (demo)", &[Role::Coordinator]),
-    ("boxholm", "Bodil Admin (demo)", &[Role::Admin]),
+const PEOPLE: &[(&str, &str, &[Role], &str)] = &[
+    ("itsam", "Ida Samordnare (demo)", &[Role::Coordinator], "ida"),
+    ("itsam", "Isak Beslutare (demo)", &[Role::Approver], "isak"),
+    ("itsam", "Irene Revisor (demo)", &[Role::Auditor], "irene"),
+    ("kinda", "Karin Samordnare (demo)", &[Role::Coordinator], "karin"),
+    ("kinda", "Kalle Beslutare (demo)", &[Role::Approver], "kalle"),
+    ("kinda", "Kerstin Admin (demo)", &[Role::Admin], "kerstin"),
+    ("boxholm", "Bo Samordnare (demo)", &[Role::Coordinator], "bo"),
+    ("boxholm", "Bodil Admin (demo)", &[Role::Admin], "bodil"),
 ];
 
 /// Which organisation's coordinator submits which demo document.
@@ -46,15 +46,23 @@ pub struct DemoLogin {
     pub name: &'static str,
     pub roles: &'static [Role],
     pub token: String,
+    /// The user name for the web pages; the password is shared by every
+    /// demo person and new at every start.
+    pub username: &'static str,
+    pub password: String,
 }
 
 /// Issues fresh demo tokens (valid 7 days) and, on an empty registry,
 /// creates the demo services.
 pub fn seed(conn: &mut DbConnection, policies: &PolicySet) -> Result<Vec<DemoLogin>, AppError> {
     let mut logins = Vec::new();
-    for (org, name, roles) in PEOPLE {
+    let mut secret = [0u8; 6];
+    getrandom::fill(&mut secret).map_err(|e| AppError::internal(format!("random: {e}")))?;
+    let password = format!("demo-{}", hex::encode(secret));
+    for (org, name, roles, username) in PEOPLE {
         let issued = create_token(conn, org, name, roles, "demo", 7)?;
-        logins.push(DemoLogin { org, name, roles, token: issued.secret });
+        crate::auth::sessions::set_password(conn, org, name, username, &password)?;
+        logins.push(DemoLogin { org, name, roles, token: issued.secret, username, password: password.clone() });
     }
     let existing: i64 = services::table.count().get_result(conn)?;
     if existing > 0 {
@@ -175,4 +183,12 @@ pub fn print_logins(logins: &[DemoLogin], bind: &str) {
         println!("  {:<10} {:<32} {:<12} {}", login.org, login.name, roles.join(","), login.token);
     }
     println!();
+    if let Some(first) = logins.first() {
+        println!("Web sign-in at http://{bind}/login (password for every demo person: {})", first.password);
+        for login in logins {
+            let roles: Vec<&str> = login.roles.iter().map(|r| r.as_str()).collect();
+            println!("  organisation {:<10} user name {:<10} {}", login.org, login.username, roles.join(","));
+        }
+        println!();
+    }
 }

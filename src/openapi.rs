@@ -185,6 +185,15 @@ impl RouteTable {
         RouteTable(routes)
     }
 
+    /// Adds routes that are not in the OpenAPI description (the pages).
+    pub fn with(mut self, routes: &[(&str, &[&str])]) -> RouteTable {
+        for (path, methods) in routes {
+            let segments = path.trim_matches('/').split('/').map(str::to_string).collect();
+            self.0.push((segments, methods.iter().map(|m| m.to_string()).collect()));
+        }
+        self
+    }
+
     /// The methods allowed on a path, when the path is a documented one.
     pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
         let parts: Vec<&str> = path.trim_matches('/').split('/').collect();

@@ -188,3 +188,46 @@ pub fn revoke_decision(
         ))
         .execute(conn)?)
 }
+
+/// Delegations to `delegate` in force on `day` (one per delegating organisation).
+pub fn delegations_to(conn: &mut DbConnection, delegate: &str, day: NaiveDate) -> Result<Vec<DelegationRow>, AppError> {
+    let rows: Vec<DelegationRow> = delegations::table
+        .filter(delegations::delegate_slug.eq(delegate))
+        .filter(delegations::revoked_at.is_null())
+        .filter(delegations::valid_from.le(day))
+        .order((delegations::org_slug.asc(), delegations::created_at.desc()))
+        .select(DelegationRow::as_select())
+        .load(conn)?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(rows.into_iter().filter(|d| d.in_force_on(day) && seen.insert(d.org_slug.clone())).collect())
+}
+
+/// Revisions waiting for `org`'s decision: each service's newest submitted
+/// revision on which `org` has no live decision, oldest submission first.
+pub fn waiting_for(
+    conn: &mut DbConnection,
+    org: &str,
+    limit: i64,
+) -> Result<Vec<crate::submissions::store::RevisionRow>, AppError> {
+    use crate::db::schema::revisions;
+    use crate::submissions::store::RevisionRow;
+    let (newer, decided) = diesel::alias!(revisions as newer, decisions as decided);
+    Ok(revisions::table
+        .filter(revisions::state.eq("submitted"))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            newer
+                .filter(newer.field(revisions::service_id).eq(revisions::service_id))
+                .filter(newer.field(revisions::state).eq("submitted"))
+                .filter(newer.field(revisions::revision).gt(revisions::revision)),
+        )))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            decided
+                .filter(decided.field(decisions::revision_id).eq(revisions::id))
+                .filter(decided.field(decisions::org_slug).eq(org))
+                .filter(decided.field(decisions::revoked_at).is_null()),
+        )))
+        .order((revisions::submitted_at.asc(), revisions::id.asc()))
+        .limit(limit)
+        .select(RevisionRow::as_select())
+        .load(conn)?)
+}

@@ -6,6 +6,7 @@ pub mod extract;
 pub mod model;
 pub mod routes;
 pub mod service;
+pub mod sessions;
 pub mod store;
 
 pub use extract::{Credentials, MaybeCredentials};

@@ -207,7 +207,31 @@ diesel::table! {
 diesel::joinable!(decisions -> services (service_id));
 diesel::joinable!(decisions -> revisions (revision_id));
 
+diesel::table! {
+    password_credentials (user_id) {
+        user_id -> Text,
+        org_slug -> Text,
+        username -> Text,
+        password_hash -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    web_sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        ended_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    password_credentials,
+    web_sessions,
     organisations,
     users,
     role_grants,

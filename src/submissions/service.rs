@@ -218,8 +218,15 @@ pub fn get_service(
 ) -> Result<ServiceResponse, AppError> {
     db::read(conn, |conn| {
         let actor = authenticate(conn, &creds.token_hash)?;
+        service_as(conn, &actor, service_id)
+    })
+}
+
+/// A service as `actor` may see it (inside the caller's transaction).
+pub fn service_as(conn: &mut DbConnection, actor: &Actor, service_id: &str) -> Result<ServiceResponse, AppError> {
+    {
         let (service, has_submitted) = load_service(conn, service_id)?;
-        let (revisions, evaluations) = visible_revisions(conn, &actor, &service, has_submitted)?;
+        let (revisions, evaluations) = visible_revisions(conn, actor, &service, has_submitted)?;
         let latest = revisions.last();
         let summaries = revisions
             .iter()
@@ -247,7 +254,7 @@ pub fn get_service(
             revisions: summaries,
             decisions,
         })
-    })
+    }
 }
 
 pub fn get_revision(

@@ -156,3 +156,21 @@ pub fn mark_submitted(
         ))
         .execute(conn)?)
 }
+
+/// The services of an organisation with their newest revision, newest
+/// service first.
+pub fn services_of(conn: &mut DbConnection, org: &str, limit: i64) -> Result<Vec<(ServiceRow, RevisionRow)>, AppError> {
+    let newer = diesel::alias!(revisions as newer);
+    Ok(services::table
+        .inner_join(revisions::table.on(revisions::service_id.eq(services::id)))
+        .filter(services::org_slug.eq(org))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            newer
+                .filter(newer.field(revisions::service_id).eq(revisions::service_id))
+                .filter(newer.field(revisions::revision).gt(revisions::revision)),
+        )))
+        .order((services::created_at.desc(), services::id.asc()))
+        .limit(limit)
+        .select((ServiceRow::as_select(), RevisionRow::as_select()))
+        .load(conn)?)
+}

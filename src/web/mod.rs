@@ -3,6 +3,7 @@
 //! value is HTML-escaped (`{{ }}` only, strict mode on).
 
 pub mod pages;
+pub mod workspace;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -167,6 +168,8 @@ impl Views {
             map.insert("t".into(), self.strings(lang).clone());
             map.insert("title".into(), Value::String(title.to_string()));
             map.insert("switch_lang_url".into(), Value::String(switch_lang_url(req, lang)));
+            // The layout shows the signed-in person when a page passes one.
+            map.entry("user").or_insert(Value::Null);
         }
         self.hb.render(template, &context).map_err(|e| AppError::internal(format!("render {template}: {e}")))
     }

@@ -16,3 +16,4 @@ mod openapi;
 mod reports;
 mod services;
 mod storage;
+mod web;

@@ -1,0 +1,678 @@
+//! The signed-in pages: sign-in and sign-out, the start page of each role
+//! (the approver's queue, the coordinator's services), the service page and
+//! the decision form. Every form POST carries the session's CSRF token, and
+//! a POST whose `Sec-Fetch-Site` says it came from another site is refused
+//! before anything else happens. Signed-in pages are never cached.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::{Lang, html, lang_of, url_query_pairs};
+use crate::approvals;
+use crate::auth::Role;
+use crate::auth::model::OrgKind;
+use crate::auth::sessions::{self, SESSION_COOKIE, SignInError, WebActor};
+use crate::db::{self, DbConnection};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The cookie that carries the sign-in form's CSRF token (double submit):
+/// before sign-in there is no session to hold it.
+const LOGIN_COOKIE: &str = "__Host-tillit_login";
+/// Form bodies are small; anything larger is refused.
+const FORM_LIMIT: usize = 64 * 1024;
+
+fn secure_cookie(name: &'static str, value: String, max_age: actix_web::cookie::time::Duration) -> Cookie<'static> {
+    Cookie::build(name, value).path("/").secure(true).http_only(true).same_site(SameSite::Lax).max_age(max_age).finish()
+}
+
+fn removal(name: &'static str) -> Cookie<'static> {
+    secure_cookie(name, String::new(), actix_web::cookie::time::Duration::ZERO)
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_string())).finish()
+}
+
+/// Signed-in answers must not be stored by the browser or a proxy.
+fn no_store(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A POST that a browser marks as coming from another site is refused.
+fn refuse_cross_site(req: &HttpRequest) -> Result<(), AppError> {
+    let site = req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()).unwrap_or("");
+    if site.eq_ignore_ascii_case("cross-site") {
+        return Err(AppError::Forbidden {
+            why: "Forms are only accepted from Tillit's own pages.",
+            why_sv: "Formulär tas bara emot från Tillits egna sidor.",
+        });
+    }
+    Ok(())
+}
+
+/// A form body: `application/x-www-form-urlencoded`, at most 64 KiB, UTF-8.
+fn form_fields(req: &HttpRequest, body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+    let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    if body.len() > FORM_LIMIT {
+        return Err(AppError::PayloadTooLarge);
+    }
+    let text = std::str::from_utf8(body).map_err(|_| AppError::bad_request("the form is not UTF-8"))?;
+    let fields = url_query_pairs(text);
+    if fields.iter().any(|(k, v)| k.chars().chain(v.chars()).any(|c| c == '\0' || crate::json::is_forbidden_char(c))) {
+        return Err(AppError::bad_request("the form holds control characters"));
+    }
+    Ok(fields)
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+fn session_id(req: &HttpRequest) -> Option<String> {
+    req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() == 64)
+}
+
+fn check_csrf(web: &WebActor, fields: &[(String, String)]) -> Result<(), AppError> {
+    match field(fields, "csrf") {
+        Some(token) if sessions::same_secret(token, &web.csrf_token) => Ok(()),
+        _ => Err(AppError::Forbidden {
+            why: "The form has expired or did not come from Tillit. Reload the page and try again.",
+            why_sv: "Formuläret har gått ut eller kom inte från Tillit. Ladda om sidan och försök igen.",
+        }),
+    }
+}
+
+/// The signed-in person of a request, or `None` (the caller redirects to
+/// the sign-in page). Refreshes the session's last use when it is due.
+async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Option<WebActor>, AppError> {
+    let Some(id) = session_id(req) else { return Ok(None) };
+    let result = state.db.run(move |conn| db::read(conn, |conn| sessions::authenticate(conn, &id))).await;
+    match result {
+        Ok(web) => Ok(Some(web)),
+        Err(AppError::Unauthorized) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn to_login(req: &HttpRequest) -> HttpResponse {
+    let next = format!("{}{}", req.path(), if req.query_string().is_empty() { "" } else { "?" });
+    let next = format!("{next}{}", req.query_string());
+    see_other(&format!("/login?next={}", super::encode(&next)))
+}
+
+/// Only local paths are followed after sign-in.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/start".to_string(),
+    }
+}
+
+#[derive(Serialize)]
+struct UserView {
+    name: String,
+    org: String,
+    org_name: String,
+    roles: Vec<String>,
+    csrf: String,
+}
+
+fn user_view(state: &AppState, lang: Lang, web: &WebActor) -> UserView {
+    UserView {
+        name: web.name.clone(),
+        org: web.actor.org_slug.clone(),
+        org_name: web.org_name.clone(),
+        roles: web.actor.roles.iter().map(|r| state.views.text(lang, &format!("role_{}", r.as_str()))).collect(),
+        csrf: web.csrf_token.clone(),
+    }
+}
+
+fn page(
+    state: &AppState,
+    req: &HttpRequest,
+    lang: Lang,
+    template: &str,
+    title_key: &str,
+    context: Value,
+) -> HttpResponse {
+    let title = state.views.text(lang, title_key);
+    match state.views.render(req, lang, template, &title, &context) {
+        Ok(body) => no_store(html(StatusCode::OK, body)),
+        Err(e) => no_store(state.views.error_page(req, &e)),
+    }
+}
+
+fn error_page(state: &AppState, req: &HttpRequest, error: &AppError) -> HttpResponse {
+    no_store(state.views.error_page(req, error))
+}
+
+// ------------------------------------------------------------------ sign-in --
+
+#[derive(Serialize)]
+struct OrgChoice {
+    slug: String,
+    name: String,
+    selected: bool,
+}
+
+fn login_form(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    org: Option<&str>,
+    username: &str,
+    next: &str,
+    error: Option<String>,
+) -> HttpResponse {
+    let lang = lang_of(req);
+    let mut token = [0u8; 32];
+    if let Err(e) = getrandom::fill(&mut token) {
+        return error_page(state, req, &AppError::internal(format!("random: {e}")));
+    }
+    let token = hex::encode(token);
+    let snapshot = state.lookup.snapshot();
+    let orgs: Vec<OrgChoice> = snapshot
+        .orgs
+        .iter()
+        .map(|o| OrgChoice { slug: o.slug.clone(), name: o.name.clone(), selected: org == Some(o.slug.as_str()) })
+        .collect();
+    let context = json!({
+        "orgs": orgs, "username": username, "next": next, "csrf": token, "error": error,
+    });
+    let title = state.views.text(lang, "login_title");
+    let body = match state.views.render(req, lang, "login", &title, &context) {
+        Ok(body) => body,
+        Err(e) => return error_page(state, req, &e),
+    };
+    let mut response = no_store(html(status, body));
+    let _ = response.add_cookie(&secure_cookie(LOGIN_COOKIE, token, actix_web::cookie::time::Duration::hours(1)));
+    response
+}
+
+/// `GET /login` — the sign-in form.
+pub async fn login_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let next = safe_next(super::query_param(&req, "next").as_deref());
+    match signed_in(&state, &req).await {
+        Ok(Some(_)) => see_other(&next),
+        Ok(None) => login_form(&state, &req, StatusCode::OK, None, "", &next, None),
+        Err(e) => error_page(&state, &req, &e),
+    }
+}
+
+/// `POST /login` — checks the user name and password and starts a new
+/// session (always a new id, so a planted id is never promoted).
+pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if let Err(e) = refuse_cross_site(&req).and_then(|_| state.rate_limit(&req)) {
+        return error_page(&state, &req, &e);
+    }
+    let fields = match form_fields(&req, &body) {
+        Ok(f) => f,
+        Err(e) => return error_page(&state, &req, &e),
+    };
+    let lang = lang_of(&req);
+    let org = field(&fields, "org").unwrap_or("").to_string();
+    let username = field(&fields, "username").unwrap_or("").to_string();
+    let password = field(&fields, "password").unwrap_or("").to_string();
+    let next = safe_next(field(&fields, "next"));
+    let cookie_token = req.cookie(LOGIN_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
+    let form_token = field(&fields, "csrf").unwrap_or("");
+    if cookie_token.is_empty() || !sessions::same_secret(&cookie_token, form_token) {
+        let message = state.views.text(lang, "login_expired");
+        return login_form(&state, &req, StatusCode::FORBIDDEN, Some(&org), &username, &next, Some(message));
+    }
+    let (org_for_db, user_for_db) = (org.clone(), username.clone());
+    let result = actix_web::web::block({
+        let db = state.db.clone();
+        move || -> Result<Result<sessions::NewSession, SignInError>, AppError> {
+            let mut conn = db.get()?;
+            Ok(sessions::sign_in(&mut conn, &org_for_db, &user_for_db, &password))
+        }
+    })
+    .await;
+    match result {
+        Ok(Ok(Ok(session))) => {
+            log::info!("sign-in: person {} of {org}", session.user_id);
+            let mut response = see_other(&next);
+            let lifetime = actix_web::cookie::time::Duration::seconds(sessions::ABSOLUTE_LIFETIME.num_seconds());
+            let _ = response.add_cookie(&secure_cookie(SESSION_COOKIE, session.id, lifetime));
+            let _ = response.add_cookie(&removal(LOGIN_COOKIE));
+            no_store(response)
+        }
+        Ok(Ok(Err(SignInError::WrongCredentials))) => {
+            log::info!("sign-in refused for a user name of {org}");
+            let message = state.views.text(lang, "login_failed");
+            login_form(&state, &req, StatusCode::UNAUTHORIZED, Some(&org), &username, &next, Some(message))
+        }
+        Ok(Ok(Err(SignInError::Other(e)))) | Ok(Err(e)) => error_page(&state, &req, &e),
+        Err(e) => error_page(&state, &req, &AppError::internal(format!("blocking task failed: {e}"))),
+    }
+}
+
+/// `POST /logout` — ends the session in the database and in the browser.
+pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if let Err(e) = refuse_cross_site(&req) {
+        return error_page(&state, &req, &e);
+    }
+    let fields = match form_fields(&req, &body) {
+        Ok(f) => f,
+        Err(e) => return error_page(&state, &req, &e),
+    };
+    let web = match signed_in(&state, &req).await {
+        Ok(Some(web)) => web,
+        Ok(None) => return see_other("/login"),
+        Err(e) => return error_page(&state, &req, &e),
+    };
+    if let Err(e) = check_csrf(&web, &fields) {
+        return error_page(&state, &req, &e);
+    }
+    let Some(id) = session_id(&req) else { return see_other("/login") };
+    if let Err(e) = state.db.run(move |conn| sessions::sign_out(conn, &id)).await {
+        return error_page(&state, &req, &e);
+    }
+    let mut response = see_other("/login");
+    let _ = response.add_cookie(&removal(SESSION_COOKIE));
+    no_store(response)
+}
+
+// --------------------------------------------------------------- start page --
+
+#[derive(Serialize)]
+struct QueueItem {
+    org: String,
+    org_name: String,
+    via_delegation: bool,
+    service_id: String,
+    revision: i32,
+    name: String,
+    vendor: String,
+    risk_class: String,
+    submitted_on: String,
+}
+
+#[derive(Serialize)]
+struct ServiceItem {
+    service_id: String,
+    name: String,
+    vendor: String,
+    revision: i32,
+    state: String,
+}
+
+/// The organisations `actor` may decide for today: their own (as an
+/// approver) and, for a federation's approver, every organisation that has
+/// a delegation in force to it.
+fn decides_for(conn: &mut DbConnection, web: &WebActor) -> Result<Vec<(String, bool)>, AppError> {
+    let mut orgs = Vec::new();
+    if !web.actor.has(Role::Approver) {
+        return Ok(orgs);
+    }
+    orgs.push((web.actor.org_slug.clone(), false));
+    if web.actor.org_kind == OrgKind::Federation {
+        let today = chrono::Utc::now().date_naive();
+        for d in approvals::store::delegations_to(conn, &web.actor.org_slug, today)? {
+            orgs.push((d.org_slug, true));
+        }
+    }
+    Ok(orgs)
+}
+
+/// `GET /start` — what the signed-in person has to do, by role.
+pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let web = match signed_in(&state, &req).await {
+        Ok(Some(web)) => web,
+        Ok(None) => return to_login(&req),
+        Err(e) => return error_page(&state, &req, &e),
+    };
+    let lang = lang_of(&req);
+    let actor = web.clone();
+    let loaded = state
+        .db
+        .run(move |conn| {
+            db::read(conn, |conn| {
+                let names: std::collections::HashMap<String, String> =
+                    crate::organisations::store::all(conn)?.into_iter().map(|o| (o.slug, o.name)).collect();
+                let mut queue = Vec::new();
+                for (org, via_delegation) in decides_for(conn, &actor)? {
+                    for r in approvals::store::waiting_for(conn, &org, 100)? {
+                        // Nobody decides on what they wrote or submitted.
+                        if r.created_by == actor.actor.user_id
+                            || r.submitted_by.as_deref() == Some(actor.actor.user_id.as_str())
+                        {
+                            continue;
+                        }
+                        queue.push(QueueItem {
+                            org_name: names.get(&org).cloned().unwrap_or_else(|| org.clone()),
+                            org: org.clone(),
+                            via_delegation,
+                            service_id: r.service_id,
+                            revision: r.revision,
+                            name: r.name,
+                            vendor: r.vendor,
+                            risk_class: r.risk_class,
+                            submitted_on: r.submitted_at.map(|t| t.date().to_string()).unwrap_or_default(),
+                        });
+                    }
+                }
+                let services = if actor.actor.has(Role::Coordinator) || actor.actor.has(Role::Approver) {
+                    crate::submissions::store::services_of(conn, &actor.actor.org_slug, 200)?
+                        .into_iter()
+                        .map(|(s, r)| ServiceItem {
+                            service_id: s.id,
+                            name: r.name,
+                            vendor: r.vendor,
+                            revision: r.revision,
+                            state: r.state,
+                        })
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                Ok((queue, services))
+            })
+        })
+        .await;
+    let (queue, services) = match loaded {
+        Ok(x) => x,
+        Err(e) => return error_page(&state, &req, &e),
+    };
+    let services: Vec<Value> = services
+        .into_iter()
+        .map(|s| {
+            let label = state.views.text(lang, &format!("revision_state_{}", s.state));
+            json!({"service_id": s.service_id, "name": s.name, "vendor": s.vendor, "revision": s.revision, "state_label": label})
+        })
+        .collect();
+    let context = json!({
+        "user": user_view(&state, lang, &web),
+        "is_approver": web.actor.has(Role::Approver),
+        "is_coordinator": web.actor.has(Role::Coordinator),
+        "is_auditor": web.actor.has(Role::Auditor),
+        "is_admin": web.actor.has(Role::Admin),
+        "queue": queue,
+        "services": services,
+    });
+    page(&state, &req, lang, "start", "start_title", context)
+}
+
+// ------------------------------------------------------------- service page --
+
+fn pick(lang: Lang, sv: &str, en: &str) -> String {
+    if lang == Lang::Sv { sv.to_string() } else { en.to_string() }
+}
+
+/// The service page's context: revisions with their failing checks, every
+/// organisation's decision, and the decision form when the person may decide.
+fn service_context(
+    state: &AppState,
+    lang: Lang,
+    web: &WebActor,
+    service: &crate::submissions::dto::ServiceResponse,
+    decide_for: &[(String, String, bool)],
+) -> Value {
+    let views = &state.views;
+    let revisions: Vec<Value> = service
+        .revisions
+        .iter()
+        .rev()
+        .map(|r| {
+            let (verdict, rules) = match &r.evaluation {
+                Some(e) => {
+                    let parsed: Option<crate::policy::model::Evaluation> =
+                        serde_json::to_value(&e.outcome).ok().and_then(|v| serde_json::from_value(v).ok());
+                    let rules: Vec<Value> = parsed
+                        .map(|ev| {
+                            ev.rules
+                                .iter()
+                                .filter(|rule| !rule.violations.is_empty())
+                                .map(|rule| {
+                                    json!({
+                                        "rule": rule.rule.to_string(),
+                                        "title": pick(lang, &rule.title, &rule.title_en),
+                                        "violations": rule.violations.iter().map(|v| json!({
+                                            "check": v.check.to_string(),
+                                            "field": v.pointer,
+                                            "message": pick(lang, &v.message_sv, &v.message_en),
+                                        })).collect::<Vec<_>>(),
+                                    })
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (views.text(lang, &format!("verdict_{}", e.verdict)), rules)
+                }
+                None => (views.text(lang, "verdict_none"), Vec::new()),
+            };
+            json!({
+                "revision": r.revision,
+                "state_label": views.text(lang, &format!("revision_state_{}", r.state)),
+                "created_on": r.created_at.get(..10).unwrap_or(""),
+                "submitted_on": r.submitted_at.as_deref().and_then(|s| s.get(..10)),
+                "verdict": verdict,
+                "failing_rules": rules,
+            })
+        })
+        .collect();
+    let decisions: Vec<Value> = service
+        .decisions
+        .iter()
+        .map(|d| {
+            json!({
+                "org": d.org,
+                "revision": d.revision,
+                "decision": views.text(lang, &format!("decision_{}", d.decision)),
+                "conditions": d.conditions.iter().map(|c| pick(lang, &c.text_sv, &c.text_en)).collect::<Vec<_>>(),
+                "deciding_function": d.deciding_function,
+                "via_delegation": d.via_delegation,
+                "delegation_reference": d.delegation_reference,
+                "decided_on": d.decided_at.get(..10).unwrap_or(""),
+                "valid_until": d.valid_until,
+                "revoked": d.revoked_at.is_some(),
+                "expired": d.expired,
+                "needs_re_review": d.needs_re_review,
+            })
+        })
+        .collect();
+    let under_review = service.revisions.iter().rev().find(|r| r.state == "submitted").map(|r| r.revision);
+    let classes: Vec<Value> = ["public", "internal", "confidential", "strictly_confidential"]
+        .iter()
+        .map(|c| json!({"value": c, "label": views.text(lang, &format!("class_{c}"))}))
+        .collect();
+    let orgs: Vec<Value> =
+        decide_for.iter().map(|(slug, name, via)| json!({"slug": slug, "name": name, "via_delegation": via})).collect();
+    let form = match under_review {
+        Some(revision) if !decide_for.is_empty() => {
+            Some(json!({"revision": revision, "orgs": orgs, "classes": classes}))
+        }
+        _ => None,
+    };
+    json!({
+        "user": user_view(state, lang, web),
+        "service": {"id": service.id, "org": service.org, "name": service.name, "vendor": service.vendor},
+        "revisions": revisions,
+        "decisions": decisions,
+        "form": form,
+    })
+}
+
+async fn load_service_page(
+    state: &AppState,
+    web: &WebActor,
+    service_id: String,
+) -> Result<(crate::submissions::dto::ServiceResponse, Vec<(String, String, bool)>), AppError> {
+    let actor = web.clone();
+    state
+        .db
+        .run(move |conn| {
+            db::read(conn, |conn| {
+                let service = crate::submissions::service::service_as(conn, &actor.actor, &service_id)?;
+                let names: std::collections::HashMap<String, String> =
+                    crate::organisations::store::all(conn)?.into_iter().map(|o| (o.slug, o.name)).collect();
+                let orgs = decides_for(conn, &actor)?
+                    .into_iter()
+                    .map(|(slug, via)| (slug.clone(), names.get(&slug).cloned().unwrap_or(slug), via))
+                    .collect();
+                Ok((service, orgs))
+            })
+        })
+        .await
+}
+
+/// `GET /services/{id}` — the service, its revisions and evaluations, every
+/// organisation's decision, and the decision form for approvers.
+pub async fn service_page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let web = match signed_in(&state, &req).await {
+        Ok(Some(web)) => web,
+        Ok(None) => return to_login(&req),
+        Err(e) => return error_page(&state, &req, &e),
+    };
+    let lang = lang_of(&req);
+    match load_service_page(&state, &web, path.into_inner()).await {
+        Ok((service, orgs)) => {
+            let mut context = service_context(&state, lang, &web, &service, &orgs);
+            if let Some(map) = context.as_object_mut() {
+                map.insert("decided".into(), json!(super::query_param(&req, "decided").is_some()));
+                map.insert("error".into(), Value::Null);
+            }
+            page(&state, &req, lang, "service", "service_title", context)
+        }
+        Err(e) => error_page(&state, &req, &e),
+    }
+}
+
+/// The decision request a form describes; the service checks it as it
+/// checks the API's.
+fn decision_request(fields: &[(String, String)]) -> Result<approvals::dto::DecisionRequest, AppError> {
+    let text = |name: &str| field(fields, name).map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+    let lines = |name: &str| -> Vec<String> {
+        field(fields, name)
+            .map(|v| v.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect())
+            .unwrap_or_default()
+    };
+    let mut conditions = Vec::new();
+    if let Some(class) = text("information_class_max") {
+        conditions.push(json!({"type": "information_class_max", "value": class}));
+    }
+    if field(fields, "no_personal_data").is_some() {
+        conditions.push(json!({"type": "no_personal_data", "value": true}));
+    }
+    if field(fields, "no_special_category_data").is_some() {
+        conditions.push(json!({"type": "no_special_category_data", "value": true}));
+    }
+    let tasks = lines("permitted_tasks");
+    if !tasks.is_empty() {
+        conditions.push(json!({"type": "permitted_tasks", "value": tasks}));
+    }
+    let settings = lines("required_settings");
+    if !settings.is_empty() {
+        conditions.push(json!({"type": "required_settings", "value": settings}));
+    }
+    if let Some(other) = text("other_condition") {
+        conditions.push(json!({"type": "other", "value": other}));
+    }
+    let revision: i32 = text("revision")
+        .and_then(|r| r.parse().ok())
+        .ok_or_else(|| AppError::field("invalid_request", "/revision", "Choose a revision.", "Välj en version."))?;
+    let request = json!({
+        "org": text("org").unwrap_or_default(),
+        "revision": revision,
+        "decision": text("decision").unwrap_or_default(),
+        "conditions": conditions,
+        "reason": text("reason"),
+        "valid_until": text("valid_until"),
+        "decision_reference": text("decision_reference"),
+    });
+    serde_json::from_value(request).map_err(|_| {
+        AppError::field(
+            "invalid_request",
+            "/decision",
+            "Choose approved, approved with conditions or rejected.",
+            "Välj godkänd, godkänd med villkor eller avslag.",
+        )
+    })
+}
+
+/// `POST /services/{id}/decide` — the decision form.
+pub async fn decide(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    if let Err(e) = refuse_cross_site(&req) {
+        return error_page(&state, &req, &e);
+    }
+    let fields = match form_fields(&req, &body) {
+        Ok(f) => f,
+        Err(e) => return error_page(&state, &req, &e),
+    };
+    let web = match signed_in(&state, &req).await {
+        Ok(Some(web)) => web,
+        Ok(None) => return see_other("/login"),
+        Err(e) => return error_page(&state, &req, &e),
+    };
+    if let Err(e) = check_csrf(&web, &fields) {
+        return error_page(&state, &req, &e);
+    }
+    let lang = lang_of(&req);
+    let service_id = path.into_inner();
+    let outcome = match decision_request(&fields) {
+        Ok(request) => {
+            let (id, session) = (service_id.clone(), session_id(&req).unwrap_or_default());
+            let after = state.get_ref().clone();
+            state
+                .db
+                .run(move |conn| {
+                    let created = db::write(conn, |conn| {
+                        // Authenticated again inside the write, so a session
+                        // or role that ended a moment ago does not decide.
+                        let current = sessions::authenticate(conn, &session)?;
+                        approvals::service::decide(conn, &current.actor, &id, &request)
+                    })?;
+                    after.refresh_lookup(conn);
+                    Ok(created)
+                })
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(_) => no_store(see_other(&format!("/services/{}?decided=1", super::encode(&service_id)))),
+        Err(AppError::Unauthorized) => see_other("/login"),
+        Err(error) => {
+            // Shown on the same page, next to the form, with what was wrong.
+            let status = actix_web::ResponseError::status_code(&error);
+            let envelope = error.envelope();
+            let mut message = pick(lang, &envelope.error.message_sv, &envelope.error.message);
+            for d in &envelope.error.details {
+                let detail = pick(lang, &d.message_sv, &d.message);
+                if !message.contains(&detail) {
+                    message.push_str(&format!(" {detail}"));
+                }
+            }
+            match load_service_page(&state, &web, service_id).await {
+                Ok((service, orgs)) => {
+                    let mut context = service_context(&state, lang, &web, &service, &orgs);
+                    if let Some(map) = context.as_object_mut() {
+                        map.insert("decided".into(), json!(false));
+                        map.insert("error".into(), json!(message));
+                    }
+                    let title = state.views.text(lang, "service_title");
+                    match state.views.render(&req, lang, "service", &title, &context) {
+                        Ok(body) => no_store(html(status, body)),
+                        Err(e) => error_page(&state, &req, &e),
+                    }
+                }
+                Err(_) => error_page(&state, &req, &error),
+            }
+        }
+    }
+}

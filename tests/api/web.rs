@@ -1,0 +1,340 @@
+//! The signed-in pages: sign-in with a local password, the session cookie,
+//! CSRF and cross-site refusals, the approver's queue, the decision form
+//! (directly and under delegation), expiry, and sign-out.
+
+use actix_web::cookie::Cookie;
+use actix_web::http::header;
+use actix_web::test::TestRequest;
+use diesel::RunQueryDsl;
+use serde_json::json;
+use tillit::auth::Role;
+
+use crate::authz::{create_service, submit};
+use crate::common::*;
+use crate::helpers::*;
+
+const PASSWORD: &str = "ett långt och hemligt lösenord";
+
+fn set_password(app: &TestApp, org: &str, name: &str, username: &str) {
+    let mut conn = app.state.db.get().unwrap();
+    tillit::auth::sessions::set_password(&mut conn, org, name, username, PASSWORD).unwrap();
+}
+
+fn set_cookies(r: &Response) -> Vec<String> {
+    r.headers.get_all(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_string()).collect()
+}
+
+fn cookie_value(r: &Response, name: &str) -> Option<String> {
+    set_cookies(r).iter().find_map(|c| {
+        let parsed = Cookie::parse(c.clone()).ok()?;
+        (parsed.name() == name).then(|| parsed.value().to_string())
+    })
+}
+
+fn hidden(text: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = text.find(&marker).unwrap_or_else(|| panic!("no hidden {name} in {text}")) + marker.len();
+    text[start..].split('"').next().unwrap().to_string()
+}
+
+fn form(path: &str, cookies: &[(&str, &str)], body: &str) -> TestRequest {
+    let mut req = TestRequest::post()
+        .uri(path)
+        .insert_header(("content-type", "application/x-www-form-urlencoded"))
+        .set_payload(body.to_string());
+    for (name, value) in cookies {
+        req = req.cookie(Cookie::new(name.to_string(), value.to_string()));
+    }
+    req
+}
+
+fn page(path: &str, session: Option<&str>) -> TestRequest {
+    let mut req = TestRequest::get().uri(path).insert_header(("accept", "text/html"));
+    if let Some(id) = session {
+        req = req.cookie(Cookie::new("__Host-tillit_session", id.to_string()));
+    }
+    req
+}
+
+fn enc(s: &str) -> String {
+    tillit::web::encode(s)
+}
+
+/// Signs in through the form and returns the session id.
+async fn sign_in(app: &TestApp, org: &str, username: &str) -> String {
+    let r = call(app, page("/login", None)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let login_token = cookie_value(&r, "__Host-tillit_login").unwrap();
+    let csrf = hidden(&r.text, "csrf");
+    assert_eq!(login_token, csrf);
+    let body = format!("csrf={csrf}&next=%2Fstart&org={org}&username={username}&password={}", enc(PASSWORD));
+    let r = call(app, form("/login", &[("__Host-tillit_login", &login_token)], &body)).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/start");
+    cookie_value(&r, "__Host-tillit_session").unwrap()
+}
+
+fn location(r: &Response) -> String {
+    r.headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
+}
+
+#[actix_web::test]
+async fn sign_in_decide_and_sign_out_on_every_backend() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let coordinator = app.token("kinda", "Karin", &[Role::Coordinator]);
+        app.token("kinda", "Kalle", &[Role::Approver]);
+        set_password(&app, "kinda", "Kalle", "kalle");
+        let service = create_service(&app, &coordinator, "internal-assistant-pass").await;
+        submit(&app, &coordinator, &service, 1).await;
+
+        // Signed-out: the start page sends you to sign in, and back.
+        let r = call(&app, page("/start", None)).await;
+        assert_eq!(r.status, 303);
+        assert_eq!(location(&r), "/login?next=%2Fstart");
+
+        // The sign-in form: its CSRF cookie is __Host-, Secure, HttpOnly.
+        let r = call(&app, page("/login", None)).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+        assert!(r.headers.get(header::CONTENT_SECURITY_POLICY).is_some());
+        let cookie = set_cookies(&r).into_iter().find(|c| c.starts_with("__Host-tillit_login=")).unwrap();
+        for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(cookie.contains(attribute), "{cookie}");
+        }
+        let login_token = cookie_value(&r, "__Host-tillit_login").unwrap();
+        let csrf = hidden(&r.text, "csrf");
+        assert!(!r.text.contains("<script"), "no script on the sign-in page");
+
+        // A wrong password, an unknown user name and a missing CSRF cookie
+        // are refused, and none of them opens a session.
+        for (cookies, user, password, status) in [
+            (vec![("__Host-tillit_login", login_token.as_str())], "kalle", "fel lösenord hela vägen", 401),
+            (vec![("__Host-tillit_login", login_token.as_str())], "okand", PASSWORD, 401),
+            (vec![], "kalle", PASSWORD, 403),
+        ] {
+            let body = format!("csrf={csrf}&org=kinda&username={user}&password={}", enc(password));
+            let r = call(&app, form("/login", &cookies, &body)).await;
+            assert_eq!(r.status.as_u16(), status, "{}", r.text);
+            assert!(cookie_value(&r, "__Host-tillit_session").is_none());
+        }
+        // The right person in the wrong organisation is refused too.
+        let body = format!("csrf={csrf}&org=boxholm&username=kalle&password={}", enc(PASSWORD));
+        let r = call(&app, form("/login", &[("__Host-tillit_login", &login_token)], &body)).await;
+        assert_eq!(r.status, 401);
+        assert!(r.text.contains("Fel användarnamn eller lösenord"));
+
+        // A planted session id is never promoted: sign-in issues a new one.
+        let planted = "a".repeat(64);
+        let body = format!("csrf={csrf}&next=%2Fstart&org=kinda&username=kalle&password={}", enc(PASSWORD));
+        let r = call(
+            &app,
+            form("/login", &[("__Host-tillit_login", &login_token), ("__Host-tillit_session", &planted)], &body),
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let session = cookie_value(&r, "__Host-tillit_session").unwrap();
+        assert_ne!(session, planted);
+        assert_eq!(session.len(), 64);
+        let cookie = set_cookies(&r).into_iter().find(|c| c.starts_with("__Host-tillit_session=")).unwrap();
+        for attribute in ["Secure", "HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(cookie.contains(attribute), "{cookie}");
+        }
+        // An open redirect is not followed after sign-in.
+        let r = call(&app, page("/login?next=https://evil.example/x", Some(&session))).await;
+        assert_eq!(location(&r), "/start");
+
+        // The queue shows the submitted service, and the page is not cached.
+        let r = call(&app, page("/start", Some(&session))).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+        assert!(r.text.contains("Väntar på beslut"));
+        assert!(r.text.contains(&format!("/services/{service}")), "{}", r.text);
+
+        // The service page carries the decision form with the session's token.
+        let r = call(&app, page(&format!("/services/{service}"), Some(&session))).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let csrf = hidden(&r.text, "csrf");
+        let path = format!("/services/{service}/decide");
+        let cookies = [("__Host-tillit_session", session.as_str())];
+        let before = app.digest();
+
+        // Cross-site, a wrong token, and a rejection without a reason change nothing.
+        let body = format!("csrf={csrf}&revision=1&org=kinda&decision=approved");
+        let r = call(&app, form(&path, &cookies, &body).insert_header(("sec-fetch-site", "cross-site"))).await;
+        assert_eq!(r.status, 403);
+        let r = call(&app, form(&path, &cookies, "csrf=0000&revision=1&org=kinda&decision=approved")).await;
+        assert_eq!(r.status, 403);
+        assert!(r.text.contains("Formuläret har gått ut"), "{}", r.text);
+        let r = call(&app, form(&path, &cookies, &format!("csrf={csrf}&revision=1&org=kinda&decision=rejected"))).await;
+        assert_eq!(r.status, 422);
+        assert!(r.text.contains("id=\"decide-error\""), "{}", r.text);
+        let r = call(&app, form(&path, &cookies, &format!("csrf={csrf}&revision=1&org=kinda&decision=maybe"))).await;
+        assert_eq!(r.status, 422);
+        let r = call(&app, page(&path, Some(&session))).await;
+        assert_eq!(r.status, 405);
+        assert_eq!(app.digest(), before);
+
+        // The decision, with structured conditions, as the API sees it.
+        let body = format!(
+            "csrf={csrf}&revision=1&org=kinda&decision=approved_with_conditions&information_class_max=internal\
+             &no_personal_data=1&permitted_tasks=Protokoll%0D%0AAnteckningar&reason=&valid_until=\
+             &decision_reference=KS+2026%2F7"
+        );
+        let r = call(&app, form(&path, &cookies, &body)).await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        assert_eq!(location(&r), format!("/services/{}?decided=1", enc(&service)));
+        let r = call(&app, get(&format!("/api/v1/services/{service}"), Some(&coordinator))).await;
+        let decision = &r.body["decisions"][0];
+        assert_eq!(decision["org"], "kinda");
+        assert_eq!(decision["decision"], "approved_with_conditions");
+        assert_eq!(decision["decision_reference"], "KS 2026/7");
+        assert_eq!(decision["via_delegation"], false);
+        let types: Vec<&str> =
+            decision["conditions"].as_array().unwrap().iter().map(|c| c["type"].as_str().unwrap()).collect();
+        assert_eq!(types, ["information_class_max", "no_personal_data", "permitted_tasks"]);
+        assert_eq!(decision["conditions"][2]["value"], json!(["Protokoll", "Anteckningar"]));
+        let r = call(&app, get("/api/v1/lookup?q=copilot%20chat&org=kinda", None)).await;
+        assert!(r.text.contains("allowed_with_conditions"), "{}", r.text);
+        // Decided: it leaves the queue, and the service page shows it.
+        let r = call(&app, page("/start", Some(&session))).await;
+        assert!(r.text.contains("Inget väntar på beslut"), "{}", r.text);
+        let r = call(&app, page(&format!("/services/{service}?decided=1"), Some(&session))).await;
+        assert!(r.text.contains("Beslutet är registrerat"));
+        assert!(r.text.contains("utan personuppgifter"));
+
+        // Sign-out ends the session in the database, not only in the browser.
+        let r = call(&app, form("/logout", &cookies, "csrf=wrong")).await;
+        assert_eq!(r.status, 403);
+        let r = call(&app, form("/logout", &cookies, &format!("csrf={csrf}"))).await;
+        assert_eq!(r.status, 303);
+        assert!(set_cookies(&r).iter().any(|c| c.starts_with("__Host-tillit_session=;") && c.contains("Max-Age=0")));
+        let r = call(&app, page("/start", Some(&session))).await;
+        assert_eq!(r.status, 303);
+        assert!(location(&r).starts_with("/login"));
+    }
+}
+
+#[actix_web::test]
+async fn itsam_decides_under_delegation_and_nobody_decides_on_their_own_revision() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let coordinator = app.token("boxholm", "Bo", &[Role::Coordinator, Role::Approver]);
+        let admin = app.token("boxholm", "Bodil", &[Role::Admin]);
+        app.token("itsam", "Isak", &[Role::Approver]);
+        set_password(&app, "itsam", "Isak", "isak");
+        set_password(&app, "boxholm", "Bo", "bo");
+        let service = create_service(&app, &coordinator, "internal-assistant-pass").await;
+        submit(&app, &coordinator, &service, 1).await;
+
+        // Bo wrote it: it is not in his queue, and the form refuses him.
+        let bo = sign_in(&app, "boxholm", "bo").await;
+        let r = call(&app, page("/start", Some(&bo))).await;
+        assert!(r.text.contains("Inget väntar på beslut"), "{}", r.text);
+        let r = call(&app, page(&format!("/services/{service}"), Some(&bo))).await;
+        let csrf = hidden(&r.text, "csrf");
+        let before = app.digest();
+        let r = call(
+            &app,
+            form(
+                &format!("/services/{service}/decide"),
+                &[("__Host-tillit_session", &bo)],
+                &format!("csrf={csrf}&revision=1&org=boxholm&decision=approved"),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        assert_eq!(app.digest(), before);
+
+        // Itsam's approver sees Boxholm only while a delegation is in force.
+        let isak = sign_in(&app, "itsam", "isak").await;
+        let r = call(&app, page("/start", Some(&isak))).await;
+        assert!(!r.text.contains("Boxholm"), "{}", r.text);
+        let r = call(
+            &app,
+            post_json(
+                "/api/v1/delegations",
+                Some(&admin),
+                json!({"org": "boxholm", "delegate": "itsam", "decision_reference": "KS 2026/1",
+                       "valid_from": "2026-01-01", "valid_until": null, "scope": "all"})
+                .to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let r = call(&app, page("/start", Some(&isak))).await;
+        assert!(r.text.contains("Boxholms kommun"), "{}", r.text);
+        let r = call(&app, page(&format!("/services/{service}"), Some(&isak))).await;
+        let csrf = hidden(&r.text, "csrf");
+        assert!(r.text.contains("value=\"boxholm\""));
+        let r = call(
+            &app,
+            form(
+                &format!("/services/{service}/decide"),
+                &[("__Host-tillit_session", &isak)],
+                &format!("csrf={csrf}&revision=1&org=boxholm&decision=approved&decision_reference=IT+5"),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let r = call(&app, get(&format!("/api/v1/services/{service}"), Some(&coordinator))).await;
+        assert_eq!(r.body["decisions"][0]["org"], "boxholm");
+        assert_eq!(r.body["decisions"][0]["deciding_org"], "itsam");
+        assert_eq!(r.body["decisions"][0]["via_delegation"], true);
+    }
+}
+
+#[actix_web::test]
+async fn sessions_end_when_idle_too_long_past_their_lifetime_or_when_the_person_is_deactivated() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        app.token("kinda", "Kalle", &[Role::Approver]);
+        let admin = app.token("kinda", "Kerstin", &[Role::Admin]);
+        set_password(&app, "kinda", "Kalle", "kalle");
+        let age = |app: &TestApp, column: &str, minutes: i64| {
+            let mut conn = app.state.db.get().unwrap();
+            let at = tillit::db::now() - chrono::Duration::minutes(minutes);
+            let sql = format!("UPDATE web_sessions SET {column} = '{}'", at.format("%Y-%m-%d %H:%M:%S%.6f"));
+            diesel::sql_query(sql).execute(&mut *conn).unwrap();
+        };
+        let session = sign_in(&app, "kinda", "kalle").await;
+        assert_eq!(call(&app, page("/start", Some(&session))).await.status, 200);
+        age(&app, "last_seen_at", 29);
+        assert_eq!(call(&app, page("/start", Some(&session))).await.status, 200, "29 minutes idle is fine");
+        age(&app, "last_seen_at", 31);
+        assert_eq!(call(&app, page("/start", Some(&session))).await.status, 303, "31 minutes idle is not");
+
+        let session = sign_in(&app, "kinda", "kalle").await;
+        age(&app, "expires_at", 1);
+        assert_eq!(call(&app, page("/start", Some(&session))).await.status, 303, "past the absolute lifetime");
+
+        let session = sign_in(&app, "kinda", "kalle").await;
+        let r = call(&app, get("/api/v1/people?org=kinda", Some(&admin))).await;
+        let kalle = r.body["people"].as_array().unwrap().iter().find(|p| p["name"] == "Kalle").unwrap()["person_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let r = call(&app, post_json(&format!("/api/v1/people/{kalle}/deactivate"), Some(&admin), "")).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(call(&app, page("/start", Some(&session))).await.status, 303, "deactivated");
+        // And a deactivated person cannot sign in again.
+        let r = call(&app, page("/login", None)).await;
+        let token = cookie_value(&r, "__Host-tillit_login").unwrap();
+        let body = format!("csrf={token}&org=kinda&username=kalle&password={}", enc(PASSWORD));
+        let r = call(&app, form("/login", &[("__Host-tillit_login", &token)], &body)).await;
+        assert_eq!(r.status, 401);
+    }
+}
+
+#[actix_web::test]
+async fn forms_refuse_wrong_content_types_and_oversized_bodies() {
+    let app = TestApp::new(tillit::db::Backend::Sqlite);
+    let r = call(&app, form("/login", &[], "x").insert_header(("content-type", "application/json"))).await;
+    assert_eq!(r.status, 415);
+    assert!(r.text.contains("<!DOCTYPE html>"), "errors are pages: {}", r.text);
+    let r = call(&app, form("/login", &[], &"a".repeat(70 * 1024))).await;
+    assert_eq!(r.status, 413);
+    let r = call(&app, form("/login", &[], "org=kinda&username=%00&password=x")).await;
+    assert_eq!(r.status, 400);
+    assert_no_internals(&r.text);
+}
