@@ -22,6 +22,9 @@ pub struct AppState {
     pub views: Arc<Views>,
     /// Per-client limits on the public lookup and pages.
     pub limiter: Arc<RateLimiter>,
+    /// Sign-in attempts per client address: a burst of 10, then one every
+    /// six seconds, so passwords cannot be guessed at speed.
+    pub sign_in_limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -33,8 +36,15 @@ impl AppState {
         };
         let views = Views::load().map_err(AppError::internal)?;
         let limiter = RateLimiter::new(settings.rate_limit, settings.trusted_proxies.clone());
+        let sign_in = if settings.rate_limit.is_off() {
+            crate::ratelimit::Limit::off()
+        } else {
+            crate::ratelimit::Limit { per_second: 1.0 / 6.0, burst: 10.0 }
+        };
+        let sign_in_limiter = RateLimiter::new(sign_in, settings.trusted_proxies.clone());
         Ok(AppState {
             limiter: Arc::new(limiter),
+            sign_in_limiter: Arc::new(sign_in_limiter),
             views: Arc::new(views),
             db,
             policies: Arc::new(RwLock::new(Arc::new(policies))),
@@ -71,6 +81,13 @@ impl AppState {
 
 impl AppState {
     /// 429 with `Retry-After` when the client has used up its bucket.
+    pub fn rate_limit_sign_in(&self, req: &actix_web::HttpRequest) -> Result<(), AppError> {
+        self.sign_in_limiter.check(req).map_err(|retry_after_secs| {
+            log::info!("sign-in rate limit reached");
+            AppError::TooManyRequests { retry_after_secs }
+        })
+    }
+
     pub fn rate_limit(&self, req: &actix_web::HttpRequest) -> Result<(), AppError> {
         self.limiter.check(req).map_err(|retry_after_secs| {
             log::info!("rate limit reached on {}", req.path());

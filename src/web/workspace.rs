@@ -211,7 +211,7 @@ pub async fn login_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
 /// `POST /login` — checks the user name and password and starts a new
 /// session (always a new id, so a planted id is never promoted).
 pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    if let Err(e) = refuse_cross_site(&req).and_then(|_| state.rate_limit(&req)) {
+    if let Err(e) = refuse_cross_site(&req).and_then(|_| state.rate_limit_sign_in(&req)) {
         return error_page(&state, &req, &e);
     }
     let fields = match form_fields(&req, &body) {

@@ -338,3 +338,110 @@ async fn forms_refuse_wrong_content_types_and_oversized_bodies() {
     assert_eq!(r.status, 400);
     assert_no_internals(&r.text);
 }
+
+#[actix_web::test]
+async fn password_guessing_is_throttled_per_client() {
+    let app = TestApp::new(tillit::db::Backend::Sqlite);
+    app.token("kinda", "Kalle", &[Role::Approver]);
+    set_password(&app, "kinda", "Kalle", "kalle");
+    let r = call(&app, page("/login", None)).await;
+    let token = cookie_value(&r, "__Host-tillit_login").unwrap();
+    let attempt = |ip: &str| {
+        form(
+            "/login",
+            &[("__Host-tillit_login", &token)],
+            &format!("csrf={token}&org=kinda&username=kalle&password=gissning-{ip}"),
+        )
+        .peer_addr(format!("{ip}:4000").parse().unwrap())
+    };
+    for _ in 0..10 {
+        assert_eq!(call(&app, attempt("192.0.2.50")).await.status, 401);
+    }
+    let r = call(&app, attempt("192.0.2.50")).await;
+    assert_eq!(r.status, 429);
+    assert!(r.headers.contains_key("retry-after"));
+    assert!(r.text.contains("<!DOCTYPE html>"));
+    // Another address still gets to try.
+    assert_eq!(call(&app, attempt("192.0.2.51")).await.status, 401);
+}
+
+#[actix_web::test]
+async fn the_hostile_corpus_against_the_forms_changes_nothing() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let coordinator = app.token("kinda", "Karin", &[Role::Coordinator]);
+        app.token("kinda", "Kalle", &[Role::Approver]);
+        set_password(&app, "kinda", "Kalle", "kalle");
+        let service = create_service(&app, &coordinator, "internal-assistant-pass").await;
+        submit(&app, &coordinator, &service, 1).await;
+        let session = sign_in(&app, "kinda", "kalle").await;
+        let r = call(&app, page(&format!("/services/{service}"), Some(&session))).await;
+        let csrf = hidden(&r.text, "csrf");
+        let mut before = app.digest();
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+        let mut bodies: Vec<Vec<u8>> = std::fs::read_dir(corpus)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x != "md"))
+            .map(|p| std::fs::read(p).unwrap())
+            .collect();
+        // The corpus as form values, and form-specific abuse.
+        let as_fields: Vec<Vec<u8>> = bodies
+            .iter()
+            .map(|b| {
+                let text = String::from_utf8_lossy(b);
+                let value: String = text.chars().take(2000).collect();
+                format!("csrf={csrf}&revision=1&org=kinda&decision={}&reason={}", enc(&value), enc(&value)).into_bytes()
+            })
+            .collect();
+        bodies.extend(as_fields);
+        bodies.push(
+            format!("csrf={csrf}&revision=1&org=kinda&org=boxholm&decision=approved&decision=rejected").into_bytes(),
+        );
+        bodies.push(format!("csrf={csrf}&revision=999&org=kinda&decision=approved").into_bytes());
+        bodies.push(format!("csrf={csrf}&revision=-1&org=../../etc&decision=approved").into_bytes());
+        bodies.push(format!("csrf={csrf}&revision=1&org=kinda&decision=approved&valid_until=2999-99-99").into_bytes());
+        bodies.push(
+            format!("csrf={csrf}&revision=1&org=kinda&decision=approved&information_class_max=%3Cscript%3E")
+                .into_bytes(),
+        );
+        bodies.push(b"csrf=%ZZ%&revision=%FF%FE".to_vec());
+        bodies.push(b"\xff\xfe\x00garbage".to_vec());
+        let cookies = [("__Host-tillit_session", session.as_str())];
+        let mut accepted = 0;
+        for body in &bodies {
+            let req = TestRequest::post()
+                .uri(&format!("/services/{service}/decide"))
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .cookie(Cookie::new(cookies[0].0, cookies[0].1))
+                .set_payload(body.clone());
+            let r = call(&app, req).await;
+            assert!(r.status.as_u16() < 500, "{} for {:?}", r.status, String::from_utf8_lossy(body));
+            assert_no_internals(&r.text);
+            if r.status.as_u16() == 303 {
+                accepted += 1;
+                before = app.digest();
+            } else {
+                assert_eq!(
+                    app.digest(),
+                    before,
+                    "a refused form changed the database: {:?}",
+                    String::from_utf8_lossy(body)
+                );
+                assert!(!r.text.contains("<script>"), "reflected unescaped: {}", r.text);
+            }
+        }
+        // The repeated-field body takes the first value of each field:
+        // a legitimate approval for Kinda, and the only one accepted.
+        assert_eq!(accepted, 1);
+        for body in &bodies {
+            let req = TestRequest::post()
+                .uri("/login")
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .set_payload(body.clone());
+            let r = call(&app, req).await;
+            assert!(r.status.as_u16() < 500);
+            assert!(cookie_value(&r, "__Host-tillit_session").is_none());
+        }
+    }
+}
