@@ -11,7 +11,7 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::{pages, workspace};
+use crate::web::{pages, records, workspace};
 use crate::{approvals, audit, auth, health, http, lookup, openapi, organisations, policy, reports, submissions};
 
 pub fn build_app(
@@ -100,6 +100,9 @@ pub fn build_app(
         .route("/start", web::get().to(workspace::start_page))
         .route("/services/{id}", web::get().to(workspace::service_page))
         .route("/services/{id}/decide", web::post().to(workspace::decide))
+        .route("/reports", web::get().to(records::reports_page))
+        .route("/reports/compliance", web::get().to(records::report))
+        .route("/audit-log", web::get().to(records::audit_page))
         .route("/static/style.css", web::get().to(pages::style))
         .route("/static/report.css", web::get().to(pages::report_style))
         .default_service(web::to(not_found))
@@ -131,6 +134,9 @@ const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/start", &["GET"]),
     ("/services/{id}", &["GET"]),
     ("/services/{id}/decide", &["POST"]),
+    ("/reports", &["GET"]),
+    ("/reports/compliance", &["GET"]),
+    ("/audit-log", &["GET"]),
 ];
 
 async fn not_found(

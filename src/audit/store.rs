@@ -92,6 +92,15 @@ pub fn page(conn: &mut DbConnection, after_seq: i64, limit: i64) -> Result<Vec<A
         .load(conn)?)
 }
 
+/// The newest events, newest first, before `before_seq` when given.
+pub fn latest(conn: &mut DbConnection, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditEventRow>, AppError> {
+    let mut query = audit_events::table.select(AuditEventRow::as_select()).into_boxed();
+    if let Some(before) = before_seq {
+        query = query.filter(audit_events::seq.lt(before));
+    }
+    Ok(query.order(audit_events::seq.desc()).limit(limit).load(conn)?)
+}
+
 /// Appends many events in one go (bulk imports): the chain is computed in
 /// memory from the current head and written in batches. Must run inside
 /// `db::write`, like `append`.

@@ -135,13 +135,22 @@ pub async fn compliance(
     creds: Credentials,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
+    respond(&state, query.into_inner(), move |conn| crate::auth::service::authenticate(conn, &creds.token_hash)).await
+}
+
+/// The compliance report for whoever `authenticate` finds (a bearer token,
+/// or a signed-in session on the reports page), streamed row by row.
+pub async fn respond(
+    state: &AppState,
+    query: ReportQuery,
+    authenticate: impl FnOnce(&mut crate::db::DbConnection) -> Result<crate::auth::Actor, AppError> + Send + 'static,
+) -> Result<HttpResponse, AppError> {
     let orgs: Vec<String> = state.lookup.snapshot().orgs.iter().map(|o| o.slug.clone()).collect();
     let version = state.policies().version().to_string();
-    let query = query.into_inner();
     let (filter, format, meta) = state
         .db
         .run(move |conn| {
-            let actor = crate::auth::service::authenticate(conn, &creds.token_hash)?;
+            let actor = authenticate(conn)?;
             authz::can(&actor, Action::ExportReports)?;
             let (filter, format) = parse(query, &orgs)?;
             log::info!("compliance report by user {} of {}", actor.user_id, actor.org_slug);

@@ -3,6 +3,7 @@
 //! value is HTML-escaped (`{{ }}` only, strict mode on).
 
 pub mod pages;
+pub mod records;
 pub mod workspace;
 
 use actix_web::http::StatusCode;

@@ -93,7 +93,7 @@ fn check_csrf(web: &WebActor, fields: &[(String, String)]) -> Result<(), AppErro
 
 /// The signed-in person of a request, or `None` (the caller redirects to
 /// the sign-in page). Refreshes the session's last use when it is due.
-async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Option<WebActor>, AppError> {
+pub(super) async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Option<WebActor>, AppError> {
     let Some(id) = session_id(req) else { return Ok(None) };
     let result = state.db.run(move |conn| db::read(conn, |conn| sessions::authenticate(conn, &id))).await;
     match result {
@@ -103,7 +103,7 @@ async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Option<WebActo
     }
 }
 
-fn to_login(req: &HttpRequest) -> HttpResponse {
+pub(super) fn to_login(req: &HttpRequest) -> HttpResponse {
     let next = format!("{}{}", req.path(), if req.query_string().is_empty() { "" } else { "?" });
     let next = format!("{next}{}", req.query_string());
     see_other(&format!("/login?next={}", super::encode(&next)))
@@ -118,7 +118,7 @@ fn safe_next(next: Option<&str>) -> String {
 }
 
 #[derive(Serialize)]
-struct UserView {
+pub(super) struct UserView {
     name: String,
     org: String,
     org_name: String,
@@ -126,7 +126,7 @@ struct UserView {
     csrf: String,
 }
 
-fn user_view(state: &AppState, lang: Lang, web: &WebActor) -> UserView {
+pub(super) fn user_view(state: &AppState, lang: Lang, web: &WebActor) -> UserView {
     UserView {
         name: web.name.clone(),
         org: web.actor.org_slug.clone(),
@@ -136,7 +136,7 @@ fn user_view(state: &AppState, lang: Lang, web: &WebActor) -> UserView {
     }
 }
 
-fn page(
+pub(super) fn page(
     state: &AppState,
     req: &HttpRequest,
     lang: Lang,
@@ -151,7 +151,7 @@ fn page(
     }
 }
 
-fn error_page(state: &AppState, req: &HttpRequest, error: &AppError) -> HttpResponse {
+pub(super) fn error_page(state: &AppState, req: &HttpRequest, error: &AppError) -> HttpResponse {
     no_store(state.views.error_page(req, error))
 }
 
@@ -395,7 +395,7 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
         "user": user_view(&state, lang, &web),
         "is_approver": web.actor.has(Role::Approver),
         "is_coordinator": web.actor.has(Role::Coordinator),
-        "is_auditor": web.actor.has(Role::Auditor),
+        "can_audit": web.actor.has(Role::Auditor) || web.actor.has(Role::Admin),
         "is_admin": web.actor.has(Role::Admin),
         "queue": queue,
         "services": services,

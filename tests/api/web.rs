@@ -445,3 +445,81 @@ async fn the_hostile_corpus_against_the_forms_changes_nothing() {
         }
     }
 }
+
+#[actix_web::test]
+async fn auditors_get_the_report_and_the_audit_log_and_nobody_else_does() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let coordinator = app.token("kinda", "Karin", &[Role::Coordinator]);
+        let approver = app.token("kinda", "Kalle", &[Role::Approver]);
+        app.token("kinda", "Agnes", &[Role::Auditor]);
+        set_password(&app, "kinda", "Agnes", "agnes");
+        set_password(&app, "kinda", "Karin", "karin");
+        let service = create_service(&app, &coordinator, "internal-assistant-pass").await;
+        submit(&app, &coordinator, &service, 1).await;
+        let r = call(
+            &app,
+            post_json(
+                &format!("/api/v1/services/{service}/decisions"),
+                Some(&approver),
+                json!({"org": "kinda", "revision": 1, "decision": "approved", "decision_reference": "KS 1"})
+                    .to_string(),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+
+        // Signed out: sent to sign in.
+        let r = call(&app, page("/reports/compliance?format=csv", None)).await;
+        assert_eq!(r.status, 303);
+
+        let agnes = sign_in(&app, "kinda", "agnes").await;
+        let r = call(&app, page("/start", Some(&agnes))).await;
+        assert!(r.text.contains("href=\"/reports?lang=sv\"") && r.text.contains("href=\"/audit-log?lang=sv\""));
+        let r = call(&app, page("/reports", Some(&agnes))).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("action=\"/reports/compliance\""));
+        // The form's empty fields mean no filter; the report is the API's.
+        let r = call(
+            &app,
+            page(
+                "/reports/compliance?lang=sv&org=&status=&risk_class=&expiring_within_days=&as_of=&format=csv",
+                Some(&agnes),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.headers.get(header::CONTENT_TYPE).unwrap().to_str().unwrap().starts_with("text/csv"));
+        assert_eq!(r.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
+        assert!(r.text.contains("KS 1") && r.text.contains("Kalle"), "{}", r.text);
+        let r = call(&app, page("/reports/compliance?org=kinda&status=allowed&format=html", Some(&agnes))).await;
+        assert_eq!(r.status, 200);
+        assert!(r.text.contains("Copilot Chat"));
+        let r = call(&app, page("/reports/compliance?expiring_within_days=soon", Some(&agnes))).await;
+        assert_eq!(r.status, 422);
+        assert!(r.text.contains("<!DOCTYPE html>"));
+        let r = call(&app, page("/reports/compliance?org=atlantis&format=csv", Some(&agnes))).await;
+        assert!(r.status.is_client_error(), "{}", r.status);
+
+        // The audit log: newest first, with the head to save as a checkpoint.
+        let r = call(&app, page("/audit-log", Some(&agnes))).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("decision.recorded"));
+        let recorded = r.text.find("decision.recorded").unwrap();
+        let created = r.text.find("service.created").unwrap();
+        assert!(recorded < created, "newest first");
+        let head = call(&app, get("/api/v1/audit/head", None)).await;
+        assert!(r.text.contains(head.body["entry_hash"].as_str().unwrap()));
+        let r = call(&app, page("/audit-log?before=3", Some(&agnes))).await;
+        assert_eq!(r.status, 200);
+        assert!(!r.text.contains("decision.recorded"));
+
+        // A coordinator gets neither.
+        let karin = sign_in(&app, "kinda", "karin").await;
+        for path in ["/reports", "/reports/compliance?format=csv", "/audit-log"] {
+            let r = call(&app, page(path, Some(&karin))).await;
+            assert_eq!(r.status, 403, "{path}");
+            assert!(r.text.contains("<!DOCTYPE html>"));
+        }
+    }
+}
