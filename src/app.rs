@@ -11,7 +11,7 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::{pages, records, workspace};
+use crate::web::{admin, pages, records, workspace};
 use crate::{approvals, audit, auth, health, http, lookup, openapi, organisations, policy, reports, submissions};
 
 pub fn build_app(
@@ -103,6 +103,19 @@ pub fn build_app(
         .route("/reports", web::get().to(records::reports_page))
         .route("/reports/compliance", web::get().to(records::report))
         .route("/audit-log", web::get().to(records::audit_page))
+        .service(
+            web::resource("/admin/delegations")
+                .route(web::get().to(admin::delegations_page))
+                .route(web::post().to(admin::create_delegation)),
+        )
+        .route("/admin/delegations/{id}/revoke", web::post().to(admin::revoke_delegation))
+        .service(
+            web::resource("/admin/people")
+                .route(web::get().to(admin::people_page))
+                .route(web::post().to(admin::add_person)),
+        )
+        .route("/admin/people/{id}/roles", web::post().to(admin::grant_role))
+        .route("/admin/people/{id}/roles/{role}/revoke", web::post().to(admin::revoke_role))
         .route("/static/style.css", web::get().to(pages::style))
         .route("/static/report.css", web::get().to(pages::report_style))
         .default_service(web::to(not_found))
@@ -137,6 +150,11 @@ const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/reports", &["GET"]),
     ("/reports/compliance", &["GET"]),
     ("/audit-log", &["GET"]),
+    ("/admin/delegations", &["GET", "POST"]),
+    ("/admin/delegations/{id}/revoke", &["POST"]),
+    ("/admin/people", &["GET", "POST"]),
+    ("/admin/people/{id}/roles", &["POST"]),
+    ("/admin/people/{id}/roles/{role}/revoke", &["POST"]),
 ];
 
 async fn not_found(

@@ -1,5 +1,6 @@
 //! Services and their revisions: what coordinators describe and submit.
 
+pub mod diff;
 pub mod dto;
 pub mod model;
 pub mod routes;

@@ -2,6 +2,7 @@
 //! Templates live in `templates/` and are built into the binary; every
 //! value is HTML-escaped (`{{ }}` only, strict mode on).
 
+pub mod admin;
 pub mod pages;
 pub mod records;
 pub mod workspace;

@@ -417,6 +417,7 @@ fn service_context(
     web: &WebActor,
     service: &crate::submissions::dto::ServiceResponse,
     decide_for: &[(String, String, bool)],
+    changes: &Changes,
 ) -> Value {
     let views = &state.views;
     let revisions: Vec<Value> = service
@@ -458,6 +459,7 @@ fn service_context(
                 "submitted_on": r.submitted_at.as_deref().and_then(|s| s.get(..10)),
                 "verdict": verdict,
                 "failing_rules": rules,
+                "changes": changes.get(&r.revision),
             })
         })
         .collect();
@@ -503,11 +505,14 @@ fn service_context(
     })
 }
 
+/// What changed in each visible revision since the one before it.
+type Changes = std::collections::HashMap<i32, Vec<crate::submissions::diff::Change>>;
+
 async fn load_service_page(
     state: &AppState,
     web: &WebActor,
     service_id: String,
-) -> Result<(crate::submissions::dto::ServiceResponse, Vec<(String, String, bool)>), AppError> {
+) -> Result<(crate::submissions::dto::ServiceResponse, Vec<(String, String, bool)>, Changes), AppError> {
     let actor = web.clone();
     state
         .db
@@ -520,7 +525,21 @@ async fn load_service_page(
                     .into_iter()
                     .map(|(slug, via)| (slug.clone(), names.get(&slug).cloned().unwrap_or(slug), via))
                     .collect();
-                Ok((service, orgs))
+                // Only the revisions the person may see are compared.
+                let visible: std::collections::HashSet<i32> = service.revisions.iter().map(|r| r.revision).collect();
+                let mut previous: Option<Value> = None;
+                let mut changes = Changes::new();
+                for row in crate::submissions::store::revisions_of(conn, &service.id)? {
+                    if !visible.contains(&row.revision) {
+                        continue;
+                    }
+                    let document: Value = serde_json::from_str(&row.document)?;
+                    if let Some(before) = &previous {
+                        changes.insert(row.revision, crate::submissions::diff::changes(before, &document, 200));
+                    }
+                    previous = Some(document);
+                }
+                Ok((service, orgs, changes))
             })
         })
         .await
@@ -536,8 +555,8 @@ pub async fn service_page(state: web::Data<AppState>, req: HttpRequest, path: we
     };
     let lang = lang_of(&req);
     match load_service_page(&state, &web, path.into_inner()).await {
-        Ok((service, orgs)) => {
-            let mut context = service_context(&state, lang, &web, &service, &orgs);
+        Ok((service, orgs, changes)) => {
+            let mut context = service_context(&state, lang, &web, &service, &orgs, &changes);
             if let Some(map) = context.as_object_mut() {
                 map.insert("decided".into(), json!(super::query_param(&req, "decided").is_some()));
                 map.insert("error".into(), Value::Null);
@@ -659,8 +678,8 @@ pub async fn decide(
                 }
             }
             match load_service_page(&state, &web, service_id).await {
-                Ok((service, orgs)) => {
-                    let mut context = service_context(&state, lang, &web, &service, &orgs);
+                Ok((service, orgs, changes)) => {
+                    let mut context = service_context(&state, lang, &web, &service, &orgs, &changes);
                     if let Some(map) = context.as_object_mut() {
                         map.insert("decided".into(), json!(false));
                         map.insert("error".into(), json!(message));
@@ -675,4 +694,52 @@ pub async fn decide(
             }
         }
     }
+}
+
+/// A form POST of a signed-in page: refuses cross-site requests, reads the
+/// form, checks the session and its CSRF token, then runs `action` in one
+/// write transaction (authenticating the session again inside it) and
+/// answers 303 to the page it returns. A refusal is a page in the layout.
+pub(super) async fn post_form<F>(state: &AppState, req: &HttpRequest, body: &[u8], action: F) -> HttpResponse
+where
+    F: FnMut(&mut DbConnection, &WebActor, &[(String, String)]) -> Result<String, AppError> + Send + 'static,
+{
+    if let Err(e) = refuse_cross_site(req) {
+        return error_page(state, req, &e);
+    }
+    let fields = match form_fields(req, body) {
+        Ok(f) => f,
+        Err(e) => return error_page(state, req, &e),
+    };
+    let web = match signed_in(state, req).await {
+        Ok(Some(web)) => web,
+        Ok(None) => return see_other("/login"),
+        Err(e) => return error_page(state, req, &e),
+    };
+    if let Err(e) = check_csrf(&web, &fields) {
+        return error_page(state, req, &e);
+    }
+    let session = session_id(req).unwrap_or_default();
+    let after = state.clone();
+    let mut action = action;
+    let result = state
+        .db
+        .run(move |conn| {
+            let location = db::write(conn, |conn| {
+                let current = sessions::authenticate(conn, &session)?;
+                action(conn, &current, &fields)
+            })?;
+            after.refresh_lookup(conn);
+            Ok(location)
+        })
+        .await;
+    match result {
+        Ok(location) => no_store(see_other(&location)),
+        Err(AppError::Unauthorized) => see_other("/login"),
+        Err(e) => error_page(state, req, &e),
+    }
+}
+
+pub(super) fn form_field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    field(fields, name).map(str::trim).filter(|v| !v.is_empty())
 }

@@ -523,3 +523,154 @@ async fn auditors_get_the_report_and_the_audit_log_and_nobody_else_does() {
         }
     }
 }
+
+#[actix_web::test]
+async fn admins_manage_delegations_and_people_through_the_pages() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        app.token("boxholm", "Bodil", &[Role::Admin]);
+        app.token("boxholm", "Bo", &[Role::Coordinator]);
+        set_password(&app, "boxholm", "Bodil", "bodil");
+        set_password(&app, "boxholm", "Bo", "bo");
+        let bodil = sign_in(&app, "boxholm", "bodil").await;
+        let cookies = [("__Host-tillit_session", bodil.as_str())];
+
+        let r = call(&app, page("/start", Some(&bodil))).await;
+        assert!(r.text.contains("/admin/people") && r.text.contains("/admin/delegations"));
+
+        // A delegation to Itsam, through the form, as the API records it.
+        let r = call(&app, page("/admin/delegations", Some(&bodil))).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("Organisationen har inga delegeringar"));
+        assert!(r.text.contains("value=\"itsam\""));
+        let csrf = hidden(&r.text, "csrf");
+        let before = app.digest();
+        let r = call(
+            &app,
+            form(
+                "/admin/delegations",
+                &cookies,
+                &format!("csrf={csrf}&delegate=itsam&decision_reference=&valid_from=2026-01-01"),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 422, "a delegation needs its reference: {}", r.text);
+        assert_eq!(app.digest(), before);
+        let r = call(
+            &app,
+            form(
+                "/admin/delegations",
+                &cookies,
+                &format!(
+                    "csrf={csrf}&delegate=itsam&decision_reference=KS+2026%2F9&valid_from=2026-01-01&valid_until="
+                ),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let r = call(&app, page("/admin/delegations", Some(&bodil))).await;
+        assert!(r.text.contains("KS 2026/9") && r.text.contains(">gäller<"), "{}", r.text);
+        let id_start = r.text.find("/admin/delegations/").unwrap() + "/admin/delegations/".len();
+        let id: String = r.text[id_start..].chars().take_while(|c| *c != '/').collect();
+        let r = call(
+            &app,
+            form(
+                &format!("/admin/delegations/{id}/revoke"),
+                &cookies,
+                &format!("csrf={csrf}&reason=Avtalet+upph%C3%B6rde"),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let r = call(&app, page("/admin/delegations", Some(&bodil))).await;
+        assert!(r.text.contains("återkallat: Avtalet upphörde"), "{}", r.text);
+        let r = call(&app, form(&format!("/admin/delegations/{id}/revoke"), &cookies, &format!("csrf={csrf}"))).await;
+        assert_eq!(r.status, 409);
+
+        // People: add one with roles, grant and revoke a role.
+        let r = call(&app, page("/admin/people", Some(&bodil))).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("Bo") && r.text.contains("samordnare"));
+        let r = call(
+            &app,
+            form("/admin/people", &cookies, &format!("csrf={csrf}&name=Berit+Beslut&role=approver&role=auditor")),
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let token = app.token("boxholm", "Bodil", &[Role::Admin]);
+        let list = call(&app, get("/api/v1/people?org=boxholm", Some(&token))).await;
+        let berit =
+            list.body["people"].as_array().unwrap().iter().find(|p| p["name"] == "Berit Beslut").unwrap().clone();
+        assert_eq!(berit["roles"], json!(["approver", "auditor"]));
+        let berit_id = berit["person_id"].as_str().unwrap().to_string();
+        let r = call(
+            &app,
+            form(&format!("/admin/people/{berit_id}/roles/auditor/revoke"), &cookies, &format!("csrf={csrf}")),
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let r = call(
+            &app,
+            form(&format!("/admin/people/{berit_id}/roles"), &cookies, &format!("csrf={csrf}&role=coordinator")),
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let r =
+            call(&app, form(&format!("/admin/people/{berit_id}/roles"), &cookies, &format!("csrf={csrf}&role=king")))
+                .await;
+        assert_eq!(r.status, 422);
+        let list = call(&app, get("/api/v1/people?org=boxholm", Some(&token))).await;
+        let berit =
+            list.body["people"].as_array().unwrap().iter().find(|p| p["name"] == "Berit Beslut").unwrap().clone();
+        assert_eq!(berit["roles"], json!(["coordinator", "approver"]));
+
+        // A coordinator gets neither page, and cannot post to them.
+        let bo = sign_in(&app, "boxholm", "bo").await;
+        for path in ["/admin/people", "/admin/delegations"] {
+            assert_eq!(call(&app, page(path, Some(&bo))).await.status, 403, "{path}");
+        }
+        let r = call(&app, page("/start", Some(&bo))).await;
+        let bo_csrf = hidden(&r.text, "csrf");
+        let before = app.digest();
+        let r = call(
+            &app,
+            form(
+                "/admin/people",
+                &[("__Host-tillit_session", &bo)],
+                &format!("csrf={bo_csrf}&name=Mallory&role=admin"),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 403);
+        assert_eq!(app.digest(), before);
+    }
+}
+
+#[actix_web::test]
+async fn the_service_page_shows_what_changed_between_revisions() {
+    let app = TestApp::new(tillit::db::Backend::Sqlite);
+    let coordinator = app.token("kinda", "Karin", &[Role::Coordinator]);
+    set_password(&app, "kinda", "Karin", "karin");
+    let service = create_service(&app, &coordinator, "internal-assistant-pass").await;
+    let mut doc = example("internal-assistant-pass");
+    set_pointer(&mut doc, "/service/short_description", json!("En ny beskrivning av tjänsten."));
+    set_pointer(&mut doc, "/service/aliases", json!([]));
+    let r =
+        call(&app, post_json(&format!("/api/v1/services/{service}/revisions"), Some(&coordinator), doc.to_string()))
+            .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let karin = sign_in(&app, "kinda", "karin").await;
+    let r = call(&app, page(&format!("/services/{service}"), Some(&karin))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("Ändringar sedan förra versionen"), "{}", r.text);
+    assert!(r.text.contains("<code>/service/short_description</code>"));
+    assert!(r.text.contains("En ny beskrivning av tjänsten."));
+    assert!(r.text.contains("<code>/service/aliases</code>"), "emptying a list shows");
+    // Both revisions are drafts: another organisation sees neither.
+    let other = app.token("boxholm", "Bo", &[Role::Coordinator]);
+    set_password(&app, "boxholm", "Bo", "bo");
+    let bo = sign_in(&app, "boxholm", "bo").await;
+    let r = call(&app, page(&format!("/services/{service}"), Some(&bo))).await;
+    assert_eq!(r.status, 404, "{}", r.text);
+    let _ = other;
+}
