@@ -220,7 +220,7 @@ impl<W: Write> Writer<W> {
                 write!(
                     self.out,
                     "<!DOCTYPE html><html lang=\"sv\"><head><meta charset=\"utf-8\"><title>Efterlevnadsrapport – Tillit</title>\
-                     <link rel=\"stylesheet\" href=\"/static/report.css\"></head><body><header>\
+                     <link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/report.css\"></head><body><header>\
                      <h1>Efterlevnadsrapport / Compliance report</h1><dl>\
                      <dt>Exporterad / Exported</dt><dd>{}</dd>\
                      <dt>Per dag / As of</dt><dd>{}</dd>\

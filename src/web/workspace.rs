@@ -259,20 +259,8 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
 
 /// `POST /logout` — ends the session in the database and in the browser.
 pub async fn logout(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    if let Err(e) = refuse_cross_site(&req) {
-        return error_page(&state, &req, &e);
-    }
-    let fields = match form_fields(&req, &body) {
-        Ok(f) => f,
-        Err(e) => return error_page(&state, &req, &e),
-    };
-    let web = match signed_in(&state, &req).await {
-        Ok(Some(web)) => web,
-        Ok(None) => return see_other("/login"),
-        Err(e) => return error_page(&state, &req, &e),
-    };
-    if let Err(e) = check_csrf(&web, &fields) {
-        return error_page(&state, &req, &e);
+    if let Err(response) = checked_form(&state, &req, &body).await {
+        return response;
     }
     let Some(id) = session_id(&req) else { return see_other("/login") };
     if let Err(e) = state.db.run(move |conn| sessions::sign_out(conn, &id)).await {
@@ -626,21 +614,10 @@ pub async fn decide(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    if let Err(e) = refuse_cross_site(&req) {
-        return error_page(&state, &req, &e);
-    }
-    let fields = match form_fields(&req, &body) {
-        Ok(f) => f,
-        Err(e) => return error_page(&state, &req, &e),
+    let (web, fields) = match checked_form(&state, &req, &body).await {
+        Ok(checked) => checked,
+        Err(response) => return response,
     };
-    let web = match signed_in(&state, &req).await {
-        Ok(Some(web)) => web,
-        Ok(None) => return see_other("/login"),
-        Err(e) => return error_page(&state, &req, &e),
-    };
-    if let Err(e) = check_csrf(&web, &fields) {
-        return error_page(&state, &req, &e);
-    }
     let lang = lang_of(&req);
     let service_id = path.into_inner();
     let outcome = match decision_request(&fields) {
@@ -696,6 +673,25 @@ pub async fn decide(
     }
 }
 
+/// The checks every signed-in form POST passes first: not cross-site, a
+/// readable form, a live session, and that session's CSRF token. A failure
+/// is the answer to send.
+async fn checked_form(
+    state: &AppState,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<(WebActor, Vec<(String, String)>), HttpResponse> {
+    refuse_cross_site(req).map_err(|e| error_page(state, req, &e))?;
+    let fields = form_fields(req, body).map_err(|e| error_page(state, req, &e))?;
+    let web = match signed_in(state, req).await {
+        Ok(Some(web)) => web,
+        Ok(None) => return Err(see_other("/login")),
+        Err(e) => return Err(error_page(state, req, &e)),
+    };
+    check_csrf(&web, &fields).map_err(|e| error_page(state, req, &e))?;
+    Ok((web, fields))
+}
+
 /// A form POST of a signed-in page: refuses cross-site requests, reads the
 /// form, checks the session and its CSRF token, then runs `action` in one
 /// write transaction (authenticating the session again inside it) and
@@ -704,21 +700,10 @@ pub(super) async fn post_form<F>(state: &AppState, req: &HttpRequest, body: &[u8
 where
     F: FnMut(&mut DbConnection, &WebActor, &[(String, String)]) -> Result<String, AppError> + Send + 'static,
 {
-    if let Err(e) = refuse_cross_site(req) {
-        return error_page(state, req, &e);
-    }
-    let fields = match form_fields(req, body) {
-        Ok(f) => f,
-        Err(e) => return error_page(state, req, &e),
+    let (_, fields) = match checked_form(state, req, body).await {
+        Ok(checked) => checked,
+        Err(response) => return response,
     };
-    let web = match signed_in(state, req).await {
-        Ok(Some(web)) => web,
-        Ok(None) => return see_other("/login"),
-        Err(e) => return error_page(state, req, &e),
-    };
-    if let Err(e) = check_csrf(&web, &fields) {
-        return error_page(state, req, &e);
-    }
     let session = session_id(req).unwrap_or_default();
     let after = state.clone();
     let mut action = action;
