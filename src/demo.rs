@@ -184,7 +184,9 @@ pub fn print_logins(logins: &[DemoLogin], bind: &str) {
     }
     println!();
     if let Some(first) = logins.first() {
-        println!("Web sign-in at http://{bind}/login (password for every demo person: {})", first.password);
+        // Browsers keep the Secure session cookie on plain HTTP only for localhost.
+        let host = bind.replacen("127.0.0.1", "localhost", 1);
+        println!("Web sign-in at http://{host}/login (password for every demo person: {})", first.password);
         for login in logins {
             let roles: Vec<&str> = login.roles.iter().map(|r| r.as_str()).collect();
             println!("  organisation {:<10} user name {:<10} {}", login.org, login.username, roles.join(","));

@@ -245,10 +245,13 @@ pub struct WebActor {
     pub name: String,
     pub org_name: String,
     pub csrf_token: String,
+    /// The session's last use was recorded more than a minute ago.
+    pub needs_touch: bool,
 }
 
 /// The person behind a session cookie, inside the caller's transaction: an
 /// ended, expired or idle session, or a deactivated person, is signed out.
+/// Reads only; [`touch`] records the use.
 pub fn authenticate(conn: &mut DbConnection, session_id: &str) -> Result<WebActor, AppError> {
     let now = db::now();
     let id_hash = hash_token(session_id);
@@ -267,11 +270,7 @@ pub fn authenticate(conn: &mut DbConnection, session_id: &str) -> Result<WebActo
     if !live {
         return Err(AppError::Unauthorized);
     }
-    if session.last_seen_at + TOUCH_EVERY < now {
-        diesel::update(web_sessions::table.filter(web_sessions::id_hash.eq(&id_hash)))
-            .set(web_sessions::last_seen_at.eq(now))
-            .execute(conn)?;
-    }
+    let needs_touch = session.last_seen_at + TOUCH_EVERY < now;
     let roles = store::active_roles(conn, &user.id)?;
     Ok(WebActor {
         actor: Actor {
@@ -284,6 +283,20 @@ pub fn authenticate(conn: &mut DbConnection, session_id: &str) -> Result<WebActo
         name: user.name,
         org_name,
         csrf_token: session.csrf_token,
+        needs_touch,
+    })
+}
+
+/// Records that a session was used now (for the idle timeout). A write of
+/// its own, so that reading a page never upgrades a read transaction.
+pub fn touch(conn: &mut DbConnection, session_id: &str) -> Result<(), AppError> {
+    let id_hash = hash_token(session_id);
+    db::write(conn, |conn| {
+        diesel::update(web_sessions::table.filter(web_sessions::id_hash.eq(&id_hash)))
+            .filter(web_sessions::ended_at.is_null())
+            .set(web_sessions::last_seen_at.eq(db::now()))
+            .execute(conn)?;
+        Ok(())
     })
 }
 

@@ -95,7 +95,19 @@ fn check_csrf(web: &WebActor, fields: &[(String, String)]) -> Result<(), AppErro
 /// the sign-in page). Refreshes the session's last use when it is due.
 pub(super) async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Option<WebActor>, AppError> {
     let Some(id) = session_id(req) else { return Ok(None) };
-    let result = state.db.run(move |conn| db::read(conn, |conn| sessions::authenticate(conn, &id))).await;
+    let result = state
+        .db
+        .run(move |conn| {
+            let web = db::read(conn, |conn| sessions::authenticate(conn, &id))?;
+            if web.needs_touch {
+                // Best effort: a busy database delays the record of use, not the page.
+                if let Err(e) = sessions::touch(conn, &id) {
+                    log::warn!("recording a session's use: {e}");
+                }
+            }
+            Ok(web)
+        })
+        .await;
     match result {
         Ok(web) => Ok(Some(web)),
         Err(AppError::Unauthorized) => Ok(None),

@@ -74,6 +74,14 @@ async fn sign_in(app: &TestApp, org: &str, username: &str) -> String {
     cookie_value(&r, "__Host-tillit_session").unwrap()
 }
 
+/// Posts a service's decision form with the session's CSRF token from the page.
+async fn decide_form(app: &TestApp, service: &str, session: &str, fields: &str) -> Response {
+    let r = call(app, page(&format!("/services/{service}"), Some(session))).await;
+    let csrf = hidden(&r.text, "csrf");
+    let path = format!("/services/{service}/decide");
+    call(app, form(&path, &[("__Host-tillit_session", session)], &format!("csrf={csrf}&{fields}"))).await
+}
+
 fn location(r: &Response) -> String {
     r.headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
 }
@@ -231,18 +239,8 @@ async fn itsam_decides_under_delegation_and_nobody_decides_on_their_own_revision
         let bo = sign_in(&app, "boxholm", "bo").await;
         let r = call(&app, page("/start", Some(&bo))).await;
         assert!(r.text.contains("Inget väntar på beslut"), "{}", r.text);
-        let r = call(&app, page(&format!("/services/{service}"), Some(&bo))).await;
-        let csrf = hidden(&r.text, "csrf");
         let before = app.digest();
-        let r = call(
-            &app,
-            form(
-                &format!("/services/{service}/decide"),
-                &[("__Host-tillit_session", &bo)],
-                &format!("csrf={csrf}&revision=1&org=boxholm&decision=approved"),
-            ),
-        )
-        .await;
+        let r = decide_form(&app, &service, &bo, "revision=1&org=boxholm&decision=approved").await;
         assert_eq!(r.status, 403, "{}", r.text);
         assert_eq!(app.digest(), before);
 
@@ -265,17 +263,9 @@ async fn itsam_decides_under_delegation_and_nobody_decides_on_their_own_revision
         let r = call(&app, page("/start", Some(&isak))).await;
         assert!(r.text.contains("Boxholms kommun"), "{}", r.text);
         let r = call(&app, page(&format!("/services/{service}"), Some(&isak))).await;
-        let csrf = hidden(&r.text, "csrf");
         assert!(r.text.contains("value=\"boxholm\""));
-        let r = call(
-            &app,
-            form(
-                &format!("/services/{service}/decide"),
-                &[("__Host-tillit_session", &isak)],
-                &format!("csrf={csrf}&revision=1&org=boxholm&decision=approved&decision_reference=IT+5"),
-            ),
-        )
-        .await;
+        let r = decide_form(&app, &service, &isak, "revision=1&org=boxholm&decision=approved&decision_reference=IT+5")
+            .await;
         assert_eq!(r.status, 303, "{}", r.text);
         let r = call(&app, get(&format!("/api/v1/services/{service}"), Some(&coordinator))).await;
         assert_eq!(r.body["decisions"][0]["org"], "boxholm");

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if ! command -v chromium >/dev/null 2>&1; then
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q && apt-get install -y -q chromium
 fi
 (cd tests/browser && npm ci --no-audit --no-fund --silent)
 cargo build --locked -q --bin tillit
