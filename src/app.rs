@@ -100,6 +100,7 @@ pub fn build_app(
         .route("/start", web::get().to(workspace::start_page))
         .route("/services/{id}", web::get().to(workspace::service_page))
         .route("/services/{id}/decide", web::post().to(workspace::decide))
+        .route("/services/{id}/revisions/{n}/submit", web::post().to(workspace::submit))
         .route("/reports", web::get().to(records::reports_page))
         .route("/reports/compliance", web::get().to(records::report))
         .route("/audit-log", web::get().to(records::audit_page))
@@ -147,6 +148,7 @@ const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/start", &["GET"]),
     ("/services/{id}", &["GET"]),
     ("/services/{id}/decide", &["POST"]),
+    ("/services/{id}/revisions/{n}/submit", &["POST"]),
     ("/reports", &["GET"]),
     ("/reports/compliance", &["GET"]),
     ("/audit-log", &["GET"]),

@@ -496,8 +496,15 @@ fn service_context(
         }
         _ => None,
     };
+    // The owning organisation's coordinators submit the latest draft.
+    let submit_revision = service
+        .revisions
+        .last()
+        .filter(|r| r.state == "draft" && web.actor.has(Role::Coordinator) && web.actor.is_member_of(&service.org))
+        .map(|r| r.revision);
     json!({
         "user": user_view(state, lang, web),
+        "submit_revision": submit_revision,
         "service": {"id": service.id, "org": service.org, "name": service.name, "vendor": service.vendor},
         "revisions": revisions,
         "decisions": decisions,
@@ -559,12 +566,31 @@ pub async fn service_page(state: web::Data<AppState>, req: HttpRequest, path: we
             let mut context = service_context(&state, lang, &web, &service, &orgs, &changes);
             if let Some(map) = context.as_object_mut() {
                 map.insert("decided".into(), json!(super::query_param(&req, "decided").is_some()));
+                map.insert("submitted".into(), json!(super::query_param(&req, "submitted").is_some()));
                 map.insert("error".into(), Value::Null);
             }
             page(&state, &req, lang, "service", "service_title", context)
         }
         Err(e) => error_page(&state, &req, &e),
     }
+}
+
+/// `POST /services/{id}/revisions/{n}/submit` — a coordinator submits the
+/// latest draft for review; from then on it is frozen and every
+/// organisation can see it.
+pub async fn submit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<(String, i32)>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let lang = lang_of(&req).as_str();
+    let (service_id, number) = path.into_inner();
+    post_form(&state, &req, &body, move |conn, web, _| {
+        crate::submissions::service::submit_revision(conn, &web.actor, &service_id, number)?;
+        Ok(format!("/services/{}?submitted=1&lang={lang}", super::encode(&service_id)))
+    })
+    .await
 }
 
 /// The decision request a form describes; the service checks it as it
@@ -671,6 +697,7 @@ pub async fn decide(
                     let mut context = service_context(&state, lang, &web, &service, &orgs, &changes);
                     if let Some(map) = context.as_object_mut() {
                         map.insert("decided".into(), json!(false));
+                        map.insert("submitted".into(), json!(false));
                         map.insert("error".into(), json!(message));
                     }
                     let title = state.views.text(lang, "service_title");

@@ -664,3 +664,38 @@ async fn the_service_page_shows_what_changed_between_revisions() {
     assert_eq!(r.status, 404, "{}", r.text);
     let _ = other;
 }
+
+#[actix_web::test]
+async fn a_coordinator_submits_the_latest_draft_and_it_reaches_the_queue() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let coordinator = app.token("kinda", "Karin", &[Role::Coordinator]);
+        app.token("kinda", "Kalle", &[Role::Approver]);
+        set_password(&app, "kinda", "Karin", "karin");
+        set_password(&app, "kinda", "Kalle", "kalle");
+        let service = create_service(&app, &coordinator, "internal-assistant-pass").await;
+        let karin = sign_in(&app, "kinda", "karin").await;
+        let r = call(&app, page(&format!("/services/{service}"), Some(&karin))).await;
+        assert!(r.text.contains(&format!("/services/{service}/revisions/1/submit")), "{}", r.text);
+        let csrf = hidden(&r.text, "csrf");
+        // The approver gets no submit button, and may not submit.
+        let kalle = sign_in(&app, "kinda", "kalle").await;
+        let r = call(&app, page(&format!("/services/{service}"), Some(&kalle))).await;
+        assert!(!r.text.contains("/revisions/1/submit"));
+        let r = call(&app, page("/start", Some(&kalle))).await;
+        assert!(r.text.contains("Inget väntar på beslut"));
+        let path = format!("/services/{service}/revisions/1/submit");
+        let r = call(&app, form(&path, &[("__Host-tillit_session", &karin)], "csrf=wrong")).await;
+        assert_eq!(r.status, 403);
+        let r = call(&app, form(&path, &[("__Host-tillit_session", &karin)], &format!("csrf={csrf}"))).await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        assert!(location(&r).contains("submitted=1"));
+        let r = call(&app, page(&format!("/services/{service}?submitted=1"), Some(&karin))).await;
+        assert!(r.text.contains("inlämnad för granskning"));
+        assert!(!r.text.contains("/revisions/1/submit"), "frozen: no second submission");
+        let r = call(&app, form(&path, &[("__Host-tillit_session", &karin)], &format!("csrf={csrf}"))).await;
+        assert_eq!(r.status, 409);
+        let r = call(&app, page("/start", Some(&kalle))).await;
+        assert!(r.text.contains(&format!("/services/{service}")), "now in the approver's queue: {}", r.text);
+    }
+}
