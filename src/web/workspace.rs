@@ -411,14 +411,9 @@ fn pick(lang: Lang, sv: &str, en: &str) -> String {
 
 /// The service page's context: revisions with their failing checks, every
 /// organisation's decision, and the decision form when the person may decide.
-fn service_context(
-    state: &AppState,
-    lang: Lang,
-    web: &WebActor,
-    service: &crate::submissions::dto::ServiceResponse,
-    decide_for: &[(String, String, bool)],
-    changes: &Changes,
-) -> Value {
+fn service_context(state: &AppState, lang: Lang, web: &WebActor, loaded: &ServicePage) -> Value {
+    let (service, decide_for, changes) = (&loaded.service, &loaded.decide_for, &loaded.changes);
+    let name_of = |slug: &str| loaded.names.get(slug).cloned().unwrap_or_else(|| slug.to_string());
     let views = &state.views;
     let revisions: Vec<Value> = service
         .revisions
@@ -468,7 +463,7 @@ fn service_context(
         .iter()
         .map(|d| {
             json!({
-                "org": d.org,
+                "org": name_of(&d.org),
                 "revision": d.revision,
                 "decision": views.text(lang, &format!("decision_{}", d.decision)),
                 "conditions": d.conditions.iter().map(|c| pick(lang, &c.text_sv, &c.text_en)).collect::<Vec<_>>(),
@@ -505,7 +500,7 @@ fn service_context(
     json!({
         "user": user_view(state, lang, web),
         "submit_revision": submit_revision,
-        "service": {"id": service.id, "org": service.org, "name": service.name, "vendor": service.vendor},
+        "service": {"id": service.id, "org": name_of(&service.org), "name": service.name, "vendor": service.vendor},
         "revisions": revisions,
         "decisions": decisions,
         "form": form,
@@ -515,11 +510,17 @@ fn service_context(
 /// What changed in each visible revision since the one before it.
 type Changes = std::collections::HashMap<i32, Vec<crate::submissions::diff::Change>>;
 
-async fn load_service_page(
-    state: &AppState,
-    web: &WebActor,
-    service_id: String,
-) -> Result<(crate::submissions::dto::ServiceResponse, Vec<(String, String, bool)>, Changes), AppError> {
+/// Everything the service page shows.
+struct ServicePage {
+    service: crate::submissions::dto::ServiceResponse,
+    /// The organisations the person may decide for: slug, name, via delegation.
+    decide_for: Vec<(String, String, bool)>,
+    changes: Changes,
+    /// Organisation names by slug.
+    names: std::collections::HashMap<String, String>,
+}
+
+async fn load_service_page(state: &AppState, web: &WebActor, service_id: String) -> Result<ServicePage, AppError> {
     let actor = web.clone();
     state
         .db
@@ -546,7 +547,7 @@ async fn load_service_page(
                     }
                     previous = Some(document);
                 }
-                Ok((service, orgs, changes))
+                Ok(ServicePage { service, decide_for: orgs, changes, names })
             })
         })
         .await
@@ -562,8 +563,8 @@ pub async fn service_page(state: web::Data<AppState>, req: HttpRequest, path: we
     };
     let lang = lang_of(&req);
     match load_service_page(&state, &web, path.into_inner()).await {
-        Ok((service, orgs, changes)) => {
-            let mut context = service_context(&state, lang, &web, &service, &orgs, &changes);
+        Ok(loaded) => {
+            let mut context = service_context(&state, lang, &web, &loaded);
             if let Some(map) = context.as_object_mut() {
                 map.insert("decided".into(), json!(super::query_param(&req, "decided").is_some()));
                 map.insert("submitted".into(), json!(super::query_param(&req, "submitted").is_some()));
@@ -693,8 +694,8 @@ pub async fn decide(
                 }
             }
             match load_service_page(&state, &web, service_id).await {
-                Ok((service, orgs, changes)) => {
-                    let mut context = service_context(&state, lang, &web, &service, &orgs, &changes);
+                Ok(loaded) => {
+                    let mut context = service_context(&state, lang, &web, &loaded);
                     if let Some(map) = context.as_object_mut() {
                         map.insert("decided".into(), json!(false));
                         map.insert("submitted".into(), json!(false));
