@@ -661,21 +661,11 @@ pub async fn decide(
     let service_id = path.into_inner();
     let outcome = match decision_request(&fields) {
         Ok(request) => {
-            let (id, session) = (service_id.clone(), session_id(&req).unwrap_or_default());
-            let after = state.get_ref().clone();
-            state
-                .db
-                .run(move |conn| {
-                    let created = db::write(conn, |conn| {
-                        // Authenticated again inside the write, so a session
-                        // or role that ended a moment ago does not decide.
-                        let current = sessions::authenticate(conn, &session)?;
-                        approvals::service::decide(conn, &current.actor, &id, &request)
-                    })?;
-                    after.refresh_lookup(conn);
-                    Ok(created)
-                })
-                .await
+            let id = service_id.clone();
+            write_as_session(&state, &req, move |conn, current| {
+                approvals::service::decide(conn, &current.actor, &id, &request)
+            })
+            .await
         }
         Err(e) => Err(e),
     };
@@ -713,6 +703,29 @@ pub async fn decide(
     }
 }
 
+/// Runs `action` in one write transaction as the request's session,
+/// authenticated again inside it (so a session or role that ended a moment
+/// ago changes nothing), then brings this node's lookup up to date.
+async fn write_as_session<T, F>(state: &AppState, req: &HttpRequest, mut action: F) -> Result<T, AppError>
+where
+    T: Send + 'static,
+    F: FnMut(&mut DbConnection, &WebActor) -> Result<T, AppError> + Send + 'static,
+{
+    let session = session_id(req).unwrap_or_default();
+    let after = state.clone();
+    state
+        .db
+        .run(move |conn| {
+            let result = db::write(conn, |conn| {
+                let current = sessions::authenticate(conn, &session)?;
+                action(conn, &current)
+            })?;
+            after.refresh_lookup(conn);
+            Ok(result)
+        })
+        .await
+}
+
 /// The checks every signed-in form POST passes first: not cross-site, a
 /// readable form, a live session, and that session's CSRF token. A failure
 /// is the answer to send.
@@ -744,20 +757,8 @@ where
         Ok(checked) => checked,
         Err(response) => return response,
     };
-    let session = session_id(req).unwrap_or_default();
-    let after = state.clone();
     let mut action = action;
-    let result = state
-        .db
-        .run(move |conn| {
-            let location = db::write(conn, |conn| {
-                let current = sessions::authenticate(conn, &session)?;
-                action(conn, &current, &fields)
-            })?;
-            after.refresh_lookup(conn);
-            Ok(location)
-        })
-        .await;
+    let result = write_as_session(state, req, move |conn, current| action(conn, current, &fields)).await;
     match result {
         Ok(location) => no_store(see_other(&location)),
         Err(AppError::Unauthorized) => see_other("/login"),
