@@ -11,7 +11,7 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::{admin, pages, records, workspace};
+use crate::web::{admin, drafts, pages, records, workspace};
 use crate::{approvals, audit, auth, health, http, lookup, openapi, organisations, policy, reports, submissions};
 
 pub fn build_app(
@@ -101,6 +101,9 @@ pub fn build_app(
         .route("/services/{id}", web::get().to(workspace::service_page))
         .route("/services/{id}/decide", web::post().to(workspace::decide))
         .route("/services/{id}/revisions/{n}/submit", web::post().to(workspace::submit))
+        .route("/services/{id}/drafts", web::post().to(drafts::start_version))
+        .route("/drafts", web::post().to(drafts::start))
+        .service(web::resource("/drafts/{id}").route(web::get().to(drafts::page)).route(web::post().to(drafts::save)))
         .route("/reports", web::get().to(records::reports_page))
         .route("/reports/compliance", web::get().to(records::report))
         .route("/audit-log", web::get().to(records::audit_page))
@@ -149,6 +152,9 @@ const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/services/{id}", &["GET"]),
     ("/services/{id}/decide", &["POST"]),
     ("/services/{id}/revisions/{n}/submit", &["POST"]),
+    ("/services/{id}/drafts", &["POST"]),
+    ("/drafts", &["POST"]),
+    ("/drafts/{id}", &["GET", "POST"]),
     ("/reports", &["GET"]),
     ("/reports/compliance", &["GET"]),
     ("/audit-log", &["GET"]),

@@ -229,7 +229,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    submission_drafts (id) {
+        id -> Text,
+        org_slug -> Text,
+        service_id -> Nullable<Text>,
+        document -> Text,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_by -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    submission_drafts,
     password_credentials,
     web_sessions,
     organisations,

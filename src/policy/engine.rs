@@ -104,6 +104,13 @@ impl PolicySet {
         Evaluation { verdict, rule_set_version: self.version.clone(), rules, errors: Vec::new() }
     }
 
+    /// Every rule, without the schema's gate: for a draft that is not
+    /// complete yet, so that a coordinator sees early which rules fail. The
+    /// outcome is preliminary; only `evaluate` decides.
+    pub fn evaluate_rules(&self, doc: &Value) -> Vec<RuleResult> {
+        self.rules.iter().map(|rule| evaluate_rule(rule, doc)).collect()
+    }
+
     /// Every schema error, plus every string holding a forbidden control or
     /// bidi character, with its pointer and a plain message.
     pub fn schema_errors(&self, doc: &Value) -> Vec<FieldError> {

@@ -282,3 +282,101 @@ pub fn get_revision(
         })
     })
 }
+
+// ------------------------------------------------------------------ drafts --
+//
+// A draft is a coordinator's working copy from the web form. It may be
+// incomplete; it is private to its organisation's coordinators, and it
+// becomes a revision (and goes away) only when it follows the schema.
+
+/// A draft that `actor` may work on, or 404: a draft of another
+/// organisation looks exactly like nothing.
+pub fn draft_as(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<store::DraftRow, AppError> {
+    let draft = store::find_draft(conn, id)?.ok_or(AppError::NotFound)?;
+    if !actor.is_member_of(&draft.org_slug) {
+        return Err(AppError::NotFound);
+    }
+    authz::can(actor, Action::CreateService { org: &draft.org_slug })?;
+    Ok(draft)
+}
+
+/// Starts a draft: empty for a new service, or with the latest revision's
+/// document for a new version of `service_id`.
+pub fn start_draft(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    service_id: Option<&str>,
+) -> Result<store::DraftRow, AppError> {
+    let document = match service_id {
+        Some(id) => {
+            let (service, has_submitted) = load_service(conn, id)?;
+            authz::can(actor, Action::AddRevision(ServiceRef { org: &service.org_slug, has_submitted }))?;
+            let latest = store::revisions_of(conn, &service.id)?.pop().ok_or(AppError::NotFound)?;
+            latest.document
+        }
+        None => {
+            authz::can(actor, Action::CreateService { org: &actor.org_slug })?;
+            "{\"schema_version\":\"1.0\"}".to_string()
+        }
+    };
+    let now = db::now();
+    let row = store::DraftRow {
+        id: new_id(),
+        org_slug: actor.org_slug.clone(),
+        service_id: service_id.map(str::to_string),
+        document,
+        created_by: actor.user_id.clone(),
+        created_at: now,
+        updated_by: actor.user_id.clone(),
+        updated_at: now,
+    };
+    store::insert_draft(conn, &row)?;
+    Ok(row)
+}
+
+/// Saves the form's content into the draft.
+pub fn save_draft(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: &str,
+    document: &serde_json::Value,
+) -> Result<store::DraftRow, AppError> {
+    let mut draft = draft_as(conn, actor, id)?;
+    draft.document = serde_json::to_string(document)?;
+    draft.updated_by = actor.user_id.clone();
+    draft.updated_at = db::now();
+    store::update_draft(conn, &draft.id, &draft.document, &actor.user_id, draft.updated_at)?;
+    Ok(draft)
+}
+
+/// Saves the draft and, when it follows the schema, turns it into a
+/// revision (of a new service or of the draft's service) and deletes it.
+/// `None` when the draft is not complete yet: it stays saved.
+pub fn complete_draft(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    policies: &crate::policy::PolicySet,
+    id: &str,
+    document: &serde_json::Value,
+) -> Result<Option<RevisionCreated>, AppError> {
+    let draft = save_draft(conn, actor, id, document)?;
+    let bytes = serde_json::to_vec_pretty(document)?;
+    let parsed = match ParsedDocument::parse(policies, &bytes) {
+        Ok(parsed) => parsed,
+        Err(AppError::InvalidDocument(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let created = match &draft.service_id {
+        Some(service_id) => add_revision(conn, actor, service_id, &parsed)?,
+        None => create_service(conn, actor, &parsed)?,
+    };
+    store::delete_draft(conn, &draft.id)?;
+    Ok(Some(created))
+}
+
+/// Deletes a draft; nothing else changes.
+pub fn discard_draft(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result<(), AppError> {
+    let draft = draft_as(conn, actor, id)?;
+    store::delete_draft(conn, &draft.id)?;
+    Ok(())
+}

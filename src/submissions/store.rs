@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::audit::Audited;
 use crate::db::DbConnection;
-use crate::db::schema::{evaluations, revisions, services};
+use crate::db::schema::{evaluations, revisions, services, submission_drafts};
 use crate::error::AppError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
@@ -172,5 +172,64 @@ pub fn services_of(conn: &mut DbConnection, org: &str, limit: i64) -> Result<Vec
         .order((services::created_at.desc(), services::id.asc()))
         .limit(limit)
         .select((ServiceRow::as_select(), RevisionRow::as_select()))
+        .load(conn)?)
+}
+
+/// A coordinator's working copy of a submission (see the migration).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = submission_drafts)]
+pub struct DraftRow {
+    pub id: String,
+    pub org_slug: String,
+    /// Set when the draft is a new version of an existing service.
+    pub service_id: Option<String>,
+    /// The form's content as JSON; it need not follow the schema yet.
+    pub document: String,
+    pub created_by: String,
+    pub created_at: NaiveDateTime,
+    pub updated_by: String,
+    pub updated_at: NaiveDateTime,
+}
+
+pub fn insert_draft(conn: &mut DbConnection, row: &DraftRow) -> Result<(), AppError> {
+    diesel::insert_into(submission_drafts::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+pub fn find_draft(conn: &mut DbConnection, id: &str) -> Result<Option<DraftRow>, AppError> {
+    Ok(submission_drafts::table
+        .filter(submission_drafts::id.eq(id))
+        .select(DraftRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn update_draft(
+    conn: &mut DbConnection,
+    id: &str,
+    document: &str,
+    by: &str,
+    at: NaiveDateTime,
+) -> Result<usize, AppError> {
+    Ok(diesel::update(submission_drafts::table.filter(submission_drafts::id.eq(id)))
+        .set((
+            submission_drafts::document.eq(document),
+            submission_drafts::updated_by.eq(by),
+            submission_drafts::updated_at.eq(at),
+        ))
+        .execute(conn)?)
+}
+
+pub fn delete_draft(conn: &mut DbConnection, id: &str) -> Result<usize, AppError> {
+    Ok(diesel::delete(submission_drafts::table.filter(submission_drafts::id.eq(id))).execute(conn)?)
+}
+
+/// An organisation's drafts, the most recently saved first.
+pub fn drafts_of(conn: &mut DbConnection, org: &str, limit: i64) -> Result<Vec<DraftRow>, AppError> {
+    Ok(submission_drafts::table
+        .filter(submission_drafts::org_slug.eq(org))
+        .order((submission_drafts::updated_at.desc(), submission_drafts::id.asc()))
+        .limit(limit)
+        .select(DraftRow::as_select())
         .load(conn)?)
 }

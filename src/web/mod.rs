@@ -3,6 +3,8 @@
 //! value is HTML-escaped (`{{ }}` only, strict mode on).
 
 pub mod admin;
+pub mod drafts;
+pub mod form;
 pub mod pages;
 pub mod records;
 pub mod workspace;
@@ -134,7 +136,20 @@ impl Views {
             let file = TEMPLATES.get_file(format!("i18n/{name}.json")).ok_or(format!("i18n/{name}.json is missing"))?;
             serde_json::from_slice(file.contents()).map_err(|e| format!("i18n/{name}.json: {e}"))
         };
-        let views = Views { hb, sv: strings("sv")?, en: strings("en")? };
+        // The pages' strings and the submission form's, as one map per language.
+        let merged = |lang: &str| -> Result<Value, String> {
+            let mut all = strings(lang)?;
+            let form = strings(&format!("form.{lang}"))?;
+            if let (Some(all), Some(form)) = (all.as_object_mut(), form.as_object()) {
+                for (key, value) in form {
+                    if all.insert(key.clone(), value.clone()).is_some() {
+                        return Err(format!("i18n/form.{lang}.json repeats the key {key}"));
+                    }
+                }
+            }
+            Ok(all)
+        };
+        let views = Views { hb, sv: merged("sv")?, en: merged("en")? };
         // Every string exists in both languages.
         let keys =
             |v: &Value| -> Vec<String> { v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default() };
@@ -213,7 +228,13 @@ mod tests {
 
     #[test]
     fn templates_load_and_both_languages_have_every_string() {
-        Views::load().unwrap();
+        let views = Views::load().unwrap();
+        // Every label, help text and choice of the submission form exists.
+        for key in form::text_keys() {
+            for lang in [Lang::Sv, Lang::En] {
+                assert!(views.strings(lang).get(&key).is_some(), "{key} is missing in {}", lang.as_str());
+            }
+        }
     }
 
     #[test]

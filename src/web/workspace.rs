@@ -34,12 +34,12 @@ fn removal(name: &'static str) -> Cookie<'static> {
     secure_cookie(name, String::new(), actix_web::cookie::time::Duration::ZERO)
 }
 
-fn see_other(location: &str) -> HttpResponse {
+pub(super) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_string())).finish()
 }
 
 /// Signed-in answers must not be stored by the browser or a proxy.
-fn no_store(mut response: HttpResponse) -> HttpResponse {
+pub(super) fn no_store(mut response: HttpResponse) -> HttpResponse {
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
@@ -57,12 +57,12 @@ fn refuse_cross_site(req: &HttpRequest) -> Result<(), AppError> {
 }
 
 /// A form body: `application/x-www-form-urlencoded`, at most 64 KiB, UTF-8.
-fn form_fields(req: &HttpRequest, body: &[u8]) -> Result<Vec<(String, String)>, AppError> {
+fn form_fields(req: &HttpRequest, body: &[u8], limit: usize) -> Result<Vec<(String, String)>, AppError> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
         return Err(AppError::UnsupportedMediaType);
     }
-    if body.len() > FORM_LIMIT {
+    if body.len() > limit {
         return Err(AppError::PayloadTooLarge);
     }
     let text = std::str::from_utf8(body).map_err(|_| AppError::bad_request("the form is not UTF-8"))?;
@@ -226,7 +226,7 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
     if let Err(e) = refuse_cross_site(&req).and_then(|_| state.rate_limit_sign_in(&req)) {
         return error_page(&state, &req, &e);
     }
-    let fields = match form_fields(&req, &body) {
+    let fields = match form_fields(&req, &body, FORM_LIMIT) {
         Ok(f) => f,
         Err(e) => return error_page(&state, &req, &e),
     };
@@ -376,11 +376,16 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                 } else {
                     Vec::new()
                 };
-                Ok((queue, services))
+                let drafts = if actor.actor.has(Role::Coordinator) {
+                    crate::submissions::store::drafts_of(conn, &actor.actor.org_slug, 100)?
+                } else {
+                    Vec::new()
+                };
+                Ok((queue, services, drafts))
             })
         })
         .await;
-    let (queue, services) = match loaded {
+    let (queue, services, drafts) = match loaded {
         Ok(x) => x,
         Err(e) => return error_page(&state, &req, &e),
     };
@@ -399,13 +404,24 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
         "is_admin": web.actor.has(Role::Admin),
         "queue": queue,
         "services": services,
+        "drafts": drafts.iter().map(|d| {
+            let doc: Value = serde_json::from_str(&d.document).unwrap_or(Value::Null);
+            let name = doc.pointer("/service/name").and_then(Value::as_str).unwrap_or("").trim().to_string();
+            json!({
+                "id": d.id,
+                "name": if name.is_empty() { state.views.text(lang, "draft_untitled") } else { name },
+                "saved_on": d.updated_at.date().to_string(),
+                "new_version": d.service_id.is_some(),
+            })
+        }).collect::<Vec<_>>(),
+        "discarded": super::query_param(&req, "discarded").is_some(),
     });
     page(&state, &req, lang, "start", "start_title", context)
 }
 
 // ------------------------------------------------------------- service page --
 
-fn pick(lang: Lang, sv: &str, en: &str) -> String {
+pub(super) fn pick(lang: Lang, sv: &str, en: &str) -> String {
     if lang == Lang::Sv { sv.to_string() } else { en.to_string() }
 }
 
@@ -497,8 +513,10 @@ fn service_context(state: &AppState, lang: Lang, web: &WebActor, loaded: &Servic
         .last()
         .filter(|r| r.state == "draft" && web.actor.has(Role::Coordinator) && web.actor.is_member_of(&service.org))
         .map(|r| r.revision);
+    let can_change = web.actor.has(Role::Coordinator) && web.actor.is_member_of(&service.org);
     json!({
         "user": user_view(state, lang, web),
+        "can_change": can_change,
         "submit_revision": submit_revision,
         "service": {"id": service.id, "org": name_of(&service.org), "name": service.name, "vendor": service.vendor},
         "revisions": revisions,
@@ -568,6 +586,7 @@ pub async fn service_page(state: web::Data<AppState>, req: HttpRequest, path: we
             if let Some(map) = context.as_object_mut() {
                 map.insert("decided".into(), json!(super::query_param(&req, "decided").is_some()));
                 map.insert("submitted".into(), json!(super::query_param(&req, "submitted").is_some()));
+                map.insert("created".into(), json!(super::query_param(&req, "created")));
                 map.insert("error".into(), Value::Null);
             }
             page(&state, &req, lang, "service", "service_title", context)
@@ -689,6 +708,7 @@ pub async fn decide(
                     if let Some(map) = context.as_object_mut() {
                         map.insert("decided".into(), json!(false));
                         map.insert("submitted".into(), json!(false));
+                        map.insert("created".into(), Value::Null);
                         map.insert("error".into(), json!(message));
                     }
                     let title = state.views.text(lang, "service_title");
@@ -706,7 +726,7 @@ pub async fn decide(
 /// Runs `action` in one write transaction as the request's session,
 /// authenticated again inside it (so a session or role that ended a moment
 /// ago changes nothing), then brings this node's lookup up to date.
-async fn write_as_session<T, F>(state: &AppState, req: &HttpRequest, mut action: F) -> Result<T, AppError>
+pub(super) async fn write_as_session<T, F>(state: &AppState, req: &HttpRequest, mut action: F) -> Result<T, AppError>
 where
     T: Send + 'static,
     F: FnMut(&mut DbConnection, &WebActor) -> Result<T, AppError> + Send + 'static,
@@ -734,8 +754,19 @@ async fn checked_form(
     req: &HttpRequest,
     body: &[u8],
 ) -> Result<(WebActor, Vec<(String, String)>), HttpResponse> {
+    checked_form_limited(state, req, body, FORM_LIMIT).await
+}
+
+/// `checked_form` for a form that may be larger (the submission form, up to
+/// the API's own body limit).
+pub(super) async fn checked_form_limited(
+    state: &AppState,
+    req: &HttpRequest,
+    body: &[u8],
+    limit: usize,
+) -> Result<(WebActor, Vec<(String, String)>), HttpResponse> {
     refuse_cross_site(req).map_err(|e| error_page(state, req, &e))?;
-    let fields = form_fields(req, body).map_err(|e| error_page(state, req, &e))?;
+    let fields = form_fields(req, body, limit).map_err(|e| error_page(state, req, &e))?;
     let web = match signed_in(state, req).await {
         Ok(Some(web)) => web,
         Ok(None) => return Err(see_other("/login")),

@@ -7,6 +7,7 @@ mod common;
 
 mod approvals;
 mod authz;
+mod drafts;
 mod errors;
 mod evaluate;
 mod helpers;

@@ -13,31 +13,31 @@ use crate::authz::{create_service, submit};
 use crate::common::*;
 use crate::helpers::*;
 
-const PASSWORD: &str = "ett långt och hemligt lösenord";
+pub(crate) const PASSWORD: &str = "ett långt och hemligt lösenord";
 
-fn set_password(app: &TestApp, org: &str, name: &str, username: &str) {
+pub(crate) fn set_password(app: &TestApp, org: &str, name: &str, username: &str) {
     let mut conn = app.state.db.get().unwrap();
     tillit::auth::sessions::set_password(&mut conn, org, name, username, PASSWORD).unwrap();
 }
 
-fn set_cookies(r: &Response) -> Vec<String> {
+pub(crate) fn set_cookies(r: &Response) -> Vec<String> {
     r.headers.get_all(header::SET_COOKIE).map(|v| v.to_str().unwrap().to_string()).collect()
 }
 
-fn cookie_value(r: &Response, name: &str) -> Option<String> {
+pub(crate) fn cookie_value(r: &Response, name: &str) -> Option<String> {
     set_cookies(r).iter().find_map(|c| {
         let parsed = Cookie::parse(c.clone()).ok()?;
         (parsed.name() == name).then(|| parsed.value().to_string())
     })
 }
 
-fn hidden(text: &str, name: &str) -> String {
+pub(crate) fn hidden(text: &str, name: &str) -> String {
     let marker = format!("name=\"{name}\" value=\"");
     let start = text.find(&marker).unwrap_or_else(|| panic!("no hidden {name} in {text}")) + marker.len();
     text[start..].split('"').next().unwrap().to_string()
 }
 
-fn form(path: &str, cookies: &[(&str, &str)], body: &str) -> TestRequest {
+pub(crate) fn form(path: &str, cookies: &[(&str, &str)], body: &str) -> TestRequest {
     let mut req = TestRequest::post()
         .uri(path)
         .insert_header(("content-type", "application/x-www-form-urlencoded"))
@@ -48,7 +48,7 @@ fn form(path: &str, cookies: &[(&str, &str)], body: &str) -> TestRequest {
     req
 }
 
-fn page(path: &str, session: Option<&str>) -> TestRequest {
+pub(crate) fn page(path: &str, session: Option<&str>) -> TestRequest {
     let mut req = TestRequest::get().uri(path).insert_header(("accept", "text/html"));
     if let Some(id) = session {
         req = req.cookie(Cookie::new("__Host-tillit_session", id.to_string()));
@@ -56,12 +56,12 @@ fn page(path: &str, session: Option<&str>) -> TestRequest {
     req
 }
 
-fn enc(s: &str) -> String {
+pub(crate) fn enc(s: &str) -> String {
     tillit::web::encode(s)
 }
 
 /// Signs in through the form and returns the session id.
-async fn sign_in(app: &TestApp, org: &str, username: &str) -> String {
+pub(crate) async fn sign_in(app: &TestApp, org: &str, username: &str) -> String {
     let r = call(app, page("/login", None)).await;
     assert_eq!(r.status, 200, "{}", r.text);
     let login_token = cookie_value(&r, "__Host-tillit_login").unwrap();
@@ -82,7 +82,7 @@ async fn decide_form(app: &TestApp, service: &str, session: &str, fields: &str) 
     call(app, form(&path, &[("__Host-tillit_session", session)], &format!("csrf={csrf}&{fields}"))).await
 }
 
-fn location(r: &Response) -> String {
+pub(crate) fn location(r: &Response) -> String {
     r.headers.get(header::LOCATION).map(|v| v.to_str().unwrap().to_string()).unwrap_or_default()
 }
 

@@ -1,0 +1,184 @@
+//! The submission form's pages: a coordinator starts a draft (of a new
+//! service, or a new version of one), saves it as often as they like and
+//! sees each rule's outcome next to the fields at fault, and turns it into
+//! a revision when it is complete.
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+
+use super::form::{self, Texts};
+use super::workspace::{self, checked_form_limited, no_store, pick, post_form, see_other, write_as_session};
+use super::{encode, lang_of, query_param};
+use crate::db;
+use crate::error::AppError;
+use crate::policy::model::RuleOutcome;
+use crate::state::AppState;
+use crate::submissions::service as submissions;
+
+/// `POST /drafts` — starts a draft of a new service.
+pub async fn start(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    let lang = lang_of(&req).as_str();
+    post_form(&state, &req, &body, move |conn, web, _| {
+        let draft = submissions::start_draft(conn, &web.actor, None)?;
+        Ok(format!("/drafts/{}?lang={lang}", encode(&draft.id)))
+    })
+    .await
+}
+
+/// `POST /services/{id}/drafts` — starts a draft of a new version, holding
+/// the latest revision's content.
+pub async fn start_version(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let lang = lang_of(&req).as_str();
+    let service_id = path.into_inner();
+    post_form(&state, &req, &body, move |conn, web, _| {
+        let draft = submissions::start_draft(conn, &web.actor, Some(&service_id))?;
+        Ok(format!("/drafts/{}?lang={lang}", encode(&draft.id)))
+    })
+    .await
+}
+
+/// `GET /drafts/{id}` — the form, with the outcome of the last save.
+pub async fn page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    let web = match workspace::signed_in(&state, &req).await {
+        Ok(Some(web)) => web,
+        Ok(None) => return workspace::to_login(&req),
+        Err(e) => return workspace::error_page(&state, &req, &e),
+    };
+    let lang = lang_of(&req);
+    let id = path.into_inner();
+    let actor = web.actor.clone();
+    let loaded = state
+        .db
+        .run(move |conn| {
+            db::read(conn, |conn| {
+                let draft = submissions::draft_as(conn, &actor, &id)?;
+                let service_name = match &draft.service_id {
+                    Some(service_id) => {
+                        crate::submissions::store::revisions_of(conn, service_id)?.pop().map(|r| r.name)
+                    }
+                    None => None,
+                };
+                Ok((draft, service_name))
+            })
+        })
+        .await;
+    let (draft, service_name) = match loaded {
+        Ok(x) => x,
+        Err(e) => return workspace::error_page(&state, &req, &e),
+    };
+    // A draft that is not JSON any more cannot come from this form; start
+    // from nothing rather than fail.
+    let doc: Value = serde_json::from_str(&draft.document).unwrap_or_else(|e| {
+        log::warn!("draft {} holds a document that is not JSON: {e}", draft.id);
+        json!({"schema_version": "1.0"})
+    });
+    // A new, empty draft is not judged before its first save.
+    let judged = draft.updated_at > draft.created_at || draft.service_id.is_some();
+    let policies = state.policies();
+    let (errors, rules) =
+        if judged { (policies.schema_errors(&doc), policies.evaluate_rules(&doc)) } else { (Vec::new(), Vec::new()) };
+    let text = |key: &str| state.views.text(lang, key);
+    let (sections, summary) = form::render(&doc, &errors, &rules, &Texts { lang, text: &text });
+    let rule_list: Vec<Value> = rules
+        .iter()
+        .map(|r| {
+            let (outcome, class) = match r.outcome {
+                RuleOutcome::Pass => ("outcome_pass", "ok"),
+                RuleOutcome::NotApplicable => ("outcome_not_applicable", "ok"),
+                RuleOutcome::Warn => ("outcome_warn", "warn"),
+                RuleOutcome::Fail => ("outcome_fail", "error"),
+            };
+            json!({
+                "rule": r.rule.to_string(),
+                "title": pick(lang, &r.title, &r.title_en),
+                "outcome": text(outcome),
+                "class": class,
+                "section": format!("#s-{}", r.rule.to_ascii_lowercase()),
+            })
+        })
+        .collect();
+    let all_clear = judged
+        && errors.is_empty()
+        && rules.iter().all(|r| matches!(r.outcome, RuleOutcome::Pass | RuleOutcome::NotApplicable));
+    let context = json!({
+        "user": workspace::user_view(&state, lang, &web),
+        "draft": {
+            "id": draft.id,
+            "service_id": draft.service_id,
+            "service_name": service_name,
+            "saved_at": db::rfc3339(&draft.updated_at).get(..16).unwrap_or("").replace('T', " "),
+        },
+        "saved": query_param(&req, "saved").is_some(),
+        "incomplete": query_param(&req, "incomplete").is_some(),
+        "judged": judged,
+        "complete": judged && errors.is_empty(),
+        "all_clear": all_clear,
+        "rule_set_version": policies.version(),
+        "rules": rule_list,
+        "summary": summary,
+        "sections": sections,
+    });
+    workspace::page(&state, &req, lang, "draft", "draft_title", context)
+}
+
+/// `POST /drafts/{id}` — saves the form (`action=save`), saves it and makes
+/// it a revision when it is complete (`action=complete`), or deletes the
+/// draft (`action=discard`).
+pub async fn save(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let (_, fields) = match checked_form_limited(&state, &req, &body, crate::http::MAX_BODY_BYTES).await {
+        Ok(checked) => checked,
+        Err(response) => return response,
+    };
+    let lang = lang_of(&req).as_str();
+    let id = path.into_inner();
+    let action = workspace::form_field(&fields, "action").unwrap_or("save").to_string();
+    let draft_url = |marker: &str| format!("/drafts/{}?{marker}=1&lang={lang}#form-summary", encode(&id));
+    let outcome: Result<String, AppError> = match action.as_str() {
+        "discard" => {
+            let id = id.clone();
+            write_as_session(&state, &req, move |conn, web| submissions::discard_draft(conn, &web.actor, &id))
+                .await
+                .map(|()| format!("/start?discarded=1&lang={lang}"))
+        }
+        "complete" => {
+            let document = form::document_from_form(&fields);
+            let policies = state.policies();
+            let draft_id = id.clone();
+            write_as_session(&state, &req, move |conn, web| {
+                submissions::complete_draft(conn, &web.actor, &policies, &draft_id, &document)
+            })
+            .await
+            .map(|created| match created {
+                Some(created) => {
+                    format!("/services/{}?created={}&lang={lang}", encode(&created.service_id), created.revision)
+                }
+                None => draft_url("incomplete"),
+            })
+        }
+        "save" => {
+            let document = form::document_from_form(&fields);
+            let draft_id = id.clone();
+            write_as_session(&state, &req, move |conn, web| {
+                submissions::save_draft(conn, &web.actor, &draft_id, &document)
+            })
+            .await
+            .map(|_| draft_url("saved"))
+        }
+        _ => Err(AppError::bad_request("unknown action: save, complete or discard")),
+    };
+    match outcome {
+        Ok(location) => no_store(see_other(&location)),
+        Err(AppError::Unauthorized) => see_other("/login"),
+        Err(e) => workspace::error_page(&state, &req, &e),
+    }
+}
