@@ -1,7 +1,9 @@
 // Browser test: Tillit's pages in Debian's headless Chromium (playwright-core).
 //
 // Usage: node flow.mjs BASE_URL PASSWORD
-// An Itsam approver signs in, finds a Boxholm decision in the queue (Boxholm
+// A Boxholm coordinator fills in the submission form, sees the failing rule
+// at its field, submits, fixes it in a new version and re-submits; an Itsam
+// approver signs in, finds a Boxholm decision in the queue (Boxholm
 // has delegated to Itsam in the demo data), approves with conditions, and an
 // anonymous employee then sees the answer on the lookup page. Along the way:
 // no console errors (a CSP violation is one), every form field has a label,
@@ -23,6 +25,7 @@ if (!base || !password) {
 
 const reports = path.join(path.dirname(new URL(import.meta.url).pathname), "../../target/reports");
 const shots = path.join(reports, "browser");
+fs.rmSync(shots, { recursive: true, force: true });
 fs.mkdirSync(shots, { recursive: true });
 const axeSource = fs.readFileSync(new URL("./node_modules/axe-core/axe.min.js", import.meta.url), "utf8");
 const axeFindings = [];
@@ -180,6 +183,159 @@ await step("an employee without an account sees the answer on the lookup page", 
   await p.goto(`${base}/register/boxholm`);
   await axeCheck(p, "public register");
   await screenshot(p, "public-register");
+  await anonymous.close();
+});
+
+// ---- The submission form: a coordinator describes a service, it fails a
+// rule, is fixed in a new version and re-submitted; Itsam decides under
+// delegation; the lookup then says it is allowed with its conditions.
+
+const example = JSON.parse(fs.readFileSync(new URL("../fixtures/examples/internal-assistant-no-dpa.json", import.meta.url), "utf8"));
+example.service.name = "Skrivhjälpen";
+example.service.aliases = ["Skrivhjalpen AI"];
+example.service.domains = ["skrivhjalpen.example.se"];
+// Script payloads in free-text fields of the form: they must stay text.
+example.service.short_description = `Skrivstöd för handläggare ${XSS}`;
+example.purpose.intended_use = `Utkast till texter. ${XSS}`;
+
+const field = (p, name) => p.locator(`[name="${name}"]`);
+
+async function saveDraft(p) {
+  await p.click("form.submission button[value=save]");
+  await p.waitForURL(/saved=1/);
+}
+
+// Fills the form from a document, field by field, as a person would: text
+// boxes, choices, yes/no, check boxes and table rows (saving the draft when
+// a table needs another row).
+async function fillForm(p, doc) {
+  const leaves = [];
+  const walk = (v, at) => {
+    if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+      for (const [k, inner] of Object.entries(v)) walk(inner, `${at}/${k}`);
+    } else leaves.push([at, v]);
+  };
+  walk(doc, "");
+  for (const [name, value] of leaves) {
+    if (name === "/schema_version") continue;
+    // An empty table: nothing to fill in.
+    if (Array.isArray(value) && value.length === 0 && (await field(p, name).count()) === 0) continue;
+    if (Array.isArray(value) && value.some((x) => x !== null && typeof x === "object")) {
+      for (let i = 0; i < value.length; i++) {
+        for (const [key, cell] of Object.entries(value[i])) {
+          const input = field(p, `${name}/${i}/${key}`);
+          if ((await input.count()) === 0) await saveDraft(p);
+          const tag = await input.evaluate((el) => el.tagName);
+          if (tag === "SELECT") await input.selectOption(String(cell ?? ""));
+          else await input.fill(String(cell ?? ""));
+        }
+      }
+      continue;
+    }
+    const target = field(p, name);
+    const type = await target.first().evaluate((el) => `${el.tagName}:${el.type}`);
+    if (type === "INPUT:checkbox") {
+      for (const box of await target.all()) {
+        if (value.includes(await box.getAttribute("value"))) await box.check(); else await box.uncheck();
+      }
+    } else if (type === "INPUT:radio") {
+      await p.check(`[name="${name}"][value="${value}"]`);
+    } else if (type.startsWith("SELECT")) {
+      await target.selectOption(String(value ?? ""));
+    } else if (Array.isArray(value)) {
+      await target.fill(name === "/accessibility/languages_supported" ? value.join(", ") : value.join("\n"));
+    } else {
+      await target.fill(value === null ? "" : String(value));
+    }
+  }
+}
+
+let bo = null;
+await step("a coordinator fills in the submission form; missing answers and the failing rule show at their fields", async () => {
+  bo = await signInAs("boxholm", "bo");
+  const p = bo.p;
+  await p.click("form[action^='/drafts'] button[type=submit]");
+  await p.waitForURL(/\/drafts\//);
+  const missing = await unlabelled(p);
+  expect(missing.length === 0, `fields without a label: ${missing}`);
+  await axeCheck(p, "submission form (empty)");
+  await screenshot(p, "form-empty");
+  // A first save with only a few answers: a draft, with what is missing.
+  await field(p, "/service/name").fill(example.service.name);
+  await p.check(`[name="/data/personal_data_processed"][value=true]`);
+  await saveDraft(p);
+  expect((await p.locator("[role=status]").innerText()).includes("Utkastet är sparat"), "no confirmation");
+  const nameBlock = await p.locator(".field", { has: p.locator("#f-vendor-name") }).innerText();
+  expect(nameBlock.includes("Fyll i det här fältet"), `no message at the vendor's name: ${nameBlock}`);
+  expect((await p.locator(".error-summary").innerText()).length > 0, "no summary of what is missing");
+  await axeCheck(p, "submission form (with errors)");
+  await screenshot(p, "form-incomplete");
+  // Everything answered, without a processing agreement: R1 fails, at its field.
+  await fillForm(p, example);
+  await saveDraft(p);
+  const dpa = await p.locator(".field", { has: p.locator("#f-vendor-dpa_signed") }).innerText();
+  expect(dpa.includes("R1.1") && dpa.includes("Personuppgiftsbiträdesavtal saknas"), `R1.1 not at its field: ${dpa}`);
+  expect((await p.locator("#s-r1").innerText()).includes("uppfylls inte"), "R1's outcome not at its section");
+  expect((await p.locator(".error-summary li").count()) === 1, "only the failing check is left");
+  await axeCheck(p, "submission form (failing rule)");
+  await screenshot(p, "form-fails-R1");
+  // Saved as a version and submitted for review, failing check and all.
+  await p.click("form.submission button[value=complete]");
+  await p.waitForURL(/created=1/);
+  expect((await p.locator("body").innerText()).includes("R1.1"), "the service page lacks the failing check");
+  await p.click("form[action*='/revisions/1/submit'] button");
+  await p.waitForURL(/submitted=1/);
+  await screenshot(p, "version-1-submitted");
+});
+
+await step("it fails R1, is fixed in a new version and re-submitted", async () => {
+  const p = bo.p;
+  await p.click("form[action*='/drafts?'] button");
+  await p.waitForURL(/\/drafts\//);
+  expect((await p.locator("h1").innerText()).includes("Ny version av Skrivhjälpen"), "not a new version");
+  expect((await field(p, "/vendor/name").inputValue()) === example.vendor.name, "not prefilled");
+  await p.check(`[name="/vendor/dpa_signed"][value=true]`);
+  await saveDraft(p);
+  expect((await p.locator("#s-r1").innerText()).includes("uppfylls"), "R1 still fails");
+  expect((await p.locator(".error-summary").count()) === 0, "problems left");
+  await screenshot(p, "form-fixed");
+  await p.click("form.submission button[value=complete]");
+  await p.waitForURL(/created=2/);
+  await p.click("form[action*='/revisions/2/submit'] button");
+  await p.waitForURL(/submitted=1/);
+  await p.locator("details summary").first().click();
+  const diff = await p.locator("details").first().innerText();
+  expect(diff.includes("dpa_signed"), `the diff does not show the fix: ${diff}`);
+  await screenshot(p, "version-2-submitted");
+  await bo.ctx.close();
+});
+
+await step("the Itsam approver decides on it under delegation", async () => {
+  const { ctx, p } = await signInAs("itsam", "isak");
+  const row = p.locator("tr", { hasText: "Skrivhjälpen" }).filter({ hasText: "Boxholms kommun" });
+  expect((await row.innerText()).includes("enligt delegering"), "not in the queue under delegation");
+  await row.locator("a").click();
+  await p.waitForURL(/\/services\//);
+  await p.selectOption("#org", "boxholm");
+  await p.check("input[name=decision][value=approved_with_conditions]");
+  await p.selectOption("#information_class_max", "internal");
+  await p.fill("#permitted_tasks", "Utkast till tjänsteskrivelser");
+  await p.click("section[aria-labelledby=decide-heading] button[type=submit]");
+  await p.waitForURL(/decided=1/);
+  await screenshot(p, "decided-under-delegation");
+  await ctx.close();
+});
+
+await step("an employee's lookup then says it is allowed, with its conditions", async () => {
+  const anonymous = await browser.newContext();
+  const p = await anonymous.newPage();
+  watch(p);
+  await p.goto(`${base}/?q=${encodeURIComponent("https://skrivhjalpen.example.se/ny")}&org=boxholm`);
+  const answer = await p.locator("li.match").first().innerText();
+  expect(answer.includes("Skrivhjälpen") && answer.includes("Godkänd med villkor"), answer);
+  expect(answer.includes("Utkast till tjänsteskrivelser"), `conditions missing: ${answer}`);
+  expect(!answer.includes("Isak") && !answer.includes("Bo Samordnare"), "a person's name on a public page");
+  await screenshot(p, "lookup-new-service");
   await anonymous.close();
 });
 
