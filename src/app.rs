@@ -11,7 +11,7 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::{admin, drafts, pages, records, workspace};
+use crate::web::{admin, drafts, pages, records, sso, workspace};
 use crate::{approvals, audit, auth, health, http, lookup, openapi, organisations, policy, reports, submissions};
 
 pub fn build_app(
@@ -96,6 +96,9 @@ pub fn build_app(
         .service(
             web::resource("/login").route(web::get().to(workspace::login_page)).route(web::post().to(workspace::login)),
         )
+        // The callback before `{org}`: routes match in this order.
+        .route("/login/sso/callback", web::get().to(sso::callback))
+        .route("/login/sso/{org}", web::get().to(sso::start))
         .route("/logout", web::post().to(workspace::logout))
         .route("/start", web::get().to(workspace::start_page))
         .route("/services/{id}", web::get().to(workspace::service_page))
@@ -147,6 +150,8 @@ const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/register", &["GET"]),
     ("/register/{org}", &["GET"]),
     ("/login", &["GET", "POST"]),
+    ("/login/sso/callback", &["GET"]),
+    ("/login/sso/{org}", &["GET"]),
     ("/logout", &["POST"]),
     ("/start", &["GET"]),
     ("/services/{id}", &["GET"]),

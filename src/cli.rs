@@ -214,6 +214,10 @@ pub struct ServeArgs {
     /// Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.
     #[arg(long, env = "TILLIT_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
+    /// A JSON file naming each organisation's OpenID Connect identity
+    /// provider, for single sign-on (see the README).
+    #[arg(long, env = "TILLIT_SSO_CONFIG")]
+    pub sso_config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -776,7 +780,18 @@ fn serve(args: ServeArgs) -> ExitCode {
             Err(_) => return fail(format!("--trusted-proxies: '{item}' is not an IP address")),
         }
     }
+    let sso = match &args.sso_config {
+        Some(path) => match crate::auth::oidc::load(path) {
+            Ok(sso) => {
+                log::info!("single sign-on: {} identity providers", sso.providers.len());
+                sso
+            }
+            Err(e) => return fail(format!("--sso-config: {e}")),
+        },
+        None => crate::auth::oidc::SsoSettings::default(),
+    };
     let settings = Settings {
+        sso,
         bind: args.bind.clone(),
         database: db.url().clone(),
         policies_dir: args.policies.policies.clone(),

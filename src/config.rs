@@ -24,6 +24,9 @@ pub struct Settings {
     pub rate_limit: crate::ratelimit::Limit,
     /// Proxies whose `X-Forwarded-For` is believed (`TILLIT_TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Single sign-on: each organisation's identity provider
+    /// (`TILLIT_SSO_CONFIG`, `--sso-config`).
+    pub sso: crate::auth::oidc::SsoSettings,
 }
 
 impl Settings {
@@ -36,6 +39,7 @@ impl Settings {
             workers: 0,
             rate_limit: crate::ratelimit::Limit::default(),
             trusted_proxies: Vec::new(),
+            sso: crate::auth::oidc::SsoSettings::default(),
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct AppState {
     /// Sign-in attempts per client address: a burst of 10, then one every
     /// six seconds, so passwords cannot be guessed at speed.
     pub sign_in_limiter: Arc<RateLimiter>,
+    /// The HTTP client for identity providers (single sign-on).
+    pub http: reqwest::Client,
 }
 
 impl AppState {
@@ -42,7 +44,9 @@ impl AppState {
             crate::ratelimit::Limit { per_second: 1.0 / 6.0, burst: 10.0 }
         };
         let sign_in_limiter = RateLimiter::new(sign_in, settings.trusted_proxies.clone());
+        let http = crate::auth::oidc::http_client().map_err(AppError::internal)?;
         Ok(AppState {
+            http,
             limiter: Arc::new(limiter),
             sign_in_limiter: Arc::new(sign_in_limiter),
             views: Arc::new(views),

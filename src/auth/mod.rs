@@ -4,6 +4,7 @@ pub mod authz;
 pub mod dto;
 pub mod extract;
 pub mod model;
+pub mod oidc;
 pub mod routes;
 pub mod service;
 pub mod sessions;

@@ -219,23 +219,33 @@ pub fn sign_in(conn: &mut DbConnection, org: &str, username: &str, password: &st
     if !verify_password(&credential.password_hash, password) {
         return Err(SignInError::WrongCredentials);
     }
+    let (session, row) = new_session(&credential.user_id)?;
+    db::write(conn, |conn| insert_session(conn, &row))?;
+    Ok(session)
+}
+
+/// A new session for a person: the id for the browser, and the row (which
+/// holds only the id's hash).
+pub(crate) fn new_session(user_id: &str) -> Result<(NewSession, SessionRow), AppError> {
     let id = random_hex(32)?;
     let csrf_token = random_hex(32)?;
     let now = db::now();
     let row = SessionRow {
         id_hash: hash_token(&id),
-        user_id: credential.user_id.clone(),
+        user_id: user_id.to_string(),
         csrf_token: csrf_token.clone(),
         created_at: now,
         last_seen_at: now,
         expires_at: now + ABSOLUTE_LIFETIME,
         ended_at: None,
     };
-    db::write(conn, |conn| {
-        crate::on_backend!(&mut *conn, |c| diesel::insert_into(web_sessions::table).values(&row).execute(c))?;
-        Ok(())
-    })?;
-    Ok(NewSession { id, csrf_token, user_id: credential.user_id })
+    Ok((NewSession { id, csrf_token, user_id: user_id.to_string() }, row))
+}
+
+/// Stores a session row, inside the caller's write transaction.
+pub(crate) fn insert_session(conn: &mut DbConnection, row: &SessionRow) -> Result<(), AppError> {
+    crate::on_backend!(&mut *conn, |c| diesel::insert_into(web_sessions::table).values(row).execute(c))?;
+    Ok(())
 }
 
 /// A signed-in person, as the pages need them.

@@ -242,7 +242,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sso_logins (state_hash) {
+        state_hash -> Text,
+        org_slug -> Text,
+        nonce -> Text,
+        pkce_verifier -> Text,
+        next_path -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sso_identities (issuer, subject) {
+        issuer -> Text,
+        subject -> Text,
+        org_slug -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+        last_sign_in_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    sso_logins,
+    sso_identities,
     submission_drafts,
     password_credentials,
     web_sessions,

@@ -7,6 +7,7 @@ pub mod drafts;
 pub mod form;
 pub mod pages;
 pub mod records;
+pub mod sso;
 pub mod workspace;
 
 use actix_web::http::StatusCode;

@@ -26,11 +26,15 @@ const LOGIN_COOKIE: &str = "__Host-tillit_login";
 /// Form bodies are small; anything larger is refused.
 const FORM_LIMIT: usize = 64 * 1024;
 
-fn secure_cookie(name: &'static str, value: String, max_age: actix_web::cookie::time::Duration) -> Cookie<'static> {
+pub(super) fn secure_cookie(
+    name: &'static str,
+    value: String,
+    max_age: actix_web::cookie::time::Duration,
+) -> Cookie<'static> {
     Cookie::build(name, value).path("/").secure(true).http_only(true).same_site(SameSite::Lax).max_age(max_age).finish()
 }
 
-fn removal(name: &'static str) -> Cookie<'static> {
+pub(super) fn removal(name: &'static str) -> Cookie<'static> {
     secure_cookie(name, String::new(), actix_web::cookie::time::Duration::ZERO)
 }
 
@@ -122,7 +126,7 @@ pub(super) fn to_login(req: &HttpRequest) -> HttpResponse {
 }
 
 /// Only local paths are followed after sign-in.
-fn safe_next(next: Option<&str>) -> String {
+pub(super) fn safe_next(next: Option<&str>) -> String {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
         _ => "/start".to_string(),
@@ -197,8 +201,15 @@ fn login_form(
         .iter()
         .map(|o| OrgChoice { slug: o.slug.clone(), name: o.name.clone(), selected: org == Some(o.slug.as_str()) })
         .collect();
+    let sso: Vec<Value> = state
+        .settings
+        .sso
+        .providers
+        .iter()
+        .map(|p| json!({"href": format!("/login/sso/{}?next={}", super::encode(&p.org), super::encode(next)), "label": p.label}))
+        .collect();
     let context = json!({
-        "orgs": orgs, "username": username, "next": next, "csrf": token, "error": error,
+        "orgs": orgs, "username": username, "next": next, "csrf": token, "error": error, "sso": sso,
     });
     let title = state.views.text(lang, "login_title");
     let body = match state.views.render(req, lang, "login", &title, &context) {

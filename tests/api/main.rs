@@ -16,5 +16,6 @@ mod lookup;
 mod openapi;
 mod reports;
 mod services;
+mod sso;
 mod storage;
 mod web;

@@ -1,6 +1,6 @@
 // Browser test: Tillit's pages in Debian's headless Chromium (playwright-core).
 //
-// Usage: node flow.mjs BASE_URL PASSWORD
+// Usage: node flow.mjs BASE_URL PASSWORD IDP_URL
 // A Boxholm coordinator fills in the submission form, sees the failing rule
 // at its field, submits, fixes it in a new version and re-submits; an Itsam
 // approver signs in, finds a Boxholm decision in the queue (Boxholm
@@ -17,9 +17,9 @@ import { chromium } from "playwright-core";
 import fs from "node:fs";
 import path from "node:path";
 
-const [base, password] = process.argv.slice(2);
-if (!base || !password) {
-  console.error("usage: node flow.mjs BASE_URL PASSWORD");
+const [base, password, idp] = process.argv.slice(2);
+if (!base || !password || !idp) {
+  console.error("usage: node flow.mjs BASE_URL PASSWORD IDP_URL");
   process.exit(2);
 }
 
@@ -399,6 +399,106 @@ await step("an admin manages delegations and people; payloads in names and reaso
   expect((await p.locator("table.list").innerText()).includes("återkallat"), "not revoked");
   await screenshot(p, "delegations");
   await ctx.close();
+});
+
+// ---- Single sign-on against a real OpenID Connect provider (oidc-provider,
+// started by run.sh as Boxholm's identity provider).
+
+async function ssoSignIn(p, login) {
+  await p.goto(`${base}/login`);
+  await p.click("a.button:has-text('Boxholms kommun')");
+  await p.waitForURL((u) => u.toString().startsWith(idp));
+  await p.fill("input[name=login]", login);
+  await p.fill("input[name=password]", "vilket lösenord som helst");
+  await p.click("button[type=submit]");
+  // The provider asks for consent the first time.
+  await p.waitForURL((u) => !u.toString().includes("/interaction/") || u.toString().includes("consent") || true);
+  for (let i = 0; i < 3 && p.url().startsWith(idp); i++) {
+    await p.click("button[type=submit]");
+    await p.waitForLoadState();
+  }
+}
+
+let ssoContext = null;
+let ssoPage = null;
+await step("single sign-on: code flow with PKCE and a nonce; the provider, not a claim, decides the organisation", async () => {
+  ssoContext = await browser.newContext();
+  const p = await ssoContext.newPage();
+  ssoPage = p;
+  p.on("dialog", async (d) => { executed.push(d.message()); await d.dismiss(); });
+  let authorize = null;
+  p.on("request", (r) => { if (!authorize && r.url().startsWith(`${idp}/auth`)) authorize = r.url(); });
+  await p.goto(`${base}/login`);
+  await axeCheck(p, "sign-in with single sign-on");
+  await screenshot(p, "sign-in-sso");
+  await ssoSignIn(p, "sara");
+  await p.waitForURL((u) => u.toString().startsWith(`${base}/start`));
+  const q = new URL(authorize).searchParams;
+  expect(q.get("response_type") === "code", `response_type ${q.get("response_type")}`);
+  expect(q.get("code_challenge_method") === "S256" && (q.get("code_challenge") || "").length >= 43, "no PKCE S256");
+  expect((q.get("nonce") || "").length >= 16 && (q.get("state") || "").length >= 16, "no nonce or state");
+  expect(q.get("client_id") === "tillit-boxholm", "client_id");
+  const text = await p.locator("main").innerText();
+  expect(text.includes("Sara Ssonsdotter") && text.includes("Boxholms kommun"), `signed in as: ${text}`);
+  expect(!text.includes("Kinda"), "a claim chose the organisation");
+  const session = (await ssoContext.cookies()).find((c) => c.name === "__Host-tillit_session");
+  expect(session && session.httpOnly && session.secure, "session cookie flags");
+  await screenshot(p, "signed-in-sso");
+});
+
+await step("forged ID tokens are refused: wrong issuer, wrong audience, alg none, expired, nonce mismatch, unknown key, HS256", async () => {
+  const p = ssoPage;
+  for (const mode of ["wrong_issuer", "wrong_audience", "alg_none", "expired", "nonce_mismatch", "wrong_key", "hs256"]) {
+    await ssoContext.clearCookies({ name: "__Host-tillit_session" });
+    const set = await (await fetch(`${idp}/__forge?mode=${mode}`)).json();
+    expect(set.forge === mode, `the provider did not take mode ${mode}`);
+    const response = await p.goto(`${base}/login/sso/boxholm?next=%2Fstart`);
+    expect(response.status() === 403, `${mode}: answered ${response.status()} at ${p.url()}`);
+    const text = await p.locator("main").innerText();
+    expect(text.includes("Inloggningen kunde inte bekräftas"), `${mode}: ${text}`);
+    const cookies = await ssoContext.cookies();
+    expect(!cookies.some((c) => c.name === "__Host-tillit_session"), `${mode}: a session was opened`);
+    await p.goto(`${base}/start`);
+    expect(new URL(p.url()).pathname === "/login", `${mode}: signed in after all`);
+  }
+  await fetch(`${idp}/__forge`);
+  await screenshot(p, "forged-token-refused");
+});
+
+await step("a callback is good once, and only in the browser that started the sign-in", async () => {
+  const p = ssoPage;
+  let callback = null;
+  const listener = (r) => { if (r.url().includes("/login/sso/callback")) callback = r.url(); };
+  p.on("request", listener);
+  await p.goto(`${base}/login/sso/boxholm`);
+  await p.waitForURL((u) => u.toString().startsWith(`${base}/start`));
+  p.off("request", listener);
+  expect(callback, "no callback seen");
+  // Replayed in the same browser: the state is used up.
+  await ssoContext.clearCookies({ name: "__Host-tillit_session" });
+  let response = await p.goto(callback);
+  expect(response.status() === 403, `replay answered ${response.status()}`);
+  // Another browser (a forged link sent to a victim): no state cookie.
+  const other = await browser.newContext();
+  const q = await other.newPage();
+  response = await q.goto(callback);
+  expect(response.status() === 403, `cross-browser callback answered ${response.status()}`);
+  expect(!(await other.cookies()).some((c) => c.name === "__Host-tillit_session"), "a session in another browser");
+  await other.close();
+});
+
+await step("a name from the identity provider is shown as text", async () => {
+  const ctx = await browser.newContext();
+  const p = await ctx.newPage();
+  // Only dialogs: the provider's own development pages fetch web fonts
+  // that this machine cannot reach.
+  p.on("dialog", async (d) => { executed.push(d.message()); await d.dismiss(); });
+  await ssoSignIn(p, "mallory");
+  await p.waitForURL((u) => u.toString().startsWith(`${base}/start`));
+  const text = await p.locator("main").innerText();
+  expect(text.includes("Mallory <script>") && text.includes("Boxholms kommun"), text);
+  await ctx.close();
+  await ssoContext.close();
 });
 
 await step("no script payload ever ran", async () => {

@@ -127,10 +127,17 @@ pub struct TestApp {
 
 impl TestApp {
     pub fn new(backend: Backend) -> TestApp {
+        TestApp::with_settings(backend, |_| {})
+    }
+
+    /// A test app whose settings `change` adjusts first.
+    pub fn with_settings(backend: Backend, change: impl FnOnce(&mut Settings)) -> TestApp {
         let db = TestDb::new(backend);
         let database = db.open();
         let policies = tillit::policy::load(None).unwrap();
-        let state = AppState::new(database, policies, Settings::for_database(db.url.clone())).unwrap();
+        let mut settings = Settings::for_database(db.url.clone());
+        change(&mut settings);
+        let state = AppState::new(database, policies, settings).unwrap();
         TestApp { state, db }
     }
 
