@@ -208,7 +208,15 @@ async function saveDraft(p) {
 // Fills the form from a document, field by field, as a person would: text
 // boxes, choices, yes/no, check boxes and table rows (saving the draft when
 // a table needs another row).
-async function fillForm(p, doc) {
+// Fields whose values have a fixed shape (codes, host names, checksums);
+// every other text box is free text.
+const SHAPED = ["/service/domains", "/vendor/country", "/vendor/parent_jurisdiction", "/accessibility/languages_supported"];
+const shaped = (name) => SHAPED.includes(name) || name.endsWith("/country") || name.endsWith("/sha256");
+
+async function fillForm(p, doc, probe = false) {
+  // With `probe`, a script payload goes in front of every free-text answer,
+  // and into every empty free-text box.
+  const text = (name, v) => (probe && !shaped(name) ? `${XSS} ${v ?? ""}`.trim() : String(v ?? ""));
   const leaves = [];
   const walk = (v, at) => {
     if (v !== null && typeof v === "object" && !Array.isArray(v)) {
@@ -227,7 +235,7 @@ async function fillForm(p, doc) {
           if ((await input.count()) === 0) await saveDraft(p);
           const tag = await input.evaluate((el) => el.tagName);
           if (tag === "SELECT") await input.selectOption(String(cell ?? ""));
-          else await input.fill(String(cell ?? ""));
+          else await input.fill(text(`${name}/${i}/${key}`, cell));
         }
       }
       continue;
@@ -243,7 +251,10 @@ async function fillForm(p, doc) {
     } else if (type.startsWith("SELECT")) {
       await target.selectOption(String(value ?? ""));
     } else if (Array.isArray(value)) {
-      await target.fill(name === "/accessibility/languages_supported" ? value.join(", ") : value.join("\n"));
+      const items = probe && !shaped(name) ? (value.length ? value : [""]).map((v) => text(name, v)) : value;
+      await target.fill(name === "/accessibility/languages_supported" ? items.join(", ") : items.join("\n"));
+    } else if (type === "INPUT:text" || type.startsWith("TEXTAREA")) {
+      await target.fill(text(name, value));
     } else {
       await target.fill(value === null ? "" : String(value));
     }
@@ -337,6 +348,38 @@ await step("an employee's lookup then says it is allowed, with its conditions", 
   expect(!answer.includes("Isak") && !answer.includes("Bo Samordnare"), "a person's name on a public page");
   await screenshot(p, "lookup-new-service");
   await anonymous.close();
+});
+
+await step("XSS probe: a payload in every free-text field of the submission form stays text on every page", async () => {
+  const { ctx, p } = await signInAs("boxholm", "bo");
+  await p.click("form[action^='/drafts'] button[type=submit]");
+  await p.waitForURL(/\/drafts\//);
+  const doc = structuredClone(example);
+  doc.service.name = "Provtjänst";
+  doc.service.aliases = ["Provtjanst"];
+  doc.service.domains = ["prov.example.se"];
+  doc.vendor.dpa_signed = true;
+  await fillForm(p, doc, true);
+  await saveDraft(p);
+  const boxes = await p.locator("form.submission input[type=text], form.submission textarea").count();
+  const probed = await p.locator("form.submission input[type=text], form.submission textarea")
+    .evaluateAll((els) => els.filter((el) => el.value.includes("<script>")).length);
+  expect(probed >= 35, `only ${probed} of ${boxes} text boxes hold the payload`);
+  await p.click("form.submission button[value=complete]");
+  await p.waitForURL(/created=1/);
+  await p.click("form[action*='/revisions/1/submit'] button");
+  await p.waitForURL(/submitted=1/);
+  expect((await p.locator("h1").innerText()).includes("<script>"), "the name is not shown as text");
+  await p.locator("details summary").first().click().catch(() => {});
+  await p.goto(`${base}/start`);
+  await ctx.close();
+  const approver = await signInAs("itsam", "isak");
+  const row = approver.p.locator("tr", { hasText: "Provtjänst" }).filter({ hasText: "Boxholms kommun" });
+  await row.locator("a").click();
+  await approver.p.waitForURL(/\/services\//);
+  expect((await approver.p.locator("main").innerText()).includes("<script>"), "payloads not shown as text");
+  await approver.ctx.close();
+  expect(executed.length === 0, `executed: ${executed.join(" | ")}`);
 });
 
 await step("an auditor signs in with the keyboard alone and reads the report and the audit log", async () => {
