@@ -217,6 +217,13 @@ fn parse_decision(request: &DecisionRequest) -> Result<Decision, AppError> {
     Ok(Decision { kind: request.decision, conditions, reason, valid_until, decision_reference })
 }
 
+/// The latest day an approval of `revision` decided today may hold: today
+/// plus the review interval its document sets (the decision form's default).
+pub fn default_valid_until(revision: &RevisionRow) -> Result<NaiveDate, AppError> {
+    let months = review_interval_months(revision)?;
+    Ok(today().checked_add_months(Months::new(months)).unwrap_or(NaiveDate::MAX))
+}
+
 /// The review interval the revision's own document sets.
 fn review_interval_months(revision: &RevisionRow) -> Result<u32, AppError> {
     let doc: Value = serde_json::from_str(&revision.document)?;

@@ -17,12 +17,7 @@ use crate::submissions::service as submissions;
 
 /// `POST /drafts` — starts a draft of a new service.
 pub async fn start(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let lang = lang_of(&req).as_str();
-    post_form(&state, &req, &body, move |conn, web, _| {
-        let draft = submissions::start_draft(conn, &web.actor, None)?;
-        Ok(format!("/drafts/{}?lang={lang}", encode(&draft.id)))
-    })
-    .await
+    start_draft(&state, &req, &body, None).await
 }
 
 /// `POST /services/{id}/drafts` — starts a draft of a new version, holding
@@ -33,10 +28,13 @@ pub async fn start_version(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let lang = lang_of(&req).as_str();
-    let service_id = path.into_inner();
-    post_form(&state, &req, &body, move |conn, web, _| {
-        let draft = submissions::start_draft(conn, &web.actor, Some(&service_id))?;
+    start_draft(&state, &req, &body, Some(path.into_inner())).await
+}
+
+async fn start_draft(state: &AppState, req: &HttpRequest, body: &[u8], service_id: Option<String>) -> HttpResponse {
+    let lang = lang_of(req).as_str();
+    post_form(state, req, body, move |conn, web, _| {
+        let draft = submissions::start_draft(conn, &web.actor, service_id.as_deref())?;
         Ok(format!("/drafts/{}?lang={lang}", encode(&draft.id)))
     })
     .await

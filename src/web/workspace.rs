@@ -513,9 +513,10 @@ fn service_context(state: &AppState, lang: Lang, web: &WebActor, loaded: &Servic
     let orgs: Vec<Value> =
         decide_for.iter().map(|(slug, name, via)| json!({"slug": slug, "name": name, "via_delegation": via})).collect();
     let form = match under_review {
-        Some(revision) if !decide_for.is_empty() => {
-            Some(json!({"revision": revision, "orgs": orgs, "classes": classes}))
-        }
+        Some(revision) if !decide_for.is_empty() => Some(json!({
+            "revision": revision, "orgs": orgs, "classes": classes,
+            "valid_until": loaded.default_valid_until.map(|d| d.to_string()).unwrap_or_default(),
+        })),
         _ => None,
     };
     // The owning organisation's coordinators submit the latest draft.
@@ -547,6 +548,9 @@ struct ServicePage {
     changes: Changes,
     /// Organisation names by slug.
     names: std::collections::HashMap<String, String>,
+    /// The decision form's valid-until: today plus the review interval of
+    /// the revision under review.
+    default_valid_until: Option<chrono::NaiveDate>,
 }
 
 async fn load_service_page(state: &AppState, web: &WebActor, service_id: String) -> Result<ServicePage, AppError> {
@@ -566,9 +570,13 @@ async fn load_service_page(state: &AppState, web: &WebActor, service_id: String)
                 let visible: std::collections::HashSet<i32> = service.revisions.iter().map(|r| r.revision).collect();
                 let mut previous: Option<Value> = None;
                 let mut changes = Changes::new();
+                let mut default_valid_until = None;
                 for row in crate::submissions::store::revisions_of(conn, &service.id)? {
                     if !visible.contains(&row.revision) {
                         continue;
+                    }
+                    if row.state == "submitted" {
+                        default_valid_until = approvals::service::default_valid_until(&row).ok();
                     }
                     let document: Value = serde_json::from_str(&row.document)?;
                     if let Some(before) = &previous {
@@ -576,7 +584,7 @@ async fn load_service_page(state: &AppState, web: &WebActor, service_id: String)
                     }
                     previous = Some(document);
                 }
-                Ok(ServicePage { service, decide_for: orgs, changes, names })
+                Ok(ServicePage { service, decide_for: orgs, changes, names, default_valid_until })
             })
         })
         .await

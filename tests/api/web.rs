@@ -264,6 +264,9 @@ async fn itsam_decides_under_delegation_and_nobody_decides_on_their_own_revision
         assert!(r.text.contains("Boxholms kommun"), "{}", r.text);
         let r = call(&app, page(&format!("/services/{service}"), Some(&isak))).await;
         assert!(r.text.contains("value=\"boxholm\""));
+        // Valid-until is suggested: today plus the document's 12-month review interval.
+        let suggested = chrono::Utc::now().date_naive().checked_add_months(chrono::Months::new(12)).unwrap();
+        assert!(r.text.contains(&format!("name=\"valid_until\" type=\"date\" value=\"{suggested}\"")), "{}", r.text);
         let r = decide_form(&app, &service, &isak, "revision=1&org=boxholm&decision=approved&decision_reference=IT+5")
             .await;
         assert_eq!(r.status, 303, "{}", r.text);

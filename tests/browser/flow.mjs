@@ -271,6 +271,21 @@ await step("a coordinator fills in the submission form; missing answers and the 
   expect(missing.length === 0, `fields without a label: ${missing}`);
   await axeCheck(p, "submission form (empty)");
   await screenshot(p, "form-empty");
+  // The keyboard alone reaches every control of the form, in order.
+  const controls = await p.locator("form.submission input:not([type=hidden]), form.submission select, form.submission textarea, form.submission button").count();
+  const reached = new Set();
+  await p.locator("#f-service-name").focus();
+  for (let i = 0; i < controls + 40 && reached.size < controls; i++) {
+    const id = await p.evaluate(() => {
+      const el = document.activeElement;
+      return el && el.closest("form.submission") ? `${el.name}|${el.value}|${el.id}` : null;
+    });
+    if (id) reached.add(id);
+    await p.keyboard.press("Tab");
+  }
+  // Radio groups are one Tab stop each (arrow keys move within them).
+  const radios = await p.locator("form.submission input[type=radio]").count();
+  expect(reached.size >= controls - radios / 2, `Tab reached ${reached.size} of ${controls} controls`);
   // A first save with only a few answers: a draft, with what is missing.
   await field(p, "/service/name").fill(example.service.name);
   await p.check(`[name="/data/personal_data_processed"][value=true]`);
