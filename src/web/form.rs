@@ -761,6 +761,51 @@ fn field_context(doc: &Value, field: &Field, label: &str, problems: &[Problem], 
     context
 }
 
+/// A document field as the form names it, for a reader: "AI-modeller, rad 1:
+/// Modellens leverantör" for `/service/models/0/provider`. `None` for a
+/// pointer outside the form.
+pub fn describe_field(pointer: &str, text: &dyn Fn(&str) -> String) -> Option<String> {
+    let owner_pointer = owner(pointer)?;
+    let field = SECTIONS.iter().flat_map(|s| s.fields.iter()).find(|f| f.pointer == owner_pointer)?;
+    let key = text_key(field.pointer);
+    let label = text(&format!("field.{key}"));
+    let rest: Vec<&str> =
+        pointer.strip_prefix(field.pointer).unwrap_or("").split('/').filter(|t| !t.is_empty()).collect();
+    let row = rest.first().and_then(|i| i.parse::<usize>().ok()).map(|i| i + 1);
+    Some(match (field.kind, row, rest.get(1)) {
+        (Kind::Table(_), Some(row), Some(column)) => {
+            format!("{label}, {} {row}: {}", text("form_row").to_lowercase(), text(&format!("field.{key}.{column}")))
+        }
+        (_, Some(row), _) => format!("{label} ({row})"),
+        _ => label,
+    })
+}
+
+/// A value of a document field as a reader sees it: yes and no, and the
+/// labels of choices, in the page's language.
+pub fn describe_value(pointer: &str, value: &str, text: &dyn Fn(&str) -> String) -> String {
+    let field = owner(pointer).and_then(|p| SECTIONS.iter().flat_map(|s| s.fields.iter()).find(|f| f.pointer == p));
+    let options: &[&str] = match field.map(|f| f.kind) {
+        Some(Kind::Bool) => {
+            return match value {
+                "true" => text("form_yes"),
+                "false" => text("form_no"),
+                other => other.to_string(),
+            };
+        }
+        Some(Kind::Choice(o) | Kind::Multi(o)) => o,
+        Some(Kind::Table(columns)) => {
+            let column = pointer.rsplit('/').next().unwrap_or("");
+            match columns.iter().find(|c| c.key == column).map(|c| c.kind) {
+                Some(Kind::Choice(o)) => o,
+                _ => &[],
+            }
+        }
+        _ => &[],
+    };
+    if options.contains(&value) { text(&format!("value.{value}")) } else { value.to_string() }
+}
+
 /// Every key of the strings the form needs, for the test that each exists.
 pub fn text_keys() -> Vec<String> {
     let mut keys = Vec::new();
@@ -843,6 +888,22 @@ mod tests {
         assert!(doc.pointer("/attachments").is_none());
         // Every object that holds a field exists, so errors land on fields.
         assert!(doc.pointer("/governance/responsible_owner").is_some_and(Value::is_object));
+    }
+
+    #[test]
+    fn fields_and_values_are_described_in_words() {
+        let text = |key: &str| key.to_string();
+        assert_eq!(describe_field("/vendor/dpa_signed", &text).unwrap(), "field.vendor.dpa_signed");
+        assert_eq!(
+            describe_field("/service/models/0/provider", &text).unwrap(),
+            "field.service.models, form_row 1: field.service.models.provider"
+        );
+        assert_eq!(describe_field("/service/aliases/1", &text).unwrap(), "field.service.aliases (2)");
+        assert!(describe_field("/schema_version", &text).is_none());
+        assert_eq!(describe_value("/vendor/dpa_signed", "true", &text), "form_yes");
+        assert_eq!(describe_value("/service/capabilities/0", "translation", &text), "value.translation");
+        assert_eq!(describe_value("/attachments/0/kind", "dpia", &text), "value.dpia");
+        assert_eq!(describe_value("/service/name", "saas", &text), "saas", "free text is shown as it is");
     }
 
     #[test]

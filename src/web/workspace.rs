@@ -481,7 +481,7 @@ fn service_context(state: &AppState, lang: Lang, web: &WebActor, loaded: &Servic
                 "submitted_on": r.submitted_at.as_deref().and_then(|s| s.get(..10)),
                 "verdict": verdict,
                 "failing_rules": rules,
-                "changes": changes.get(&r.revision),
+                "changes": changes.get(&r.revision).map(|c| readable(state, lang, c)),
             })
         })
         .collect();
@@ -526,15 +526,50 @@ fn service_context(state: &AppState, lang: Lang, web: &WebActor, loaded: &Servic
         .filter(|r| r.state == "draft" && web.actor.has(Role::Coordinator) && web.actor.is_member_of(&service.org))
         .map(|r| r.revision);
     let can_change = web.actor.has(Role::Coordinator) && web.actor.is_member_of(&service.org);
+    let revision_numbers: Vec<i32> = service.revisions.iter().map(|r| r.revision).collect();
+    let compare = loaded
+        .compare
+        .as_ref()
+        .map(|(from, to, changes)| json!({"from": from, "to": to, "changes": readable(state, lang, changes)}));
+    let choose = |selected: i32| -> Vec<Value> {
+        revision_numbers.iter().map(|n| json!({"number": n, "selected": *n == selected})).collect()
+    };
+    let (from, to) = match &loaded.compare {
+        Some((a, b, _)) => (*a, *b),
+        None => {
+            let n = revision_numbers.len();
+            let at = |i: usize| revision_numbers.get(i).copied().unwrap_or(1);
+            (at(n.saturating_sub(2)), at(n.saturating_sub(1)))
+        }
+    };
     json!({
         "user": user_view(state, lang, web),
         "can_change": can_change,
+        "compare": compare,
+        "compare_choices": if revision_numbers.len() > 1 { Some(json!({"from": choose(from), "to": choose(to)})) } else { None },
         "submit_revision": submit_revision,
         "service": {"id": service.id, "org": name_of(&service.org), "name": service.name, "vendor": service.vendor},
         "revisions": revisions,
         "decisions": decisions,
         "form": form,
     })
+}
+
+/// Changes with the form's names for the fields and words for the values.
+fn readable(state: &AppState, lang: Lang, changes: &[crate::submissions::diff::Change]) -> Vec<Value> {
+    let text = |key: &str| state.views.text(lang, key);
+    changes
+        .iter()
+        .map(|c| {
+            let value = |v: &Option<String>| v.as_deref().map(|v| super::form::describe_value(&c.field, v, &text));
+            json!({
+                "field": c.field,
+                "label": super::form::describe_field(&c.field, &text).unwrap_or_else(|| c.field.clone()),
+                "before": value(&c.before),
+                "after": value(&c.after),
+            })
+        })
+        .collect()
 }
 
 /// What changed in each visible revision since the one before it.
@@ -546,6 +581,9 @@ struct ServicePage {
     /// The organisations the person may decide for: slug, name, via delegation.
     decide_for: Vec<(String, String, bool)>,
     changes: Changes,
+    /// The comparison asked for (`?from=A&to=B`): the two revisions and what
+    /// changed between them.
+    compare: Option<(i32, i32, Vec<crate::submissions::diff::Change>)>,
     /// Organisation names by slug.
     names: std::collections::HashMap<String, String>,
     /// The decision form's valid-until: today plus the review interval of
@@ -553,7 +591,12 @@ struct ServicePage {
     default_valid_until: Option<chrono::NaiveDate>,
 }
 
-async fn load_service_page(state: &AppState, web: &WebActor, service_id: String) -> Result<ServicePage, AppError> {
+async fn load_service_page(
+    state: &AppState,
+    web: &WebActor,
+    service_id: String,
+    compare: Option<(i32, i32)>,
+) -> Result<ServicePage, AppError> {
     let actor = web.clone();
     state
         .db
@@ -571,6 +614,7 @@ async fn load_service_page(state: &AppState, web: &WebActor, service_id: String)
                 let mut previous: Option<Value> = None;
                 let mut changes = Changes::new();
                 let mut default_valid_until = None;
+                let mut documents: std::collections::HashMap<i32, Value> = std::collections::HashMap::new();
                 for row in crate::submissions::store::revisions_of(conn, &service.id)? {
                     if !visible.contains(&row.revision) {
                         continue;
@@ -582,9 +626,17 @@ async fn load_service_page(state: &AppState, web: &WebActor, service_id: String)
                     if let Some(before) = &previous {
                         changes.insert(row.revision, crate::submissions::diff::changes(before, &document, 200));
                     }
+                    if compare.is_some_and(|(a, b)| row.revision == a || row.revision == b) {
+                        documents.insert(row.revision, document.clone());
+                    }
                     previous = Some(document);
                 }
-                Ok(ServicePage { service, decide_for: orgs, changes, names, default_valid_until })
+                // Only revisions the person may see can be compared.
+                let compare = compare.and_then(|(a, b)| {
+                    let (before, after) = (documents.get(&a)?, documents.get(&b)?);
+                    Some((a, b, crate::submissions::diff::changes(before, after, 500)))
+                });
+                Ok(ServicePage { service, decide_for: orgs, changes, compare, names, default_valid_until })
             })
         })
         .await
@@ -599,7 +651,9 @@ pub async fn service_page(state: web::Data<AppState>, req: HttpRequest, path: we
         Err(e) => return error_page(&state, &req, &e),
     };
     let lang = lang_of(&req);
-    match load_service_page(&state, &web, path.into_inner()).await {
+    let number = |name: &str| super::query_param(&req, name).and_then(|v| v.parse::<i32>().ok());
+    let compare = number("from").zip(number("to"));
+    match load_service_page(&state, &web, path.into_inner(), compare).await {
         Ok(loaded) => {
             let mut context = service_context(&state, lang, &web, &loaded);
             if let Some(map) = context.as_object_mut() {
@@ -721,7 +775,7 @@ pub async fn decide(
                     message.push_str(&format!(" {detail}"));
                 }
             }
-            match load_service_page(&state, &web, service_id).await {
+            match load_service_page(&state, &web, service_id, None).await {
                 Ok(loaded) => {
                     let mut context = service_context(&state, lang, &web, &loaded);
                     if let Some(map) = context.as_object_mut() {

@@ -656,9 +656,33 @@ async fn the_service_page_shows_what_changed_between_revisions() {
     let r = call(&app, page(&format!("/services/{service}"), Some(&karin))).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert!(r.text.contains("Ändringar sedan förra versionen"), "{}", r.text);
-    assert!(r.text.contains("<code>/service/short_description</code>"));
+    // The form's names for the fields, not JSON pointers.
+    assert!(r.text.contains("<td>Kort beskrivning</td>"), "{}", r.text);
     assert!(r.text.contains("En ny beskrivning av tjänsten."));
-    assert!(r.text.contains("<code>/service/aliases</code>"), "emptying a list shows");
+    assert!(r.text.contains("<td>Andra namn</td>"), "emptying a list shows");
+    // Any two revisions can be compared, with values in words.
+    let mut third = doc.clone();
+    set_pointer(&mut third, "/vendor/dpa_signed", json!(false));
+    set_pointer(&mut third, "/service/service_type", json!("on_premises"));
+    let r =
+        call(&app, post_json(&format!("/api/v1/services/{service}/revisions"), Some(&coordinator), third.to_string()))
+            .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let r = call(&app, page(&format!("/services/{service}?from=1&to=3"), Some(&karin))).await;
+    assert!(r.text.contains("Skillnader mellan version 1 → 3"), "{}", r.text);
+    let compared = &r.text[r.text.find("id=\"compare\"").unwrap()..];
+    let compared = &compared[..compared.find("</section>").unwrap()];
+    for shown in
+        ["Finns ett personuppgiftsbiträdesavtal?", "<td>Ja</td>", "<td>Nej</td>", "Egen drift", "Kort beskrivning"]
+    {
+        assert!(compared.contains(shown), "{shown} not in {compared}");
+    }
+    let r = call(&app, page(&format!("/services/{service}?from=2&to=2"), Some(&karin))).await;
+    assert!(r.text.contains("Versionerna har samma innehåll."));
+    // A revision that does not exist is simply not compared.
+    let r = call(&app, page(&format!("/services/{service}?from=1&to=9"), Some(&karin))).await;
+    assert_eq!(r.status, 200);
+    assert!(!r.text.contains("id=\"compare\""));
     // Both revisions are drafts: another organisation sees neither.
     let other = app.token("boxholm", "Bo", &[Role::Coordinator]);
     set_password(&app, "boxholm", "Bo", "bo");

@@ -331,7 +331,7 @@ await step("it fails R1, is fixed in a new version and re-submitted", async () =
   await p.waitForURL(/submitted=1/);
   await p.locator("details summary").first().click();
   const diff = await p.locator("details").first().innerText();
-  expect(diff.includes("dpa_signed"), `the diff does not show the fix: ${diff}`);
+  expect(diff.includes("Finns ett personuppgiftsbiträdesavtal?"), `the diff does not show the fix in words: ${diff}`);
   await screenshot(p, "version-2-submitted");
   await bo.ctx.close();
 });
