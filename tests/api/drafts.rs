@@ -259,3 +259,63 @@ async fn hostile_text_in_the_form_is_kept_as_text_and_never_markup() {
         assert!(r.text.contains("&lt;script&gt;"), "kept as text");
     }
 }
+
+#[actix_web::test]
+async fn the_hostile_corpus_against_the_submission_form_never_breaks_it() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        app.token("kinda", "Karin", &[Role::Coordinator]);
+        set_password(&app, "kinda", "Karin", "karin");
+        let karin = sign_in(&app, "kinda", "karin").await;
+        let draft = start_draft(&app, &karin).await;
+        let csrf = hidden(&r_text(&app, &draft, &karin).await, "csrf");
+        let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
+        let values: Vec<String> = std::fs::read_dir(corpus)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x != "md"))
+            .map(|p| String::from_utf8_lossy(&std::fs::read(p).unwrap()).chars().take(3000).collect())
+            .collect();
+        // One field of every kind the form has.
+        let names = [
+            "/service/name",
+            "/service/short_description",
+            "/service/aliases",
+            "/service/domains",
+            "/service/service_type",
+            "/service/capabilities",
+            "/service/interacts_directly_with_residents",
+            "/service/models/0/name",
+            "/service/models/7/provider",
+            "/vendor/country",
+            "/data/retention/logs_days",
+            "/assessments/dpia/completed_on",
+            "/governance/public_contact_email",
+            "/accessibility/accessibility_statement_url",
+            "/accessibility/languages_supported",
+            "/attachments/0/kind",
+        ];
+        for value in &values {
+            let fields: Vec<(String, String)> = names.iter().map(|n| (n.to_string(), value.clone())).collect();
+            for action in ["save", "complete"] {
+                let r = call(&app, post(&draft, &[(SESSION, &karin)], &body(&csrf, action, &fields))).await;
+                assert!(r.status.as_u16() < 500, "{} for {value:?}", r.status);
+                assert_no_internals(&r.text);
+            }
+            let r = call(&app, page(&draft, Some(&karin))).await;
+            assert_eq!(r.status, 200, "the draft page after {value:?}: {}", r.text);
+            assert!(!r.text.contains("<script>") || !value.contains("<script>"), "reflected unescaped");
+        }
+        // Raw bodies that are not forms at all.
+        for raw in [&b"\xff\xfe\x00garbage"[..], b"csrf=%ZZ%&action=%FF", b"action=save"] {
+            let req = actix_web::test::TestRequest::post()
+                .uri(&draft)
+                .insert_header(("content-type", "application/x-www-form-urlencoded"))
+                .cookie(actix_web::cookie::Cookie::new(SESSION, karin.clone()))
+                .set_payload(raw.to_vec());
+            let r = call(&app, req).await;
+            assert!(r.status.is_client_error(), "{}", r.status);
+        }
+        assert_eq!(count_services(&app), 0, "nothing hostile became a service");
+    }
+}
