@@ -27,6 +27,8 @@ pub struct AppState {
     pub sign_in_limiter: Arc<RateLimiter>,
     /// The HTTP client for identity providers (single sign-on).
     pub http: reqwest::Client,
+    /// Identity providers' discovery documents and key sets, kept a while.
+    pub sso_metadata: Arc<crate::auth::oidc::MetadataCache>,
 }
 
 impl AppState {
@@ -47,6 +49,7 @@ impl AppState {
         let http = crate::auth::oidc::http_client().map_err(AppError::internal)?;
         Ok(AppState {
             http,
+            sso_metadata: Arc::new(crate::auth::oidc::MetadataCache::default()),
             limiter: Arc::new(limiter),
             sign_in_limiter: Arc::new(sign_in_limiter),
             views: Arc::new(views),

@@ -10,8 +10,9 @@
 //! configured issuer, be meant for this client, be unexpired, and carry the
 //! nonce of this sign-in; `openidconnect` checks all of it.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -172,12 +173,46 @@ type Client = CoreClient<
     openidconnect::EndpointMaybeSet,
 >;
 
-/// Reads the provider's discovery document and key set, and builds the
-/// client. The issuer in the document must be exactly the configured one.
-async fn client(http: &reqwest::Client, provider: &Provider, redirect_url: &str) -> Result<Client, AppError> {
-    let metadata = CoreProviderMetadata::discover_async(provider.issuer.clone(), http)
-        .await
-        .map_err(|e| unreachable_provider(&format!("discovery at {}", provider.issuer.as_str()), e))?;
+/// Providers' discovery documents, with their key sets, kept for five
+/// minutes so that a sign-in does not fetch them twice. An ID token that
+/// fails verification against a kept key set is verified once more against
+/// a freshly fetched one, so that rotated keys are picked up at once.
+#[derive(Default)]
+pub struct MetadataCache {
+    entries: std::sync::Mutex<HashMap<String, (Instant, CoreProviderMetadata)>>,
+}
+
+const METADATA_MAX_AGE: Duration = Duration::from_secs(300);
+
+impl MetadataCache {
+    /// The provider's metadata: kept (unless `fresh`), else fetched. The
+    /// issuer in the document must be exactly the configured one.
+    async fn get(
+        &self,
+        http: &reqwest::Client,
+        provider: &Provider,
+        fresh: bool,
+    ) -> Result<(CoreProviderMetadata, bool), AppError> {
+        if !fresh {
+            if let Ok(entries) = self.entries.lock() {
+                if let Some((at, metadata)) = entries.get(&provider.org) {
+                    if at.elapsed() < METADATA_MAX_AGE {
+                        return Ok((metadata.clone(), true));
+                    }
+                }
+            }
+        }
+        let metadata = CoreProviderMetadata::discover_async(provider.issuer.clone(), http)
+            .await
+            .map_err(|e| unreachable_provider(&format!("discovery at {}", provider.issuer.as_str()), e))?;
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.insert(provider.org.clone(), (Instant::now(), metadata.clone()));
+        }
+        Ok((metadata, false))
+    }
+}
+
+fn build_client(metadata: CoreProviderMetadata, provider: &Provider, redirect_url: &str) -> Result<Client, AppError> {
     let redirect = RedirectUrl::new(redirect_url.to_string()).map_err(|e| AppError::internal(format!("{e}")))?;
     Ok(CoreClient::from_provider_metadata(metadata, provider.client_id.clone(), provider.client_secret.clone())
         .set_redirect_uri(redirect))
@@ -207,11 +242,13 @@ pub struct LoginRow {
 /// fresh state and nonce, and records them to check the answer against.
 pub async fn start(
     http: &reqwest::Client,
+    cache: &MetadataCache,
     settings: &SsoSettings,
     provider: &Provider,
     next: &str,
 ) -> Result<(Started, LoginRow), AppError> {
-    let client = client(http, provider, &settings.redirect_url).await?;
+    let (metadata, _) = cache.get(http, provider, false).await?;
+    let client = build_client(metadata, provider, &settings.redirect_url)?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request = client
         .authorize_url(CoreAuthenticationFlow::AuthorizationCode, CsrfToken::new_random, Nonce::new_random)
@@ -270,19 +307,39 @@ pub struct Identity {
 /// Exchanges the code (with the PKCE verifier) and verifies the ID token.
 pub async fn finish(
     http: &reqwest::Client,
+    cache: &MetadataCache,
     settings: &SsoSettings,
     provider: &Provider,
     login: &LoginRow,
     code: &str,
 ) -> Result<Identity, AppError> {
-    let client = client(http, provider, &settings.redirect_url).await?;
+    let (metadata, kept) = cache.get(http, provider, false).await?;
+    let client = build_client(metadata, provider, &settings.redirect_url)?;
     let request = client.exchange_code(AuthorizationCode::new(code.to_string())).map_err(refused)?;
     let response = request
         .set_pkce_verifier(PkceCodeVerifier::new(login.pkce_verifier.clone()))
         .request_async(http)
         .await
         .map_err(|e| refused(format!("token request: {e}")))?;
-    let id_token = response.id_token().ok_or_else(|| refused("no ID token in the token response"))?;
+    match verify(&client, &response, login) {
+        Err(e) if kept => {
+            // Perhaps the provider has rotated its keys: once more with the
+            // key set as it is now.
+            log::info!("single sign-on: verifying again with {}'s current key set ({e})", provider.org);
+            let (metadata, _) = cache.get(http, provider, true).await?;
+            verify(&build_client(metadata, provider, &settings.redirect_url)?, &response, login).map_err(refused)
+        }
+        result => result.map_err(refused),
+    }
+}
+
+/// Checks the ID token of a token response; the error says why it fails.
+fn verify(
+    client: &Client,
+    response: &openidconnect::core::CoreTokenResponse,
+    login: &LoginRow,
+) -> Result<Identity, String> {
+    let id_token = response.id_token().ok_or("no ID token in the token response")?;
     let verifier = client.id_token_verifier().set_allowed_algs([
         CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
         CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
@@ -292,15 +349,15 @@ pub async fn finish(
         CoreJwsSigningAlgorithm::EcdsaP384Sha384,
     ]);
     let nonce = Nonce::new(login.nonce.clone());
-    let claims = id_token.claims(&verifier, &nonce).map_err(|e| refused(format!("ID token: {e}")))?;
+    let claims = id_token.claims(&verifier, &nonce).map_err(|e| format!("ID token: {e}"))?;
     // When the token says which access token it came with, they must match.
     if let Some(expected) = claims.access_token_hash() {
-        let algorithm = id_token.signing_alg().map_err(refused)?;
-        let key = id_token.signing_key(&verifier).map_err(refused)?;
-        let actual =
-            openidconnect::AccessTokenHash::from_token(response.access_token(), algorithm, key).map_err(refused)?;
+        let algorithm = id_token.signing_alg().map_err(|e| e.to_string())?;
+        let key = id_token.signing_key(&verifier).map_err(|e| e.to_string())?;
+        let actual = openidconnect::AccessTokenHash::from_token(response.access_token(), algorithm, key)
+            .map_err(|e| e.to_string())?;
         if &actual != expected {
-            return Err(refused("the access token hash does not match"));
+            return Err("the access token hash does not match".into());
         }
     }
     let name = claims

@@ -26,7 +26,8 @@ pub async fn start(state: web::Data<AppState>, req: HttpRequest, path: web::Path
         return workspace::error_page(&state, &req, &AppError::NotFound);
     };
     let next = safe_next(query_param(&req, "next").as_deref());
-    let (started, row) = match oidc::start(&state.http, &state.settings.sso, provider, &next).await {
+    let (started, row) = match oidc::start(&state.http, &state.sso_metadata, &state.settings.sso, provider, &next).await
+    {
         Ok(x) => x,
         Err(e) => return workspace::error_page(&state, &req, &e),
     };
@@ -81,7 +82,7 @@ async fn finish(state: &AppState, req: &HttpRequest) -> Result<(sessions::NewSes
     }
     let login = state.db.run(move |conn| crate::db::write(conn, |conn| oidc::take_login(conn, &given))).await?;
     let provider = state.settings.sso.provider(&login.org_slug).ok_or_else(|| refused("the provider is gone"))?;
-    let identity = oidc::finish(&state.http, &state.settings.sso, provider, &login, &code).await?;
+    let identity = oidc::finish(&state.http, &state.sso_metadata, &state.settings.sso, provider, &login, &code).await?;
     let org = login.org_slug.clone();
     let session = state.db.run(move |conn| oidc::sign_in(conn, &org, &identity)).await?;
     log::info!("sign-in through single sign-on: person {} of {}", session.user_id, login.org_slug);

@@ -38,7 +38,7 @@ cat > "$work/sso.json" <<JSON
   ]
 }
 JSON
-(cd "$work" && exec env TILLIT_RATE_LIMIT=0 RUST_LOG=warn TILLIT_TEST_BOXHOLM_SECRET=test-secret-for-boxholm-0123456789abcdef \
+(cd "$work" && exec env TILLIT_RATE_LIMIT=0 RUST_LOG=info TILLIT_TEST_BOXHOLM_SECRET=test-secret-for-boxholm-0123456789abcdef \
   "$root/target/debug/tillit" serve --demo --bind "127.0.0.1:$port" --sso-config "$work/sso.json" > out.txt 2> err.txt) &
 server=$!
 for _ in $(seq 1 120); do
