@@ -84,6 +84,14 @@ async fn a_coordinator_fills_in_the_form_sees_the_rules_fixes_and_resubmits() {
             assert!(r.text.contains(heading), "no section {heading}");
         }
         assert!(!r.text.contains("field-errors"), "a new draft is not judged");
+        // Every label and help text is in English too.
+        let r = call(&app, page(&format!("{draft}?lang=en"), Some(&karin))).await;
+        assert_eq!(r.status, 200);
+        for english in
+            ["Describe an AI service", "Name of the service", "R1 Security and data protection", "Save draft"]
+        {
+            assert!(r.text.contains(english), "{english} missing in English");
+        }
 
         // Half filled in: the draft is saved; missing answers and the
         // failing check are shown next to their fields, in plain words.
