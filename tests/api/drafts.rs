@@ -41,6 +41,17 @@ async fn start_draft(app: &TestApp, session: &str) -> String {
     location(&r).split('?').next().unwrap().to_string()
 }
 
+/// Karin, a coordinator of Kinda, signed in with a new draft: her session,
+/// the draft's path, and the CSRF token.
+async fn karin_with_a_draft(app: &TestApp) -> (String, String, String) {
+    app.token("kinda", "Karin", &[Role::Coordinator]);
+    set_password(app, "kinda", "Karin", "karin");
+    let karin = sign_in(app, "kinda", "karin").await;
+    let draft = start_draft(app, &karin).await;
+    let csrf = hidden(&r_text(app, &draft, &karin).await, "csrf");
+    (karin, draft, csrf)
+}
+
 fn count_services(app: &TestApp) -> i64 {
     use diesel::prelude::*;
     let mut conn = app.state.db.get().unwrap();
@@ -245,11 +256,7 @@ async fn drafts_belong_to_their_organisations_coordinators() {
 async fn hostile_text_in_the_form_is_kept_as_text_and_never_markup() {
     for backend in backends() {
         let app = TestApp::new(backend);
-        app.token("kinda", "Karin", &[Role::Coordinator]);
-        set_password(&app, "kinda", "Karin", "karin");
-        let karin = sign_in(&app, "kinda", "karin").await;
-        let draft = start_draft(&app, &karin).await;
-        let csrf = hidden(&r_text(&app, &draft, &karin).await, "csrf");
+        let (karin, draft, csrf) = karin_with_a_draft(&app).await;
         let payload = "\"><script>alert(1)</script><img src=x onerror=alert(2)>";
         let mut doc: Value = example("internal-assistant-pass");
         for pointer in ["/service/name", "/service/short_description", "/purpose/intended_use"] {
@@ -272,11 +279,7 @@ async fn hostile_text_in_the_form_is_kept_as_text_and_never_markup() {
 async fn the_hostile_corpus_against_the_submission_form_never_breaks_it() {
     for backend in backends() {
         let app = TestApp::new(backend);
-        app.token("kinda", "Karin", &[Role::Coordinator]);
-        set_password(&app, "kinda", "Karin", "karin");
-        let karin = sign_in(&app, "kinda", "karin").await;
-        let draft = start_draft(&app, &karin).await;
-        let csrf = hidden(&r_text(&app, &draft, &karin).await, "csrf");
+        let (karin, draft, csrf) = karin_with_a_draft(&app).await;
         let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
         let values: Vec<String> = std::fs::read_dir(corpus)
             .unwrap()
