@@ -156,7 +156,7 @@ fn unreachable_provider(what: &str, e: impl std::fmt::Display) -> AppError {
 
 /// A refusal: the page says the sign-in could not be confirmed; the log
 /// says why.
-fn refused(why: impl std::fmt::Display) -> AppError {
+pub(crate) fn refused(why: impl std::fmt::Display) -> AppError {
     log::warn!("single sign-on refused: {why}");
     AppError::Forbidden {
         why: "The sign-in could not be confirmed. Start again from the sign-in page.",

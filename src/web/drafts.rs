@@ -85,12 +85,7 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
     let rule_list: Vec<Value> = rules
         .iter()
         .map(|r| {
-            let (outcome, class) = match r.outcome {
-                RuleOutcome::Pass => ("outcome_pass", "ok"),
-                RuleOutcome::NotApplicable => ("outcome_not_applicable", "ok"),
-                RuleOutcome::Warn => ("outcome_warn", "warn"),
-                RuleOutcome::Fail => ("outcome_fail", "error"),
-            };
+            let (outcome, class) = form::outcome_words(r.outcome);
             json!({
                 "rule": r.rule.to_string(),
                 "title": pick(lang, &r.title, &r.title_en),

@@ -524,19 +524,31 @@ fn text_key(pointer: &str) -> String {
 
 /// The catalogue's field that a pointer from the evaluation belongs to: the
 /// deepest field at or above it, or else the first field below it.
-fn owner(pointer: &str) -> Option<&'static str> {
+fn owner_field(pointer: &str) -> Option<&'static Field> {
     let all = SECTIONS.iter().flat_map(|s| s.fields.iter());
     let above = all
         .clone()
         .filter(|f| pointer == f.pointer || pointer.starts_with(&format!("{}/", f.pointer)))
         .max_by_key(|f| f.pointer.len());
-    if let Some(field) = above {
-        return Some(field.pointer);
+    if above.is_some() || pointer.is_empty() {
+        return above;
     }
-    if pointer.is_empty() {
-        return None;
+    all.clone().find(|f| f.pointer.starts_with(&format!("{pointer}/")))
+}
+
+/// The pointer of `owner_field`.
+fn owner(pointer: &str) -> Option<&'static str> {
+    owner_field(pointer).map(|f| f.pointer)
+}
+
+/// A rule's outcome as the pages say it: the text's key and a style class.
+pub fn outcome_words(outcome: RuleOutcome) -> (&'static str, &'static str) {
+    match outcome {
+        RuleOutcome::Pass => ("outcome_pass", "ok"),
+        RuleOutcome::NotApplicable => ("outcome_not_applicable", "ok"),
+        RuleOutcome::Warn => ("outcome_warn", "warn"),
+        RuleOutcome::Fail => ("outcome_fail", "error"),
     }
-    all.clone().find(|f| f.pointer.starts_with(&format!("{pointer}/"))).map(|f| f.pointer)
 }
 
 pub struct Texts<'a> {
@@ -602,11 +614,8 @@ pub fn render(
                 })
                 .collect();
             let rule = section.rule.and_then(|id| rules.iter().find(|r| &*r.rule == id));
-            let (outcome, outcome_class) = match rule.map(|r| r.outcome) {
-                Some(RuleOutcome::Pass) => (t("outcome_pass"), "ok"),
-                Some(RuleOutcome::NotApplicable) => (t("outcome_not_applicable"), "ok"),
-                Some(RuleOutcome::Warn) => (t("outcome_warn"), "warn"),
-                Some(RuleOutcome::Fail) => (t("outcome_fail"), "error"),
+            let (outcome, outcome_class) = match rule.map(|r| outcome_words(r.outcome)) {
+                Some((key, class)) => (t(key), class),
                 None => (String::new(), ""),
             };
             json!({
@@ -765,8 +774,7 @@ fn field_context(doc: &Value, field: &Field, label: &str, problems: &[Problem], 
 /// Modellens leverantör" for `/service/models/0/provider`. `None` for a
 /// pointer outside the form.
 pub fn describe_field(pointer: &str, text: &dyn Fn(&str) -> String) -> Option<String> {
-    let owner_pointer = owner(pointer)?;
-    let field = SECTIONS.iter().flat_map(|s| s.fields.iter()).find(|f| f.pointer == owner_pointer)?;
+    let field = owner_field(pointer)?;
     let key = text_key(field.pointer);
     let label = text(&format!("field.{key}"));
     let rest: Vec<&str> =
@@ -784,7 +792,7 @@ pub fn describe_field(pointer: &str, text: &dyn Fn(&str) -> String) -> Option<St
 /// A value of a document field as a reader sees it: yes and no, and the
 /// labels of choices, in the page's language.
 pub fn describe_value(pointer: &str, value: &str, text: &dyn Fn(&str) -> String) -> String {
-    let field = owner(pointer).and_then(|p| SECTIONS.iter().flat_map(|s| s.fields.iter()).find(|f| f.pointer == p));
+    let field = owner_field(pointer);
     let options: &[&str] = match field.map(|f| f.kind) {
         Some(Kind::Bool) => {
             return match value {

@@ -5,9 +5,9 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::query_param;
-use super::workspace::{self, no_store, removal, safe_next, secure_cookie, see_other};
+use super::workspace::{self, no_store, removal, safe_next, secure_cookie, see_other, session_cookie};
 use crate::auth::oidc;
-use crate::auth::sessions::{self, SESSION_COOKIE};
+use crate::auth::sessions;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -47,8 +47,7 @@ pub async fn callback(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
     match finish(&state, &req).await {
         Ok((session, next)) => {
             let mut response = see_other(&next);
-            let lifetime = actix_web::cookie::time::Duration::seconds(sessions::ABSOLUTE_LIFETIME.num_seconds());
-            let _ = response.add_cookie(&secure_cookie(SESSION_COOKIE, session.id, lifetime));
+            let _ = response.add_cookie(&session_cookie(session.id));
             let _ = response.add_cookie(&removal(STATE_COOKIE));
             no_store(response)
         }
@@ -62,26 +61,19 @@ pub async fn callback(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
 
 async fn finish(state: &AppState, req: &HttpRequest) -> Result<(sessions::NewSession, String), AppError> {
     state.rate_limit_sign_in(req)?;
-    let refused = |why: &str| {
-        log::warn!("single sign-on refused: {why}");
-        AppError::Forbidden {
-            why: "The sign-in could not be confirmed. Start again from the sign-in page.",
-            why_sv: "Inloggningen kunde inte bekräftas. Börja om från inloggningssidan.",
-        }
-    };
     if let Some(error) = query_param(req, "error") {
         // The person cancelled, or the provider refused; say so plainly.
         let shown: String = error.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect();
-        return Err(refused(&format!("the identity provider answered {shown}")));
+        return Err(oidc::refused(format!("the identity provider answered {shown}")));
     }
     let given = query_param(req, "state").unwrap_or_default();
     let code = query_param(req, "code").unwrap_or_default();
     let cookie = req.cookie(STATE_COOKIE).map(|c| c.value().to_string()).unwrap_or_default();
     if given.is_empty() || code.is_empty() || !sessions::same_secret(&given, &cookie) {
-        return Err(refused("the state does not match this browser's"));
+        return Err(oidc::refused("the state does not match this browser's"));
     }
     let login = state.db.run(move |conn| crate::db::write(conn, |conn| oidc::take_login(conn, &given))).await?;
-    let provider = state.settings.sso.provider(&login.org_slug).ok_or_else(|| refused("the provider is gone"))?;
+    let provider = state.settings.sso.provider(&login.org_slug).ok_or_else(|| oidc::refused("the provider is gone"))?;
     let identity = oidc::finish(&state.http, &state.sso_metadata, &state.settings.sso, provider, &login, &code).await?;
     let org = login.org_slug.clone();
     let session = state.db.run(move |conn| oidc::sign_in(conn, &org, &identity)).await?;

@@ -34,6 +34,15 @@ pub(super) fn secure_cookie(
     Cookie::build(name, value).path("/").secure(true).http_only(true).same_site(SameSite::Lax).max_age(max_age).finish()
 }
 
+/// The cookie of a new session, for as long as a session may live.
+pub(super) fn session_cookie(id: String) -> Cookie<'static> {
+    secure_cookie(
+        SESSION_COOKIE,
+        id,
+        actix_web::cookie::time::Duration::seconds(sessions::ABSOLUTE_LIFETIME.num_seconds()),
+    )
+}
+
 pub(super) fn removal(name: &'static str) -> Cookie<'static> {
     secure_cookie(name, String::new(), actix_web::cookie::time::Duration::ZERO)
 }
@@ -265,8 +274,7 @@ pub async fn login(state: web::Data<AppState>, req: HttpRequest, body: web::Byte
         Ok(Ok(Ok(session))) => {
             log::info!("sign-in: person {} of {org}", session.user_id);
             let mut response = see_other(&next);
-            let lifetime = actix_web::cookie::time::Duration::seconds(sessions::ABSOLUTE_LIFETIME.num_seconds());
-            let _ = response.add_cookie(&secure_cookie(SESSION_COOKIE, session.id, lifetime));
+            let _ = response.add_cookie(&session_cookie(session.id));
             let _ = response.add_cookie(&removal(LOGIN_COOKIE));
             no_store(response)
         }
