@@ -207,6 +207,11 @@ pub struct ServeArgs {
     /// How often (ms) the lookup index checks for changes made by other nodes.
     #[arg(long, env = "TILLIT_INDEX_POLL_MS", default_value_t = 1000)]
     pub index_poll_ms: u64,
+    /// Where the lookup index is saved between starts ("none": rebuilt from
+    /// the database at every start). Default: next to a SQLite database
+    /// (`tillit.db.lookup`); none for PostgreSQL.
+    #[arg(long, env = "TILLIT_INDEX_FILE")]
+    pub index_file: Option<String>,
     /// Per-client limit on the public lookup and pages: RATE/BURST requests
     /// per second ("10/60"), or 0 for none.
     #[arg(long, env = "TILLIT_RATE_LIMIT", default_value = "10/60")]
@@ -790,8 +795,14 @@ fn serve(args: ServeArgs) -> ExitCode {
         },
         None => crate::auth::oidc::SsoSettings::default(),
     };
+    let index_file = match args.index_file.as_deref() {
+        Some("none") => None,
+        Some(path) => Some(std::path::PathBuf::from(path)),
+        None => Settings::default_index_file(db.url()),
+    };
     let settings = Settings {
         sso,
+        index_file,
         bind: args.bind.clone(),
         database: db.url().clone(),
         policies_dir: args.policies.policies.clone(),

@@ -27,19 +27,36 @@ pub struct Settings {
     /// Single sign-on: each organisation's identity provider
     /// (`TILLIT_SSO_CONFIG`, `--sso-config`).
     pub sso: crate::auth::oidc::SsoSettings,
+    /// Where the lookup index is saved between starts (`TILLIT_INDEX_FILE`,
+    /// `--index-file`); None: rebuilt from the database at every start.
+    pub index_file: Option<PathBuf>,
 }
 
 impl Settings {
     pub fn for_database(database: DatabaseUrl) -> Settings {
         Settings {
             bind: DEFAULT_BIND.to_string(),
-            database,
             policies_dir: None,
             pool_size: 8,
             workers: 0,
             rate_limit: crate::ratelimit::Limit::default(),
             trusted_proxies: Vec::new(),
             sso: crate::auth::oidc::SsoSettings::default(),
+            index_file: Settings::default_index_file(&database),
+            database,
+        }
+    }
+
+    /// Next to a SQLite database (`tillit.db` → `tillit.db.lookup`); none for
+    /// PostgreSQL, where nodes share no disk.
+    pub fn default_index_file(database: &DatabaseUrl) -> Option<PathBuf> {
+        match database {
+            DatabaseUrl::Sqlite(path) => {
+                let mut file = path.as_os_str().to_owned();
+                file.push(".lookup");
+                Some(PathBuf::from(file))
+            }
+            DatabaseUrl::Postgres(_) => None,
         }
     }
 }

@@ -340,6 +340,8 @@ pub fn synthetic(
         }
         Ok(())
     })?;
+    // Everything was evaluated with the rule set in force as it was written.
+    crate::policy::reevaluate::mark_done_if_complete(conn, policies)?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

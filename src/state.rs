@@ -36,7 +36,7 @@ impl AppState {
     pub fn new(db: Database, policies: PolicySet, settings: Settings) -> Result<Self, AppError> {
         let lookup = {
             let mut conn = db.get()?;
-            SearchIndex::build(&mut conn)?
+            SearchIndex::build(&mut conn, settings.index_file.as_deref())?
         };
         let views = Views::load().map_err(AppError::internal)?;
         let limiter = RateLimiter::new(settings.rate_limit, settings.trusted_proxies.clone());

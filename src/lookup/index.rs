@@ -1,10 +1,11 @@
 //! The in-memory search index behind the lookup: an `fst` of normalized
-//! keys (names, aliases, vendors and domains) over compact service entries
-//! with each organisation's current decision. A snapshot is immutable;
-//! changes since it was built live in a small overlay, and a new snapshot
-//! replaces the old one atomically.
+//! keys (names, aliases, vendors and domains) over packed service entries
+//! with each organisation's current decision. A snapshot is immutable: a
+//! large base segment built from the whole registry (and saved to a file, so
+//! that a restart does not rebuild it) and a small overlay segment with the
+//! services changed since. A new snapshot replaces the old one atomically.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -83,7 +84,7 @@ impl Status {
 }
 
 /// An organisation's current decision on a service, packed.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecisionEntry {
     pub org: u16,
     pub kind: DecisionKind,
@@ -111,23 +112,89 @@ impl DecisionEntry {
     }
 }
 
-/// One service as the lookup knows it (from its latest submitted revision).
-#[derive(Debug, Clone)]
-pub struct Entry {
-    pub id: Box<str>,
-    pub name: Box<str>,
+/// One service, packed. Its id, name and aliases live in the segment's
+/// text arena, each as a little-endian `u16` length and the UTF-8 bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Packed {
+    pub text: u64,
+    /// First of its decisions in the segment's decision list.
+    pub decisions: u32,
     pub vendor: u32,
-    pub aliases: Box<[Box<str>]>,
-    pub domains: Box<[Box<str>]>,
+    pub n_decisions: u8,
+    pub n_aliases: u8,
     /// `published` (false: `internal_only`, shown to signed-in callers only).
     pub public: bool,
-    /// Sorted by organisation.
-    pub decisions: Box<[DecisionEntry]>,
 }
 
-impl Entry {
-    pub fn decision_for(&self, org: u16) -> Option<&DecisionEntry> {
-        self.decisions.binary_search_by_key(&org, |d| d.org).ok().map(|i| &self.decisions[i])
+/// A set of services with their search keys: the base or the overlay.
+pub(super) struct Segment {
+    pub packed: Vec<Packed>,
+    pub text: Vec<u8>,
+    /// Sorted by organisation within each service.
+    pub decisions: Vec<DecisionEntry>,
+    pub vendors: Vec<Box<str>>,
+    pub conditions: Vec<Arc<[Condition]>>,
+    pub keys: fst::Map<Vec<u8>>,
+    /// Per key, its entries: `entry << 3 | field << 1 | full`.
+    pub postings: Vec<u32>,
+}
+
+/// One service as the lookup knows it (from its latest submitted revision):
+/// a view into a segment.
+#[derive(Clone, Copy)]
+pub struct Entry<'a> {
+    segment: &'a Segment,
+    packed: &'a Packed,
+}
+
+/// The strings of an entry, in arena order: id, name, aliases.
+struct Strings<'a> {
+    text: &'a [u8],
+}
+
+impl<'a> Iterator for Strings<'a> {
+    type Item = &'a str;
+    fn next(&mut self) -> Option<&'a str> {
+        let (len, rest) = self.text.split_first_chunk::<2>()?;
+        let len = u16::from_le_bytes(*len) as usize;
+        let (bytes, rest) = rest.split_at_checked(len)?;
+        self.text = rest;
+        Some(std::str::from_utf8(bytes).unwrap_or_default())
+    }
+}
+
+impl<'a> Entry<'a> {
+    fn strings(&self) -> Strings<'a> {
+        let start = usize::try_from(self.packed.text).unwrap_or(usize::MAX);
+        Strings { text: self.segment.text.get(start..).unwrap_or_default() }
+    }
+    pub fn id(&self) -> &'a str {
+        self.strings().next().unwrap_or_default()
+    }
+    pub fn name(&self) -> &'a str {
+        self.strings().nth(1).unwrap_or_default()
+    }
+    pub fn aliases(&self) -> impl Iterator<Item = &'a str> + use<'a> {
+        self.strings().skip(2).take(self.packed.n_aliases as usize)
+    }
+    pub fn vendor(&self) -> &'a str {
+        self.segment.vendors.get(self.packed.vendor as usize).map(|v| &**v).unwrap_or_default()
+    }
+    pub fn public(&self) -> bool {
+        self.packed.public
+    }
+    /// Each organisation's current decision, sorted by organisation.
+    pub fn decisions(&self) -> &'a [DecisionEntry] {
+        let start = self.packed.decisions as usize;
+        self.segment.decisions.get(start..start + self.packed.n_decisions as usize).unwrap_or_default()
+    }
+    pub fn decision_for(&self, org: u16) -> Option<&'a DecisionEntry> {
+        let decisions = self.decisions();
+        decisions.binary_search_by_key(&org, |d| d.org).ok().map(|i| &decisions[i])
+    }
+    /// The conditions of one of this entry's decisions.
+    pub fn conditions(&self, decision: &DecisionEntry) -> &'a [Condition] {
+        self.segment.conditions.get(decision.conditions as usize).map(|c| &**c).unwrap_or_default()
     }
 }
 
@@ -167,132 +234,199 @@ pub struct DecisionData {
     pub conditions: String,
 }
 
-/// Strings and condition lists, stored once.
-#[derive(Debug, Default, Clone)]
-pub struct Tables {
-    pub vendors: Vec<Box<str>>,
-    vendor_ids: HashMap<Box<str>, u32>,
-    pub conditions: Vec<Arc<[Condition]>>,
+/// Vendors and condition lists, stored once per segment while it is built.
+#[derive(Default)]
+struct Interner {
+    vendor_ids: HashMap<String, u32>,
     condition_ids: HashMap<String, u32>,
 }
 
-impl Tables {
-    fn vendor(&mut self, name: &str) -> u32 {
-        if let Some(id) = self.vendor_ids.get(name) {
-            return *id;
+const DOMAIN_PREFIX: u8 = 0x01;
+/// Entries per segment the postings can address (`u32` with three bits of field and kind).
+const MAX_ENTRIES: usize = 1 << 29;
+
+fn posting(entry: usize, field: Field, full: bool) -> u32 {
+    ((entry as u32) << 3) | ((field.code() as u32) << 1) | u32::from(full)
+}
+
+fn unpack(p: u32) -> (usize, Field, bool) {
+    ((p >> 3) as usize, Field::from_code(u64::from((p >> 1) & 0x3)), p & 1 == 1)
+}
+
+/// Every key of a service, with its posting.
+fn keys_of(data: &ServiceData, index: usize, mut emit: impl FnMut(&[u8], u32)) {
+    let mut text = |text: &str, field: Field| {
+        let (full, tails) = name_keys(text);
+        if !full.is_empty() {
+            emit(full.as_bytes(), posting(index, field, true));
         }
-        let id = self.vendors.len() as u32;
-        self.vendors.push(name.into());
-        self.vendor_ids.insert(name.into(), id);
-        id
+        for tail in tails {
+            emit(tail.as_bytes(), posting(index, field, false));
+        }
+    };
+    text(&data.name, Field::Name);
+    for alias in &data.aliases {
+        text(alias, Field::Alias);
+    }
+    text(&data.vendor, Field::Vendor);
+    for domain in &data.domains {
+        let mut key = vec![DOMAIN_PREFIX];
+        key.extend_from_slice(domain.to_ascii_lowercase().as_bytes());
+        emit(&key, posting(index, Field::Domain, true));
+    }
+}
+
+/// Appends a string to the arena with its length (cut at a character
+/// boundary below 64 KiB; names and aliases are far shorter).
+fn push_string(text: &mut Vec<u8>, s: &str) {
+    let mut end = s.len().min(u16::MAX as usize);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.extend_from_slice(&(end as u16).to_le_bytes());
+    text.extend_from_slice(&s.as_bytes()[..end]);
+}
+
+impl Segment {
+    /// Builds a segment from services sorted by id.
+    fn build(services: &[ServiceData], org_ids: &HashMap<&str, u16>) -> Segment {
+        let mut segment = Segment {
+            packed: Vec::with_capacity(services.len()),
+            text: Vec::with_capacity(services.len() * 80),
+            decisions: Vec::with_capacity(services.len() * 4),
+            vendors: Vec::new(),
+            conditions: Vec::new(),
+            keys: fst::Map::default(),
+            postings: Vec::new(),
+        };
+        let mut interner = Interner::default();
+        // Keys live in one arena while they are sorted, to keep the peak small.
+        let mut arena: Vec<u8> = Vec::with_capacity(services.len() * 48);
+        let mut records: Vec<(u32, u16, u32)> = Vec::with_capacity(services.len() * 5);
+        for (i, data) in services.iter().take(MAX_ENTRIES).enumerate() {
+            segment.push(data, org_ids, &mut interner);
+            keys_of(data, i, |key, posting| {
+                let len = key.len().min(u16::MAX as usize);
+                let Ok(start) = u32::try_from(arena.len()) else { return };
+                records.push((start, len as u16, posting));
+                arena.extend_from_slice(&key[..len]);
+            });
+        }
+        let key = |r: &(u32, u16, u32)| &arena[r.0 as usize..r.0 as usize + r.1 as usize];
+        records.sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a.2.cmp(&b.2)));
+        let mut postings = Vec::with_capacity(records.len());
+        let mut builder = fst::MapBuilder::memory();
+        let mut i = 0;
+        while i < records.len() {
+            let k = key(&records[i]);
+            let start = postings.len() as u64;
+            while i < records.len() && key(&records[i]) == k {
+                if postings.len() as u64 == start || postings.last() != Some(&records[i].2) {
+                    postings.push(records[i].2);
+                }
+                i += 1;
+            }
+            let len = postings.len() as u64 - start;
+            // Keys are sorted and unique here, so insertion cannot fail.
+            let _ = builder.insert(k, (start << 24) | len.min((1 << 24) - 1));
+        }
+        segment.keys = builder.into_map();
+        postings.shrink_to_fit();
+        segment.postings = postings;
+        segment.text.shrink_to_fit();
+        segment.decisions.shrink_to_fit();
+        segment
+    }
+
+    fn push(&mut self, data: &ServiceData, org_ids: &HashMap<&str, u16>, interner: &mut Interner) {
+        let mut decisions: Vec<DecisionEntry> = data
+            .decisions
+            .iter()
+            .filter_map(|d| {
+                Some(DecisionEntry {
+                    org: *org_ids.get(d.org.as_str())?,
+                    kind: d.kind,
+                    revoked: d.revoked,
+                    deciding_org: org_ids.get(d.deciding_org.as_str()).copied().unwrap_or(u16::MAX),
+                    via_delegation: d.via_delegation,
+                    needs_re_review: d.needs_re_review,
+                    decided_on: d.decided_on,
+                    valid_until: d.valid_until,
+                    conditions: self.condition_list(interner, &d.conditions),
+                })
+            })
+            .collect();
+        decisions.sort_by_key(|d| d.org);
+        decisions.dedup_by_key(|d| d.org);
+        decisions.truncate(u8::MAX as usize);
+        let text = self.text.len() as u64;
+        push_string(&mut self.text, &data.id);
+        push_string(&mut self.text, &data.name);
+        let aliases = &data.aliases[..data.aliases.len().min(u8::MAX as usize)];
+        for alias in aliases {
+            push_string(&mut self.text, alias);
+        }
+        let vendor = match interner.vendor_ids.get(data.vendor.as_str()) {
+            Some(id) => *id,
+            None => {
+                let id = self.vendors.len() as u32;
+                self.vendors.push(data.vendor.as_str().into());
+                interner.vendor_ids.insert(data.vendor.clone(), id);
+                id
+            }
+        };
+        self.packed.push(Packed {
+            text,
+            decisions: self.decisions.len() as u32,
+            vendor,
+            n_decisions: decisions.len() as u8,
+            n_aliases: aliases.len() as u8,
+            public: data.published,
+        });
+        self.decisions.extend(decisions);
     }
 
     /// Interns a stored conditions array by its text, parsing it only the
     /// first time it is seen (most decisions share a few lists).
-    fn conditions(&mut self, raw: &str) -> u32 {
-        if let Some(id) = self.condition_ids.get(raw) {
+    fn condition_list(&mut self, interner: &mut Interner, raw: &str) -> u32 {
+        if let Some(id) = interner.condition_ids.get(raw) {
             return *id;
         }
         let list: Vec<Condition> = serde_json::from_str(raw).unwrap_or_default();
         let id = self.conditions.len() as u32;
         self.conditions.push(list.into());
-        self.condition_ids.insert(raw.to_string(), id);
+        interner.condition_ids.insert(raw.to_string(), id);
         id
     }
 
-    fn conditions_of(&mut self, list: &[Condition]) -> u32 {
-        self.conditions(&serde_json::to_string(list).unwrap_or_default())
+    fn entry(&self, index: usize) -> Option<Entry<'_>> {
+        self.packed.get(index).map(|packed| Entry { segment: self, packed })
     }
 
-    /// Drops the build-time maps once the tables are complete.
-    fn freeze(&mut self) {
-        self.vendor_ids = HashMap::new();
-        self.condition_ids = HashMap::new();
+    fn postings(&self, value: u64) -> &[u32] {
+        let start = (value >> 24) as usize;
+        let len = ((value & ((1 << 24) - 1)) as usize).min(MAX_POSTINGS_PER_KEY);
+        self.postings.get(start..start + len).unwrap_or(&[])
     }
-}
 
-const DOMAIN_PREFIX: u8 = 0x01;
-const OVERLAY_BIT: u64 = 1 << 63;
-
-fn posting(entry: usize, field: Field, full: bool) -> u64 {
-    ((entry as u64) << 8) | (field.code() << 1) | u64::from(full)
-}
-
-fn unpack(p: u64) -> (usize, Field, bool) {
-    let p = p & !OVERLAY_BIT;
-    ((p >> 8) as usize, Field::from_code((p >> 1) & 0x7f), p & 1 == 1)
-}
-
-/// Every key of an entry, with its posting.
-fn keys_of(entry: &Entry, vendor: &str, index: usize, mut emit: impl FnMut(Vec<u8>, u64)) {
-    let mut text = |text: &str, field: Field| {
-        let (full, tails) = name_keys(text);
-        if !full.is_empty() {
-            emit(full.into_bytes(), posting(index, field, true));
-        }
-        for tail in tails {
-            emit(tail.into_bytes(), posting(index, field, false));
-        }
-    };
-    text(&entry.name, Field::Name);
-    for alias in entry.aliases.iter() {
-        text(alias, Field::Alias);
+    /// Approximate bytes held.
+    fn memory_bytes(&self) -> usize {
+        self.packed.len() * std::mem::size_of::<Packed>()
+            + self.text.len()
+            + self.decisions.len() * std::mem::size_of::<DecisionEntry>()
+            + self.vendors.iter().map(|v| v.len() + 16).sum::<usize>()
+            + self.keys.as_fst().as_bytes().len()
+            + self.postings.len() * 4
     }
-    text(vendor, Field::Vendor);
-    for domain in entry.domains.iter() {
-        let mut key = vec![DOMAIN_PREFIX];
-        key.extend_from_slice(domain.as_bytes());
-        emit(key, posting(index, Field::Domain, true));
-    }
-}
-
-fn make_entry(data: ServiceData, org_ids: &HashMap<&str, u16>, tables: &mut Tables) -> Entry {
-    let mut decisions: Vec<DecisionEntry> = data
-        .decisions
-        .iter()
-        .filter_map(|d| {
-            Some(DecisionEntry {
-                org: *org_ids.get(d.org.as_str())?,
-                kind: d.kind,
-                revoked: d.revoked,
-                deciding_org: org_ids.get(d.deciding_org.as_str()).copied().unwrap_or(u16::MAX),
-                via_delegation: d.via_delegation,
-                needs_re_review: d.needs_re_review,
-                decided_on: d.decided_on,
-                valid_until: d.valid_until,
-                conditions: tables.conditions(&d.conditions),
-            })
-        })
-        .collect();
-    decisions.sort_by_key(|d| d.org);
-    decisions.dedup_by_key(|d| d.org);
-    Entry {
-        id: data.id.into(),
-        name: data.name.into(),
-        vendor: tables.vendor(&data.vendor),
-        aliases: data.aliases.into_iter().map(Into::into).collect(),
-        domains: data.domains.into_iter().map(|d| d.to_ascii_lowercase().into()).collect(),
-        public: data.published,
-        decisions: decisions.into(),
-    }
-}
-
-/// The immutable part, built from the whole registry.
-struct Base {
-    entries: Vec<Entry>,
-    keys: fst::Map<Vec<u8>>,
-    postings: Vec<u64>,
-    tables: Tables,
 }
 
 /// Services changed since the base was built.
-#[derive(Default, Clone)]
 struct Overlay {
-    entries: Vec<Entry>,
+    /// What the overlay segment was built from, to rebuild it with the next change.
+    services: Vec<ServiceData>,
+    segment: Segment,
     /// Ids whose base entry is superseded (or removed).
     replaced: HashSet<Box<str>>,
-    keys: BTreeMap<Vec<u8>, Vec<u64>>,
-    tables: Tables,
 }
 
 /// A consistent view of the index at one point of the audit chain.
@@ -300,15 +434,17 @@ struct Overlay {
 pub struct Snapshot {
     /// The audit-chain sequence number this snapshot reflects.
     pub seq: i64,
+    /// The audit-chain position (number and hash) the base was built at.
+    pub(super) base_seq: i64,
+    pub(super) base_hash: Arc<str>,
     pub orgs: Arc<Vec<OrgInfo>>,
-    base: Arc<Base>,
+    pub(super) base: Arc<Segment>,
     overlay: Arc<Overlay>,
 }
 
 /// One match, resolved.
 pub struct Hit<'a> {
-    pub entry: &'a Entry,
-    pub tables: &'a Tables,
+    pub entry: Entry<'a>,
     pub field: Field,
     pub kind: MatchKind,
     pub distance: u8,
@@ -351,167 +487,146 @@ const MAX_CANDIDATES: usize = 512;
 /// word of names) cannot make a lookup slow.
 const MAX_POSTINGS_PER_KEY: usize = 256;
 
+/// Candidates: per entry (segment bit 32, entry index), the best match.
+type Found = HashMap<u64, (MatchKind, u8, Field)>;
+
+const OVERLAY_SEGMENT: u64 = 1 << 32;
+
+fn add(found: &mut Found, segment: u64, p: u32, kind: MatchKind, distance: u8) {
+    let (index, field, full) = unpack(p);
+    let key = segment | index as u64;
+    if found.len() >= MAX_CANDIDATES && !found.contains_key(&key) {
+        return;
+    }
+    let kind = if kind == MatchKind::Exact && !full { MatchKind::Prefix } else { kind };
+    let better = found.get(&key).is_none_or(|old| (kind, distance, field) < *old);
+    if better {
+        found.insert(key, (kind, distance, field));
+    }
+}
+
+fn org_ids(orgs: &[OrgInfo]) -> HashMap<&str, u16> {
+    orgs.iter().enumerate().map(|(i, o)| (o.slug.as_str(), i as u16)).collect()
+}
+
 impl Snapshot {
-    pub fn build(seq: i64, orgs: Vec<OrgInfo>, services: Vec<ServiceData>) -> Snapshot {
-        let org_ids: HashMap<&str, u16> = orgs.iter().enumerate().map(|(i, o)| (o.slug.as_str(), i as u16)).collect();
-        let mut tables = Tables::default();
+    /// Builds the index from the whole registry, at the audit-chain position `(seq, hash)`.
+    pub fn build(seq: i64, hash: &str, orgs: Vec<OrgInfo>, services: Vec<ServiceData>) -> Snapshot {
         let mut services = services;
         services.sort_by(|a, b| a.id.cmp(&b.id));
-        let entries: Vec<Entry> = services.into_iter().map(|s| make_entry(s, &org_ids, &mut tables)).collect();
-        tables.freeze();
-        // Keys live in one arena while they are sorted, to keep the peak small.
-        let mut arena: Vec<u8> = Vec::with_capacity(entries.len() * 48);
-        let mut records: Vec<(u32, u16, u64)> = Vec::with_capacity(entries.len() * 5);
-        for (i, entry) in entries.iter().enumerate() {
-            keys_of(entry, &tables.vendors[entry.vendor as usize], i, |key, posting| {
-                let len = key.len().min(u16::MAX as usize);
-                records.push((arena.len() as u32, len as u16, posting));
-                arena.extend_from_slice(&key[..len]);
-            });
-        }
-        let key = |r: &(u32, u16, u64)| &arena[r.0 as usize..r.0 as usize + r.1 as usize];
-        records.sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a.2.cmp(&b.2)));
-        let mut postings = Vec::with_capacity(records.len());
-        let mut builder = fst::MapBuilder::memory();
-        let mut i = 0;
-        while i < records.len() {
-            let k = key(&records[i]);
-            let start = postings.len() as u64;
-            while i < records.len() && key(&records[i]) == k {
-                if postings.last() != Some(&records[i].2) || postings.len() as u64 == start {
-                    postings.push(records[i].2);
-                }
-                i += 1;
-            }
-            let len = postings.len() as u64 - start;
-            // Keys are sorted and unique here, so insertion cannot fail.
-            let _ = builder.insert(k, (start << 24) | len.min((1 << 24) - 1));
-        }
-        let keys = builder.into_map();
-        postings.shrink_to_fit();
+        let base = Segment::build(&services, &org_ids(&orgs));
+        drop(services);
+        Snapshot::from_base(seq, hash, orgs, base)
+    }
+
+    /// The snapshot of a saved base segment (organisations as they are now:
+    /// the same slugs, in the same order, as when it was saved).
+    pub(super) fn from_saved(saved: super::persist::Saved, orgs: Vec<OrgInfo>) -> Snapshot {
+        Snapshot::from_base(saved.seq, &saved.hash, orgs, saved.base)
+    }
+
+    fn from_base(seq: i64, hash: &str, orgs: Vec<OrgInfo>, base: Segment) -> Snapshot {
+        let overlay =
+            Overlay { services: Vec::new(), segment: Segment::build(&[], &HashMap::new()), replaced: HashSet::new() };
         Snapshot {
             seq,
+            base_seq: seq,
+            base_hash: hash.into(),
             orgs: Arc::new(orgs),
-            base: Arc::new(Base { entries, keys, postings, tables }),
-            overlay: Arc::new(Overlay::default()),
+            base: Arc::new(base),
+            overlay: Arc::new(overlay),
         }
     }
 
     /// A new snapshot with these services replaced (None: removed from the lookup).
     pub fn with_changes(&self, seq: i64, changes: Vec<(String, Option<ServiceData>)>) -> Snapshot {
-        let org_ids: HashMap<&str, u16> =
-            self.orgs.iter().enumerate().map(|(i, o)| (o.slug.as_str(), i as u16)).collect();
         let changed: HashSet<&str> = changes.iter().map(|(id, _)| id.as_str()).collect();
-        let mut overlay = Overlay {
-            entries: self.overlay.entries.iter().filter(|e| !changed.contains(&*e.id)).cloned().collect(),
-            replaced: self.overlay.replaced.clone(),
-            keys: BTreeMap::new(),
-            tables: Tables::default(),
-        };
-        // Re-intern what the kept overlay entries refer to.
-        let old = &self.overlay.tables;
-        for entry in overlay.entries.iter_mut() {
-            entry.vendor = overlay.tables.vendor(&old.vendors[entry.vendor as usize]);
-            let mut decisions = entry.decisions.to_vec();
-            for d in decisions.iter_mut() {
-                d.conditions = overlay.tables.conditions_of(&old.conditions[d.conditions as usize]);
-            }
-            entry.decisions = decisions.into();
-        }
+        let mut services: Vec<ServiceData> =
+            self.overlay.services.iter().filter(|s| !changed.contains(s.id.as_str())).cloned().collect();
+        let mut replaced = self.overlay.replaced.clone();
         for (id, data) in changes {
-            overlay.replaced.insert(id.as_str().into());
+            replaced.insert(id.as_str().into());
             if let Some(data) = data {
-                overlay.entries.push(make_entry(data, &org_ids, &mut overlay.tables));
+                services.push(data);
             }
         }
-        for (i, entry) in overlay.entries.iter().enumerate() {
-            keys_of(entry, &overlay.tables.vendors[entry.vendor as usize], i, |key, posting| {
-                overlay.keys.entry(key).or_default().push(posting | OVERLAY_BIT);
-            });
+        services.sort_by(|a, b| a.id.cmp(&b.id));
+        let segment = Segment::build(&services, &org_ids(&self.orgs));
+        Snapshot {
+            seq,
+            base_seq: self.base_seq,
+            base_hash: self.base_hash.clone(),
+            orgs: self.orgs.clone(),
+            base: self.base.clone(),
+            overlay: Arc::new(Overlay { services, segment, replaced }),
         }
-        Snapshot { seq, orgs: self.orgs.clone(), base: self.base.clone(), overlay: Arc::new(overlay) }
     }
 
     pub fn overlay_len(&self) -> usize {
-        self.overlay.entries.len() + self.overlay.replaced.len()
+        self.overlay.services.len() + self.overlay.replaced.len()
     }
 
     pub fn len(&self) -> usize {
-        let superseded = self.base.entries.iter().filter(|e| self.overlay.replaced.contains(&e.id)).count();
-        self.base.entries.len() - superseded + self.overlay.entries.len()
+        let replaced = &self.overlay.replaced;
+        let superseded = if replaced.is_empty() {
+            0
+        } else {
+            (0..self.base.packed.len()).filter_map(|i| self.base.entry(i)).filter(|e| replaced.contains(e.id())).count()
+        };
+        self.base.packed.len() - superseded + self.overlay.segment.packed.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    /// Approximate bytes held by the index (entries, keys, postings, tables).
+    /// Approximate bytes held by the index (entries, strings, keys, postings).
     pub fn memory_bytes(&self) -> usize {
-        let entry = |e: &Entry| {
-            std::mem::size_of::<Entry>()
-                + e.id.len()
-                + e.name.len()
-                + e.aliases.iter().map(|a| a.len() + 16).sum::<usize>()
-                + e.domains.iter().map(|d| d.len() + 16).sum::<usize>()
-                + e.decisions.len() * std::mem::size_of::<DecisionEntry>()
-        };
-        self.base.entries.iter().map(entry).sum::<usize>()
-            + self.base.keys.as_fst().as_bytes().len()
-            + self.base.postings.len() * 8
-            + self.base.tables.vendors.iter().map(|v| v.len() + 16).sum::<usize>()
-            + self.overlay.entries.iter().map(entry).sum::<usize>()
+        self.base.memory_bytes() + self.overlay.segment.memory_bytes()
     }
 
     pub fn org_index(&self, slug: &str) -> Option<u16> {
         self.orgs.iter().position(|o| o.slug == slug).map(|i| i as u16)
     }
 
-    fn resolve(&self, p: u64) -> Option<(&Entry, &Tables)> {
-        let (index, _, _) = unpack(p);
-        if p & OVERLAY_BIT != 0 {
-            return self.overlay.entries.get(index).map(|e| (e, &self.overlay.tables));
+    fn segments(&self) -> [(u64, &Segment); 2] {
+        [(0, &self.base), (OVERLAY_SEGMENT, &self.overlay.segment)]
+    }
+
+    fn resolve(&self, key: u64) -> Option<Entry<'_>> {
+        let index = (key & (OVERLAY_SEGMENT - 1)) as usize;
+        if key & OVERLAY_SEGMENT != 0 {
+            return self.overlay.segment.entry(index);
         }
-        let entry = self.base.entries.get(index)?;
-        if !self.overlay.replaced.is_empty() && self.overlay.replaced.contains(&entry.id) {
+        let entry = self.base.entry(index)?;
+        if !self.overlay.replaced.is_empty() && self.overlay.replaced.contains(entry.id()) {
             return None;
         }
-        Some((entry, &self.base.tables))
+        Some(entry)
     }
 
-    fn base_postings(&self, value: u64) -> &[u64] {
-        let start = (value >> 24) as usize;
-        let len = ((value & ((1 << 24) - 1)) as usize).min(MAX_POSTINGS_PER_KEY);
-        self.base.postings.get(start..start + len).unwrap_or(&[])
+    /// Whether a candidate's entry is in this snapshot and may be shown.
+    fn visible(&self, key: u64, include_internal: bool) -> bool {
+        self.resolve(key).is_some_and(|entry| entry.public() || include_internal)
     }
 
-    /// Candidates for a query, best match per entry, unranked.
-    fn candidates(&self, query: &str, fuzzy: &Fuzzy) -> HashMap<u64, (MatchKind, u8, Field)> {
-        let mut found: HashMap<u64, (MatchKind, u8, Field)> = HashMap::new();
-        let add = |found: &mut HashMap<u64, (MatchKind, u8, Field)>, p: u64, kind: MatchKind, distance: u8| {
-            if found.len() >= MAX_CANDIDATES && !found.contains_key(&(p & !0xff)) {
-                return;
-            }
-            let (_, field, full) = unpack(p);
-            let kind = if kind == MatchKind::Exact && !full { MatchKind::Prefix } else { kind };
-            let key = p & !0xff;
-            let better = found.get(&key).is_none_or(|old| (kind, distance, field) < *old);
-            if better {
-                found.insert(key, (kind, distance, field));
-            }
-        };
+    /// Candidates for a query, best match per entry, unranked. Stops after
+    /// the exact stage when it already found `limit` visible entries: prefix
+    /// and fuzzy matches rank below every exact one.
+    fn candidates(&self, query: &str, fuzzy: &Fuzzy, include_internal: bool, limit: usize) -> Found {
+        let mut found = Found::new();
         // A pasted URL or domain: the service owning the host or a parent domain.
         if let Some(host) = host_of(query) {
             for (depth, candidate) in host_and_parents(&host).into_iter().enumerate() {
                 let mut key = vec![DOMAIN_PREFIX];
                 key.extend_from_slice(candidate.as_bytes());
                 let kind = if depth == 0 { MatchKind::Exact } else { MatchKind::Prefix };
-                if let Some(value) = self.base.keys.get(&key) {
-                    for p in self.base_postings(value) {
-                        add(&mut found, *p, kind, 0);
+                for (bit, segment) in self.segments() {
+                    if let Some(value) = segment.keys.get(&key) {
+                        for p in segment.postings(value) {
+                            add(&mut found, bit, *p, kind, 0);
+                        }
                     }
-                }
-                for p in self.overlay.keys.get(&key).into_iter().flatten() {
-                    add(&mut found, *p, kind, 0);
                 }
             }
         }
@@ -521,33 +636,34 @@ impl Snapshot {
         }
         let qb = q.as_bytes();
         // Exact.
-        if let Some(value) = self.base.keys.get(qb) {
-            for p in self.base_postings(value) {
-                add(&mut found, *p, MatchKind::Exact, 0);
+        for (bit, segment) in self.segments() {
+            if let Some(value) = segment.keys.get(qb) {
+                for p in segment.postings(value) {
+                    add(&mut found, bit, *p, MatchKind::Exact, 0);
+                }
             }
         }
-        for p in self.overlay.keys.get(qb).into_iter().flatten() {
-            add(&mut found, *p, MatchKind::Exact, 0);
+        let exact_visible = found
+            .iter()
+            .filter(|(key, (kind, _, _))| *kind == MatchKind::Exact && self.visible(**key, include_internal))
+            .count();
+        if exact_visible >= limit {
+            return found;
         }
         // Prefix.
-        let mut stream = self.base.keys.search(fst::automaton::Str::new(&q).starts_with()).into_stream();
-        let mut taken = 0;
-        while let Some((key, value)) = stream.next() {
-            if key == qb {
-                continue;
-            }
-            for p in self.base_postings(value) {
-                add(&mut found, *p, MatchKind::Prefix, 0);
-            }
-            taken += 1;
-            if taken >= MAX_KEYS_PER_STAGE {
-                break;
-            }
-        }
-        for (key, ps) in self.overlay.keys.range(qb.to_vec()..).take_while(|(k, _)| k.starts_with(qb)) {
-            if key.as_slice() != qb {
-                for p in ps {
-                    add(&mut found, *p, MatchKind::Prefix, 0);
+        for (bit, segment) in self.segments() {
+            let mut stream = segment.keys.search(fst::automaton::Str::new(&q).starts_with()).into_stream();
+            let mut taken = 0;
+            while let Some((key, value)) = stream.next() {
+                if key == qb {
+                    continue;
+                }
+                for p in segment.postings(value) {
+                    add(&mut found, bit, *p, MatchKind::Prefix, 0);
+                }
+                taken += 1;
+                if taken >= MAX_KEYS_PER_STAGE {
+                    break;
                 }
             }
         }
@@ -562,29 +678,20 @@ impl Snapshot {
                 let dfa = fuzzy.dfa(&q, *distance);
                 for first in qb.iter().take(2) {
                     let next = first.saturating_add(1);
-                    let mut stream = self.base.keys.search(&dfa).ge([*first]).lt([next]).into_stream();
-                    let mut taken = 0;
-                    while let Some((key, value)) = stream.next() {
-                        let distance = match dfa.eval(key) {
-                            Distance::Exact(d) => d,
-                            Distance::AtLeast(_) => continue,
-                        };
-                        for p in self.base_postings(value) {
-                            add(&mut found, *p, MatchKind::Fuzzy, distance);
-                        }
-                        taken += 1;
-                        if taken >= MAX_KEYS_PER_STAGE {
-                            break;
-                        }
-                    }
-                    for (key, ps) in self.overlay.keys.range(vec![*first]..vec![next]) {
-                        let mut state = dfa.start();
-                        for b in key {
-                            state = dfa.accept(&state, *b);
-                        }
-                        if let Distance::Exact(d) = dfa.distance(state) {
-                            for p in ps {
-                                add(&mut found, *p, MatchKind::Fuzzy, d);
+                    for (bit, segment) in self.segments() {
+                        let mut stream = segment.keys.search(&dfa).ge([*first]).lt([next]).into_stream();
+                        let mut taken = 0;
+                        while let Some((key, value)) = stream.next() {
+                            let distance = match dfa.eval(key) {
+                                Distance::Exact(d) => d,
+                                Distance::AtLeast(_) => continue,
+                            };
+                            for p in segment.postings(value) {
+                                add(&mut found, bit, *p, MatchKind::Fuzzy, distance);
+                            }
+                            taken += 1;
+                            if taken >= MAX_KEYS_PER_STAGE {
+                                break;
                             }
                         }
                     }
@@ -609,48 +716,46 @@ impl Snapshot {
         today: NaiveDate,
         fuzzy: &Fuzzy,
     ) -> Vec<Hit<'a>> {
-        let mut hits: Vec<Hit<'a>> = self
-            .candidates(query, fuzzy)
-            .into_iter()
-            .filter_map(|(key, (kind, distance, field))| {
-                let (entry, tables) = self.resolve(key)?;
-                (entry.public || include_internal).then_some(Hit { entry, tables, field, kind, distance })
-            })
-            .collect();
-        let status_rank = |hit: &Hit<'_>| -> u8 {
+        let status_rank = |entry: &Entry<'_>| -> u8 {
             match org {
-                Some(org) => hit.entry.decision_for(org).map_or(Status::NotAssessed, |d| d.status(today)).rank(),
-                None => hit
-                    .entry
-                    .decisions
-                    .iter()
-                    .map(|d| d.status(today).rank())
-                    .min()
-                    .unwrap_or(Status::NotAssessed.rank()),
+                Some(org) => entry.decision_for(org).map_or(Status::NotAssessed, |d| d.status(today)).rank(),
+                None => {
+                    entry.decisions().iter().map(|d| d.status(today).rank()).min().unwrap_or(Status::NotAssessed.rank())
+                }
             }
         };
-        hits.sort_by(|a, b| {
-            (a.kind, a.distance, a.field, status_rank(a), &a.entry.name, &a.entry.id).cmp(&(
-                b.kind,
-                b.distance,
-                b.field,
-                status_rank(b),
-                &b.entry.name,
-                &b.entry.id,
-            ))
-        });
-        hits.truncate(limit);
-        hits
+        type Ranked<'a> = ((MatchKind, u8, Field, u8), &'a str, &'a str, Hit<'a>);
+        // The rank is computed once per hit; only the best `limit` are sorted.
+        let mut ranked: Vec<Ranked<'a>> = self
+            .candidates(query, fuzzy, include_internal, limit)
+            .into_iter()
+            .filter_map(|(key, (kind, distance, field))| {
+                let entry = self.resolve(key)?;
+                (entry.public() || include_internal).then(|| {
+                    (
+                        (kind, distance, field, status_rank(&entry)),
+                        entry.name(),
+                        entry.id(),
+                        Hit { entry, field, kind, distance },
+                    )
+                })
+            })
+            .collect();
+        let order = |a: &Ranked<'a>, b: &Ranked<'a>| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2));
+        if limit > 0 && ranked.len() > limit {
+            ranked.select_nth_unstable_by(limit - 1, order);
+        }
+        ranked.truncate(limit);
+        ranked.sort_unstable_by(order);
+        ranked.into_iter().map(|(_, _, _, hit)| hit).collect()
     }
 
     /// Every entry (for the public register), base and overlay.
-    pub fn entries(&self) -> impl Iterator<Item = (&Entry, &Tables)> {
+    pub fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
         let replaced = &self.overlay.replaced;
-        self.base
-            .entries
-            .iter()
-            .filter(move |e| replaced.is_empty() || !replaced.contains(&e.id))
-            .map(|e| (e, &self.base.tables))
-            .chain(self.overlay.entries.iter().map(|e| (e, &self.overlay.tables)))
+        (0..self.base.packed.len())
+            .filter_map(|i| self.base.entry(i))
+            .filter(move |e| replaced.is_empty() || !replaced.contains(e.id()))
+            .chain((0..self.overlay.segment.packed.len()).filter_map(|i| self.overlay.segment.entry(i)))
     }
 }

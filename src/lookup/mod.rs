@@ -4,6 +4,7 @@
 pub mod dto;
 pub mod index;
 pub mod normalize;
+pub mod persist;
 pub mod register;
 pub mod routes;
 pub mod service;

@@ -57,19 +57,19 @@ pub fn entries(conn: &mut DbConnection, snapshot: &Snapshot, org: u16) -> Result
     let today: NaiveDate = db::now().date();
     let slug = snapshot.orgs[org as usize].slug.clone();
     let mut found: Vec<(RegisterEntry, String)> = Vec::new();
-    for (entry, tables) in snapshot.entries() {
-        if !entry.public {
+    for entry in snapshot.entries() {
+        if !entry.public() {
             continue;
         }
-        let status = org_status(snapshot, entry, tables, org, today);
+        let status = org_status(snapshot, entry, org, today);
         if !matches!(status.status, Status::Allowed | Status::AllowedWithConditions) {
             continue;
         }
         found.push((
             RegisterEntry {
-                service_id: entry.id.to_string(),
-                name: entry.name.to_string(),
-                vendor: tables.vendors.get(entry.vendor as usize).map(|v| v.to_string()).unwrap_or_default(),
+                service_id: entry.id().to_string(),
+                name: entry.name().to_string(),
+                vendor: entry.vendor().to_string(),
                 short_description: String::new(),
                 intended_use: String::new(),
                 status: status.status,
@@ -81,7 +81,7 @@ pub fn entries(conn: &mut DbConnection, snapshot: &Snapshot, org: u16) -> Result
                 valid_until: status.valid_until,
                 decision_reference: None,
             },
-            entry.id.to_string(),
+            entry.id().to_string(),
         ));
     }
     // Descriptions and references come from the stored records.

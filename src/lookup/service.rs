@@ -1,13 +1,14 @@
 //! The lookup index holder (kept current by the write path and a poll of the
 //! audit chain's head), and the lookup answer.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
 use chrono::NaiveDate;
 
 use super::dto::{LookupMatch, LookupResponse, OrgStatus, ServiceSummary};
-use super::index::{Entry, Fuzzy, Snapshot, Status, Tables};
-use super::store;
+use super::index::{Entry, Fuzzy, Snapshot, Status};
+use super::{persist, store};
 use crate::approvals::dto::ConditionView;
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
@@ -19,17 +20,48 @@ pub struct SearchIndex {
     current: RwLock<Arc<Snapshot>>,
     refresh_lock: Mutex<()>,
     pub fuzzy: Fuzzy,
+    /// Where the base segment is saved (None: rebuilt from the database at every start).
+    file: Option<PathBuf>,
+    /// Whether the index was loaded from its file at start (not rebuilt).
+    loaded: bool,
 }
 
+/// Audit events a normal refresh reads before it rebuilds instead.
+const REFRESH_EVENTS: i64 = 5_000;
+/// At start, a saved index may be this many events behind and still be caught up.
+const CATCH_UP_EVENTS: i64 = 500_000;
+
 impl SearchIndex {
-    /// Builds the index from the whole registry.
-    pub fn build(conn: &mut DbConnection) -> Result<SearchIndex, AppError> {
-        let snapshot = full(conn)?;
-        Ok(SearchIndex {
+    /// Loads the saved index when it matches this database (and catches up
+    /// with what happened since), or builds it from the whole registry.
+    pub fn build(conn: &mut DbConnection, file: Option<&Path>) -> Result<SearchIndex, AppError> {
+        let saved = match file {
+            Some(path) => saved(conn, path)?,
+            None => None,
+        };
+        let loaded = saved.is_some();
+        let snapshot = match saved {
+            Some(snapshot) => snapshot,
+            None => full(conn)?,
+        };
+        let index = SearchIndex {
             current: RwLock::new(Arc::new(snapshot)),
             refresh_lock: Mutex::new(()),
             fuzzy: Fuzzy::default(),
-        })
+            file: file.map(Path::to_path_buf),
+            loaded,
+        };
+        if loaded {
+            index.refresh_within(conn, CATCH_UP_EVENTS)?;
+        } else {
+            index.save();
+        }
+        Ok(index)
+    }
+
+    /// Whether the index was loaded from its saved file at start.
+    pub fn loaded(&self) -> bool {
+        self.loaded
     }
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
@@ -47,46 +79,102 @@ impl SearchIndex {
         }
     }
 
+    /// Saves the current base segment (a failure is logged: the index still
+    /// works, and the next start rebuilds it).
+    fn save(&self) {
+        let Some(path) = &self.file else { return };
+        let snapshot = self.snapshot();
+        let started = std::time::Instant::now();
+        match persist::save(&snapshot, path) {
+            Ok(()) => {
+                log::info!("lookup index saved to {} in {:.2} s", path.display(), started.elapsed().as_secs_f64())
+            }
+            Err(e) => log::warn!("cannot save the lookup index to {}: {e}", path.display()),
+        }
+    }
+
     /// Applies every change since the snapshot was taken. Cheap when nothing
     /// changed (one read of the chain head).
     pub fn refresh(&self, conn: &mut DbConnection) -> Result<(), AppError> {
+        self.refresh_within(conn, REFRESH_EVENTS)
+    }
+
+    fn refresh_within(&self, conn: &mut DbConnection, max_events: i64) -> Result<(), AppError> {
         let _guard = match self.refresh_lock.lock() {
             Ok(guard) => guard,
             Err(poisoned) => poisoned.into_inner(),
         };
         let snapshot = self.snapshot();
         let next = db::read(conn, |conn| {
-            let (head, changed) = store::changes_since(conn, snapshot.seq)?;
+            let (head, changed) = store::changes_since(conn, snapshot.seq, max_events)?;
             if head == snapshot.seq {
                 return Ok(None);
             }
             Ok(Some(match changed {
-                None => full(conn)?,
+                None => (full(conn)?, true),
                 Some(ids) if ids.is_empty() => {
                     let mut same = (*snapshot).clone();
                     same.seq = head;
-                    same
+                    (same, false)
                 }
                 Some(ids) => {
                     let changes = store::services(conn, &ids)?;
                     let next = snapshot.with_changes(head, changes);
-                    if next.overlay_len() > REBUILD_AFTER { full(conn)? } else { next }
+                    if next.overlay_len() > REBUILD_AFTER { (full(conn)?, true) } else { (next, false) }
                 }
             }))
         })?;
-        if let Some(next) = next {
+        if let Some((next, rebuilt)) = next {
             self.replace(next);
+            if rebuilt {
+                self.save();
+            }
         }
         Ok(())
     }
 }
 
+/// The saved index, when there is one and it belongs to this database: the
+/// event it was built at is in the audit chain with the same hash, and the
+/// organisations are the same.
+fn saved(conn: &mut DbConnection, path: &Path) -> Result<Option<Snapshot>, AppError> {
+    let started = std::time::Instant::now();
+    let saved = match persist::load(path) {
+        Ok(Some(saved)) => saved,
+        Ok(None) => return Ok(None),
+        Err(e) => {
+            log::warn!("ignoring the saved lookup index {}: {e}; rebuilding it", path.display());
+            return Ok(None);
+        }
+    };
+    db::read(conn, |conn| {
+        let orgs = store::orgs(conn)?;
+        let same_orgs = orgs.iter().map(|o| o.slug.as_str()).eq(saved.org_slugs.iter().map(String::as_str));
+        let event = crate::audit::store::page(conn, saved.seq - 1, 1)?;
+        let same_chain = event.first().is_some_and(|e| e.seq == saved.seq && e.entry_hash == saved.hash);
+        if !same_orgs || !same_chain {
+            log::info!(
+                "the saved lookup index {} is from another state of the registry; rebuilding it",
+                path.display()
+            );
+            return Ok(None);
+        }
+        log::info!(
+            "lookup index loaded from {} (audit event {}) in {:.2} s",
+            path.display(),
+            saved.seq,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(Some(Snapshot::from_saved(saved, orgs)))
+    })
+}
+
 fn full(conn: &mut DbConnection) -> Result<Snapshot, AppError> {
     db::read(conn, |conn| {
-        let (seq, _) = crate::audit::store::head(conn)?;
+        let (seq, hash) = crate::audit::store::head(conn)?;
         let orgs = store::orgs(conn)?;
         let services = store::all_services(conn)?;
-        Ok(Snapshot::build(seq, orgs, services))
+        Ok(Snapshot::build(seq, &hash, orgs, services))
     })
 }
 
@@ -103,28 +191,24 @@ fn join(items: &[String], and: &str) -> String {
 }
 
 /// The status of an entry in one organisation, with the answer in words.
-pub fn org_status(snapshot: &Snapshot, entry: &Entry, tables: &Tables, org: u16, today: NaiveDate) -> OrgStatus {
+pub fn org_status(snapshot: &Snapshot, entry: Entry<'_>, org: u16, today: NaiveDate) -> OrgStatus {
     let info = &snapshot.orgs[org as usize];
     let decision = entry.decision_for(org);
     let status = decision.map_or(Status::NotAssessed, |d| d.status(today));
     let conditions: Vec<ConditionView> = match (status, decision) {
-        (Status::AllowedWithConditions, Some(d)) => tables
-            .conditions
-            .get(d.conditions as usize)
-            .map(|list| {
-                list.iter()
-                    .map(|c| {
-                        let (text_sv, text_en) = c.describe();
-                        ConditionView { condition: c.clone(), text_sv, text_en }
-                    })
-                    .collect()
+        (Status::AllowedWithConditions, Some(d)) => entry
+            .conditions(d)
+            .iter()
+            .map(|c| {
+                let (text_sv, text_en) = c.describe();
+                ConditionView { condition: c.clone(), text_sv, text_en }
             })
-            .unwrap_or_default(),
+            .collect(),
         _ => Vec::new(),
     };
     let needs_re_review = decision.is_some_and(|d| d.needs_re_review)
         && matches!(status, Status::Allowed | Status::AllowedWithConditions);
-    let name = &entry.name;
+    let name = entry.name();
     let where_ = &info.name;
     let (mut answer_sv, mut answer_en) = match status {
         Status::Allowed => {
@@ -225,27 +309,18 @@ pub fn lookup_on(
         .iter()
         .map(|hit| {
             let (status, statuses) = match org_index {
-                Some(org) => (Some(org_status(&snapshot, hit.entry, hit.tables, org, today)), None),
+                Some(org) => (Some(org_status(&snapshot, hit.entry, org, today)), None),
                 None => (
                     None,
-                    Some(
-                        (0..snapshot.orgs.len())
-                            .map(|o| org_status(&snapshot, hit.entry, hit.tables, o as u16, today))
-                            .collect(),
-                    ),
+                    Some((0..snapshot.orgs.len()).map(|o| org_status(&snapshot, hit.entry, o as u16, today)).collect()),
                 ),
             };
             LookupMatch {
                 service: ServiceSummary {
-                    id: hit.entry.id.to_string(),
-                    name: hit.entry.name.to_string(),
-                    vendor: hit
-                        .tables
-                        .vendors
-                        .get(hit.entry.vendor as usize)
-                        .map(|v| v.to_string())
-                        .unwrap_or_default(),
-                    aliases: hit.entry.aliases.iter().map(|a| a.to_string()).collect(),
+                    id: hit.entry.id().to_string(),
+                    name: hit.entry.name().to_string(),
+                    vendor: hit.entry.vendor().to_string(),
+                    aliases: hit.entry.aliases().map(str::to_string).collect(),
                 },
                 matched_on: hit.field,
                 match_kind: hit.kind,

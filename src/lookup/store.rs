@@ -224,12 +224,16 @@ pub fn services(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<(String, 
 
 /// What changed after `seq`: the new head, and the services touched (None
 /// when a full rebuild is simpler: many changes, or organisations changed).
-pub fn changes_since(conn: &mut DbConnection, seq: i64) -> Result<(i64, Option<Vec<String>>), AppError> {
+pub fn changes_since(
+    conn: &mut DbConnection,
+    seq: i64,
+    max_events: i64,
+) -> Result<(i64, Option<Vec<String>>), AppError> {
     let (head, _) = audit_store::head(conn)?;
     if head <= seq {
         return Ok((head, Some(Vec::new())));
     }
-    if head - seq > 5_000 {
+    if head - seq > max_events {
         return Ok((head, None));
     }
     let mut services = HashSet::new();

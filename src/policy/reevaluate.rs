@@ -189,6 +189,41 @@ pub fn worse(old: &Evaluation, new: &Evaluation) -> bool {
     new.rules.iter().any(|r| rank(r.outcome) > before.get(&*r.rule).copied().unwrap_or(0))
 }
 
+/// Records the rule set in force as fully evaluated when every revision
+/// already has an evaluation with it (after `tillit seed`, which evaluates
+/// as it writes), so that the next start does not run a job with nothing
+/// to do. Returns whether it did.
+pub fn mark_done_if_complete(conn: &mut DbConnection, policies: &PolicySet) -> Result<bool, AppError> {
+    register_rule_set(conn, policies)?;
+    if !pending(conn, policies)? {
+        return Ok(false);
+    }
+    db::write(conn, |conn| {
+        let total = revisions::table.count().get_result::<i64>(conn)?;
+        let evaluated = evaluations::table
+            .filter(evaluations::rule_set_version.eq(policies.version()))
+            .select(diesel::dsl::count(evaluations::revision_id).aggregate_distinct())
+            .get_result::<i64>(conn)?;
+        if evaluated < total {
+            return Ok(false);
+        }
+        let now = db::now();
+        let job = JobRow {
+            id: new_id(),
+            rule_set_version: policies.version().to_string(),
+            status: "finished".into(),
+            total,
+            done: total,
+            flagged: 0,
+            started_at: now,
+            updated_at: now,
+            finished_at: Some(now),
+        };
+        diesel::insert_into(reevaluation_jobs::table).values(&job).execute(conn)?;
+        Ok(true)
+    })
+}
+
 /// Starts (or resumes) the job for the rule set in force.
 pub fn start_job(conn: &mut DbConnection, policies: &PolicySet) -> Result<JobRow, AppError> {
     register_rule_set(conn, policies)?;

@@ -1,0 +1,374 @@
+//! The lookup index's base segment on disk, so that a restart loads it in
+//! about a second instead of rebuilding it from every revision.
+//!
+//! The file is a cache, never a source of truth: it records the audit-chain
+//! position (sequence number and entry hash) it was built at, and is used
+//! only when that event is still in the database with the same hash and the
+//! organisations are the same. Whatever happened after that position is
+//! applied from the audit chain, as on any other refresh. A file that is
+//! short, from another format, or whose SHA-256 trailer does not match is
+//! ignored (and rebuilt). Writes go to a temporary file that is synced and
+//! then renamed over the old one, so a crash leaves the old file or the new
+//! one, never half of one.
+
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use sha2::{Digest, Sha256};
+
+use super::index::{DecisionEntry, Packed, Segment, Snapshot};
+use crate::approvals::model::{Condition, DecisionKind};
+
+const MAGIC: &[u8; 8] = b"TILLITLX";
+const FORMAT: u32 = 1;
+const PACKED_BYTES: usize = 19;
+const DECISION_BYTES: usize = 18;
+const NO_DATE: i32 = i32::MIN;
+
+/// A base segment read back from its file.
+pub struct Saved {
+    pub seq: i64,
+    pub hash: String,
+    pub org_slugs: Vec<String>,
+    pub(super) base: Segment,
+}
+
+struct Hashing<W: Write> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+fn bytes(w: &mut impl Write, b: &[u8]) -> std::io::Result<()> {
+    w.write_all(&(b.len() as u64).to_le_bytes())?;
+    w.write_all(b)
+}
+
+fn kind_code(kind: DecisionKind) -> u8 {
+    match kind {
+        DecisionKind::Approved => 0,
+        DecisionKind::ApprovedWithConditions => 1,
+        DecisionKind::Rejected => 2,
+    }
+}
+
+fn date_code(date: Option<NaiveDate>) -> i32 {
+    date.map_or(NO_DATE, |d| chrono::Datelike::num_days_from_ce(&d))
+}
+
+/// Writes the snapshot's base segment, at the position it was built at.
+pub fn save(snapshot: &Snapshot, path: &Path) -> std::io::Result<()> {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}-{nanos}.tmp", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let result = write_file(snapshot, &tmp).and_then(|()| std::fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result?;
+    // Make the rename itself durable (best effort: not every platform can
+    // open a directory).
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Ok(dir) = std::fs::File::open(dir)
+    {
+        let _ = dir.sync_all();
+    }
+    Ok(())
+}
+
+fn write_file(snapshot: &Snapshot, tmp: &Path) -> std::io::Result<()> {
+    let file = std::fs::File::create(tmp)?;
+    let mut w = Hashing { inner: BufWriter::with_capacity(1 << 20, file), hasher: Sha256::new() };
+    let base: &Segment = &snapshot.base;
+    w.write_all(MAGIC)?;
+    w.write_all(&FORMAT.to_le_bytes())?;
+    w.write_all(&snapshot.base_seq.to_le_bytes())?;
+    bytes(&mut w, snapshot.base_hash.as_bytes())?;
+    w.write_all(&(snapshot.orgs.len() as u64).to_le_bytes())?;
+    for org in snapshot.orgs.iter() {
+        bytes(&mut w, org.slug.as_bytes())?;
+    }
+    w.write_all(&(base.packed.len() as u64).to_le_bytes())?;
+    for p in &base.packed {
+        w.write_all(&p.text.to_le_bytes())?;
+        w.write_all(&p.decisions.to_le_bytes())?;
+        w.write_all(&p.vendor.to_le_bytes())?;
+        w.write_all(&[p.n_decisions, p.n_aliases, u8::from(p.public)])?;
+    }
+    bytes(&mut w, &base.text)?;
+    w.write_all(&(base.decisions.len() as u64).to_le_bytes())?;
+    for d in &base.decisions {
+        let flags = u8::from(d.revoked) | (u8::from(d.via_delegation) << 1) | (u8::from(d.needs_re_review) << 2);
+        w.write_all(&d.org.to_le_bytes())?;
+        w.write_all(&[kind_code(d.kind), flags])?;
+        w.write_all(&d.deciding_org.to_le_bytes())?;
+        w.write_all(&date_code(Some(d.decided_on)).to_le_bytes())?;
+        w.write_all(&date_code(d.valid_until).to_le_bytes())?;
+        w.write_all(&d.conditions.to_le_bytes())?;
+    }
+    w.write_all(&(base.vendors.len() as u64).to_le_bytes())?;
+    for v in &base.vendors {
+        bytes(&mut w, v.as_bytes())?;
+    }
+    w.write_all(&(base.conditions.len() as u64).to_le_bytes())?;
+    for list in &base.conditions {
+        bytes(&mut w, &serde_json::to_vec(&**list).map_err(std::io::Error::other)?)?;
+    }
+    bytes(&mut w, base.keys.as_fst().as_bytes())?;
+    w.write_all(&(base.postings.len() as u64).to_le_bytes())?;
+    for p in &base.postings {
+        w.write_all(&p.to_le_bytes())?;
+    }
+    let digest = w.hasher.finalize();
+    let mut inner = w.inner;
+    inner.write_all(&digest)?;
+    let file = inner.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()
+}
+
+/// Reads the file section by section (no copy of the whole file in
+/// memory), hashing what it reads; the trailer is checked at the end.
+struct Reader<R: Read> {
+    inner: R,
+    hasher: Sha256,
+    /// Bytes left before the trailer.
+    left: u64,
+}
+
+impl<R: Read> Reader<R> {
+    fn take(&mut self, n: usize) -> Result<Vec<u8>, String> {
+        if n as u64 > self.left {
+            return Err("the file is cut short".into());
+        }
+        let mut out = vec![0u8; n];
+        self.inner.read_exact(&mut out).map_err(|e| e.to_string())?;
+        self.hasher.update(&out);
+        self.left -= n as u64;
+        Ok(out)
+    }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let mut out = [0u8; N];
+        out.copy_from_slice(&self.take(N)?);
+        Ok(out)
+    }
+    fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+    /// A count of records of `size` bytes, checked against what is left.
+    fn count(&mut self, size: usize) -> Result<usize, String> {
+        let n = usize::try_from(self.u64()?).map_err(|_| "a count is out of range")?;
+        if n.checked_mul(size).is_none_or(|total| total as u64 > self.left) {
+            return Err("a count is larger than the file".into());
+        }
+        Ok(n)
+    }
+    fn bytes(&mut self) -> Result<Vec<u8>, String> {
+        let n = self.count(1)?;
+        self.take(n)
+    }
+    fn string(&mut self) -> Result<String, String> {
+        String::from_utf8(self.bytes()?).map_err(|_| "a string is not UTF-8".to_string())
+    }
+    /// Records of `SIZE` bytes, read in blocks.
+    fn records<T, const SIZE: usize>(
+        &mut self,
+        mut decode: impl FnMut(&[u8]) -> Result<T, String>,
+    ) -> Result<Vec<T>, String> {
+        let n = self.count(SIZE)?;
+        let mut out = Vec::with_capacity(n);
+        let mut left = n;
+        while left > 0 {
+            let batch = left.min(1 << 16);
+            let block = self.take(batch * SIZE)?;
+            for record in block.chunks_exact(SIZE) {
+                out.push(decode(record)?);
+            }
+            left -= batch;
+        }
+        Ok(out)
+    }
+    /// The trailer: the SHA-256 of everything before it.
+    fn finish(mut self) -> Result<(), String> {
+        if self.left != 0 {
+            return Err("unexpected bytes at the end".into());
+        }
+        let mut digest = [0u8; 32];
+        self.inner.read_exact(&mut digest).map_err(|_| "the file is cut short")?;
+        if self.hasher.finalize().as_slice() != digest {
+            return Err("the checksum does not match (a partial or damaged file)".into());
+        }
+        Ok(())
+    }
+}
+
+fn le16(b: &[u8]) -> u16 {
+    u16::from_le_bytes([b[0], b[1]])
+}
+fn le32(b: &[u8]) -> u32 {
+    u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+}
+
+fn date(code: i32) -> Result<Option<NaiveDate>, String> {
+    if code == NO_DATE {
+        return Ok(None);
+    }
+    NaiveDate::from_num_days_from_ce_opt(code).map(Some).ok_or_else(|| "a date is out of range".to_string())
+}
+
+/// Reads a saved base segment. `Ok(None)`: there is no file.
+pub fn load(path: &Path) -> Result<Option<Saved>, String> {
+    let file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e.to_string()),
+    };
+    let len = file.metadata().map_err(|e| e.to_string())?.len();
+    let left = len.checked_sub(32).ok_or("the file is cut short")?;
+    let mut r = Reader { inner: BufReader::with_capacity(1 << 20, file), hasher: Sha256::new(), left };
+    if r.take(MAGIC.len())? != MAGIC {
+        return Err("not a lookup index file".into());
+    }
+    let format = u32::from_le_bytes(r.array()?);
+    if format != FORMAT {
+        return Err(format!("format {format}, this version reads {FORMAT}"));
+    }
+    let seq = i64::from_le_bytes(r.array()?);
+    let hash = r.string()?;
+    let n = r.count(8)?;
+    let org_slugs = (0..n).map(|_| r.string()).collect::<Result<Vec<_>, _>>()?;
+    let packed = r.records::<_, PACKED_BYTES>(|b| {
+        Ok(Packed {
+            text: u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
+            decisions: le32(&b[8..]),
+            vendor: le32(&b[12..]),
+            n_decisions: b[16],
+            n_aliases: b[17],
+            public: b[18] != 0,
+        })
+    })?;
+    let text = r.bytes()?;
+    let decisions = r.records::<_, DECISION_BYTES>(|b| {
+        let kind = match b[2] {
+            0 => DecisionKind::Approved,
+            1 => DecisionKind::ApprovedWithConditions,
+            2 => DecisionKind::Rejected,
+            _ => return Err("an unknown decision".to_string()),
+        };
+        Ok(DecisionEntry {
+            org: le16(b),
+            kind,
+            revoked: b[3] & 1 != 0,
+            via_delegation: b[3] & 2 != 0,
+            needs_re_review: b[3] & 4 != 0,
+            deciding_org: le16(&b[4..]),
+            decided_on: date(le32(&b[6..]) as i32)?.ok_or("a decision without a date")?,
+            valid_until: date(le32(&b[10..]) as i32)?,
+            conditions: le32(&b[14..]),
+        })
+    })?;
+    let n = r.count(8)?;
+    let vendors = (0..n).map(|_| r.string().map(String::into_boxed_str)).collect::<Result<Vec<_>, _>>()?;
+    let n = r.count(8)?;
+    let conditions = (0..n)
+        .map(|_| {
+            let list: Vec<Condition> = serde_json::from_slice(&r.bytes()?).map_err(|e| e.to_string())?;
+            Ok(Arc::from(list))
+        })
+        .collect::<Result<Vec<Arc<[Condition]>>, String>>()?;
+    let keys = r.bytes()?;
+    let postings = r.records::<_, 4>(|b| Ok(le32(b)))?;
+    r.finish()?;
+    // Only now that the checksum holds is the key set trusted.
+    let keys = fst::Map::new(keys).map_err(|e| e.to_string())?;
+    Ok(Some(Saved {
+        seq,
+        hash,
+        org_slugs,
+        base: Segment { packed, text, decisions, vendors, conditions, keys, postings },
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lookup::index::{DecisionData, OrgInfo, ServiceData};
+
+    fn org(slug: &str) -> OrgInfo {
+        OrgInfo { slug: slug.into(), name: slug.into(), function_name: format!("AI-funktionen {slug}") }
+    }
+
+    fn services() -> Vec<ServiceData> {
+        (0..300)
+            .map(|i| ServiceData {
+                id: format!("{i:08}-id"),
+                name: format!("Tjänst {i} Åäö"),
+                vendor: format!("Leverantör {}", i % 7),
+                aliases: (0..i % 3).map(|a| format!("alias {i} {a}")).collect(),
+                domains: vec![format!("t{i}.example.se")],
+                published: i % 5 != 0,
+                withheld: false,
+                decisions: vec![DecisionData {
+                    org: if i % 2 == 0 { "kinda".into() } else { "ydre".into() },
+                    kind: [DecisionKind::Approved, DecisionKind::ApprovedWithConditions, DecisionKind::Rejected][i % 3],
+                    revoked: i % 11 == 0,
+                    deciding_org: "itsam".into(),
+                    via_delegation: i % 4 == 0,
+                    needs_re_review: i % 13 == 0,
+                    decided_on: NaiveDate::from_ymd_opt(2026, 1 + (i % 12) as u32, 1).unwrap(),
+                    valid_until: (i % 2 == 0).then(|| NaiveDate::from_ymd_opt(2027, 6, 30).unwrap()),
+                    conditions: if i % 3 == 1 { r#"[{"type":"no_personal_data"}]"#.into() } else { "[]".into() },
+                }],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_saved_base_reads_back_identical_and_damage_is_refused() {
+        let orgs = vec![org("itsam"), org("kinda"), org("ydre")];
+        let snapshot = Snapshot::build(42, "abc123", orgs, services());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("x.lookup");
+        save(&snapshot, &path).unwrap();
+        let saved = load(&path).unwrap().unwrap();
+        assert_eq!((saved.seq, saved.hash.as_str()), (42, "abc123"));
+        assert_eq!(saved.org_slugs, ["itsam", "kinda", "ydre"]);
+        let (a, b) = (&*snapshot.base, &saved.base);
+        assert_eq!(a.packed, b.packed);
+        assert_eq!(a.text, b.text);
+        assert_eq!(a.decisions, b.decisions);
+        assert_eq!(a.vendors, b.vendors);
+        assert_eq!(a.postings, b.postings);
+        assert_eq!(a.keys.as_fst().as_bytes(), b.keys.as_fst().as_bytes());
+        assert_eq!(
+            a.conditions.iter().map(|c| c.to_vec()).collect::<Vec<_>>(),
+            b.conditions.iter().map(|c| c.to_vec()).collect::<Vec<_>>()
+        );
+        // Every single-byte change anywhere is caught by the checksum.
+        let bytes = std::fs::read(&path).unwrap();
+        for at in [0, 9, bytes.len() / 3, bytes.len() / 2, bytes.len() - 1] {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 1;
+            std::fs::write(&path, &damaged).unwrap();
+            assert!(load(&path).is_err(), "byte {at}");
+        }
+        std::fs::write(&path, &bytes[..bytes.len() - 1]).unwrap();
+        assert!(load(&path).is_err());
+        std::fs::write(&path, b"").unwrap();
+        assert!(load(&path).is_err());
+        std::fs::remove_file(&path).unwrap();
+        assert!(load(&path).unwrap().is_none());
+    }
+}
