@@ -668,18 +668,33 @@ impl Snapshot {
             }
         }
         // Within a few edits, when nothing matched exactly: one edit first,
-        // two only if one found nothing. The search starts from the query's
-        // first letter (and, failing that, its second, for a dropped or
-        // swapped first letter), which keeps it to a small part of the index.
+        // two only if one found nothing. Like a fuzzy query's prefix length in
+        // a search engine, the search first keeps the query's first two bytes
+        // (most typos are later in the word), then its first letter, then its
+        // second letter in first place (an extra or swapped first letter),
+        // and stops at the first that finds anything. This keeps the walk to
+        // a small part of the index; a wrong or missing first letter is not
+        // forgiven.
         let exact = found.values().any(|(kind, _, _)| *kind == MatchKind::Exact);
         if !exact {
             let before = found.len();
+            let mut ranges: Vec<&[u8]> = Vec::with_capacity(3);
+            if qb.len() >= 3 {
+                ranges.push(&qb[..2]);
+            }
+            ranges.push(&qb[..1]);
+            if qb.len() >= 2 {
+                ranges.push(&qb[1..2]);
+            }
             'distances: for distance in Fuzzy::distances(&q) {
                 let dfa = fuzzy.dfa(&q, *distance);
-                for first in qb.iter().take(2) {
-                    let next = first.saturating_add(1);
+                for low in &ranges {
+                    let mut high = low.to_vec();
+                    if let Some(last) = high.last_mut() {
+                        *last = last.saturating_add(1);
+                    }
                     for (bit, segment) in self.segments() {
-                        let mut stream = segment.keys.search(&dfa).ge([*first]).lt([next]).into_stream();
+                        let mut stream = segment.keys.search(&dfa).ge(low).lt(&high).into_stream();
                         let mut taken = 0;
                         while let Some((key, value)) = stream.next() {
                             let distance = match dfa.eval(key) {

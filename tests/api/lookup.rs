@@ -101,6 +101,10 @@ async fn search_forgives_case_diacritics_spacing_urls_and_typos() {
         ("chatgtp", "ChatGPT"),
         ("chtgpt", "ChatGPT"),
         ("oversatarenasa", "Översättaren Åsa"),
+        // The search keeps the first two letters first; typos there are still found.
+        ("cgatgpt", "ChatGPT"),
+        ("hcatgpt", "ChatGPT"),
+        ("xchatgpt", "ChatGPT"),
     ] {
         let body = w.lookup(q, Some("kinda")).await;
         assert_eq!(names(&body).first().map(String::as_str), Some(want), "{q}: {body}");
