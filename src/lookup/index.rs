@@ -610,6 +610,17 @@ impl Snapshot {
         self.resolve(key).is_some_and(|entry| entry.public() || include_internal)
     }
 
+    /// Adds the entries of one key, in both segments.
+    fn add_key(&self, found: &mut Found, key: &[u8], kind: MatchKind) {
+        for (bit, segment) in self.segments() {
+            if let Some(value) = segment.keys.get(key) {
+                for p in segment.postings(value) {
+                    add(found, bit, *p, kind, 0);
+                }
+            }
+        }
+    }
+
     /// Candidates for a query, best match per entry, unranked. Stops after
     /// the exact stage when it already found `limit` visible entries: prefix
     /// and fuzzy matches rank below every exact one.
@@ -621,13 +632,7 @@ impl Snapshot {
                 let mut key = vec![DOMAIN_PREFIX];
                 key.extend_from_slice(candidate.as_bytes());
                 let kind = if depth == 0 { MatchKind::Exact } else { MatchKind::Prefix };
-                for (bit, segment) in self.segments() {
-                    if let Some(value) = segment.keys.get(&key) {
-                        for p in segment.postings(value) {
-                            add(&mut found, bit, *p, kind, 0);
-                        }
-                    }
-                }
+                self.add_key(&mut found, &key, kind);
             }
         }
         let q = normalize(query);
@@ -636,13 +641,7 @@ impl Snapshot {
         }
         let qb = q.as_bytes();
         // Exact.
-        for (bit, segment) in self.segments() {
-            if let Some(value) = segment.keys.get(qb) {
-                for p in segment.postings(value) {
-                    add(&mut found, bit, *p, MatchKind::Exact, 0);
-                }
-            }
-        }
+        self.add_key(&mut found, qb, MatchKind::Exact);
         let exact_visible = found
             .iter()
             .filter(|(key, (kind, _, _))| *kind == MatchKind::Exact && self.visible(**key, include_internal))
