@@ -23,6 +23,8 @@ use crate::policy::reevaluate::{ReReviewRow, RuleSetRow};
 use crate::submissions::store::{EvaluationRow, RevisionRow, ServiceRow};
 
 const PAGE: i64 = 5_000;
+/// Events read at a time: a re-evaluation batch event names a few hundred rows.
+const EVENT_PAGE: i64 = 1_000;
 const MAX_PROBLEMS: usize = 100;
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -117,7 +119,7 @@ fn verify_chain(
     let wanted: HashSet<i64> = checkpoints.iter().map(|c| c.seq).collect();
     let mut after = 0i64;
     loop {
-        let page = store::page(conn, after, PAGE)?;
+        let page = store::page(conn, after, EVENT_PAGE)?;
         let Some(last) = page.last() else { break };
         after = last.seq;
         for row in &page {

@@ -240,6 +240,9 @@ pub fn changes_since(
     let mut revision_ids = Vec::new();
     let mut decision_ids = Vec::new();
     let mut evaluation_ids = Vec::new();
+    // One event can name many rows (a re-evaluation batch names a hundred
+    // revisions), so the bound also counts the rows named.
+    let mut named: i64 = 0;
     let mut after = seq;
     loop {
         let page = audit_store::page(conn, after, 1_000)?;
@@ -247,6 +250,10 @@ pub fn changes_since(
         after = last.seq;
         for row in &page {
             let event = row.to_event().map_err(AppError::internal)?;
+            named += event.subjects.len() as i64;
+            if named > max_events {
+                return Ok((head, None));
+            }
             for subject in event.subjects {
                 match subject.t.as_str() {
                     "services" => {

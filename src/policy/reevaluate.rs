@@ -22,7 +22,13 @@ use crate::db::{self, DbConnection, rfc3339, rfc3339_opt};
 use crate::error::AppError;
 use crate::submissions::store::EvaluationRow;
 
-const PAGE: i64 = 2_000;
+/// Revisions read, evaluated and written per transaction.
+const PAGE: i64 = 5_000;
+/// Re-evaluated revisions recorded per audit event: each event names every
+/// evaluation and re-review flag of its batch (with the digest of each row),
+/// so the chain covers every row while the log grows by one event per batch
+/// instead of one per revision.
+const EVENT_BATCH: usize = 100;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = rule_sets)]
@@ -179,14 +185,30 @@ fn rank(outcome: RuleOutcome) -> u8 {
     }
 }
 
-/// Whether `new` is worse than `old` for an approval: the verdict turned to
-/// fail, or any rule's outcome got worse.
-pub fn worse(old: &Evaluation, new: &Evaluation) -> bool {
-    if old.verdict == Verdict::Pass && new.verdict != Verdict::Pass {
+/// Whether `new` is worse than an earlier evaluation for an approval: the
+/// verdict turned from pass, or any rule's outcome got worse. The earlier
+/// evaluation is read in its stored compact form: its verdict (`pass` or
+/// `fail`) and its rule outcomes (`R1=pass,R2=warn,…`).
+pub fn worse(old_verdict: &str, old_outcomes: &str, new: &Evaluation) -> bool {
+    if old_verdict == Verdict::Pass.as_str() && new.verdict != Verdict::Pass {
         return true;
     }
-    let before: HashMap<&str, u8> = old.rules.iter().map(|r| (&*r.rule, rank(r.outcome))).collect();
-    new.rules.iter().any(|r| rank(r.outcome) > before.get(&*r.rule).copied().unwrap_or(0))
+    let before = |rule: &str| -> u8 {
+        old_outcomes
+            .split(',')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(id, _)| *id == rule)
+            .map_or(0, |(_, outcome)| rank_str(outcome))
+    };
+    new.rules.iter().any(|r| rank(r.outcome) > before(&r.rule))
+}
+
+fn rank_str(outcome: &str) -> u8 {
+    match outcome {
+        "warn" => rank(RuleOutcome::Warn),
+        "fail" => rank(RuleOutcome::Fail),
+        _ => rank(RuleOutcome::Pass),
+    }
 }
 
 /// Records the rule set in force as fully evaluated when every revision
@@ -357,7 +379,7 @@ fn targets(conn: &mut DbConnection, page: &Page, version: &str) -> Result<HashSe
 }
 
 /// Evaluates the targets of a page (on two threads) and writes the results in
-/// one transaction: evaluations, re-review flags, one event per revision.
+/// one transaction: evaluations, re-review flags, one audit event per batch of revisions.
 fn evaluate_page(
     conn: &mut DbConnection,
     policies: &PolicySet,
@@ -383,23 +405,43 @@ fn evaluate_page(
     let results: Vec<(String, Evaluation)> = first.into_iter().chain(second).collect();
     let ids: Vec<&String> = results.iter().map(|(id, _)| id).collect();
     db::write(conn, |conn| {
-        // Live approvals of these revisions and the evaluations they were taken on.
+        // Live approvals of these revisions, by revision.
         let live: Vec<DecisionRow> = decisions::table
             .filter(decisions::revision_id.eq_any(&ids))
             .filter(decisions::revoked_at.is_null())
             .filter(decisions::decision.ne("rejected"))
             .select(DecisionRow::as_select())
             .load(conn)?;
-        let then: Vec<(String, String, String)> = evaluations::table
-            .filter(evaluations::revision_id.eq_any(&ids))
-            .select((evaluations::revision_id, evaluations::rule_set_version, evaluations::outcome))
-            .load(conn)?;
-        let then: HashMap<(String, String), String> =
-            then.into_iter().map(|(rev, version, outcome)| ((rev, version), outcome)).collect();
+        let mut live_by_revision: HashMap<&str, Vec<&DecisionRow>> = HashMap::new();
+        for decision in &live {
+            live_by_revision.entry(decision.revision_id.as_str()).or_default().push(decision);
+        }
+        // The evaluations those approvals were taken on, in compact form.
+        let then: Vec<(String, String, String, String)> = if live.is_empty() {
+            Vec::new()
+        } else {
+            evaluations::table
+                .filter(evaluations::revision_id.eq_any(&ids))
+                .select((
+                    evaluations::revision_id,
+                    evaluations::rule_set_version,
+                    evaluations::verdict,
+                    evaluations::rule_outcomes,
+                ))
+                .load(conn)?
+        };
+        let then: HashMap<(&str, &str), (&str, &str)> = then
+            .iter()
+            .map(|(rev, version, verdict, outcomes)| {
+                ((rev.as_str(), version.as_str()), (verdict.as_str(), outcomes.as_str()))
+            })
+            .collect();
         let now = db::now();
         let mut rows = Vec::with_capacity(results.len());
         let mut flags = Vec::new();
-        let mut events = Vec::with_capacity(results.len());
+        let mut events = Vec::with_capacity(results.len() / EVENT_BATCH + 1);
+        let mut event = NewEvent::new(AuditAction::RevisionReevaluated, None, None);
+        let mut in_event = 0;
         for (revision_id, evaluation) in &results {
             if evaluation.verdict == Verdict::Invalid {
                 continue;
@@ -413,12 +455,10 @@ fn evaluate_page(
                 evaluated_at: now,
                 rule_outcomes: evaluation.rule_outcomes(),
             };
-            let mut event = NewEvent::new(AuditAction::RevisionReevaluated, None, None).subject(&row);
-            for decision in live.iter().filter(|d| &d.revision_id == revision_id) {
-                let old = then
-                    .get(&(revision_id.clone(), decision.rule_set_version.clone()))
-                    .and_then(|o| serde_json::from_str::<Evaluation>(o).ok());
-                if old.is_some_and(|old| worse(&old, evaluation)) {
+            event = event.subject(&row);
+            for decision in live_by_revision.get(revision_id.as_str()).into_iter().flatten() {
+                let old = then.get(&(revision_id.as_str(), decision.rule_set_version.as_str()));
+                if old.is_some_and(|(verdict, outcomes)| worse(verdict, outcomes, evaluation)) {
                     let flag = ReReviewRow {
                         id: new_id(),
                         decision_id: decision.id.clone(),
@@ -429,8 +469,15 @@ fn evaluate_page(
                     flags.push(flag);
                 }
             }
-            events.push(event);
             rows.push(row);
+            in_event += 1;
+            if in_event == EVENT_BATCH {
+                events.push(std::mem::replace(&mut event, NewEvent::new(AuditAction::RevisionReevaluated, None, None)));
+                in_event = 0;
+            }
+        }
+        if in_event > 0 {
+            events.push(event);
         }
         for chunk in rows.chunks(500) {
             crate::on_backend!(&mut *conn, |c| diesel::insert_into(evaluations::table).values(chunk).execute(c))?;
@@ -438,7 +485,7 @@ fn evaluate_page(
         for chunk in flags.chunks(500) {
             crate::on_backend!(&mut *conn, |c| diesel::insert_into(re_reviews::table).values(chunk).execute(c))?;
         }
-        audit::store::append_many(conn, events.clone())?;
+        audit::store::append_many(conn, events)?;
         Ok((rows.len(), flags.len()))
     })
 }

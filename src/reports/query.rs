@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{Duration, NaiveDate, NaiveDateTime};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -105,8 +105,10 @@ type DecisionTuple = (
     Option<NaiveDateTime>,
 );
 
+/// `YYYY-MM-DD` (the same as `%Y-%m-%d`, without parsing a format string
+/// for every cell).
 fn date(d: &NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
 /// Organisation slug → (function name).
@@ -194,6 +196,10 @@ pub fn rows(
         for d in &decision_rows {
             current.insert((d.1.as_str(), d.4.as_str()), d);
         }
+        let mut orgs_of: HashMap<&str, Vec<&str>> = HashMap::new();
+        for (service, org) in current.keys() {
+            orgs_of.entry(service).or_default().push(org);
+        }
         let decision_ids: Vec<&String> = current.values().map(|d| &d.0).collect();
         let flagged: HashSet<String> = if decision_ids.is_empty() {
             HashSet::new()
@@ -253,8 +259,7 @@ pub fn rows(
                 .find(|r| r.6 == "submitted" && r.8.is_some_and(|s| s <= at))
                 .copied()
                 .unwrap_or(latest);
-            let mut orgs: Vec<&str> =
-                current.keys().filter(|(s, _)| *s == service_id.as_str()).map(|(_, o)| *o).collect();
+            let mut orgs: Vec<&str> = orgs_of.remove(service_id.as_str()).unwrap_or_default();
             if !orgs.contains(&owner.as_str()) {
                 orgs.push(owner.as_str());
             }

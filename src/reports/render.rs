@@ -1,6 +1,7 @@
 //! The report's formats. Each writes a header, then one row at a time, then
 //! a footer, so that the whole report is never held in memory.
 
+use std::borrow::Cow;
 use std::io::Write;
 
 use serde::Serialize;
@@ -79,19 +80,28 @@ pub const COLUMNS: &[&str] = &[
     "conditions",
 ];
 
-fn cells(row: &ComplianceRow) -> [String; 28] {
-    let o = |v: &Option<String>| v.clone().unwrap_or_default();
-    let b = |v: bool| if v { "true".to_string() } else { "false".to_string() };
+/// The row's cells in column order, borrowed where the row already holds the
+/// text (only numbers and the joined conditions are built).
+fn cells(row: &ComplianceRow) -> [Cow<'_, str>; 28] {
+    fn o(v: &Option<String>) -> Cow<'_, str> {
+        Cow::Borrowed(v.as_deref().unwrap_or_default())
+    }
+    fn s(v: &str) -> Cow<'_, str> {
+        Cow::Borrowed(v)
+    }
+    fn b(v: bool) -> Cow<'static, str> {
+        Cow::Borrowed(if v { "true" } else { "false" })
+    }
     [
-        row.service_id.clone(),
-        row.service_name.clone(),
-        row.vendor.clone(),
-        row.owner_org.clone(),
-        row.revision.to_string(),
-        row.latest_revision.to_string(),
-        row.risk_class.clone(),
-        row.org.clone(),
-        row.status.as_str().to_string(),
+        s(&row.service_id),
+        s(&row.service_name),
+        s(&row.vendor),
+        s(&row.owner_org),
+        Cow::Owned(row.revision.to_string()),
+        Cow::Owned(row.latest_revision.to_string()),
+        s(&row.risk_class),
+        s(&row.org),
+        Cow::Borrowed(row.status.as_str()),
         o(&row.decision),
         o(&row.decision_id),
         o(&row.decision_reference),
@@ -110,7 +120,11 @@ fn cells(row: &ComplianceRow) -> [String; 28] {
         b(row.expiring_within_60_days),
         b(row.expired),
         b(row.needs_re_review),
-        row.conditions.join("; "),
+        match row.conditions.as_slice() {
+            [] => Cow::Borrowed(""),
+            [one] => Cow::Borrowed(one.as_str()),
+            many => Cow::Owned(many.join("; ")),
+        },
     ]
 }
 
@@ -260,7 +274,8 @@ impl<W: Write> Writer<W> {
         match self.format {
             Format::Csv | Format::CsvExcel => {
                 if let Some(csv) = self.csv.as_mut() {
-                    csv.write_record(cells(row)).map_err(|e| AppError::internal(e.to_string()))?;
+                    csv.write_record(cells(row).iter().map(|c| c.as_bytes()))
+                        .map_err(|e| AppError::internal(e.to_string()))?;
                 }
                 // Hand rows on in chunks, not one by one.
                 self.pending += 1;

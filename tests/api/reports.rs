@@ -302,6 +302,19 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
         assert_eq!(again.flagged, 0);
         w.app.state.refresh_lookup(&mut conn);
         assert!(tillit::audit::verify::verify(&mut conn, &[]).unwrap().intact);
+        // One audit event for the batch names every new evaluation and the flag
+        // (verify above checks that each of those rows matches its digest).
+        let batches: Vec<_> = tillit::audit::store::page(&mut conn, 0, 100_000)
+            .unwrap()
+            .into_iter()
+            .map(|row| row.to_event().unwrap())
+            .filter(|e| e.action == "revision.reevaluated")
+            .collect();
+        assert_eq!(batches.len(), 1, "{backend:?}");
+        let named = |table: &str| batches[0].subjects.iter().filter(|s| s.t == table).count();
+        assert_eq!(named("re_reviews"), 1);
+        // Every service here has one revision, the latest, so every revision is re-evaluated.
+        assert_eq!(named("evaluations") as i64, job.done, "{backend:?}");
         drop(conn);
 
         // The report, the service page and the lookup all say so.
