@@ -36,16 +36,20 @@ const DELEGATING: &[&str] = &["kinda", "ydre", "odeshog", "vimmerby"];
 
 const BATCH: usize = 5_000;
 
-/// splitmix64: small, fast and the same everywhere.
-pub struct Rng(u64);
+/// splitmix64: small, fast and the same everywhere. It also counts the ids
+/// it has made (see `synthetic_id`).
+pub struct Rng {
+    state: u64,
+    ids: u64,
+}
 
 impl Rng {
     pub fn new(seed: u64) -> Rng {
-        Rng(seed ^ 0x5DEE_CE66_D1CE_4E5B)
+        Rng { state: seed ^ 0x5DEE_CE66_D1CE_4E5B, ids: 0 }
     }
     pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
@@ -559,9 +563,19 @@ fn generate(cx: &Context<'_>, rng: &mut Rng, start: usize, end: usize) -> Result
     Ok(batch)
 }
 
+/// Start of the synthetic ids' clock: 2025-01-01T00:00:00Z in milliseconds.
+const SYNTHETIC_EPOCH_MS: u64 = 1_735_689_600_000;
+
+/// A UUID version 7 like the ones `new_id` makes, deterministic: its clock is
+/// the number of ids made so far (one millisecond each from 2025-01-01), the
+/// rest comes from the seeded generator. Ids made in order sort in order, so
+/// seeding appends to every index instead of writing all over it.
 fn synthetic_id(rng: &mut Rng) -> String {
-    let bytes: [u8; 16] = (u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64())).to_be_bytes();
-    uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
+    rng.ids += 1;
+    let random: [u8; 16] = (u128::from(rng.next_u64()) << 64 | u128::from(rng.next_u64())).to_be_bytes();
+    let mut tail = [0u8; 10];
+    tail.copy_from_slice(&random[..10]);
+    uuid::Builder::from_unix_timestamp_millis(SYNTHETIC_EPOCH_MS + rng.ids, &tail).into_uuid().to_string()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -665,4 +679,27 @@ fn setup(conn: &mut DbConnection, orgs: &[&str]) -> Result<(Ids, Ids, Ids), AppE
         delegations.push((org.to_string(), row.id));
     }
     Ok((coordinators, approvers, delegations))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn synthetic_ids_are_version_7_in_order_and_the_same_for_the_same_seed() {
+        let ids = |seed| {
+            let mut rng = Rng::new(seed);
+            (0..1_000).map(|_| synthetic_id(&mut rng)).collect::<Vec<String>>()
+        };
+        let first = ids(7);
+        assert_eq!(first, ids(7));
+        assert_ne!(first, ids(8));
+        assert!(first.windows(2).all(|w| w[0] < w[1]), "made in order, sorted in order");
+        for id in &first {
+            let uuid = uuid::Uuid::parse_str(id).unwrap();
+            assert_eq!(uuid.get_version_num(), 7);
+        }
+        let unique: std::collections::HashSet<&String> = first.iter().collect();
+        assert_eq!(unique.len(), first.len());
+    }
 }

@@ -351,3 +351,13 @@ pub fn revoke_token(conn: &mut DbConnection, actor: Option<&Actor>, token_id: &s
     audit::append(conn, NewEvent::new(AuditAction::TokenRevoked, by, Some(&owner.org_slug)).subject(&token))?;
     Ok(TokenRevoked { token_id: token.id, revoked_at: crate::db::rfc3339(&at) })
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn new_ids_are_version_7_and_sort_in_the_order_they_were_made() {
+        let ids: Vec<String> = (0..10_000).map(|_| super::new_id()).collect();
+        assert!(ids.windows(2).all(|w| w[0] < w[1]));
+        assert!(ids.iter().all(|id| uuid::Uuid::parse_str(id).unwrap().get_version_num() == 7));
+    }
+}
