@@ -5,7 +5,7 @@
 //! for re-review. A job records its progress; an interrupted run resumes
 //! where it stopped (revisions already evaluated are skipped).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -15,6 +15,7 @@ use utoipa::ToSchema;
 use super::PolicySet;
 use super::model::{Evaluation, RuleOutcome, Verdict};
 use crate::approvals::store::DecisionRow;
+use crate::audit::model::Subject;
 use crate::audit::{self, AuditAction, Audited, NewEvent};
 use crate::auth::service::new_id;
 use crate::db::schema::{decisions, evaluations, re_reviews, reevaluation_jobs, revisions, rule_sets};
@@ -297,20 +298,60 @@ pub fn run_job(
     db::tune_for_bulk(conn, 128)?;
     let mut job = job;
     let mut after = String::new();
-    let result = (|| -> Result<(), AppError> {
+    // This thread reads pages and writes results on the connection; an
+    // evaluator thread (with a helper for half of each page) evaluates the
+    // next page and prepares its rows meanwhile.
+    let result = std::thread::scope(|scope| -> Result<(), AppError> {
+        let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Vec<(String, String)>>(1);
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Result<Vec<Prepared>, AppError>>(1);
+        scope.spawn(move || {
+            for work in work_rx {
+                if done_tx.send(prepare(policies, work)).is_err() {
+                    break;
+                }
+            }
+        });
+        let stopped = || AppError::internal("the re-evaluation's evaluator thread stopped");
+        // Sizes of the pages sent for evaluation and not yet written.
+        let mut in_flight: VecDeque<usize> = VecDeque::new();
+        let mut read_all = false;
         loop {
-            // Every revision, in pages, by id.
-            let page: Page = revisions::table
-                .filter(revisions::id.gt(&after))
-                .order(revisions::id.asc())
-                .limit(PAGE)
-                .select((revisions::id, revisions::service_id, revisions::revision, revisions::document))
-                .load(conn)?;
-            let Some(last) = page.last() else { break };
-            after = last.0.clone();
-            let targets = targets(conn, &page, &version)?;
-            let (evaluated, flagged) = evaluate_page(conn, policies, &page, &targets)?;
-            job.done += page.len() as i64;
+            if !read_all {
+                // Every revision, in pages, by id.
+                let page: Page = revisions::table
+                    .filter(revisions::id.gt(&after))
+                    .order(revisions::id.asc())
+                    .limit(PAGE)
+                    .select((revisions::id, revisions::service_id, revisions::revision, revisions::document))
+                    .load(conn)?;
+                match page.last() {
+                    None => read_all = true,
+                    Some(last) => {
+                        after = last.0.clone();
+                        let targets = targets(conn, &page, &version)?;
+                        in_flight.push_back(page.len());
+                        let work = page
+                            .into_iter()
+                            .filter(|r| targets.contains(&r.0))
+                            .map(|(id, _, _, document)| (id, document))
+                            .collect();
+                        work_tx.send(work).map_err(|_| stopped())?;
+                    }
+                }
+            }
+            // Write the oldest page once the next one is evaluating, or when
+            // there is nothing left to read.
+            let write_now = in_flight.len() >= 2 || (read_all && !in_flight.is_empty());
+            if !write_now {
+                if read_all {
+                    break;
+                }
+                continue;
+            }
+            let prepared = done_rx.recv().map_err(|_| stopped())??;
+            let size = in_flight.pop_front().unwrap_or_default();
+            let flagged = write_page(conn, prepared)?;
+            job.done += size as i64;
             job.flagged += flagged as i64;
             job.updated_at = db::now();
             diesel::update(reevaluation_jobs::table.filter(reevaluation_jobs::id.eq(&job.id)))
@@ -320,11 +361,10 @@ pub fn run_job(
                     reevaluation_jobs::updated_at.eq(job.updated_at),
                 ))
                 .execute(conn)?;
-            let _ = evaluated;
             progress(&job);
         }
         Ok(())
-    })();
+    });
     let now = db::now();
     job.status = if result.is_ok() { "finished".into() } else { "failed".into() };
     job.finished_at = result.is_ok().then_some(now);
@@ -378,32 +418,60 @@ fn targets(conn: &mut DbConnection, page: &Page, version: &str) -> Result<HashSe
         .collect())
 }
 
-/// Evaluates the targets of a page (on two threads) and writes the results in
-/// one transaction: evaluations, re-review flags, one audit event per batch of revisions.
-fn evaluate_page(
-    conn: &mut DbConnection,
-    policies: &PolicySet,
-    page: &Page,
-    targets: &HashSet<String>,
-) -> Result<(usize, usize), AppError> {
-    let work: Vec<&(String, String, i32, String)> = page.iter().filter(|r| targets.contains(&r.0)).collect();
-    if work.is_empty() {
-        return Ok((0, 0));
-    }
-    let half = work.len().div_ceil(2);
-    let evaluate = |chunk: &[&(String, String, i32, String)]| -> Vec<(String, Evaluation)> {
-        chunk
-            .iter()
-            .filter_map(|(id, _, _, doc)| policies.evaluate_bytes(doc.as_bytes()).ok().map(|(_, e)| (id.clone(), e)))
-            .collect()
+/// A re-evaluation ready to be written: the outcome, its row, and the row's
+/// audit subject (digest), all made off the writing thread.
+struct Prepared {
+    evaluation: Evaluation,
+    row: EvaluationRow,
+    subject: Subject,
+}
+
+/// Evaluates a page's targets (revision id, document) on two threads and
+/// prepares their rows. Invalid documents (which no stored revision should
+/// be) get no evaluation.
+fn prepare(policies: &PolicySet, work: Vec<(String, String)>) -> Result<Vec<Prepared>, AppError> {
+    let now = db::now();
+    let evaluate = |chunk: &[(String, String)]| -> Result<Vec<Prepared>, AppError> {
+        let mut out = Vec::with_capacity(chunk.len());
+        for (revision_id, document) in chunk {
+            let Ok((_, evaluation)) = policies.evaluate_bytes(document.as_bytes()) else { continue };
+            if evaluation.verdict == Verdict::Invalid {
+                continue;
+            }
+            let row = EvaluationRow {
+                id: new_id(),
+                revision_id: revision_id.clone(),
+                rule_set_version: evaluation.rule_set_version.to_string(),
+                verdict: evaluation.verdict.as_str().into(),
+                outcome: serde_json::to_string(&evaluation)?,
+                evaluated_at: now,
+                rule_outcomes: evaluation.rule_outcomes(),
+            };
+            let subject = row.subject();
+            out.push(Prepared { evaluation, row, subject });
+        }
+        Ok(out)
     };
+    let half = work.len().div_ceil(2);
     let (first, second) = std::thread::scope(|scope| {
         let other = scope.spawn(|| evaluate(&work[half..]));
         let first = evaluate(&work[..half]);
-        (first, other.join().unwrap_or_default())
+        let second = other.join().unwrap_or_else(|_| Err(AppError::internal("an evaluation thread panicked")));
+        (first, second)
     });
-    let results: Vec<(String, Evaluation)> = first.into_iter().chain(second).collect();
-    let ids: Vec<&String> = results.iter().map(|(id, _)| id).collect();
+    let mut all = first?;
+    all.extend(second?);
+    Ok(all)
+}
+
+/// Writes a prepared page in one transaction: evaluations, re-review flags,
+/// one audit event per batch of revisions. Returns how many approvals were
+/// flagged.
+fn write_page(conn: &mut DbConnection, prepared: Vec<Prepared>) -> Result<usize, AppError> {
+    if prepared.is_empty() {
+        return Ok(0);
+    }
+    let ids: Vec<&String> = prepared.iter().map(|p| &p.row.revision_id).collect();
     db::write(conn, |conn| {
         // Live approvals of these revisions, by revision.
         let live: Vec<DecisionRow> = decisions::table
@@ -437,56 +505,39 @@ fn evaluate_page(
             })
             .collect();
         let now = db::now();
-        let mut rows = Vec::with_capacity(results.len());
         let mut flags = Vec::new();
-        let mut events = Vec::with_capacity(results.len() / EVENT_BATCH + 1);
-        let mut event = NewEvent::new(AuditAction::RevisionReevaluated, None, None);
-        let mut in_event = 0;
-        for (revision_id, evaluation) in &results {
-            if evaluation.verdict == Verdict::Invalid {
-                continue;
-            }
-            let row = EvaluationRow {
-                id: new_id(),
-                revision_id: revision_id.clone(),
-                rule_set_version: evaluation.rule_set_version.to_string(),
-                verdict: evaluation.verdict.as_str().into(),
-                outcome: serde_json::to_string(evaluation)?,
-                evaluated_at: now,
-                rule_outcomes: evaluation.rule_outcomes(),
-            };
-            event = event.subject(&row);
-            for decision in live_by_revision.get(revision_id.as_str()).into_iter().flatten() {
-                let old = then.get(&(revision_id.as_str(), decision.rule_set_version.as_str()));
-                if old.is_some_and(|(verdict, outcomes)| worse(verdict, outcomes, evaluation)) {
-                    let flag = ReReviewRow {
-                        id: new_id(),
-                        decision_id: decision.id.clone(),
-                        evaluation_id: row.id.clone(),
-                        flagged_at: now,
-                    };
-                    event = event.subject(&flag);
-                    flags.push(flag);
+        let mut events = Vec::with_capacity(prepared.len() / EVENT_BATCH + 1);
+        for batch in prepared.chunks(EVENT_BATCH) {
+            let mut event = NewEvent::new(AuditAction::RevisionReevaluated, None, None);
+            for Prepared { evaluation, row, subject } in batch {
+                event.subjects.push(subject.clone());
+                for decision in live_by_revision.get(row.revision_id.as_str()).into_iter().flatten() {
+                    let old = then.get(&(row.revision_id.as_str(), decision.rule_set_version.as_str()));
+                    if old.is_some_and(|(verdict, outcomes)| worse(verdict, outcomes, evaluation)) {
+                        let flag = ReReviewRow {
+                            id: new_id(),
+                            decision_id: decision.id.clone(),
+                            evaluation_id: row.id.clone(),
+                            flagged_at: now,
+                        };
+                        event = event.subject(&flag);
+                        flags.push(flag);
+                    }
                 }
             }
-            rows.push(row);
-            in_event += 1;
-            if in_event == EVENT_BATCH {
-                events.push(std::mem::replace(&mut event, NewEvent::new(AuditAction::RevisionReevaluated, None, None)));
-                in_event = 0;
-            }
-        }
-        if in_event > 0 {
             events.push(event);
         }
+        let rows: Vec<&EvaluationRow> = prepared.iter().map(|p| &p.row).collect();
         for chunk in rows.chunks(500) {
-            crate::on_backend!(&mut *conn, |c| diesel::insert_into(evaluations::table).values(chunk).execute(c))?;
+            crate::on_backend!(&mut *conn, |c| diesel::insert_into(evaluations::table)
+                .values(chunk.to_vec())
+                .execute(c))?;
         }
         for chunk in flags.chunks(500) {
             crate::on_backend!(&mut *conn, |c| diesel::insert_into(re_reviews::table).values(chunk).execute(c))?;
         }
         audit::store::append_many(conn, events)?;
-        Ok((rows.len(), flags.len()))
+        Ok(flags.len())
     })
 }
 
