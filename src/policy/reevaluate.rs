@@ -260,11 +260,20 @@ pub fn start_job(conn: &mut DbConnection, policies: &PolicySet) -> Result<JobRow
         let total = revisions::table.count().get_result::<i64>(conn)?;
         let now = db::now();
         match running {
+            // Resumed: the pass starts again from the first revision and counts
+            // anew, but skips every revision already evaluated with this
+            // version, so the work done before the stop is not repeated; the
+            // approvals flagged before the stop stay counted.
             Some(job) => {
                 diesel::update(reevaluation_jobs::table.filter(reevaluation_jobs::id.eq(&job.id)))
-                    .set((reevaluation_jobs::status.eq("running"), reevaluation_jobs::updated_at.eq(now)))
+                    .set((
+                        reevaluation_jobs::status.eq("running"),
+                        reevaluation_jobs::total.eq(total),
+                        reevaluation_jobs::done.eq(0),
+                        reevaluation_jobs::updated_at.eq(now),
+                    ))
                     .execute(conn)?;
-                Ok(JobRow { status: "running".into(), updated_at: now, ..job })
+                Ok(JobRow { status: "running".into(), total, done: 0, updated_at: now, ..job })
             }
             None => {
                 let job = JobRow {
@@ -292,8 +301,20 @@ pub fn run_job(
     conn: &mut DbConnection,
     policies: &PolicySet,
     job: JobRow,
+    progress: impl FnMut(&JobRow),
+) -> Result<JobRow, AppError> {
+    run_job_in_pages(conn, policies, job, PAGE, progress)
+}
+
+/// `run_job` with another page size (revisions per transaction).
+pub fn run_job_in_pages(
+    conn: &mut DbConnection,
+    policies: &PolicySet,
+    job: JobRow,
+    page_size: i64,
     mut progress: impl FnMut(&JobRow),
 ) -> Result<JobRow, AppError> {
+    let page_size = page_size.max(1);
     let version = policies.version().to_string();
     db::tune_for_bulk(conn, 128)?;
     let mut job = job;
@@ -321,7 +342,7 @@ pub fn run_job(
                 let page: Page = revisions::table
                     .filter(revisions::id.gt(&after))
                     .order(revisions::id.asc())
-                    .limit(PAGE)
+                    .limit(page_size)
                     .select((revisions::id, revisions::service_id, revisions::revision, revisions::document))
                     .load(conn)?;
                 match page.last() {
@@ -374,7 +395,7 @@ pub fn run_job(
             reevaluation_jobs::status.eq(&job.status),
             reevaluation_jobs::finished_at.eq(job.finished_at),
             reevaluation_jobs::updated_at.eq(now),
-            reevaluation_jobs::done.eq(job.done.min(job.total.max(job.done))),
+            reevaluation_jobs::done.eq(job.done),
         ))
         .execute(conn)?;
     // Back to SQLite's default cache before the connection returns to the pool.

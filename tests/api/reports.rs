@@ -271,21 +271,7 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
         let old_version = w.app.state.policies().version().to_string();
 
         // The new rule set: training material is now required (a new check in R2).
-        let dir = tempfile::tempdir().unwrap();
-        for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/policies")).unwrap() {
-            let entry = entry.unwrap();
-            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-        }
-        let path = dir.path().join("r2-transparency.policy.json");
-        let mut policy: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        policy["$defs"]["R2.5"] = json!({
-            "x-tillit-check": {"id": "R2.5", "message": {"sv": "Utbildningsmaterial saknas.", "en": "Training material is missing."}},
-            "if": {"properties": {"ai_literacy": {"properties": {"training_required": {"const": true}}}}},
-            "then": {"properties": {"ai_literacy": {"properties": {"training_material_url": {"$ref": "#/$defs/nonEmptyText"}}}}}
-        });
-        policy["allOf"].as_array_mut().unwrap().push(json!({"$ref": "#/$defs/R2.5"}));
-        std::fs::write(&path, serde_json::to_string_pretty(&policy).unwrap()).unwrap();
-        let new_policies = tillit::policy::load(Some(dir.path())).unwrap();
+        let (_dir, new_policies) = stricter_policies();
         let new_version = new_policies.version().to_string();
         assert_ne!(old_version, new_version);
         w.app.state.replace_policies(new_policies);
@@ -362,5 +348,85 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
         assert!(services.contains(&"Utan utbildning") && !services.contains(&"Med utbildning"), "{services:?}");
         let jobs = call(&w.app, get("/api/v1/policies/jobs", None)).await;
         assert_eq!(jobs.body["jobs"][0]["status"], "finished");
+    }
+}
+
+/// The rule set with one more check: training material is required when
+/// training is (a new check R2.5). The directory must outlive its use.
+fn stricter_policies() -> (tempfile::TempDir, tillit::policy::PolicySet) {
+    let dir = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/policies")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let path = dir.path().join("r2-transparency.policy.json");
+    let mut policy: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    policy["$defs"]["R2.5"] = json!({
+        "x-tillit-check": {"id": "R2.5", "message": {"sv": "Utbildningsmaterial saknas.", "en": "Training material is missing."}},
+        "if": {"properties": {"ai_literacy": {"properties": {"training_required": {"const": true}}}}},
+        "then": {"properties": {"ai_literacy": {"properties": {"training_material_url": {"$ref": "#/$defs/nonEmptyText"}}}}}
+    });
+    policy["allOf"].as_array_mut().unwrap().push(json!({"$ref": "#/$defs/R2.5"}));
+    std::fs::write(&path, serde_json::to_string_pretty(&policy).unwrap()).unwrap();
+    let policies = tillit::policy::load(Some(dir.path())).unwrap();
+    (dir, policies)
+}
+
+#[actix_web::test]
+async fn an_interrupted_re_evaluation_resumes_where_it_stopped_and_ends_as_an_uninterrupted_one() {
+    use diesel::prelude::*;
+    use tillit::db::schema::{evaluations, re_reviews};
+    use tillit::policy::reevaluate::{run_job_in_pages, start_job};
+    let counts = |conn: &mut tillit::db::DbConnection, version: &str| -> (i64, i64) {
+        let evaluated = evaluations::table
+            .filter(evaluations::rule_set_version.eq(version))
+            .count()
+            .get_result::<i64>(conn)
+            .unwrap();
+        (evaluated, re_reviews::table.count().get_result::<i64>(conn).unwrap())
+    };
+    for backend in backends() {
+        // Two registries seeded alike; one run is stopped after two pages.
+        let stopped_app = TestApp::new(backend);
+        let whole_app = TestApp::new(backend);
+        let mut results = Vec::new();
+        for (app, stop) in [(&stopped_app, true), (&whole_app, false)] {
+            let mut conn = app.state.db.get().unwrap();
+            tillit::seed::synthetic(&mut conn, &app.state.policies(), 60, 5, |_| {}).unwrap();
+            let (_dir, stricter) = stricter_policies();
+            let version = stricter.version().to_string();
+            app.state.replace_policies(stricter);
+            let policies = app.state.policies();
+            let job = start_job(&mut conn, &policies).unwrap();
+            assert_eq!(job.total, 60);
+            let job = if stop {
+                let mut pages = 0;
+                let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    run_job_in_pages(&mut conn, &policies, job.clone(), 10, |_| {
+                        pages += 1;
+                        assert!(pages < 2, "the process stops after its second page");
+                    })
+                }));
+                assert!(stopped.is_err());
+                let (evaluated, _) = counts(&mut conn, &version);
+                assert!(evaluated > 0 && evaluated <= 20, "{backend:?}: two pages of ten were written: {evaluated}");
+                let resumed = start_job(&mut conn, &policies).unwrap();
+                assert_eq!(resumed.id, job.id, "{backend:?}: the same job goes on");
+                assert_eq!(resumed.status, "running");
+                assert_eq!(resumed.done, 0, "the pass counts anew");
+                resumed
+            } else {
+                job
+            };
+            let done = run_job_in_pages(&mut conn, &policies, job, 10, |_| {}).unwrap();
+            assert_eq!(done.status, "finished");
+            assert_eq!(done.done, 60);
+            let (evaluated, flags) = counts(&mut conn, &version);
+            assert_eq!(flags, done.flagged, "{backend:?}: the job counts every flag once");
+            assert!(tillit::audit::verify::verify(&mut conn, &[]).unwrap().intact);
+            results.push((evaluated, flags));
+        }
+        assert_eq!(results[0], results[1], "{backend:?}: stopped and resumed = never stopped");
+        assert!(results[0].1 > 0, "the stricter rule flags some approvals");
     }
 }
