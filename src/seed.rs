@@ -462,15 +462,7 @@ fn generate(cx: &Context<'_>, rng: &mut Rng, start: usize, end: usize) -> Result
             submitted_at: Some(created_at),
             risk_class: parsed.risk_class.clone(),
         };
-        let evaluation = EvaluationRow {
-            id: synthetic_id(rng),
-            revision_id: revision.id.clone(),
-            rule_set_version: parsed.evaluation.rule_set_version.to_string(),
-            verdict: parsed.evaluation.verdict.as_str().into(),
-            outcome: serde_json::to_string(&parsed.evaluation)?,
-            evaluated_at: created_at,
-            rule_outcomes: parsed.evaluation.rule_outcomes(),
-        };
+        let evaluation = EvaluationRow::new(synthetic_id(rng), &revision.id, &parsed.evaluation, created_at)?;
         batch.events.push(
             NewEvent::new(AuditAction::ServiceCreated, Some(&coordinator), Some(owner))
                 .subject(&service)

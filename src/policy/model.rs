@@ -60,6 +60,17 @@ impl RuleOutcome {
             RuleOutcome::NotApplicable => "not_applicable",
         }
     }
+
+    /// The inverse of `as_str`.
+    pub fn parse(s: &str) -> Option<RuleOutcome> {
+        match s {
+            "pass" => Some(RuleOutcome::Pass),
+            "fail" => Some(RuleOutcome::Fail),
+            "warn" => Some(RuleOutcome::Warn),
+            "not_applicable" => Some(RuleOutcome::NotApplicable),
+            _ => None,
+        }
+    }
 }
 
 /// One failed check at one place in the document.

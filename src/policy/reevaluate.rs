@@ -199,17 +199,10 @@ pub fn worse(old_verdict: &str, old_outcomes: &str, new: &Evaluation) -> bool {
             .split(',')
             .filter_map(|pair| pair.split_once('='))
             .find(|(id, _)| *id == rule)
-            .map_or(0, |(_, outcome)| rank_str(outcome))
+            .and_then(|(_, outcome)| RuleOutcome::parse(outcome))
+            .map_or(0, rank)
     };
     new.rules.iter().any(|r| rank(r.outcome) > before(&r.rule))
-}
-
-fn rank_str(outcome: &str) -> u8 {
-    match outcome {
-        "warn" => rank(RuleOutcome::Warn),
-        "fail" => rank(RuleOutcome::Fail),
-        _ => rank(RuleOutcome::Pass),
-    }
 }
 
 /// Records the rule set in force as fully evaluated when every revision
@@ -459,15 +452,7 @@ fn prepare(policies: &PolicySet, work: Vec<(String, String)>) -> Result<Vec<Prep
             if evaluation.verdict == Verdict::Invalid {
                 continue;
             }
-            let row = EvaluationRow {
-                id: new_id(),
-                revision_id: revision_id.clone(),
-                rule_set_version: evaluation.rule_set_version.to_string(),
-                verdict: evaluation.verdict.as_str().into(),
-                outcome: serde_json::to_string(&evaluation)?,
-                evaluated_at: now,
-                rule_outcomes: evaluation.rule_outcomes(),
-            };
+            let row = EvaluationRow::new(new_id(), revision_id, &evaluation, now)?;
             let subject = row.subject();
             out.push(Prepared { evaluation, row, subject });
         }
@@ -506,11 +491,12 @@ fn write_page(conn: &mut DbConnection, prepared: Vec<Prepared>) -> Result<usize,
             live_by_revision.entry(decision.revision_id.as_str()).or_default().push(decision);
         }
         // The evaluations those approvals were taken on, in compact form.
-        let then: Vec<(String, String, String, String)> = if live.is_empty() {
+        let approved: Vec<&str> = live_by_revision.keys().copied().collect();
+        let then: Vec<(String, String, String, String)> = if approved.is_empty() {
             Vec::new()
         } else {
             evaluations::table
-                .filter(evaluations::revision_id.eq_any(&ids))
+                .filter(evaluations::revision_id.eq_any(&approved))
                 .select((
                     evaluations::revision_id,
                     evaluations::rule_set_version,

@@ -41,15 +41,7 @@ fn new_revision_rows(
         submitted_at: None,
         risk_class: parsed.risk_class.clone(),
     };
-    let evaluation = EvaluationRow {
-        id: new_id(),
-        revision_id: revision.id.clone(),
-        rule_set_version: parsed.evaluation.rule_set_version.to_string(),
-        verdict: parsed.evaluation.verdict.as_str().to_string(),
-        outcome: serde_json::to_string(&parsed.evaluation)?,
-        evaluated_at: now,
-        rule_outcomes: parsed.evaluation.rule_outcomes(),
-    };
+    let evaluation = EvaluationRow::new(new_id(), &revision.id, &parsed.evaluation, now)?;
     Ok((revision, evaluation))
 }
 

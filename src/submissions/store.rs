@@ -72,6 +72,26 @@ pub struct EvaluationRow {
     pub rule_outcomes: String,
 }
 
+impl EvaluationRow {
+    /// The stored form of an evaluation of a revision.
+    pub fn new(
+        id: String,
+        revision_id: &str,
+        evaluation: &crate::policy::Evaluation,
+        evaluated_at: NaiveDateTime,
+    ) -> Result<EvaluationRow, AppError> {
+        Ok(EvaluationRow {
+            id,
+            revision_id: revision_id.to_string(),
+            rule_set_version: evaluation.rule_set_version.to_string(),
+            verdict: evaluation.verdict.as_str().to_string(),
+            outcome: serde_json::to_string(evaluation)?,
+            evaluated_at,
+            rule_outcomes: evaluation.rule_outcomes(),
+        })
+    }
+}
+
 impl Audited for EvaluationRow {
     const TABLE: &'static str = "evaluations";
     fn audit_id(&self) -> String {
