@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use fst::{Automaton, IntoStreamer, Streamer};
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder};
 use serde::Serialize;
@@ -83,7 +83,8 @@ impl Status {
     }
 }
 
-/// An organisation's current decision on a service, packed.
+/// An organisation's current decision on a service (unpacked from the
+/// segment's compact form).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecisionEntry {
     pub org: u16,
@@ -112,31 +113,221 @@ impl DecisionEntry {
     }
 }
 
-/// One service, packed. Its id, name and aliases live in the segment's
-/// text arena, each as a little-endian `u16` length and the UTF-8 bytes.
+/// `num_days_from_ce` of 1970-01-01: stored dates count days from there.
+const UNIX_EPOCH_DAYS_CE: i32 = 719_163;
+/// A stored `valid_until` of "none".
+const NO_DAY: u16 = u16::MAX;
+
+const KIND_MASK: u8 = 0b11;
+const REVOKED: u8 = 1 << 2;
+const VIA_DELEGATION: u8 = 1 << 3;
+const NEEDS_RE_REVIEW: u8 = 1 << 4;
+/// The dates or the condition list did not fit: they are in the segment's `wide` list.
+const WIDE: u8 = 1 << 5;
+
+/// A decision as a segment stores it: 10 bytes. Dates are days since
+/// 1970-01-01 (up to 2149); a decision whose dates or condition list do not
+/// fit keeps them in the segment's `wide` list instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct StoredDecision {
+    pub org: u16,
+    pub deciding_org: u16,
+    pub decided_on: u16,
+    pub valid_until: u16,
+    pub conditions: u8,
+    pub flags: u8,
+}
+
+/// What did not fit in a stored decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct WideDecision {
+    /// The decision's index in the segment's decision list.
+    pub index: u32,
+    pub decided_on: NaiveDate,
+    pub valid_until: Option<NaiveDate>,
+    pub conditions: u32,
+}
+
+fn day_code(date: NaiveDate) -> Option<u16> {
+    u16::try_from(date.num_days_from_ce() - UNIX_EPOCH_DAYS_CE).ok().filter(|d| *d != NO_DAY)
+}
+
+fn day(code: u16) -> NaiveDate {
+    NaiveDate::from_num_days_from_ce_opt(i32::from(code) + UNIX_EPOCH_DAYS_CE).unwrap_or_default()
+}
+
+pub(super) fn kind_code(kind: DecisionKind) -> u8 {
+    match kind {
+        DecisionKind::Approved => 0,
+        DecisionKind::ApprovedWithConditions => 1,
+        DecisionKind::Rejected => 2,
+    }
+}
+
+pub(super) fn kind_of(code: u8) -> Option<DecisionKind> {
+    match code {
+        0 => Some(DecisionKind::Approved),
+        1 => Some(DecisionKind::ApprovedWithConditions),
+        2 => Some(DecisionKind::Rejected),
+        _ => None,
+    }
+}
+
+impl StoredDecision {
+    /// Packs a decision that will be number `index` of its segment; what
+    /// does not fit goes to `wide`.
+    fn pack(d: &DecisionEntry, index: u32, wide: &mut Vec<WideDecision>) -> StoredDecision {
+        let mut flags = kind_code(d.kind);
+        for (set, bit) in [(d.revoked, REVOKED), (d.via_delegation, VIA_DELEGATION), (d.needs_re_review, NEEDS_RE_REVIEW)]
+        {
+            if set {
+                flags |= bit;
+            }
+        }
+        let decided_on = day_code(d.decided_on);
+        let valid_until = match d.valid_until {
+            None => Some(NO_DAY),
+            Some(until) => day_code(until),
+        };
+        let conditions = u8::try_from(d.conditions).ok();
+        match (decided_on, valid_until, conditions) {
+            (Some(decided_on), Some(valid_until), Some(conditions)) => {
+                StoredDecision { org: d.org, deciding_org: d.deciding_org, decided_on, valid_until, conditions, flags }
+            }
+            _ => {
+                wide.push(WideDecision {
+                    index,
+                    decided_on: d.decided_on,
+                    valid_until: d.valid_until,
+                    conditions: d.conditions,
+                });
+                StoredDecision {
+                    org: d.org,
+                    deciding_org: d.deciding_org,
+                    decided_on: 0,
+                    valid_until: NO_DAY,
+                    conditions: 0,
+                    flags: flags | WIDE,
+                }
+            }
+        }
+    }
+}
+
+/// One service, packed (12 bytes). Its name and aliases (and its id, when
+/// that is not a UUID) live in the segment's text arena, each after its length.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Packed {
-    pub text: u64,
+    pub text: u32,
     /// First of its decisions in the segment's decision list.
     pub decisions: u32,
-    pub vendor: u32,
+    /// Index into the segment's vendors; `WIDE_VENDOR`: in `wide_vendors`.
+    pub vendor: u16,
     pub n_decisions: u8,
-    pub n_aliases: u8,
-    /// `published` (false: `internal_only`, shown to signed-in callers only).
-    pub public: bool,
+    /// `PUBLIC`, `TEXT_ID`, and the number of aliases above them.
+    pub bits: u8,
+}
+
+const WIDE_VENDOR: u16 = u16::MAX;
+/// `published` (else `internal_only`, shown to signed-in callers only).
+const PUBLIC: u8 = 1;
+/// The id is the first string of its text (it is not a UUID in canonical
+/// form); otherwise it is in the segment's `ids`.
+const TEXT_ID: u8 = 2;
+const ALIAS_SHIFT: u8 = 2;
+/// Aliases an entry keeps (the submission schema allows 50).
+const MAX_ALIASES: usize = 63;
+
+impl Packed {
+    fn public(&self) -> bool {
+        self.bits & PUBLIC != 0
+    }
+    pub(super) fn text_id(&self) -> bool {
+        self.bits & TEXT_ID != 0
+    }
+    fn n_aliases(&self) -> usize {
+        usize::from(self.bits >> ALIAS_SHIFT)
+    }
 }
 
 /// A set of services with their search keys: the base or the overlay.
 pub(super) struct Segment {
     pub packed: Vec<Packed>,
+    /// Per service, its id as a UUID (0 when the id is in the text).
+    pub ids: Vec<u128>,
+    /// Vendors of entries whose vendor number does not fit 16 bits: (entry, vendor), sorted.
+    pub wide_vendors: Vec<(u32, u32)>,
     pub text: Vec<u8>,
     /// Sorted by organisation within each service.
-    pub decisions: Vec<DecisionEntry>,
+    pub decisions: Vec<StoredDecision>,
+    /// Sorted by decision index.
+    pub wide: Vec<WideDecision>,
     pub vendors: Vec<Box<str>>,
     pub conditions: Vec<Arc<[Condition]>>,
+    /// Per key: `posting << 1` for a key of one entry, or `start << 1 | 1`
+    /// where `postings[start]` is the number of entries and they follow it.
     pub keys: fst::Map<Vec<u8>>,
-    /// Per key, its entries: `entry << 3 | field << 1 | full`.
+    /// Entries are `entry << 3 | field << 1 | full`.
     pub postings: Vec<u32>,
+}
+
+/// A service's id: a UUID kept as 16 bytes, or the text it was given.
+#[derive(Debug, Clone, Copy)]
+pub enum ServiceId<'a> {
+    Uuid(u128),
+    Text(&'a str),
+}
+
+impl ServiceId<'_> {
+    /// Compares with an id's text, as the texts would compare.
+    fn cmp_str(&self, other: &str) -> std::cmp::Ordering {
+        let mut buf = [0u8; 36];
+        self.as_str(&mut buf).cmp(other)
+    }
+
+    fn as_str<'b>(&'b self, buf: &'b mut [u8; 36]) -> &'b str {
+        match self {
+            ServiceId::Uuid(id) => uuid::Uuid::from_u128(*id).hyphenated().encode_lower(buf),
+            ServiceId::Text(text) => text,
+        }
+    }
+
+    /// The id as a UUID when its text is one in canonical (lowercase,
+    /// hyphenated) form, so that it reads back as the same text.
+    fn parse(id: &str) -> Option<u128> {
+        let uuid = uuid::Uuid::try_parse(id).ok()?;
+        let mut buf = [0u8; 36];
+        (uuid.hyphenated().encode_lower(&mut buf) == id).then(|| uuid.as_u128())
+    }
+}
+
+impl std::fmt::Display for ServiceId<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut buf = [0u8; 36];
+        f.write_str(self.as_str(&mut buf))
+    }
+}
+
+impl PartialEq for ServiceId<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+impl Eq for ServiceId<'_> {}
+impl PartialOrd for ServiceId<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for ServiceId<'_> {
+    /// The order of the ids' texts (a canonical UUID's text sorts as its number).
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        match (self, other) {
+            (ServiceId::Uuid(a), ServiceId::Uuid(b)) => a.cmp(b),
+            (_, ServiceId::Text(b)) => self.cmp_str(b),
+            (ServiceId::Text(_), ServiceId::Uuid(_)) => other.cmp(self).reverse(),
+        }
+    }
 }
 
 /// One service as the lookup knows it (from its latest submitted revision):
@@ -144,10 +335,11 @@ pub(super) struct Segment {
 #[derive(Clone, Copy)]
 pub struct Entry<'a> {
     segment: &'a Segment,
+    index: usize,
     packed: &'a Packed,
 }
 
-/// The strings of an entry, in arena order: id, name, aliases.
+/// The strings of an entry, in arena order: (id,) name, aliases.
 struct Strings<'a> {
     text: &'a [u8],
 }
@@ -155,8 +347,13 @@ struct Strings<'a> {
 impl<'a> Iterator for Strings<'a> {
     type Item = &'a str;
     fn next(&mut self) -> Option<&'a str> {
-        let (len, rest) = self.text.split_first_chunk::<2>()?;
-        let len = u16::from_le_bytes(*len) as usize;
+        let (first, rest) = self.text.split_first()?;
+        let (len, rest) = if first & 0x80 == 0 {
+            (usize::from(*first), rest)
+        } else {
+            let (second, rest) = rest.split_first()?;
+            ((usize::from(first & 0x7f) << 8) | usize::from(*second), rest)
+        };
         let (bytes, rest) = rest.split_at_checked(len)?;
         self.text = rest;
         Some(std::str::from_utf8(bytes).unwrap_or_default())
@@ -165,32 +362,52 @@ impl<'a> Iterator for Strings<'a> {
 
 impl<'a> Entry<'a> {
     fn strings(&self) -> Strings<'a> {
-        let start = usize::try_from(self.packed.text).unwrap_or(usize::MAX);
+        let start = self.packed.text as usize;
         Strings { text: self.segment.text.get(start..).unwrap_or_default() }
     }
-    pub fn id(&self) -> &'a str {
-        self.strings().next().unwrap_or_default()
+    /// The name, then the aliases.
+    fn names(&self) -> std::iter::Skip<Strings<'a>> {
+        self.strings().skip(usize::from(self.packed.text_id()))
+    }
+    pub fn id(&self) -> ServiceId<'a> {
+        if self.packed.text_id() {
+            ServiceId::Text(self.strings().next().unwrap_or_default())
+        } else {
+            ServiceId::Uuid(self.segment.ids.get(self.index).copied().unwrap_or_default())
+        }
     }
     pub fn name(&self) -> &'a str {
-        self.strings().nth(1).unwrap_or_default()
+        self.names().next().unwrap_or_default()
     }
     pub fn aliases(&self) -> impl Iterator<Item = &'a str> + use<'a> {
-        self.strings().skip(2).take(self.packed.n_aliases as usize)
+        self.names().skip(1).take(self.packed.n_aliases())
     }
     pub fn vendor(&self) -> &'a str {
-        self.segment.vendors.get(self.packed.vendor as usize).map(|v| &**v).unwrap_or_default()
+        let vendor = if self.packed.vendor == WIDE_VENDOR {
+            let wide = &self.segment.wide_vendors;
+            wide.binary_search_by_key(&(self.index as u32), |w| w.0).map_or(u32::MAX, |at| wide[at].1)
+        } else {
+            u32::from(self.packed.vendor)
+        };
+        self.segment.vendors.get(vendor as usize).map(|v| &**v).unwrap_or_default()
     }
     pub fn public(&self) -> bool {
-        self.packed.public
+        self.packed.public()
     }
-    /// Each organisation's current decision, sorted by organisation.
-    pub fn decisions(&self) -> &'a [DecisionEntry] {
+    fn stored(&self) -> &'a [StoredDecision] {
         let start = self.packed.decisions as usize;
         self.segment.decisions.get(start..start + self.packed.n_decisions as usize).unwrap_or_default()
     }
-    pub fn decision_for(&self, org: u16) -> Option<&'a DecisionEntry> {
-        let decisions = self.decisions();
-        decisions.binary_search_by_key(&org, |d| d.org).ok().map(|i| &decisions[i])
+    /// Each organisation's current decision, sorted by organisation.
+    pub fn decisions(&self) -> impl Iterator<Item = DecisionEntry> + use<'a> {
+        let segment = self.segment;
+        let start = self.packed.decisions as usize;
+        self.stored().iter().enumerate().map(move |(i, d)| segment.unpack(start + i, d))
+    }
+    pub fn decision_for(&self, org: u16) -> Option<DecisionEntry> {
+        let stored = self.stored();
+        let i = stored.binary_search_by_key(&org, |d| d.org).ok()?;
+        Some(self.segment.unpack(self.packed.decisions as usize + i, &stored[i]))
     }
     /// The conditions of one of this entry's decisions.
     pub fn conditions(&self, decision: &DecisionEntry) -> &'a [Condition] {
@@ -276,15 +493,34 @@ fn keys_of(data: &ServiceData, index: usize, mut emit: impl FnMut(&[u8], u32)) {
     }
 }
 
-/// Appends a string to the arena with its length (cut at a character
-/// boundary below 64 KiB; names and aliases are far shorter).
+/// Longest string the arena keeps (names and aliases are far shorter).
+const MAX_STRING_BYTES: usize = 0x7fff;
+
+/// Appends a string to the arena after its length: one byte below 128,
+/// else two (high bit set, big-endian). Cut at a character boundary below 32 KiB.
 fn push_string(text: &mut Vec<u8>, s: &str) {
-    let mut end = s.len().min(u16::MAX as usize);
+    let mut end = s.len().min(MAX_STRING_BYTES);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    text.extend_from_slice(&(end as u16).to_le_bytes());
+    if end < 0x80 {
+        text.push(end as u8);
+    } else {
+        text.extend_from_slice(&((end as u16) | 0x8000).to_be_bytes());
+    }
     text.extend_from_slice(&s.as_bytes()[..end]);
+}
+
+/// Postings of one key: one entry kept in the key's value, or a run of them.
+fn postings_of(postings: &[u32], value: u64) -> impl Iterator<Item = u32> + '_ {
+    let (one, many) = if value & 1 == 0 {
+        (u32::try_from(value >> 1).ok(), &[][..])
+    } else {
+        let start = usize::try_from(value >> 1).unwrap_or(usize::MAX);
+        let len = postings.get(start).map_or(0, |n| *n as usize).min(MAX_POSTINGS_PER_KEY);
+        (None, postings.get(start + 1..start + 1 + len).unwrap_or(&[]))
+    };
+    one.into_iter().chain(many.iter().copied())
 }
 
 impl Segment {
@@ -292,8 +528,11 @@ impl Segment {
     fn build(services: &[ServiceData], org_ids: &HashMap<&str, u16>) -> Segment {
         let mut segment = Segment {
             packed: Vec::with_capacity(services.len()),
-            text: Vec::with_capacity(services.len() * 80),
+            ids: Vec::with_capacity(services.len()),
+            wide_vendors: Vec::new(),
+            text: Vec::with_capacity(services.len() * 48),
             decisions: Vec::with_capacity(services.len() * 4),
+            wide: Vec::new(),
             vendors: Vec::new(),
             conditions: Vec::new(),
             keys: fst::Map::default(),
@@ -304,7 +543,10 @@ impl Segment {
         let mut arena: Vec<u8> = Vec::with_capacity(services.len() * 48);
         let mut records: Vec<(u32, u16, u32)> = Vec::with_capacity(services.len() * 5);
         for (i, data) in services.iter().take(MAX_ENTRIES).enumerate() {
-            segment.push(data, org_ids, &mut interner);
+            if !segment.push(data, org_ids, &mut interner) {
+                log::error!("the lookup index is full at {i} services; the rest are not searchable");
+                break;
+            }
             keys_of(data, i, |key, posting| {
                 let len = key.len().min(u16::MAX as usize);
                 let Ok(start) = u32::try_from(arena.len()) else { return };
@@ -314,31 +556,58 @@ impl Segment {
         }
         let key = |r: &(u32, u16, u32)| &arena[r.0 as usize..r.0 as usize + r.1 as usize];
         records.sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a.2.cmp(&b.2)));
-        let mut postings = Vec::with_capacity(records.len());
+        let mut postings = Vec::new();
+        let mut run: Vec<u32> = Vec::new();
         let mut builder = fst::MapBuilder::memory();
         let mut i = 0;
         while i < records.len() {
             let k = key(&records[i]);
-            let start = postings.len() as u64;
+            run.clear();
             while i < records.len() && key(&records[i]) == k {
-                if postings.len() as u64 == start || postings.last() != Some(&records[i].2) {
-                    postings.push(records[i].2);
-                }
+                let p = records[i].2;
                 i += 1;
+                // One posting per entry: the one a lookup would rank best
+                // (the whole text before a later word, then by field).
+                let best = |p: u32| (p & 1 == 0, (p >> 1) & 0x3);
+                let full = run.len() >= MAX_POSTINGS_PER_KEY;
+                match run.last_mut() {
+                    Some(last) if *last >> 3 == p >> 3 => {
+                        if best(p) < best(*last) {
+                            *last = p;
+                        }
+                    }
+                    // Only the first entries of a key are ever read (a word
+                    // shared by very many services cannot make a lookup slow).
+                    _ if full => {}
+                    _ => run.push(p),
+                }
             }
-            let len = postings.len() as u64 - start;
+            let value = match run.as_slice() {
+                [one] => u64::from(*one) << 1,
+                _ => {
+                    let start = postings.len() as u64;
+                    postings.push(u32::try_from(run.len()).unwrap_or(u32::MAX));
+                    postings.extend_from_slice(&run);
+                    (start << 1) | 1
+                }
+            };
             // Keys are sorted and unique here, so insertion cannot fail.
-            let _ = builder.insert(k, (start << 24) | len.min((1 << 24) - 1));
+            let _ = builder.insert(k, value);
         }
         segment.keys = builder.into_map();
         postings.shrink_to_fit();
         segment.postings = postings;
         segment.text.shrink_to_fit();
         segment.decisions.shrink_to_fit();
+        segment.packed.shrink_to_fit();
+        segment.ids.shrink_to_fit();
         segment
     }
 
-    fn push(&mut self, data: &ServiceData, org_ids: &HashMap<&str, u16>, interner: &mut Interner) {
+    /// Adds a service; false when the segment cannot address more text.
+    fn push(&mut self, data: &ServiceData, org_ids: &HashMap<&str, u16>, interner: &mut Interner) -> bool {
+        let Ok(text) = u32::try_from(self.text.len()) else { return false };
+        let Ok(first_decision) = u32::try_from(self.decisions.len()) else { return false };
         let mut decisions: Vec<DecisionEntry> = data
             .decisions
             .iter()
@@ -359,10 +628,13 @@ impl Segment {
         decisions.sort_by_key(|d| d.org);
         decisions.dedup_by_key(|d| d.org);
         decisions.truncate(u8::MAX as usize);
-        let text = self.text.len() as u64;
-        push_string(&mut self.text, &data.id);
+        let uuid = ServiceId::parse(&data.id);
+        self.ids.push(uuid.unwrap_or_default());
+        if uuid.is_none() {
+            push_string(&mut self.text, &data.id);
+        }
         push_string(&mut self.text, &data.name);
-        let aliases = &data.aliases[..data.aliases.len().min(u8::MAX as usize)];
+        let aliases = &data.aliases[..data.aliases.len().min(MAX_ALIASES)];
         for alias in aliases {
             push_string(&mut self.text, alias);
         }
@@ -375,15 +647,29 @@ impl Segment {
                 id
             }
         };
+        let short_vendor = u16::try_from(vendor).ok().filter(|v| *v != WIDE_VENDOR);
+        if short_vendor.is_none() {
+            self.wide_vendors.push((self.packed.len() as u32, vendor));
+        }
+        let mut bits = (aliases.len() as u8) << ALIAS_SHIFT;
+        if data.published {
+            bits |= PUBLIC;
+        }
+        if uuid.is_none() {
+            bits |= TEXT_ID;
+        }
         self.packed.push(Packed {
             text,
-            decisions: self.decisions.len() as u32,
-            vendor,
+            decisions: first_decision,
+            vendor: short_vendor.unwrap_or(WIDE_VENDOR),
             n_decisions: decisions.len() as u8,
-            n_aliases: aliases.len() as u8,
-            public: data.published,
+            bits,
         });
-        self.decisions.extend(decisions);
+        for (i, d) in decisions.iter().enumerate() {
+            let stored = StoredDecision::pack(d, first_decision + i as u32, &mut self.wide);
+            self.decisions.push(stored);
+        }
+        true
     }
 
     /// Interns a stored conditions array by its text, parsing it only the
@@ -399,21 +685,62 @@ impl Segment {
         id
     }
 
-    fn entry(&self, index: usize) -> Option<Entry<'_>> {
-        self.packed.get(index).map(|packed| Entry { segment: self, packed })
+    /// Decision number `index`, unpacked.
+    fn unpack(&self, index: usize, d: &StoredDecision) -> DecisionEntry {
+        let (decided_on, valid_until, conditions) = if d.flags & WIDE == 0 {
+            (day(d.decided_on), (d.valid_until != NO_DAY).then(|| day(d.valid_until)), u32::from(d.conditions))
+        } else {
+            match self.wide.binary_search_by_key(&(index as u32), |w| w.index) {
+                Ok(at) => {
+                    let w = &self.wide[at];
+                    (w.decided_on, w.valid_until, w.conditions)
+                }
+                Err(_) => (NaiveDate::default(), None, 0),
+            }
+        };
+        DecisionEntry {
+            org: d.org,
+            kind: kind_of(d.flags & KIND_MASK).unwrap_or(DecisionKind::Rejected),
+            revoked: d.flags & REVOKED != 0,
+            deciding_org: d.deciding_org,
+            via_delegation: d.flags & VIA_DELEGATION != 0,
+            needs_re_review: d.flags & NEEDS_RE_REVIEW != 0,
+            decided_on,
+            valid_until,
+            conditions,
+        }
     }
 
-    fn postings(&self, value: u64) -> &[u32] {
-        let start = (value >> 24) as usize;
-        let len = ((value & ((1 << 24) - 1)) as usize).min(MAX_POSTINGS_PER_KEY);
-        self.postings.get(start..start + len).unwrap_or(&[])
+    fn entry(&self, index: usize) -> Option<Entry<'_>> {
+        self.packed.get(index).map(|packed| Entry { segment: self, index, packed })
+    }
+
+    /// The entry with this id (entries are sorted by id).
+    fn position(&self, id: &str) -> Option<usize> {
+        let (mut low, mut high) = (0, self.packed.len());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            match self.entry(mid)?.id().cmp_str(id) {
+                std::cmp::Ordering::Less => low = mid + 1,
+                std::cmp::Ordering::Greater => high = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    fn postings(&self, value: u64) -> impl Iterator<Item = u32> + '_ {
+        postings_of(&self.postings, value)
     }
 
     /// Approximate bytes held.
     fn memory_bytes(&self) -> usize {
         self.packed.len() * std::mem::size_of::<Packed>()
+            + self.ids.len() * std::mem::size_of::<u128>()
+            + self.wide_vendors.len() * 8
             + self.text.len()
-            + self.decisions.len() * std::mem::size_of::<DecisionEntry>()
+            + self.decisions.len() * std::mem::size_of::<StoredDecision>()
+            + self.wide.len() * std::mem::size_of::<WideDecision>()
             + self.vendors.iter().map(|v| v.len() + 16).sum::<usize>()
             + self.keys.as_fst().as_bytes().len()
             + self.postings.len() * 4
@@ -427,6 +754,8 @@ struct Overlay {
     segment: Segment,
     /// Ids whose base entry is superseded (or removed).
     replaced: HashSet<Box<str>>,
+    /// The base entries of those ids.
+    superseded: HashSet<u32>,
 }
 
 /// A consistent view of the index at one point of the audit chain.
@@ -527,7 +856,12 @@ impl Snapshot {
 
     fn from_base(seq: i64, hash: &str, orgs: Vec<OrgInfo>, base: Segment) -> Snapshot {
         let overlay =
-            Overlay { services: Vec::new(), segment: Segment::build(&[], &HashMap::new()), replaced: HashSet::new() };
+Overlay {
+            services: Vec::new(),
+            segment: Segment::build(&[], &HashMap::new()),
+            replaced: HashSet::new(),
+            superseded: HashSet::new(),
+        };
         Snapshot {
             seq,
             base_seq: seq,
@@ -544,7 +878,11 @@ impl Snapshot {
         let mut services: Vec<ServiceData> =
             self.overlay.services.iter().filter(|s| !changed.contains(s.id.as_str())).cloned().collect();
         let mut replaced = self.overlay.replaced.clone();
+        let mut superseded = self.overlay.superseded.clone();
         for (id, data) in changes {
+            if let Some(at) = self.base.position(&id) {
+                superseded.insert(at as u32);
+            }
             replaced.insert(id.as_str().into());
             if let Some(data) = data {
                 services.push(data);
@@ -558,7 +896,7 @@ impl Snapshot {
             base_hash: self.base_hash.clone(),
             orgs: self.orgs.clone(),
             base: self.base.clone(),
-            overlay: Arc::new(Overlay { services, segment, replaced }),
+            overlay: Arc::new(Overlay { services, segment, replaced, superseded }),
         }
     }
 
@@ -567,13 +905,7 @@ impl Snapshot {
     }
 
     pub fn len(&self) -> usize {
-        let replaced = &self.overlay.replaced;
-        let superseded = if replaced.is_empty() {
-            0
-        } else {
-            (0..self.base.packed.len()).filter_map(|i| self.base.entry(i)).filter(|e| replaced.contains(e.id())).count()
-        };
-        self.base.packed.len() - superseded + self.overlay.segment.packed.len()
+        self.base.packed.len() - self.overlay.superseded.len() + self.overlay.segment.packed.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -598,10 +930,10 @@ impl Snapshot {
         if key & OVERLAY_SEGMENT != 0 {
             return self.overlay.segment.entry(index);
         }
-        let entry = self.base.entry(index)?;
-        if !self.overlay.replaced.is_empty() && self.overlay.replaced.contains(entry.id()) {
+        if !self.overlay.superseded.is_empty() && self.overlay.superseded.contains(&(index as u32)) {
             return None;
         }
+        let entry = self.base.entry(index)?;
         Some(entry)
     }
 
@@ -615,7 +947,7 @@ impl Snapshot {
         for (bit, segment) in self.segments() {
             if let Some(value) = segment.keys.get(key) {
                 for p in segment.postings(value) {
-                    add(found, bit, *p, kind, 0);
+                    add(found, bit, p, kind, 0);
                 }
             }
         }
@@ -658,7 +990,7 @@ impl Snapshot {
                     continue;
                 }
                 for p in segment.postings(value) {
-                    add(&mut found, bit, *p, MatchKind::Prefix, 0);
+                    add(&mut found, bit, p, MatchKind::Prefix, 0);
                 }
                 taken += 1;
                 if taken >= MAX_KEYS_PER_STAGE {
@@ -701,7 +1033,7 @@ impl Snapshot {
                                 Distance::AtLeast(_) => continue,
                             };
                             for p in segment.postings(value) {
-                                add(&mut found, bit, *p, MatchKind::Fuzzy, distance);
+                                add(&mut found, bit, p, MatchKind::Fuzzy, distance);
                             }
                             taken += 1;
                             if taken >= MAX_KEYS_PER_STAGE {
@@ -734,11 +1066,11 @@ impl Snapshot {
             match org {
                 Some(org) => entry.decision_for(org).map_or(Status::NotAssessed, |d| d.status(today)).rank(),
                 None => {
-                    entry.decisions().iter().map(|d| d.status(today).rank()).min().unwrap_or(Status::NotAssessed.rank())
+                    entry.decisions().map(|d| d.status(today).rank()).min().unwrap_or(Status::NotAssessed.rank())
                 }
             }
         };
-        type Ranked<'a> = ((MatchKind, u8, Field, u8), &'a str, &'a str, Hit<'a>);
+        type Ranked<'a> = ((MatchKind, u8, Field, u8), &'a str, ServiceId<'a>, Hit<'a>);
         // The rank is computed once per hit; only the best `limit` are sorted.
         let mut ranked: Vec<Ranked<'a>> = self
             .candidates(query, fuzzy, include_internal, limit)
@@ -766,10 +1098,117 @@ impl Snapshot {
 
     /// Every entry (for the public register), base and overlay.
     pub fn entries(&self) -> impl Iterator<Item = Entry<'_>> {
-        let replaced = &self.overlay.replaced;
+        let superseded = &self.overlay.superseded;
         (0..self.base.packed.len())
+            .filter(move |i| superseded.is_empty() || !superseded.contains(&(*i as u32)))
             .filter_map(|i| self.base.entry(i))
-            .filter(move |e| replaced.is_empty() || !replaced.contains(e.id()))
             .chain((0..self.overlay.segment.packed.len()).filter_map(|i| self.overlay.segment.entry(i)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn org(slug: &str) -> OrgInfo {
+        OrgInfo { slug: slug.into(), name: slug.into(), function_name: format!("AI-funktionen {slug}") }
+    }
+
+    fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).unwrap()
+    }
+
+    fn decision(org: &str, decided_on: NaiveDate, valid_until: Option<NaiveDate>) -> DecisionData {
+        DecisionData {
+            org: org.into(),
+            kind: DecisionKind::ApprovedWithConditions,
+            revoked: false,
+            deciding_org: "itsam".into(),
+            via_delegation: true,
+            needs_re_review: true,
+            decided_on,
+            valid_until,
+            conditions: r#"[{"type":"no_personal_data"}]"#.into(),
+        }
+    }
+
+    fn service(id: &str, decisions: Vec<DecisionData>) -> ServiceData {
+        ServiceData {
+            id: id.into(),
+            name: format!("Tjänst {id}"),
+            vendor: "Leverantör".into(),
+            // The second alias needs a two-byte length in the arena.
+            aliases: vec![format!("alias {id}"), "å".repeat(150)],
+            domains: vec![],
+            published: true,
+            withheld: false,
+            decisions,
+        }
+    }
+
+    #[test]
+    fn the_stored_day_count_starts_at_1970() {
+        assert_eq!(date(1970, 1, 1).num_days_from_ce(), UNIX_EPOCH_DAYS_CE);
+        assert_eq!(day_code(date(1970, 1, 1)), Some(0));
+        assert_eq!(day(day_code(date(2026, 11, 28)).unwrap()), date(2026, 11, 28));
+        assert_eq!(day_code(date(1969, 12, 31)), None);
+        assert_eq!(day_code(date(2200, 1, 1)), None);
+    }
+
+    #[test]
+    fn decisions_read_back_as_they_were_given_whether_or_not_they_fit_the_packed_form() {
+        let orgs = vec![org("itsam"), org("kinda"), org("ydre"), org("boxholm")];
+        let given = vec![
+            decision("kinda", date(2026, 3, 1), Some(date(2027, 3, 1))),
+            decision("ydre", date(1969, 5, 1), None),
+            decision("boxholm", date(2026, 3, 1), Some(date(2200, 1, 1))),
+        ];
+        let snapshot = Snapshot::build(1, "h", orgs, vec![service("s1", given.clone())]);
+        assert_eq!(snapshot.base.wide.len(), 2);
+        let entry = snapshot.entries().next().unwrap();
+        for d in &given {
+            let org = snapshot.org_index(&d.org).unwrap();
+            let back = entry.decision_for(org).unwrap();
+            assert_eq!((back.decided_on, back.valid_until), (d.decided_on, d.valid_until), "{}", d.org);
+            assert_eq!(back.kind, DecisionKind::ApprovedWithConditions);
+            assert!(back.via_delegation && back.needs_re_review && !back.revoked);
+            assert_eq!(entry.conditions(&back).len(), 1);
+        }
+        assert_eq!(entry.decisions().count(), 3);
+        assert!(entry.decision_for(0).is_none());
+    }
+
+    #[test]
+    fn uuid_ids_are_kept_as_16_bytes_and_read_back_sort_and_are_found_as_their_text() {
+        let ids = [
+            "0190a3c4-0000-7000-8000-000000000001",
+            "0190a3c4-0000-7000-8000-00000000000a",
+            "0190A3C4-0000-7000-8000-000000000002", // not canonical: kept as text
+            "demo-chat",
+            "0190a3c4-0000-7000-8000-00000000000b",
+            "zzz",
+        ];
+        let services = ids.iter().map(|id| service(id, vec![])).collect();
+        let snapshot = Snapshot::build(1, "h", vec![org("itsam")], services);
+        let mut sorted: Vec<&str> = ids.to_vec();
+        sorted.sort();
+        let back: Vec<String> = snapshot.entries().map(|e| e.id().to_string()).collect();
+        assert_eq!(back, sorted);
+        assert_eq!(snapshot.base.packed.iter().filter(|p| p.text_id()).count(), 3);
+        for (i, id) in sorted.iter().enumerate() {
+            assert_eq!(snapshot.base.position(id), Some(i));
+            assert_eq!(snapshot.base.entry(i).unwrap().name(), format!("Tjänst {id}"));
+            let aliases: Vec<&str> = snapshot.base.entry(i).unwrap().aliases().collect();
+            assert_eq!(aliases, [format!("alias {id}"), "å".repeat(150)]);
+        }
+        assert_eq!(snapshot.base.position("0190a3c4-0000-7000-8000-000000000003"), None);
+        let entries: Vec<Entry<'_>> = snapshot.entries().collect();
+        assert!(entries.windows(2).all(|w| w[0].id() < w[1].id()));
+
+        // A change replaces the base entry of that id.
+        let changed = snapshot.with_changes(2, vec![(sorted[1].to_string(), None), ("demo-chat".into(), None)]);
+        assert_eq!(changed.len(), ids.len() - 2);
+        let left: Vec<String> = changed.entries().map(|e| e.id().to_string()).collect();
+        assert!(!left.iter().any(|id| id == sorted[1] || id == "demo-chat"));
     }
 }

@@ -18,13 +18,14 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
-use super::index::{DecisionEntry, Packed, Segment, Snapshot};
-use crate::approvals::model::{Condition, DecisionKind};
+use super::index::{Packed, Segment, Snapshot, StoredDecision, WideDecision, kind_of};
+use crate::approvals::model::Condition;
 
 const MAGIC: &[u8; 8] = b"TILLITLX";
-const FORMAT: u32 = 1;
-const PACKED_BYTES: usize = 19;
-const DECISION_BYTES: usize = 18;
+const FORMAT: u32 = 2;
+const PACKED_BYTES: usize = 12;
+const DECISION_BYTES: usize = 10;
+const WIDE_BYTES: usize = 16;
 const NO_DATE: i32 = i32::MIN;
 
 /// A base segment read back from its file.
@@ -54,14 +55,6 @@ impl<W: Write> Write for Hashing<W> {
 fn bytes(w: &mut impl Write, b: &[u8]) -> std::io::Result<()> {
     w.write_all(&(b.len() as u64).to_le_bytes())?;
     w.write_all(b)
-}
-
-fn kind_code(kind: DecisionKind) -> u8 {
-    match kind {
-        DecisionKind::Approved => 0,
-        DecisionKind::ApprovedWithConditions => 1,
-        DecisionKind::Rejected => 2,
-    }
 }
 
 fn date_code(date: Option<NaiveDate>) -> i32 {
@@ -106,15 +99,28 @@ fn write_file(snapshot: &Snapshot, tmp: &Path) -> std::io::Result<()> {
         w.write_all(&p.text.to_le_bytes())?;
         w.write_all(&p.decisions.to_le_bytes())?;
         w.write_all(&p.vendor.to_le_bytes())?;
-        w.write_all(&[p.n_decisions, p.n_aliases, u8::from(p.public)])?;
+        w.write_all(&[p.n_decisions, p.bits])?;
+    }
+    w.write_all(&(base.wide_vendors.len() as u64).to_le_bytes())?;
+    for (entry, vendor) in &base.wide_vendors {
+        w.write_all(&entry.to_le_bytes())?;
+        w.write_all(&vendor.to_le_bytes())?;
+    }
+    w.write_all(&(base.ids.len() as u64).to_le_bytes())?;
+    for id in &base.ids {
+        w.write_all(&id.to_le_bytes())?;
     }
     bytes(&mut w, &base.text)?;
     w.write_all(&(base.decisions.len() as u64).to_le_bytes())?;
     for d in &base.decisions {
-        let flags = u8::from(d.revoked) | (u8::from(d.via_delegation) << 1) | (u8::from(d.needs_re_review) << 2);
-        w.write_all(&d.org.to_le_bytes())?;
-        w.write_all(&[kind_code(d.kind), flags])?;
-        w.write_all(&d.deciding_org.to_le_bytes())?;
+        for half in [d.org, d.deciding_org, d.decided_on, d.valid_until] {
+            w.write_all(&half.to_le_bytes())?;
+        }
+        w.write_all(&[d.conditions, d.flags])?;
+    }
+    w.write_all(&(base.wide.len() as u64).to_le_bytes())?;
+    for d in &base.wide {
+        w.write_all(&d.index.to_le_bytes())?;
         w.write_all(&date_code(Some(d.decided_on)).to_le_bytes())?;
         w.write_all(&date_code(d.valid_until).to_le_bytes())?;
         w.write_all(&d.conditions.to_le_bytes())?;
@@ -251,32 +257,41 @@ pub fn load(path: &Path) -> Result<Option<Saved>, String> {
     let org_slugs = (0..n).map(|_| r.string()).collect::<Result<Vec<_>, _>>()?;
     let packed = r.records::<_, PACKED_BYTES>(|b| {
         Ok(Packed {
-            text: u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]),
-            decisions: le32(&b[8..]),
-            vendor: le32(&b[12..]),
-            n_decisions: b[16],
-            n_aliases: b[17],
-            public: b[18] != 0,
+            text: le32(b),
+            decisions: le32(&b[4..]),
+            vendor: le16(&b[8..]),
+            n_decisions: b[10],
+            bits: b[11],
         })
     })?;
+    let wide_vendors = r.records::<_, 8>(|b| Ok((le32(b), le32(&b[4..]))))?;
+    let ids = r.records::<_, 16>(|b| {
+        let mut id = [0u8; 16];
+        id.copy_from_slice(b);
+        Ok(u128::from_le_bytes(id))
+    })?;
+    if ids.len() != packed.len() {
+        return Err("the ids do not match the services".into());
+    }
     let text = r.bytes()?;
     let decisions = r.records::<_, DECISION_BYTES>(|b| {
-        let kind = match b[2] {
-            0 => DecisionKind::Approved,
-            1 => DecisionKind::ApprovedWithConditions,
-            2 => DecisionKind::Rejected,
-            _ => return Err("an unknown decision".to_string()),
-        };
-        Ok(DecisionEntry {
+        let flags = b[9];
+        kind_of(flags & 0b11).ok_or("an unknown decision")?;
+        Ok(StoredDecision {
             org: le16(b),
-            kind,
-            revoked: b[3] & 1 != 0,
-            via_delegation: b[3] & 2 != 0,
-            needs_re_review: b[3] & 4 != 0,
-            deciding_org: le16(&b[4..]),
-            decided_on: date(le32(&b[6..]) as i32)?.ok_or("a decision without a date")?,
-            valid_until: date(le32(&b[10..]) as i32)?,
-            conditions: le32(&b[14..]),
+            deciding_org: le16(&b[2..]),
+            decided_on: le16(&b[4..]),
+            valid_until: le16(&b[6..]),
+            conditions: b[8],
+            flags,
+        })
+    })?;
+    let wide = r.records::<_, WIDE_BYTES>(|b| {
+        Ok(WideDecision {
+            index: le32(b),
+            decided_on: date(le32(&b[4..]) as i32)?.ok_or("a decision without a date")?,
+            valid_until: date(le32(&b[8..]) as i32)?,
+            conditions: le32(&b[12..]),
         })
     })?;
     let n = r.count(8)?;
@@ -297,13 +312,14 @@ pub fn load(path: &Path) -> Result<Option<Saved>, String> {
         seq,
         hash,
         org_slugs,
-        base: Segment { packed, text, decisions, vendors, conditions, keys, postings },
+        base: Segment { packed, ids, wide_vendors, text, decisions, wide, vendors, conditions, keys, postings },
     }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::approvals::model::DecisionKind;
     use crate::lookup::index::{DecisionData, OrgInfo, ServiceData};
 
     fn org(slug: &str) -> OrgInfo {
@@ -313,7 +329,8 @@ mod tests {
     fn services() -> Vec<ServiceData> {
         (0..300)
             .map(|i| ServiceData {
-                id: format!("{i:08}-id"),
+                // UUIDs (kept as 16 bytes) and other ids (kept as text).
+                id: if i % 2 == 0 { format!("0190{i:04x}-0000-7000-8000-{i:012x}") } else { format!("{i:08}-id") },
                 name: format!("Tjänst {i} Åäö"),
                 vendor: format!("Leverantör {}", i % 7),
                 aliases: (0..i % 3).map(|a| format!("alias {i} {a}")).collect(),
@@ -328,7 +345,12 @@ mod tests {
                     via_delegation: i % 4 == 0,
                     needs_re_review: i % 13 == 0,
                     decided_on: NaiveDate::from_ymd_opt(2026, 1 + (i % 12) as u32, 1).unwrap(),
-                    valid_until: (i % 2 == 0).then(|| NaiveDate::from_ymd_opt(2027, 6, 30).unwrap()),
+                    // Year 2200 does not fit a stored decision: it goes to the wide list.
+                    valid_until: match i % 4 {
+                        0 => Some(NaiveDate::from_ymd_opt(2027, 6, 30).unwrap()),
+                        1 if i % 3 == 0 => Some(NaiveDate::from_ymd_opt(2200, 1, 1).unwrap()),
+                        _ => None,
+                    },
                     conditions: if i % 3 == 1 { r#"[{"type":"no_personal_data"}]"#.into() } else { "[]".into() },
                 }],
             })
@@ -347,8 +369,11 @@ mod tests {
         assert_eq!(saved.org_slugs, ["itsam", "kinda", "ydre"]);
         let (a, b) = (&*snapshot.base, &saved.base);
         assert_eq!(a.packed, b.packed);
+        assert_eq!(a.ids, b.ids);
         assert_eq!(a.text, b.text);
         assert_eq!(a.decisions, b.decisions);
+        assert_eq!(a.wide, b.wide);
+        assert!(!a.wide.is_empty() && a.packed.iter().any(|p| p.text_id()) && a.packed.iter().any(|p| !p.text_id()));
         assert_eq!(a.vendors, b.vendors);
         assert_eq!(a.postings, b.postings);
         assert_eq!(a.keys.as_fst().as_bytes(), b.keys.as_fst().as_bytes());

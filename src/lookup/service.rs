@@ -197,7 +197,7 @@ pub fn org_status(snapshot: &Snapshot, entry: Entry<'_>, org: u16, today: NaiveD
     let status = decision.map_or(Status::NotAssessed, |d| d.status(today));
     let conditions: Vec<ConditionView> = match (status, decision) {
         (Status::AllowedWithConditions, Some(d)) => entry
-            .conditions(d)
+            .conditions(&d)
             .iter()
             .map(|c| {
                 let (text_sv, text_en) = c.describe();
