@@ -5,7 +5,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::Service;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::middleware::{Logger, NormalizePath, TrailingSlash};
+use actix_web::middleware::{Condition, Logger};
 use actix_web::{App, HttpRequest, web};
 use utoipa_actix_web::{AppExt, scope};
 
@@ -138,9 +138,20 @@ pub fn build_app(
                 Ok(response)
             }
         })
-        .wrap(NormalizePath::new(TrailingSlash::Trim))
+        .wrap_fn(|mut req, srv| {
+            // "/api/v1/lookup/" and "//api/v1/lookup" are "/api/v1/lookup".
+            if let Some(path) = http::normalized_path(req.path()) {
+                http::set_path(&mut req, &path);
+            }
+            srv.call(req)
+        })
         .wrap(http::security_headers())
-        .wrap(Logger::new("%a \"%r\" %s %b %Dms"))
+        // The access log, unless the log filter leaves it out anyway (its
+        // line is prepared before the filter is asked).
+        .wrap(Condition::new(
+            log::log_enabled!(target: "actix_web::middleware::logger", log::Level::Info),
+            Logger::new("%a \"%r\" %s %b %Dms"),
+        ))
 }
 
 /// The pages and their methods, for 405 answers (the API's come from its

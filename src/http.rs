@@ -92,6 +92,40 @@ fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
 }
 
 /// Headers on every response.
+/// The path with trailing slashes trimmed and runs of slashes merged, when
+/// it needs either (None: the path is already in that form).
+pub fn normalized_path(path: &str) -> Option<String> {
+    let needs = (path.len() > 1 && path.ends_with('/')) || path.contains("//");
+    if !needs {
+        return None;
+    }
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    while out.len() > 1 && out.ends_with('/') {
+        out.pop();
+    }
+    Some(out)
+}
+
+/// Routes the request by another path (the query is kept). A path that
+/// does not make a valid URI leaves the request as it was.
+pub fn set_path(req: &mut actix_web::dev::ServiceRequest, path: &str) {
+    let path_and_query = match req.uri().query() {
+        Some(query) => format!("{path}?{query}"),
+        None => path.to_string(),
+    };
+    let mut parts = req.uri().clone().into_parts();
+    let Ok(path_and_query) = actix_web::http::uri::PathAndQuery::try_from(path_and_query) else { return };
+    parts.path_and_query = Some(path_and_query);
+    let Ok(uri) = actix_web::http::Uri::from_parts(parts) else { return };
+    req.match_info_mut().get_mut().update(&uri);
+    req.head_mut().uri = uri;
+}
+
 pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
     actix_web::middleware::DefaultHeaders::new()
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -195,5 +229,20 @@ impl FromRequest for OptionalJson {
                 Err(e) => Err(AppError::bad_request(format!("the body could not be read ({e})"))),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalized_path;
+
+    #[test]
+    fn paths_lose_trailing_and_doubled_slashes() {
+        assert_eq!(normalized_path("/api/v1/lookup"), None);
+        assert_eq!(normalized_path("/"), None);
+        assert_eq!(normalized_path("/api/v1/lookup/").as_deref(), Some("/api/v1/lookup"));
+        assert_eq!(normalized_path("//api//v1/lookup//").as_deref(), Some("/api/v1/lookup"));
+        assert_eq!(normalized_path("//").as_deref(), Some("/"));
+        assert_eq!(normalized_path("/register/kinda/").as_deref(), Some("/register/kinda"));
     }
 }

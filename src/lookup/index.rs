@@ -9,7 +9,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
-use fst::{Automaton, IntoStreamer, Streamer};
+use fst::{IntoStreamer, Streamer};
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder};
 use serde::Serialize;
 
@@ -834,6 +834,82 @@ fn add(found: &mut Found, segment: u64, p: u32, kind: MatchKind, distance: u8) {
     }
 }
 
+/// Calls `emit` with the value and distance of the first `limit` keys (in
+/// key order) that start with `prefix` and are within the automaton's edits.
+/// Walks the `fst` itself rather than through a stream, which would read
+/// every child of every node it passes; here a child is read only when the
+/// automaton can still match through it.
+fn within_edits(
+    keys: &fst::Map<Vec<u8>>,
+    dfa: &levenshtein_automata::DFA,
+    prefix: &[u8],
+    limit: usize,
+    mut emit: impl FnMut(u64, u8),
+) {
+    use levenshtein_automata::SINK_STATE;
+    let fst = keys.as_fst();
+    let mut node = fst.root();
+    let mut state = dfa.initial_state();
+    let mut out = fst::raw::Output::zero();
+    for &b in prefix {
+        let Some(i) = node.find_input(b) else { return };
+        let t = node.transition(i);
+        state = dfa.transition(state, b);
+        if state == SINK_STATE {
+            return;
+        }
+        out = out.cat(t.out);
+        node = fst.node(t.addr);
+    }
+    let mut emitted = 0;
+    let mut visit = |node: &fst::raw::Node<'_>, state: u32, out: fst::raw::Output| {
+        if node.is_final()
+            && let Distance::Exact(d) = dfa.distance(state)
+        {
+            emit(out.cat(node.final_output()).value(), d);
+            emitted += 1;
+        }
+        emitted < limit
+    };
+    if !visit(&node, state, out) {
+        return;
+    }
+    // Depth first, children in key order: (node, automaton state, output so far, next child).
+    let mut stack = vec![(node, state, out, 0usize)];
+    while let Some(top) = stack.last_mut() {
+        let (node, state, out, next) = (top.0, top.1, top.2, top.3);
+        if next >= node.len() {
+            stack.pop();
+            continue;
+        }
+        top.3 += 1;
+        let t = node.transition(next);
+        let child_state = dfa.transition(state, t.inp);
+        if child_state == SINK_STATE {
+            continue;
+        }
+        let child = fst.node(t.addr);
+        let child_out = out.cat(t.out);
+        if !visit(&child, child_state, child_out) {
+            return;
+        }
+        stack.push((child, child_state, child_out, 0));
+    }
+}
+
+/// The first key after every key that starts with `prefix` (None: no such
+/// key, every key after `prefix` starts with it).
+fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut end = prefix.to_vec();
+    while let Some(last) = end.pop() {
+        if last < u8::MAX {
+            end.push(last + 1);
+            return Some(end);
+        }
+    }
+    None
+}
+
 fn org_ids(orgs: &[OrgInfo]) -> HashMap<&str, u16> {
     orgs.iter().enumerate().map(|(i, o)| (o.slug.as_str(), i as u16)).collect()
 }
@@ -981,9 +1057,16 @@ Overlay {
         if exact_visible >= limit {
             return found;
         }
-        // Prefix.
+        // Prefix: the range of keys that start with the query (a range
+        // seeks straight to it; a prefix automaton would visit every
+        // sibling on the way down).
+        let after = prefix_end(qb);
         for (bit, segment) in self.segments() {
-            let mut stream = segment.keys.search(fst::automaton::Str::new(&q).starts_with()).into_stream();
+            let range = segment.keys.range().ge(qb);
+            let mut stream = match &after {
+                Some(after) => range.lt(after).into_stream(),
+                None => range.into_stream(),
+            };
             let mut taken = 0;
             while let Some((key, value)) = stream.next() {
                 if key == qb {
@@ -1020,26 +1103,12 @@ Overlay {
             'distances: for distance in Fuzzy::distances(&q) {
                 let dfa = fuzzy.dfa(&q, *distance);
                 for low in &ranges {
-                    let mut high = low.to_vec();
-                    if let Some(last) = high.last_mut() {
-                        *last = last.saturating_add(1);
-                    }
                     for (bit, segment) in self.segments() {
-                        let mut stream = segment.keys.search(&dfa).ge(low).lt(&high).into_stream();
-                        let mut taken = 0;
-                        while let Some((key, value)) = stream.next() {
-                            let distance = match dfa.eval(key) {
-                                Distance::Exact(d) => d,
-                                Distance::AtLeast(_) => continue,
-                            };
+                        within_edits(&segment.keys, &dfa, low, MAX_KEYS_PER_STAGE, |value, distance| {
                             for p in segment.postings(value) {
                                 add(&mut found, bit, p, MatchKind::Fuzzy, distance);
                             }
-                            taken += 1;
-                            if taken >= MAX_KEYS_PER_STAGE {
-                                break;
-                            }
-                        }
+                        });
                     }
                     if found.len() > before {
                         break 'distances;
@@ -1144,6 +1213,14 @@ mod tests {
             withheld: false,
             decisions,
         }
+    }
+
+    #[test]
+    fn a_prefix_range_ends_at_the_next_prefix() {
+        assert_eq!(prefix_end(b"chat"), Some(b"chau".to_vec()));
+        assert_eq!(prefix_end(&[b'a', 0xff]), Some(b"b".to_vec()));
+        assert_eq!(prefix_end(&[0xff, 0xff]), None);
+        assert_eq!(prefix_end(b""), None);
     }
 
     #[test]

@@ -122,6 +122,11 @@ async fn ranking_puts_exact_then_prefix_then_fuzzy_then_status() {
     w.service(doc("Kalkyl", &[], &[], "published"), true).await;
     let body = w.lookup("kalkyl", Some("kinda")).await;
     assert_eq!(names(&body), vec!["Kalkyl", "Kalkylar", "Kalkylatorn"]);
+    // A trailing or doubled slash is the same address, with its query.
+    for path in ["/api/v1/lookup/?q=kalkyl&org=kinda", "//api/v1//lookup?q=kalkyl&org=kinda"] {
+        let r = call(&w.app, get(path, None)).await;
+        assert_eq!((r.status.as_u16(), &r.body), (200, &body), "{path}");
+    }
     let kinds: Vec<&str> = body["matches"].as_array().unwrap().iter().map(|m| m["match"].as_str().unwrap()).collect();
     assert_eq!(kinds, vec!["exact", "prefix", "prefix"], "with an exact match, typo matches are not needed");
     // Without an exact match: prefix matches before matches within a few edits.
