@@ -34,6 +34,8 @@ pub fn build_app(
         .service(health::healthz)
         .service(
             scope::scope("/api/v1")
+                // GET /api/v1/lookup (first: the question asked most)
+                .service(lookup::routes::lookup)
                 // POST /api/v1/evaluate, GET /api/v1/policies
                 .service(policy::routes::evaluate)
                 .service(policy::routes::rule_set)
@@ -44,8 +46,6 @@ pub fn build_app(
                 .service(policy::routes::drift)
                 // GET /api/v1/organisations
                 .service(organisations::routes::list)
-                // GET /api/v1/lookup
-                .service(lookup::routes::lookup)
                 // POST /api/v1/services
                 .service(submissions::routes::create_service)
                 // GET /api/v1/services/{service_id}

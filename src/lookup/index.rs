@@ -9,7 +9,6 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
-use fst::{IntoStreamer, Streamer};
 use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder};
 use serde::Serialize;
 
@@ -178,7 +177,8 @@ impl StoredDecision {
     /// does not fit goes to `wide`.
     fn pack(d: &DecisionEntry, index: u32, wide: &mut Vec<WideDecision>) -> StoredDecision {
         let mut flags = kind_code(d.kind);
-        for (set, bit) in [(d.revoked, REVOKED), (d.via_delegation, VIA_DELEGATION), (d.needs_re_review, NEEDS_RE_REVIEW)]
+        for (set, bit) in
+            [(d.revoked, REVOKED), (d.via_delegation, VIA_DELEGATION), (d.needs_re_review, NEEDS_RE_REVIEW)]
         {
             if set {
                 flags |= bit;
@@ -834,6 +834,77 @@ fn add(found: &mut Found, segment: u64, p: u32, kind: MatchKind, distance: u8) {
     }
 }
 
+/// The node reached by following `prefix` from the root, with the output
+/// gathered on the way (None: no key starts with `prefix`).
+fn descend<'f>(fst: &'f fst::raw::Fst<Vec<u8>>, prefix: &[u8]) -> Option<(fst::raw::Node<'f>, fst::raw::Output)> {
+    let mut node = fst.root();
+    let mut out = fst::raw::Output::zero();
+    for &b in prefix {
+        let t = node.transition(node.find_input(b)?);
+        out = out.cat(t.out);
+        node = fst.node(t.addr);
+    }
+    Some((node, out))
+}
+
+/// Walks the keys below `node` depth first, in key order, carrying a state
+/// that `step` advances by each byte (None: no key through that byte can
+/// match, and its subtree is skipped unread). `visit` sees every node
+/// reached, with its state and output, and returns false to stop.
+fn walk<S: Copy>(
+    fst: &fst::raw::Fst<Vec<u8>>,
+    node: fst::raw::Node<'_>,
+    state: S,
+    out: fst::raw::Output,
+    step: impl Fn(S, u8) -> Option<S>,
+    mut visit: impl FnMut(&fst::raw::Node<'_>, S, fst::raw::Output) -> bool,
+) {
+    // (node, state, output so far, next child)
+    let mut stack = vec![(node, state, out, 0usize)];
+    while let Some(top) = stack.last_mut() {
+        let (node, state, out, next) = (top.0, top.1, top.2, top.3);
+        if next >= node.len() {
+            stack.pop();
+            continue;
+        }
+        top.3 += 1;
+        let t = node.transition(next);
+        let Some(child_state) = step(state, t.inp) else { continue };
+        let child = fst.node(t.addr);
+        let child_out = out.cat(t.out);
+        if !visit(&child, child_state, child_out) {
+            return;
+        }
+        stack.push((child, child_state, child_out, 0));
+    }
+}
+
+/// Calls `emit` with the value of the first `limit` keys (in key order)
+/// that start with `node`'s key and are longer.
+fn longer_keys(
+    fst: &fst::raw::Fst<Vec<u8>>,
+    node: fst::raw::Node<'_>,
+    out: fst::raw::Output,
+    limit: usize,
+    mut emit: impl FnMut(u64),
+) {
+    let mut emitted = 0;
+    walk(
+        fst,
+        node,
+        (),
+        out,
+        |(), _| Some(()),
+        |node, (), out| {
+            if node.is_final() {
+                emit(out.cat(node.final_output()).value());
+                emitted += 1;
+            }
+            emitted < limit
+        },
+    );
+}
+
 /// Calls `emit` with the value and distance of the first `limit` keys (in
 /// key order) that start with `prefix` and are within the automaton's edits.
 /// Walks the `fst` itself rather than through a stream, which would read
@@ -848,19 +919,14 @@ fn within_edits(
 ) {
     use levenshtein_automata::SINK_STATE;
     let fst = keys.as_fst();
-    let mut node = fst.root();
     let mut state = dfa.initial_state();
-    let mut out = fst::raw::Output::zero();
     for &b in prefix {
-        let Some(i) = node.find_input(b) else { return };
-        let t = node.transition(i);
         state = dfa.transition(state, b);
-        if state == SINK_STATE {
-            return;
-        }
-        out = out.cat(t.out);
-        node = fst.node(t.addr);
     }
+    if state == SINK_STATE {
+        return;
+    }
+    let Some((node, out)) = descend(fst, prefix) else { return };
     let mut emitted = 0;
     let mut visit = |node: &fst::raw::Node<'_>, state: u32, out: fst::raw::Output| {
         if node.is_final()
@@ -874,40 +940,8 @@ fn within_edits(
     if !visit(&node, state, out) {
         return;
     }
-    // Depth first, children in key order: (node, automaton state, output so far, next child).
-    let mut stack = vec![(node, state, out, 0usize)];
-    while let Some(top) = stack.last_mut() {
-        let (node, state, out, next) = (top.0, top.1, top.2, top.3);
-        if next >= node.len() {
-            stack.pop();
-            continue;
-        }
-        top.3 += 1;
-        let t = node.transition(next);
-        let child_state = dfa.transition(state, t.inp);
-        if child_state == SINK_STATE {
-            continue;
-        }
-        let child = fst.node(t.addr);
-        let child_out = out.cat(t.out);
-        if !visit(&child, child_state, child_out) {
-            return;
-        }
-        stack.push((child, child_state, child_out, 0));
-    }
-}
-
-/// The first key after every key that starts with `prefix` (None: no such
-/// key, every key after `prefix` starts with it).
-fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
-    let mut end = prefix.to_vec();
-    while let Some(last) = end.pop() {
-        if last < u8::MAX {
-            end.push(last + 1);
-            return Some(end);
-        }
-    }
-    None
+    let step = |state: u32, b: u8| Some(dfa.transition(state, b)).filter(|s| *s != SINK_STATE);
+    walk(fst, node, state, out, step, visit);
 }
 
 fn org_ids(orgs: &[OrgInfo]) -> HashMap<&str, u16> {
@@ -931,8 +965,7 @@ impl Snapshot {
     }
 
     fn from_base(seq: i64, hash: &str, orgs: Vec<OrgInfo>, base: Segment) -> Snapshot {
-        let overlay =
-Overlay {
+        let overlay = Overlay {
             services: Vec::new(),
             segment: Segment::build(&[], &HashMap::new()),
             replaced: HashSet::new(),
@@ -1048,8 +1081,20 @@ Overlay {
             return found;
         }
         let qb = q.as_bytes();
-        // Exact.
-        self.add_key(&mut found, qb, MatchKind::Exact);
+        // Exact: the query's own key; and where it leads, for the prefix stage.
+        let mut reached = [None, None];
+        for ((bit, segment), reached) in self.segments().into_iter().zip(&mut reached) {
+            if segment.packed.is_empty() {
+                continue;
+            }
+            let Some((node, out)) = descend(segment.keys.as_fst(), qb) else { continue };
+            if node.is_final() {
+                for p in segment.postings(out.cat(node.final_output()).value()) {
+                    add(&mut found, bit, p, MatchKind::Exact, 0);
+                }
+            }
+            *reached = Some((node, out));
+        }
         let exact_visible = found
             .iter()
             .filter(|(key, (kind, _, _))| *kind == MatchKind::Exact && self.visible(**key, include_internal))
@@ -1057,29 +1102,14 @@ Overlay {
         if exact_visible >= limit {
             return found;
         }
-        // Prefix: the range of keys that start with the query (a range
-        // seeks straight to it; a prefix automaton would visit every
-        // sibling on the way down).
-        let after = prefix_end(qb);
-        for (bit, segment) in self.segments() {
-            let range = segment.keys.range().ge(qb);
-            let mut stream = match &after {
-                Some(after) => range.lt(after).into_stream(),
-                None => range.into_stream(),
-            };
-            let mut taken = 0;
-            while let Some((key, value)) = stream.next() {
-                if key == qb {
-                    continue;
-                }
+        // Prefix: the keys below the query's own, in key order.
+        for ((bit, segment), reached) in self.segments().into_iter().zip(reached) {
+            let Some((node, out)) = reached else { continue };
+            longer_keys(segment.keys.as_fst(), node, out, MAX_KEYS_PER_STAGE, |value| {
                 for p in segment.postings(value) {
                     add(&mut found, bit, p, MatchKind::Prefix, 0);
                 }
-                taken += 1;
-                if taken >= MAX_KEYS_PER_STAGE {
-                    break;
-                }
-            }
+            });
         }
         // Within a few edits, when nothing matched exactly: one edit first,
         // two only if one found nothing. Like a fuzzy query's prefix length in
@@ -1104,6 +1134,9 @@ Overlay {
                 let dfa = fuzzy.dfa(&q, *distance);
                 for low in &ranges {
                     for (bit, segment) in self.segments() {
+                        if segment.packed.is_empty() {
+                            continue;
+                        }
                         within_edits(&segment.keys, &dfa, low, MAX_KEYS_PER_STAGE, |value, distance| {
                             for p in segment.postings(value) {
                                 add(&mut found, bit, p, MatchKind::Fuzzy, distance);
@@ -1134,9 +1167,7 @@ Overlay {
         let status_rank = |entry: &Entry<'_>| -> u8 {
             match org {
                 Some(org) => entry.decision_for(org).map_or(Status::NotAssessed, |d| d.status(today)).rank(),
-                None => {
-                    entry.decisions().map(|d| d.status(today).rank()).min().unwrap_or(Status::NotAssessed.rank())
-                }
+                None => entry.decisions().map(|d| d.status(today).rank()).min().unwrap_or(Status::NotAssessed.rank()),
             }
         };
         type Ranked<'a> = ((MatchKind, u8, Field, u8), &'a str, ServiceId<'a>, Hit<'a>);
@@ -1216,11 +1247,51 @@ mod tests {
     }
 
     #[test]
-    fn a_prefix_range_ends_at_the_next_prefix() {
-        assert_eq!(prefix_end(b"chat"), Some(b"chau".to_vec()));
-        assert_eq!(prefix_end(&[b'a', 0xff]), Some(b"b".to_vec()));
-        assert_eq!(prefix_end(&[0xff, 0xff]), None);
-        assert_eq!(prefix_end(b""), None);
+    fn the_fst_walks_find_what_a_scan_of_every_key_finds() {
+        let mut keys: Vec<String> = Vec::new();
+        let syllables = ["ka", "lk", "yl", "ar", "o", "chat", "gpt", "å", "bo", "t"];
+        for a in syllables {
+            for b in syllables {
+                for c in syllables {
+                    keys.push(format!("{a}{b}{c}"));
+                    keys.push(format!("{a}{b}"));
+                }
+            }
+        }
+        keys.sort();
+        keys.dedup();
+        let map = fst::Map::from_iter(keys.iter().enumerate().map(|(i, k)| (k.as_str(), i as u64))).unwrap();
+        let fuzzy = Fuzzy::default();
+        for query in ["kalk", "chatgpt", "kalkyla", "ytar", "bot", "åbo", "chtgpt", "kalkly", "zz"] {
+            let q = query.as_bytes();
+            for limit in [1, 5, 1000] {
+                let mut walked = Vec::new();
+                if let Some((node, out)) = descend(map.as_fst(), q) {
+                    longer_keys(map.as_fst(), node, out, limit, |v| walked.push(v));
+                }
+                let scanned: Vec<u64> = (0..keys.len() as u64)
+                    .filter(|i| keys[*i as usize].as_bytes().starts_with(q) && keys[*i as usize] != query)
+                    .take(limit)
+                    .collect();
+                assert_eq!(walked, scanned, "prefix {query} {limit}");
+                for distance in [1, 2] {
+                    let dfa = fuzzy.dfa(query, distance);
+                    for low in [&q[..1], &q[..2]] {
+                        let mut walked = Vec::new();
+                        within_edits(&map, &dfa, low, limit, |v, d| walked.push((v, d)));
+                        let scanned: Vec<(u64, u8)> = (0..keys.len() as u64)
+                            .filter(|i| keys[*i as usize].as_bytes().starts_with(low))
+                            .filter_map(|i| match dfa.eval(&keys[i as usize]) {
+                                Distance::Exact(d) => Some((i, d)),
+                                Distance::AtLeast(_) => None,
+                            })
+                            .take(limit)
+                            .collect();
+                        assert_eq!(walked, scanned, "typo {query} {distance} {low:?} {limit}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -256,13 +256,7 @@ pub fn load(path: &Path) -> Result<Option<Saved>, String> {
     let n = r.count(8)?;
     let org_slugs = (0..n).map(|_| r.string()).collect::<Result<Vec<_>, _>>()?;
     let packed = r.records::<_, PACKED_BYTES>(|b| {
-        Ok(Packed {
-            text: le32(b),
-            decisions: le32(&b[4..]),
-            vendor: le16(&b[8..]),
-            n_decisions: b[10],
-            bits: b[11],
-        })
+        Ok(Packed { text: le32(b), decisions: le32(&b[4..]), vendor: le16(&b[8..]), n_decisions: b[10], bits: b[11] })
     })?;
     let wide_vendors = r.records::<_, 8>(|b| Ok((le32(b), le32(&b[4..]))))?;
     let ids = r.records::<_, 16>(|b| {

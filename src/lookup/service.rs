@@ -178,8 +178,10 @@ fn full(conn: &mut DbConnection) -> Result<Snapshot, AppError> {
     })
 }
 
+/// YYYY-MM-DD (without parsing a format string for every date of every answer).
 fn date(d: &NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
+    use chrono::Datelike;
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
 fn join(items: &[String], and: &str) -> String {
