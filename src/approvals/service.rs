@@ -17,6 +17,7 @@ use crate::auth::Actor;
 use crate::auth::authz::{self, Action, DecisionRef, ServiceRef};
 use crate::auth::model::OrgKind;
 use crate::auth::service::new_id;
+use crate::db::date_text;
 use crate::db::{self, DbConnection, rfc3339, rfc3339_opt};
 use crate::error::AppError;
 use crate::organisations;
@@ -25,10 +26,6 @@ use crate::submissions::{self, store::RevisionRow};
 
 fn today() -> NaiveDate {
     db::now().date()
-}
-
-fn date_text(d: &NaiveDate) -> String {
-    d.format("%Y-%m-%d").to_string()
 }
 
 pub fn delegation_response(row: &DelegationRow) -> DelegationResponse {

@@ -347,6 +347,13 @@ pub fn now() -> NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
+/// `YYYY-MM-DD`, the one textual form of a date (the same as `%Y-%m-%d`,
+/// without parsing a format string for every date of a report or an answer).
+pub fn date_text(d: &chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+}
+
 /// RFC 3339 UTC text with microseconds, the one textual form of a timestamp.
 pub fn rfc3339(t: &NaiveDateTime) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()

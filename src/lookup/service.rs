@@ -10,6 +10,7 @@ use super::dto::{LookupMatch, LookupResponse, OrgStatus, ServiceSummary};
 use super::index::{Entry, Fuzzy, Snapshot, Status};
 use super::{persist, store};
 use crate::approvals::dto::ConditionView;
+use crate::db::date_text as date;
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
 
@@ -176,12 +177,6 @@ fn full(conn: &mut DbConnection) -> Result<Snapshot, AppError> {
         let services = store::all_services(conn)?;
         Ok(Snapshot::build(seq, &hash, orgs, services))
     })
-}
-
-/// YYYY-MM-DD (without parsing a format string for every date of every answer).
-fn date(d: &NaiveDate) -> String {
-    use chrono::Datelike;
-    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
 }
 
 fn join(items: &[String], and: &str) -> String {

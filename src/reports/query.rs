@@ -5,13 +5,14 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
+use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::approvals::model::{Condition, DecisionKind};
 use crate::db::DbConnection;
+use crate::db::date_text as date;
 use crate::db::schema::{decisions, delegations, evaluations, organisations, re_reviews, revisions, services, users};
 use crate::error::AppError;
 use crate::lookup::index::Status;
@@ -104,12 +105,6 @@ type DecisionTuple = (
     NaiveDateTime,
     Option<NaiveDateTime>,
 );
-
-/// `YYYY-MM-DD` (the same as `%Y-%m-%d`, without parsing a format string
-/// for every cell).
-fn date(d: &NaiveDate) -> String {
-    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
-}
 
 /// Organisation slug → (function name).
 fn functions(conn: &mut DbConnection) -> Result<HashMap<String, String>, AppError> {
