@@ -25,7 +25,7 @@ json.dump(d, open(p, "w"), indent=2)
 PY
 # Migrate first so that the timing covers the re-evaluation only.
 ./target/release/tillit migrate --database "sqlite://$work/db.sqlite" > /dev/null
-/usr/bin/time -v ./target/release/tillit policies reload --policies "$work/policies" --database "sqlite://$work/db.sqlite" \
+${TILLIT_BENCH_WRAP:-} /usr/bin/time -v ./target/release/tillit policies reload --policies "$work/policies" --database "sqlite://$work/db.sqlite" \
   2> "$work/time.txt" > "$work/job.json" || { cat "$work/time.txt"; exit 1; }
-grep -E "Elapsed|Maximum resident" "$work/time.txt"
+grep -E "Elapsed|Maximum resident|User time|System time|Percent of CPU|File system outputs" "$work/time.txt"
 cat "$work/job.json"

@@ -66,12 +66,16 @@ impl<'de> Visitor<'de> for StrictValue {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if object.contains_key(&key) {
-                let shown: String = key.chars().take(64).collect();
-                return Err(de::Error::custom(format_args!("duplicate key {shown:?}")));
+            // One search of the map per key: the vacant entry is filled in place.
+            match object.entry(key) {
+                serde_json::map::Entry::Occupied(taken) => {
+                    let shown: String = taken.key().chars().take(64).collect();
+                    return Err(de::Error::custom(format_args!("duplicate key {shown:?}")));
+                }
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(map.next_value_seed(StrictValue)?);
+                }
             }
-            let value = map.next_value_seed(StrictValue)?;
-            object.insert(key, value);
         }
         Ok(Value::Object(object))
     }
@@ -105,7 +109,15 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
         }
         Value::Object(map) => {
             let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            // UTF-8 byte order is UTF-16 order unless a key holds a character
+            // above U+FFFF or in U+E000–U+FFFF (UTF-8 lead bytes 0xEE and
+            // up); byte order is much cheaper, and the map's keys usually
+            // come already in it (a sorted run costs one pass).
+            if entries.iter().any(|(key, _)| key.bytes().any(|b| b >= 0xee)) {
+                entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
+            } else {
+                entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            }
             out.push(b'{');
             for (i, (key, item)) in entries.into_iter().enumerate() {
                 if i > 0 {
@@ -120,30 +132,42 @@ fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// The escape of each byte in a JSON string: 0 copies it as is, `u` means
+/// `\u00XX`, anything else is the letter after the backslash.
+const ESCAPE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        table[b] = b'u';
+        b += 1;
+    }
+    table[0x08] = b'b';
+    table[0x0c] = b'f';
+    table[b'\n' as usize] = b'n';
+    table[b'\r' as usize] = b'r';
+    table[b'\t' as usize] = b't';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
 fn write_string(s: &str, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     let bytes = s.as_bytes();
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let escape: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            0x08 => b"\\b",
-            0x0c => b"\\f",
-            b'\n' => b"\\n",
-            b'\r' => b"\\r",
-            b'\t' => b"\\t",
-            0x00..=0x1f => {
-                out.extend_from_slice(&bytes[start..i]);
-                out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
-                start = i + 1;
-                continue;
-            }
-            // Everything else, multi-byte UTF-8 included, is copied as is.
-            _ => continue,
-        };
+        // Everything else, multi-byte UTF-8 included, is copied as is, in runs.
+        let escape = ESCAPE[usize::from(b)];
+        if escape == 0 {
+            continue;
+        }
         out.extend_from_slice(&bytes[start..i]);
-        out.extend_from_slice(escape);
+        if escape == b'u' {
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', HEX[usize::from(b >> 4)], HEX[usize::from(b & 0xf)]]);
+        } else {
+            out.extend_from_slice(&[b'\\', escape]);
+        }
         start = i + 1;
     }
     out.extend_from_slice(&bytes[start..]);
@@ -261,6 +285,20 @@ mod tests {
         assert_eq!(String::from_utf8(canonical(&v)).unwrap(), r#"{"a":{"c":"x\ny","d":null},"b":[1,2]}"#);
         let other = json!({"a": {"d": null, "c": "x\ny"}, "b": [1, 2]});
         assert_eq!(canonical_sha256(&v), canonical_sha256(&other));
+    }
+
+    #[test]
+    fn canonical_keys_follow_utf16_order_also_past_the_basic_plane() {
+        // U+FF01 sorts after U+1F600 in UTF-16 (a surrogate pair starts with
+        // 0xD83D) but before it in UTF-8; plain keys sort by bytes.
+        let value = json!({"\u{ff01}": 1, "\u{1f600}": 2, "b": 3, "a": 4, "é": 5});
+        let text = String::from_utf8(canonical(&value)).unwrap();
+        assert_eq!(text, "{\"a\":4,\"b\":3,\"é\":5,\"\u{1f600}\":2,\"\u{ff01}\":1}");
+        let plain = json!({"z": [1, {"y": "\"\\\u{1}\u{7f}\n"}], "m": null});
+        assert_eq!(
+            String::from_utf8(canonical(&plain)).unwrap(),
+            "{\"m\":null,\"z\":[1,{\"y\":\"\\\"\\\\\\u0001\u{7f}\\n\"}]}"
+        );
     }
 
     #[test]

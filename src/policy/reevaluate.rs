@@ -13,9 +13,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::PolicySet;
-use super::model::{Evaluation, RuleOutcome, Verdict};
-use crate::approvals::store::DecisionRow;
-use crate::audit::model::Subject;
+use super::model::{RuleOutcome, Verdict};
 use crate::audit::{self, AuditAction, Audited, NewEvent};
 use crate::auth::service::new_id;
 use crate::db::schema::{decisions, evaluations, re_reviews, reevaluation_jobs, revisions, rule_sets};
@@ -186,23 +184,25 @@ fn rank(outcome: RuleOutcome) -> u8 {
     }
 }
 
-/// Whether `new` is worse than an earlier evaluation for an approval: the
-/// verdict turned from pass, or any rule's outcome got worse. The earlier
-/// evaluation is read in its stored compact form: its verdict (`pass` or
-/// `fail`) and its rule outcomes (`R1=pass,R2=warn,…`).
-pub fn worse(old_verdict: &str, old_outcomes: &str, new: &Evaluation) -> bool {
-    if old_verdict == Verdict::Pass.as_str() && new.verdict != Verdict::Pass {
+/// Whether a new evaluation is worse than an earlier one for an approval:
+/// the verdict turned from pass, or any rule's outcome got worse. Both are
+/// read in their stored compact form: the verdict (`pass` or `fail`) and the
+/// rule outcomes (`R1=pass,R2=warn,…`).
+pub fn worse(old_verdict: &str, old_outcomes: &str, new_verdict: &str, new_outcomes: &str) -> bool {
+    let pass = Verdict::Pass.as_str();
+    if old_verdict == pass && new_verdict != pass {
         return true;
     }
-    let before = |rule: &str| -> u8 {
-        old_outcomes
-            .split(',')
-            .filter_map(|pair| pair.split_once('='))
-            .find(|(id, _)| *id == rule)
-            .and_then(|(_, outcome)| RuleOutcome::parse(outcome))
-            .map_or(0, rank)
-    };
-    new.rules.iter().any(|r| rank(r.outcome) > before(&r.rule))
+    let before = |rule: &str| -> u8 { ranks(old_outcomes).find(|(id, _)| *id == rule).map_or(0, |(_, rank)| rank) };
+    ranks(new_outcomes).any(|(rule, now)| now > before(rule))
+}
+
+/// The rules of a compact outcome list with the rank of each outcome.
+fn ranks(outcomes: &str) -> impl Iterator<Item = (&str, u8)> {
+    outcomes
+        .split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(id, outcome)| (id, RuleOutcome::parse(outcome).map_or(0, rank)))
 }
 
 /// Records the rule set in force as fully evaluated when every revision
@@ -289,6 +289,50 @@ pub fn start_job(conn: &mut DbConnection, policies: &PolicySet) -> Result<JobRow
 
 type Page = Vec<(String, String, i32, String)>;
 
+/// A page's work for the evaluator: the targets (revision id, document),
+/// the live approvals of those revisions, and the evaluations those
+/// approvals were taken on, in compact form.
+struct Work {
+    targets: Vec<(String, String)>,
+    live: Vec<LiveApproval>,
+    then: HashMap<(String, String), (String, String)>,
+    /// How many decisions (of any kind) the targets had when read.
+    decisions_seen: usize,
+}
+
+/// A live approval of a revision: its id and the rule-set version it was
+/// decided under.
+struct LiveApproval {
+    decision_id: String,
+    revision_id: String,
+    rule_set_version: String,
+}
+
+/// A page evaluated and ready to be written: the new evaluations, the
+/// re-review flags, and the audit events naming each (with its row digest),
+/// all made off the writing thread.
+struct Prepared {
+    evaluations: Vec<EvaluationRow>,
+    flags: Vec<ReReviewRow>,
+    events: Vec<NewEvent>,
+    /// The live approvals the flags were decided from, and how many
+    /// decisions the targets had when read (see `write_page`).
+    live_ids: HashSet<String>,
+    decisions_seen: usize,
+}
+
+impl Prepared {
+    fn empty() -> Self {
+        Prepared {
+            evaluations: Vec::new(),
+            flags: Vec::new(),
+            events: Vec::new(),
+            live_ids: HashSet::new(),
+            decisions_seen: 0,
+        }
+    }
+}
+
 /// Runs a job to the end. `progress` is called after every page.
 pub fn run_job(
     conn: &mut DbConnection,
@@ -314,10 +358,11 @@ pub fn run_job_in_pages(
     let mut after = String::new();
     // This thread reads pages and writes results on the connection; an
     // evaluator thread (with a helper for half of each page) evaluates the
-    // next page and prepares its rows meanwhile.
+    // next page, decides which approvals got worse and prepares its rows
+    // and audit events meanwhile.
     let result = std::thread::scope(|scope| -> Result<(), AppError> {
-        let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Vec<(String, String)>>(1);
-        let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Result<Vec<Prepared>, AppError>>(1);
+        let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Work>(1);
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Result<Prepared, AppError>>(1);
         scope.spawn(move || {
             for work in work_rx {
                 if done_tx.send(prepare(policies, work)).is_err() {
@@ -342,14 +387,8 @@ pub fn run_job_in_pages(
                     None => read_all = true,
                     Some(last) => {
                         after = last.0.clone();
-                        let targets = targets(conn, &page, &version)?;
                         in_flight.push_back(page.len());
-                        let work = page
-                            .into_iter()
-                            .filter(|r| targets.contains(&r.0))
-                            .map(|(id, _, _, document)| (id, document))
-                            .collect();
-                        work_tx.send(work).map_err(|_| stopped())?;
+                        work_tx.send(read_work(conn, page, &version)?).map_err(|_| stopped())?;
                     }
                 }
             }
@@ -398,16 +437,24 @@ pub fn run_job_in_pages(
     Ok(job)
 }
 
-/// The revisions of a page to evaluate: those with a live approval and the
-/// latest of each service, minus those already evaluated with this version.
-fn targets(conn: &mut DbConnection, page: &Page, version: &str) -> Result<HashSet<String>, AppError> {
+/// The work of a page: its targets (those with a live approval and the
+/// latest of each service, minus those already evaluated with this
+/// version), their live approvals and the evaluations those were taken on.
+/// A page is read just before the page ahead of it is written; an approval
+/// decided after that is taken on the evaluation in force when it is made.
+fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work, AppError> {
     let ids: Vec<&String> = page.iter().map(|r| &r.0).collect();
     let services: Vec<&String> = page.iter().map(|r| &r.1).collect();
-    let approved: Vec<String> = decisions::table
+    // Every decision on the page; the live approvals are kept.
+    let decided: Vec<(String, String, String, String, Option<NaiveDateTime>)> = decisions::table
         .filter(decisions::revision_id.eq_any(&ids))
-        .filter(decisions::revoked_at.is_null())
-        .filter(decisions::decision.ne("rejected"))
-        .select(decisions::revision_id)
+        .select((
+            decisions::id,
+            decisions::revision_id,
+            decisions::rule_set_version,
+            decisions::decision,
+            decisions::revoked_at,
+        ))
         .load(conn)?;
     let latest: Vec<(String, Option<i32>)> = revisions::table
         .filter(revisions::service_id.eq_any(&services))
@@ -422,130 +469,205 @@ fn targets(conn: &mut DbConnection, page: &Page, version: &str) -> Result<HashSe
         .load::<String>(conn)?
         .into_iter()
         .collect();
-    let approved: HashSet<String> = approved.into_iter().collect();
-    Ok(page
+    let approved: HashSet<&str> = decided
         .iter()
+        .filter(|(_, _, _, decision, revoked_at)| decision != "rejected" && revoked_at.is_none())
+        .map(|(_, revision, ..)| revision.as_str())
+        .collect();
+    let targets: Vec<(String, String)> = page
+        .into_iter()
         .filter(|(id, service, number, _)| {
-            !done.contains(id) && (approved.contains(id) || latest.get(service) == Some(number))
+            !done.contains(id) && (approved.contains(id.as_str()) || latest.get(service) == Some(number))
         })
-        .map(|r| r.0.clone())
-        .collect())
+        .map(|(id, _, _, document)| (id, document))
+        .collect();
+    let targeted: HashSet<&str> = targets.iter().map(|(id, _)| id.as_str()).collect();
+    let decided: Vec<_> =
+        decided.into_iter().filter(|(_, revision, ..)| targeted.contains(revision.as_str())).collect();
+    let decisions_seen = decided.len();
+    let live: Vec<LiveApproval> = decided
+        .into_iter()
+        .filter(|(_, _, _, decision, revoked_at)| decision != "rejected" && revoked_at.is_none())
+        .map(|(decision_id, revision_id, rule_set_version, ..)| LiveApproval {
+            decision_id,
+            revision_id,
+            rule_set_version,
+        })
+        .collect();
+    // The evaluations those approvals were taken on, in compact form.
+    let approved: Vec<&str> = live.iter().map(|a| a.revision_id.as_str()).collect::<HashSet<_>>().into_iter().collect();
+    let mut then = HashMap::new();
+    for chunk in approved.chunks(5_000) {
+        let rows: Vec<(String, String, String, String)> = evaluations::table
+            .filter(evaluations::revision_id.eq_any(chunk))
+            .select((
+                evaluations::revision_id,
+                evaluations::rule_set_version,
+                evaluations::verdict,
+                evaluations::rule_outcomes,
+            ))
+            .load(conn)?;
+        then.extend(
+            rows.into_iter().map(|(revision, version, verdict, outcomes)| ((revision, version), (verdict, outcomes))),
+        );
+    }
+    Ok(Work { targets, live, then, decisions_seen })
 }
 
-/// A re-evaluation ready to be written: the outcome, its row, and the row's
-/// audit subject (digest), all made off the writing thread.
-struct Prepared {
-    evaluation: Evaluation,
-    row: EvaluationRow,
-    subject: Subject,
-}
-
-/// Evaluates a page's targets (revision id, document) on two threads and
-/// prepares their rows. Invalid documents (which no stored revision should
-/// be) get no evaluation.
-fn prepare(policies: &PolicySet, work: Vec<(String, String)>) -> Result<Vec<Prepared>, AppError> {
+/// Evaluates a page's targets on two threads, decides which live approvals
+/// got worse, and prepares the rows and audit events. A stored revision
+/// passed the submission schema when it was stored, so only the rules run;
+/// a document that no longer parses (which no stored revision should) gets
+/// no evaluation.
+fn prepare(policies: &PolicySet, work: Work) -> Result<Prepared, AppError> {
     let now = db::now();
-    let evaluate = |chunk: &[(String, String)]| -> Result<Vec<Prepared>, AppError> {
-        let mut out = Vec::with_capacity(chunk.len());
+    let mut live_by_revision: HashMap<&str, Vec<&LiveApproval>> = HashMap::new();
+    for approval in &work.live {
+        live_by_revision.entry(approval.revision_id.as_str()).or_default().push(approval);
+    }
+    // One batch of revisions: its evaluations, flags and audit event.
+    let batch = |chunk: &[(String, String)]| -> Result<Prepared, AppError> {
+        let mut out = Prepared::empty();
+        out.evaluations.reserve(chunk.len());
+        let mut event = NewEvent::new(AuditAction::RevisionReevaluated, None, None);
         for (revision_id, document) in chunk {
-            let Ok((_, evaluation)) = policies.evaluate_bytes(document.as_bytes()) else { continue };
-            if evaluation.verdict == Verdict::Invalid {
+            let Ok(doc) = crate::json::parse_strict(document.as_bytes()) else {
+                log::error!("revision {revision_id}: the stored document does not parse; not re-evaluated");
                 continue;
-            }
+            };
+            let evaluation = policies.evaluate_stored(&doc);
             let row = EvaluationRow::new(new_id(), revision_id, &evaluation, now)?;
-            let subject = row.subject();
-            out.push(Prepared { evaluation, row, subject });
+            event = event.subject(&row);
+            for approval in live_by_revision.get(revision_id.as_str()).into_iter().flatten() {
+                let old = work.then.get(&(revision_id.clone(), approval.rule_set_version.clone()));
+                if old.is_some_and(|(verdict, outcomes)| worse(verdict, outcomes, &row.verdict, &row.rule_outcomes)) {
+                    let flag = ReReviewRow {
+                        id: new_id(),
+                        decision_id: approval.decision_id.clone(),
+                        evaluation_id: row.id.clone(),
+                        flagged_at: now,
+                    };
+                    event = event.subject(&flag);
+                    out.flags.push(flag);
+                }
+            }
+            out.evaluations.push(row);
+        }
+        if !event.subjects.is_empty() {
+            out.events.push(event);
         }
         Ok(out)
     };
-    let half = work.len().div_ceil(2);
+    // Each thread takes whole audit batches, so events are the same
+    // whichever thread made them.
+    let batches: Vec<&[(String, String)]> = work.targets.chunks(EVENT_BATCH).collect();
+    let half = batches.len().div_ceil(2);
+    let run = |part: &[&[(String, String)]]| -> Result<Prepared, AppError> {
+        let mut all = Prepared::empty();
+        for chunk in part {
+            let one = batch(chunk)?;
+            all.evaluations.extend(one.evaluations);
+            all.flags.extend(one.flags);
+            all.events.extend(one.events);
+        }
+        Ok(all)
+    };
     let (first, second) = std::thread::scope(|scope| {
-        let other = scope.spawn(|| evaluate(&work[half..]));
-        let first = evaluate(&work[..half]);
+        let other = scope.spawn(|| run(&batches[half..]));
+        let first = run(&batches[..half]);
         let second = other.join().unwrap_or_else(|_| Err(AppError::internal("an evaluation thread panicked")));
         (first, second)
     });
     let mut all = first?;
-    all.extend(second?);
+    let second = second?;
+    all.evaluations.extend(second.evaluations);
+    all.flags.extend(second.flags);
+    all.events.extend(second.events);
+    all.live_ids = work.live.into_iter().map(|a| a.decision_id).collect();
+    all.decisions_seen = work.decisions_seen;
     Ok(all)
 }
 
-/// Writes a prepared page in one transaction: evaluations, re-review flags,
-/// one audit event per batch of revisions. Returns how many approvals were
-/// flagged.
-fn write_page(conn: &mut DbConnection, prepared: Vec<Prepared>) -> Result<usize, AppError> {
-    if prepared.is_empty() {
+/// Writes a prepared page in one transaction: evaluations, re-review flags
+/// and the audit events. Returns how many approvals were flagged.
+///
+/// The flags were decided from the approvals read with the page. An approval
+/// decided since then was taken on the evaluation then in force, which this
+/// page's new one may be worse than: inside the transaction the decisions are
+/// counted again (decisions are never deleted, so any new one changes the
+/// count), and each new approval is compared here.
+fn write_page(conn: &mut DbConnection, prepared: Prepared) -> Result<usize, AppError> {
+    if prepared.evaluations.is_empty() {
         return Ok(0);
     }
-    let ids: Vec<&String> = prepared.iter().map(|p| &p.row.revision_id).collect();
+    let revision_ids: Vec<&str> = prepared.evaluations.iter().map(|r| r.revision_id.as_str()).collect();
     db::write(conn, |conn| {
-        // Live approvals of these revisions, by revision.
-        let live: Vec<DecisionRow> = decisions::table
-            .filter(decisions::revision_id.eq_any(&ids))
-            .filter(decisions::revoked_at.is_null())
-            .filter(decisions::decision.ne("rejected"))
-            .select(DecisionRow::as_select())
-            .load(conn)?;
-        let mut live_by_revision: HashMap<&str, Vec<&DecisionRow>> = HashMap::new();
-        for decision in &live {
-            live_by_revision.entry(decision.revision_id.as_str()).or_default().push(decision);
-        }
-        // The evaluations those approvals were taken on, in compact form.
-        let approved: Vec<&str> = live_by_revision.keys().copied().collect();
-        let then: Vec<(String, String, String, String)> = if approved.is_empty() {
-            Vec::new()
-        } else {
-            evaluations::table
-                .filter(evaluations::revision_id.eq_any(&approved))
-                .select((
-                    evaluations::revision_id,
-                    evaluations::rule_set_version,
-                    evaluations::verdict,
-                    evaluations::rule_outcomes,
-                ))
-                .load(conn)?
-        };
-        let then: HashMap<(&str, &str), (&str, &str)> = then
-            .iter()
-            .map(|(rev, version, verdict, outcomes)| {
-                ((rev.as_str(), version.as_str()), (verdict.as_str(), outcomes.as_str()))
-            })
-            .collect();
-        let now = db::now();
-        let mut flags = Vec::new();
-        let mut events = Vec::with_capacity(prepared.len() / EVENT_BATCH + 1);
-        for batch in prepared.chunks(EVENT_BATCH) {
+        let mut flags: Vec<&ReReviewRow> = prepared.flags.iter().collect();
+        let mut events = prepared.events.clone();
+        let late = late_flags(conn, &prepared, &revision_ids)?;
+        if !late.is_empty() {
             let mut event = NewEvent::new(AuditAction::RevisionReevaluated, None, None);
-            for Prepared { evaluation, row, subject } in batch {
-                event.subjects.push(subject.clone());
-                for decision in live_by_revision.get(row.revision_id.as_str()).into_iter().flatten() {
-                    let old = then.get(&(row.revision_id.as_str(), decision.rule_set_version.as_str()));
-                    if old.is_some_and(|(verdict, outcomes)| worse(verdict, outcomes, evaluation)) {
-                        let flag = ReReviewRow {
-                            id: new_id(),
-                            decision_id: decision.id.clone(),
-                            evaluation_id: row.id.clone(),
-                            flagged_at: now,
-                        };
-                        event = event.subject(&flag);
-                        flags.push(flag);
-                    }
-                }
+            for flag in &late {
+                event = event.subject(flag);
             }
             events.push(event);
+            flags.extend(late.iter());
         }
-        let rows: Vec<&EvaluationRow> = prepared.iter().map(|p| &p.row).collect();
-        for chunk in rows.chunks(500) {
-            crate::on_backend!(&mut *conn, |c| diesel::insert_into(evaluations::table)
-                .values(chunk.to_vec())
-                .execute(c))?;
+        for chunk in prepared.evaluations.chunks(500) {
+            crate::on_backend!(&mut *conn, |c| diesel::insert_into(evaluations::table).values(chunk).execute(c))?;
         }
         for chunk in flags.chunks(500) {
+            let chunk: Vec<&ReReviewRow> = chunk.to_vec();
             crate::on_backend!(&mut *conn, |c| diesel::insert_into(re_reviews::table).values(chunk).execute(c))?;
         }
         audit::store::append_many(conn, events)?;
         Ok(flags.len())
     })
+}
+
+/// Flags for approvals of the page's revisions decided after the page was
+/// read, whose evaluation then was better than the page's new one.
+fn late_flags(
+    conn: &mut DbConnection,
+    prepared: &Prepared,
+    revision_ids: &[&str],
+) -> Result<Vec<ReReviewRow>, AppError> {
+    let mut count = 0usize;
+    for chunk in revision_ids.chunks(5_000) {
+        let n: i64 = decisions::table.filter(decisions::revision_id.eq_any(chunk)).count().get_result(conn)?;
+        count += usize::try_from(n).unwrap_or(usize::MAX);
+    }
+    if count == prepared.decisions_seen {
+        return Ok(Vec::new());
+    }
+    let mut late: Vec<(String, String, String)> = Vec::new();
+    for chunk in revision_ids.chunks(5_000) {
+        let rows: Vec<(String, String, String)> = decisions::table
+            .filter(decisions::revision_id.eq_any(chunk))
+            .filter(decisions::revoked_at.is_null())
+            .filter(decisions::decision.ne("rejected"))
+            .select((decisions::id, decisions::revision_id, decisions::rule_set_version))
+            .load(conn)?;
+        late.extend(rows.into_iter().filter(|(id, ..)| !prepared.live_ids.contains(id)));
+    }
+    let new_by_revision: HashMap<&str, &EvaluationRow> =
+        prepared.evaluations.iter().map(|row| (row.revision_id.as_str(), row)).collect();
+    let now = db::now();
+    let mut flags = Vec::new();
+    for (decision_id, revision_id, version) in late {
+        let Some(new) = new_by_revision.get(revision_id.as_str()) else { continue };
+        let then: Option<(String, String)> = evaluations::table
+            .filter(evaluations::revision_id.eq(&revision_id))
+            .filter(evaluations::rule_set_version.eq(&version))
+            .select((evaluations::verdict, evaluations::rule_outcomes))
+            .first(conn)
+            .optional()?;
+        if then.is_some_and(|(verdict, outcomes)| worse(&verdict, &outcomes, &new.verdict, &new.rule_outcomes)) {
+            log::info!("decision {decision_id}, made while its page was evaluated, is flagged for re-review");
+            flags.push(ReReviewRow { id: new_id(), decision_id, evaluation_id: new.id.clone(), flagged_at: now });
+        }
+    }
+    Ok(flags)
 }
 
 /// Decisions flagged for re-review (and not superseded by a later decision

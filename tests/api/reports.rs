@@ -373,6 +373,55 @@ fn stricter_policies() -> (tempfile::TempDir, tillit::policy::PolicySet) {
 }
 
 #[actix_web::test]
+async fn an_approval_decided_while_its_page_is_evaluated_is_still_flagged() {
+    use diesel::prelude::*;
+    use tillit::db::schema::{re_reviews, revisions};
+    for backend in backends() {
+        let w = World::new(backend);
+        // Two services without training material, submitted and not yet decided.
+        let first = w.service(&named("Först")).await;
+        let second = w.service(&named("Sedan")).await;
+        let (_dir, stricter) = stricter_policies();
+        w.app.state.replace_policies(stricter);
+        let policies = w.app.state.policies();
+        let mut conn = w.app.state.db.get().unwrap();
+        // Pages of one revision, by id: page 2 is read before page 1 is
+        // written, so at the first progress call page 2 is read, not written.
+        let mut ids: Vec<(String, String)> = revisions::table
+            .select((revisions::id, revisions::service_id))
+            .order(revisions::id.asc())
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(ids.len(), 2);
+        let (_, late_service) = ids.pop().unwrap();
+        assert!([&first, &second].contains(&&late_service));
+        let approver = tillit::auth::service::authenticate(
+            &mut w.app.state.db.get().unwrap(),
+            &tillit::auth::service::hash_token(&w.approver),
+        )
+        .unwrap();
+        let job = tillit::policy::reevaluate::start_job(&mut conn, &policies).unwrap();
+        let mut decided = None;
+        let job = tillit::policy::reevaluate::run_job_in_pages(&mut conn, &policies, job, 1, |_| {
+            if decided.is_none() {
+                // An approver decides on the old evaluation, the latest one stored.
+                let request: tillit::approvals::dto::DecisionRequest =
+                    serde_json::from_value(json!({"org": "kinda", "revision": 1, "decision": "approved"})).unwrap();
+                let mut other = w.app.state.db.get().unwrap();
+                let made = tillit::approvals::service::decide(&mut other, &approver, &late_service, &request).unwrap();
+                decided = Some(made.decision_id);
+            }
+        })
+        .unwrap();
+        let decided = decided.expect("the job wrote at least one page");
+        assert_eq!(job.flagged, 1, "{backend:?}: the late approval got worse and is flagged");
+        let flagged: Vec<String> = re_reviews::table.select(re_reviews::decision_id).load(&mut conn).unwrap();
+        assert_eq!(flagged, vec![decided], "{backend:?}");
+        assert!(tillit::audit::verify::verify(&mut conn, &[]).unwrap().intact, "{backend:?}");
+    }
+}
+
+#[actix_web::test]
 async fn an_interrupted_re_evaluation_resumes_where_it_stopped_and_ends_as_an_uninterrupted_one() {
     use diesel::prelude::*;
     use tillit::db::schema::{evaluations, re_reviews};
