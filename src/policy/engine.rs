@@ -107,7 +107,7 @@ impl PolicySet {
     /// re-evaluation after a rule change runs the rules only. The verdict is
     /// decided exactly as in `evaluate`.
     pub fn evaluate_stored(&self, doc: &Value) -> Evaluation {
-        let rules: Vec<RuleResult> = self.rules.iter().map(|rule| evaluate_rule(rule, doc)).collect();
+        let rules = self.evaluate_rules(doc);
         let verdict = if rules.iter().any(|r| r.outcome == RuleOutcome::Fail) { Verdict::Fail } else { Verdict::Pass };
         Evaluation { verdict, rule_set_version: self.version.clone(), rules, errors: Vec::new() }
     }

@@ -295,7 +295,8 @@ type Page = Vec<(String, String, i32, String)>;
 struct Work {
     targets: Vec<(String, String)>,
     live: Vec<LiveApproval>,
-    then: HashMap<(String, String), (String, String)>,
+    /// By revision: (rule-set version, verdict, rule outcomes).
+    then: HashMap<String, Vec<(String, String, String)>>,
     /// How many decisions (of any kind) the targets had when read.
     decisions_seen: usize,
 }
@@ -330,6 +331,13 @@ impl Prepared {
             live_ids: HashSet::new(),
             decisions_seen: 0,
         }
+    }
+
+    /// Adds another part of the same page (its rows and events, in order).
+    fn append(&mut self, other: Prepared) {
+        self.evaluations.extend(other.evaluations);
+        self.flags.extend(other.flags);
+        self.events.extend(other.events);
     }
 }
 
@@ -496,7 +504,7 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
         .collect();
     // The evaluations those approvals were taken on, in compact form.
     let approved: Vec<&str> = live.iter().map(|a| a.revision_id.as_str()).collect::<HashSet<_>>().into_iter().collect();
-    let mut then = HashMap::new();
+    let mut then: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
     for chunk in approved.chunks(5_000) {
         let rows: Vec<(String, String, String, String)> = evaluations::table
             .filter(evaluations::revision_id.eq_any(chunk))
@@ -507,9 +515,9 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
                 evaluations::rule_outcomes,
             ))
             .load(conn)?;
-        then.extend(
-            rows.into_iter().map(|(revision, version, verdict, outcomes)| ((revision, version), (verdict, outcomes))),
-        );
+        for (revision, version, verdict, outcomes) in rows {
+            then.entry(revision).or_default().push((version, verdict, outcomes));
+        }
     }
     Ok(Work { targets, live, then, decisions_seen })
 }
@@ -538,9 +546,11 @@ fn prepare(policies: &PolicySet, work: Work) -> Result<Prepared, AppError> {
             let evaluation = policies.evaluate_stored(&doc);
             let row = EvaluationRow::new(new_id(), revision_id, &evaluation, now)?;
             event = event.subject(&row);
+            let earlier = work.then.get(revision_id).map_or(&[][..], Vec::as_slice);
             for approval in live_by_revision.get(revision_id.as_str()).into_iter().flatten() {
-                let old = work.then.get(&(revision_id.clone(), approval.rule_set_version.clone()));
-                if old.is_some_and(|(verdict, outcomes)| worse(verdict, outcomes, &row.verdict, &row.rule_outcomes)) {
+                let old = earlier.iter().find(|(version, ..)| *version == approval.rule_set_version);
+                if old.is_some_and(|(_, verdict, outcomes)| worse(verdict, outcomes, &row.verdict, &row.rule_outcomes))
+                {
                     let flag = ReReviewRow {
                         id: new_id(),
                         decision_id: approval.decision_id.clone(),
@@ -565,10 +575,7 @@ fn prepare(policies: &PolicySet, work: Work) -> Result<Prepared, AppError> {
     let run = |part: &[&[(String, String)]]| -> Result<Prepared, AppError> {
         let mut all = Prepared::empty();
         for chunk in part {
-            let one = batch(chunk)?;
-            all.evaluations.extend(one.evaluations);
-            all.flags.extend(one.flags);
-            all.events.extend(one.events);
+            all.append(batch(chunk)?);
         }
         Ok(all)
     };
@@ -579,10 +586,7 @@ fn prepare(policies: &PolicySet, work: Work) -> Result<Prepared, AppError> {
         (first, second)
     });
     let mut all = first?;
-    let second = second?;
-    all.evaluations.extend(second.evaluations);
-    all.flags.extend(second.flags);
-    all.events.extend(second.events);
+    all.append(second?);
     all.live_ids = work.live.into_iter().map(|a| a.decision_id).collect();
     all.decisions_seen = work.decisions_seen;
     Ok(all)
