@@ -81,7 +81,71 @@ impl Report {
     }
 }
 
-type RowKey = (String, String);
+/// A row's primary key as held while verifying: a UUID in 16 bytes, any
+/// other key (an organisation's slug, a rule-set version) as text. With
+/// millions of rows this map is what the verification's memory is made of.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum RowId {
+    Uuid([u8; 16]),
+    Text(Box<str>),
+}
+
+impl RowId {
+    fn new(id: &str) -> RowId {
+        let mut buffer = uuid::Uuid::encode_buffer();
+        match uuid::Uuid::try_parse(id) {
+            // Only the canonical spelling: another one must stay a different key.
+            Ok(uuid) if uuid.hyphenated().encode_lower(&mut buffer) == id => RowId::Uuid(*uuid.as_bytes()),
+            _ => RowId::Text(id.into()),
+        }
+    }
+}
+
+impl std::fmt::Display for RowId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RowId::Uuid(bytes) => uuid::Uuid::from_bytes(*bytes).hyphenated().fmt(f),
+            RowId::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+/// A SHA-256 digest from its 64 hex characters; None when it is not one
+/// (a digest that can never match a row's).
+fn digest_bytes(hex_text: &str) -> Option<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(hex_text, &mut bytes).ok().map(|()| bytes)
+}
+
+/// What the chain last recorded about a row, and whether the row was found.
+struct Recorded {
+    digest: Option<[u8; 32]>,
+    seq: i64,
+    seen: bool,
+}
+
+/// The latest record of every row the chain names, table by table.
+#[derive(Default)]
+struct Latest {
+    tables: Vec<(String, HashMap<RowId, Recorded>)>,
+}
+
+impl Latest {
+    fn table_mut(&mut self, table: &str) -> &mut HashMap<RowId, Recorded> {
+        let at = match self.tables.iter().position(|(name, _)| name == table) {
+            Some(at) => at,
+            None => {
+                self.tables.push((table.to_string(), HashMap::new()));
+                self.tables.len() - 1
+            }
+        };
+        &mut self.tables[at].1
+    }
+
+    fn record(&mut self, table: &str, id: &str, digest: &str, seq: i64) {
+        self.table_mut(table).insert(RowId::new(id), Recorded { digest: digest_bytes(digest), seq, seen: false });
+    }
+}
 
 /// Verifies the database behind `conn`. Read-only.
 pub fn verify(conn: &mut DbConnection, checkpoints: &[Checkpoint]) -> Result<Report, AppError> {
@@ -98,8 +162,10 @@ pub fn verify(conn: &mut DbConnection, checkpoints: &[Checkpoint]) -> Result<Rep
         seconds: 0.0,
     };
     crate::db::read(conn, |conn| {
-        let latest = verify_chain(conn, checkpoints, &mut report)?;
-        verify_rows(conn, &latest, &mut report)?;
+        let mut latest = verify_chain(conn, checkpoints, &mut report)?;
+        verify_rows(conn, &mut latest, &mut report)?;
+        // The largest thing verification holds; the invariants do not need it.
+        drop(latest);
         verify_invariants(conn, &mut report)
     })?;
     report.seconds = started.elapsed().as_secs_f64();
@@ -107,12 +173,8 @@ pub fn verify(conn: &mut DbConnection, checkpoints: &[Checkpoint]) -> Result<Rep
 }
 
 /// Walks the chain; returns the latest digest (and event) of every row.
-fn verify_chain(
-    conn: &mut DbConnection,
-    checkpoints: &[Checkpoint],
-    report: &mut Report,
-) -> Result<HashMap<RowKey, (String, i64)>, AppError> {
-    let mut latest: HashMap<RowKey, (String, i64)> = HashMap::new();
+fn verify_chain(conn: &mut DbConnection, checkpoints: &[Checkpoint], report: &mut Report) -> Result<Latest, AppError> {
+    let mut latest = Latest::default();
     let mut expected_seq = 1i64;
     let mut prev_hash = GENESIS_HASH.to_string();
     let mut seen_hashes: HashMap<i64, String> = HashMap::new();
@@ -155,7 +217,7 @@ fn verify_chain(
                 report.problem(Some(row.seq), "unknown_action", format!("event {} has an unknown action", row.seq));
             }
             for subject in &event.subjects {
-                latest.insert((subject.t.clone(), subject.id.clone()), (subject.d.clone(), row.seq));
+                latest.record(&subject.t, &subject.id, &subject.d, row.seq);
             }
             if wanted.contains(&row.seq) {
                 seen_hashes.insert(row.seq, row.entry_hash.clone());
@@ -198,8 +260,7 @@ fn verify_chain(
 /// Checks each row of one table against the digest its latest event recorded.
 fn check_table<T, F>(
     conn: &mut DbConnection,
-    latest: &HashMap<RowKey, (String, i64)>,
-    seen: &mut HashSet<RowKey>,
+    latest: &mut Latest,
     report: &mut Report,
     mut page: F,
 ) -> Result<(), AppError>
@@ -212,38 +273,37 @@ where
         let rows = page(conn, &after)?;
         let Some(last) = rows.last() else { break };
         after = last.audit_id();
+        let recorded = latest.table_mut(T::TABLE);
         for row in &rows {
             let subject = row.subject();
-            let key = (subject.t.clone(), subject.id.clone());
-            match latest.get(&key) {
+            match recorded.get_mut(&RowId::new(&subject.id)) {
                 None => report.problem(
                     None,
                     "row_without_event",
                     format!("{} row {} has no audit event", subject.t, subject.id),
                 ),
-                Some((digest, seq)) if *digest != subject.d => report.problem(
-                    Some(*seq),
-                    "row_changed_without_event",
-                    format!("{} row {} differs from what event {seq} recorded", subject.t, subject.id),
-                ),
-                Some(_) => {}
+                Some(record) => {
+                    record.seen = true;
+                    if record.digest.is_none() || record.digest != digest_bytes(&subject.d) {
+                        let seq = record.seq;
+                        report.problem(
+                            Some(seq),
+                            "row_changed_without_event",
+                            format!("{} row {} differs from what event {seq} recorded", subject.t, subject.id),
+                        );
+                    }
+                }
             }
             report.rows_checked += 1;
-            seen.insert(key);
         }
     }
     Ok(())
 }
 
-fn verify_rows(
-    conn: &mut DbConnection,
-    latest: &HashMap<RowKey, (String, i64)>,
-    report: &mut Report,
-) -> Result<(), AppError> {
-    let mut seen = HashSet::new();
+fn verify_rows(conn: &mut DbConnection, latest: &mut Latest, report: &mut Report) -> Result<(), AppError> {
     macro_rules! table {
         ($table:ident, $key:ident, $row:ty) => {
-            check_table::<$row, _>(conn, latest, &mut seen, report, |conn, after| {
+            check_table::<$row, _>(conn, latest, report, |conn, after| {
                 $table::table
                     .filter($table::$key.gt(after.to_string()))
                     .order($table::$key.asc())
@@ -264,11 +324,16 @@ fn verify_rows(
     table!(decisions, id, DecisionRow);
     table!(rule_sets, version, RuleSetRow);
     table!(re_reviews, id, ReReviewRow);
-    let mut gone: Vec<(&RowKey, &i64)> =
-        latest.iter().filter(|(key, _)| !seen.contains(*key)).map(|(key, (_, seq))| (key, seq)).collect();
-    gone.sort_by_key(|(_, seq)| **seq);
-    for ((table, id), seq) in gone {
-        report.problem(Some(*seq), "row_missing", format!("{table} row {id}, recorded by event {seq}, is gone"));
+    let mut gone: Vec<(i64, &str, &RowId)> = latest
+        .tables
+        .iter()
+        .flat_map(|(table, rows)| {
+            rows.iter().filter(|(_, record)| !record.seen).map(move |(id, record)| (record.seq, table.as_str(), id))
+        })
+        .collect();
+    gone.sort_by_key(|(seq, _, _)| *seq);
+    for (seq, table, id) in gone {
+        report.problem(Some(seq), "row_missing", format!("{table} row {id}, recorded by event {seq}, is gone"));
     }
     Ok(())
 }
@@ -277,12 +342,15 @@ fn verify_rows(
 fn verify_invariants(conn: &mut DbConnection, report: &mut Report) -> Result<(), AppError> {
     let authors: Vec<(String, String, Option<String>)> =
         revisions::table.select((revisions::service_id, revisions::created_by, revisions::submitted_by)).load(conn)?;
-    let mut by_service: HashMap<String, HashSet<String>> = HashMap::new();
+    // Who wrote or submitted each service (usually one or two people).
+    let mut by_service: HashMap<RowId, Vec<RowId>> = HashMap::new();
     for (service, created_by, submitted_by) in authors {
-        let set = by_service.entry(service).or_default();
-        set.insert(created_by);
-        if let Some(s) = submitted_by {
-            set.insert(s);
+        let people = by_service.entry(RowId::new(&service)).or_default();
+        for person in std::iter::once(created_by).chain(submitted_by) {
+            let person = RowId::new(&person);
+            if !people.contains(&person) {
+                people.push(person);
+            }
         }
     }
     let delegation_rows: HashMap<String, DelegationRow> = delegations::table
@@ -302,7 +370,10 @@ fn verify_invariants(conn: &mut DbConnection, report: &mut Report) -> Result<(),
         let Some(last) = rows.last() else { break };
         after = last.id.clone();
         for d in &rows {
-            if by_service.get(&d.service_id).is_some_and(|authors| authors.contains(&d.decided_by)) {
+            if by_service
+                .get(&RowId::new(&d.service_id))
+                .is_some_and(|authors| authors.contains(&RowId::new(&d.decided_by)))
+            {
                 report.problem(
                     None,
                     "separation_of_duties",
@@ -342,4 +413,38 @@ fn verify_invariants(conn: &mut DbConnection, report: &mut Report) -> Result<(),
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn row_ids_keep_only_the_canonical_uuid_spelling_as_bytes() {
+        let id = "0192f4c2-7a1b-7c3d-8e4f-0123456789ab";
+        assert!(matches!(RowId::new(id), RowId::Uuid(_)));
+        assert_eq!(RowId::new(id).to_string(), id);
+        // Other spellings of the same UUID are other keys, as they are in the database.
+        for other in ["0192F4C2-7A1B-7C3D-8E4F-0123456789AB", "0192f4c27a1b7c3d8e4f0123456789ab", "kinda", ""] {
+            assert_eq!(RowId::new(other), RowId::Text(other.into()));
+            assert_eq!(RowId::new(other).to_string(), other);
+            assert_ne!(RowId::new(other), RowId::new(id));
+        }
+    }
+
+    #[test]
+    fn a_recorded_digest_that_is_not_hex_never_matches() {
+        let hex_text = "ab".repeat(32);
+        assert_eq!(digest_bytes(&hex_text), Some([0xab; 32]));
+        assert_eq!(digest_bytes("forged"), None);
+        assert_eq!(digest_bytes(&"ab".repeat(31)), None);
+        let mut latest = Latest::default();
+        latest.record("decisions", "d-1", "not a digest", 7);
+        latest.record("decisions", "d-2", &hex_text, 8);
+        latest.record("services", "d-1", &hex_text, 9);
+        let decisions = latest.table_mut("decisions");
+        assert!(decisions[&RowId::new("d-1")].digest.is_none());
+        assert_eq!(decisions[&RowId::new("d-2")].seq, 8);
+        assert_eq!(latest.tables.len(), 2);
+    }
 }
