@@ -92,11 +92,10 @@ enum RowId {
 
 impl RowId {
     fn new(id: &str) -> RowId {
-        let mut buffer = uuid::Uuid::encode_buffer();
-        match uuid::Uuid::try_parse(id) {
-            // Only the canonical spelling: another one must stay a different key.
-            Ok(uuid) if uuid.hyphenated().encode_lower(&mut buffer) == id => RowId::Uuid(*uuid.as_bytes()),
-            _ => RowId::Text(id.into()),
+        // Only the canonical spelling: another one must stay a different key.
+        match crate::auth::service::canonical_uuid(id) {
+            Some(number) => RowId::Uuid(number.to_be_bytes()),
+            None => RowId::Text(id.into()),
         }
     }
 }
@@ -104,7 +103,7 @@ impl RowId {
 impl std::fmt::Display for RowId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            RowId::Uuid(bytes) => uuid::Uuid::from_bytes(*bytes).hyphenated().fmt(f),
+            RowId::Uuid(bytes) => uuid::Uuid::from_u128(u128::from_be_bytes(*bytes)).hyphenated().fmt(f),
             RowId::Text(text) => f.write_str(text),
         }
     }

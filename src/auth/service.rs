@@ -26,6 +26,15 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// An id as a number when its text is a UUID in canonical form (lowercase,
+/// hyphenated, as `new_id` writes it), so that it reads back as the same
+/// text; None for any other key or spelling.
+pub fn canonical_uuid(id: &str) -> Option<u128> {
+    let uuid = uuid::Uuid::try_parse(id).ok()?;
+    let mut buf = uuid::Uuid::encode_buffer();
+    (uuid.hyphenated().encode_lower(&mut buf) == id).then(|| uuid.as_u128())
+}
+
 fn random_hex(bytes: usize) -> Result<String, AppError> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| AppError::internal(format!("random source: {e}")))?;

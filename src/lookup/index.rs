@@ -291,14 +291,6 @@ impl ServiceId<'_> {
             ServiceId::Text(text) => text,
         }
     }
-
-    /// The id as a UUID when its text is one in canonical (lowercase,
-    /// hyphenated) form, so that it reads back as the same text.
-    fn parse(id: &str) -> Option<u128> {
-        let uuid = uuid::Uuid::try_parse(id).ok()?;
-        let mut buf = [0u8; 36];
-        (uuid.hyphenated().encode_lower(&mut buf) == id).then(|| uuid.as_u128())
-    }
 }
 
 impl std::fmt::Display for ServiceId<'_> {
@@ -628,7 +620,7 @@ impl Segment {
         decisions.sort_by_key(|d| d.org);
         decisions.dedup_by_key(|d| d.org);
         decisions.truncate(u8::MAX as usize);
-        let uuid = ServiceId::parse(&data.id);
+        let uuid = crate::auth::service::canonical_uuid(&data.id);
         self.ids.push(uuid.unwrap_or_default());
         if uuid.is_none() {
             push_string(&mut self.text, &data.id);
