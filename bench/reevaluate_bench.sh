@@ -3,10 +3,11 @@
 # policy (a new check in R2), and times `tillit policies reload`, with peak
 # memory. Against the CPU floor: the same documents parsed and evaluated
 # (bench/policy_eval.rs measures µs per document on this machine).
-# Usage: bench/reevaluate_bench.sh DB
+# Usage: bench/reevaluate_bench.sh DB   (TILLIT_BIN picks the binary; default the release build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 db="$1"
+bin="${TILLIT_BIN:-./target/release/tillit}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp "$db" "$work/db.sqlite"
@@ -24,8 +25,8 @@ d["allOf"].append({"$ref": "#/$defs/R2.5"})
 json.dump(d, open(p, "w"), indent=2)
 PY
 # Migrate first so that the timing covers the re-evaluation only.
-./target/release/tillit migrate --database "sqlite://$work/db.sqlite" > /dev/null
-${TILLIT_BENCH_WRAP:-} /usr/bin/time -v ./target/release/tillit policies reload --policies "$work/policies" --database "sqlite://$work/db.sqlite" \
+"$bin" migrate --database "sqlite://$work/db.sqlite" > /dev/null
+${TILLIT_BENCH_WRAP:-} /usr/bin/time -v "$bin" policies reload --policies "$work/policies" --database "sqlite://$work/db.sqlite" \
   2> "$work/time.txt" > "$work/job.json" || { cat "$work/time.txt"; exit 1; }
 grep -E "Elapsed|Maximum resident|User time|System time|Percent of CPU|File system outputs" "$work/time.txt"
 cat "$work/job.json"

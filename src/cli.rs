@@ -401,15 +401,17 @@ fn policies_reload(args: &PolicyArgs, database: &str) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    let db = match open_database(database, 1) {
+    // One connection writes while the other reads the next pages.
+    let db = match open_database(database, 2) {
         Ok(db) => db,
         Err(e) => return fail(e),
     };
     let started = std::time::Instant::now();
     let result = db.get().and_then(|mut conn| {
+        let mut reader = db.get()?;
         let job = crate::policy::reevaluate::start_job(&mut conn, &policies)?;
         eprintln!("re-evaluating against rule set {} (job {})", policies.version(), job.id);
-        crate::policy::reevaluate::run_job(&mut conn, &policies, job, |j| {
+        crate::policy::reevaluate::run_job(&mut conn, &mut reader, &policies, job, |j| {
             eprint!("\r{}", progress_line("re-evaluating", j.done as usize, j.total as usize, started));
         })
     });

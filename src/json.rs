@@ -16,6 +16,75 @@ pub fn parse_strict(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     Ok(value)
 }
 
+/// Parses a JSON object keeping only the top-level fields named in `wanted`
+/// (each parsed strictly, as `parse_strict` would); every other field is
+/// checked for well-formedness and skipped without being built. For a
+/// re-evaluation that only needs what a changed rule reads.
+pub fn parse_fields(bytes: &[u8], wanted: &[&str]) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = de::Deserializer::deserialize_map(&mut de, Fields { wanted })?;
+    de.end()?;
+    Ok(value)
+}
+
+/// An object key, borrowed from the input when it has no escapes.
+struct Key;
+
+impl<'de> DeserializeSeed<'de> for Key {
+    type Value = std::borrow::Cow<'de, str>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Key {
+    type Value = std::borrow::Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an object key")
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Borrowed(v))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Owned(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(std::borrow::Cow::Owned(v))
+    }
+}
+
+struct Fields<'w> {
+    wanted: &'w [&'w str],
+}
+
+impl<'de> Visitor<'de> for Fields<'_> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key_seed(Key)? {
+            if !self.wanted.contains(&key.as_ref()) {
+                map.next_value::<de::IgnoredAny>()?;
+                continue;
+            }
+            match object.entry(key.into_owned()) {
+                serde_json::map::Entry::Occupied(taken) => {
+                    let shown: String = taken.key().chars().take(64).collect();
+                    return Err(de::Error::custom(format_args!("duplicate key {shown:?}")));
+                }
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(map.next_value_seed(StrictValue)?);
+                }
+            }
+        }
+        Ok(Value::Object(object))
+    }
+}
+
 #[derive(Clone, Copy)]
 struct StrictValue;
 

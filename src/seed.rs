@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use crate::approvals::model::{Condition, DecisionKind, InformationClass};
 use crate::approvals::store::{DecisionRow, DelegationRow};
-use crate::audit::{AuditAction, NewEvent};
+use crate::audit::{AuditAction, NewEvent, SealedEvent};
 use crate::auth::Role;
 use crate::auth::store::UserRow;
 use crate::db::{self, DbConnection};
@@ -366,7 +366,7 @@ struct Batch {
     revisions: Vec<RevisionRow>,
     evaluations: Vec<EvaluationRow>,
     decisions: Vec<DecisionRow>,
-    events: Vec<NewEvent>,
+    events: Vec<SealedEvent>,
     failing: usize,
 }
 
@@ -386,7 +386,7 @@ fn write_batch(conn: &mut DbConnection, batch: Batch) -> Result<(), AppError> {
         for chunk in batch.decisions.chunks(500) {
             crate::on_backend!(&mut *conn, |c| diesel::insert_into(d::table).values(chunk).execute(c))?;
         }
-        crate::audit::store::append_many(conn, batch.events.clone())
+        crate::audit::store::append_many(conn, &batch.events)
     })
 }
 
@@ -467,7 +467,8 @@ fn generate(cx: &Context<'_>, rng: &mut Rng, start: usize, end: usize) -> Result
             NewEvent::new(AuditAction::ServiceCreated, Some(&coordinator), Some(owner))
                 .subject(&service)
                 .subject(&revision)
-                .subject(&evaluation),
+                .subject(&evaluation)
+                .seal()?,
         );
         // Decisions in one to eight organisations.
         let mut chosen: Vec<&str> = orgs.to_vec();
@@ -516,7 +517,8 @@ fn generate(cx: &Context<'_>, rng: &mut Rng, start: usize, end: usize) -> Result
                 batch.events.push(
                     NewEvent::new(AuditAction::DecisionRecorded, Some(&decided_by), Some(org))
                         .via_delegation(via.as_deref())
-                        .subject(&earlier),
+                        .subject(&earlier)
+                        .seal()?,
                 );
                 batch.decisions.push(earlier);
             }
@@ -544,7 +546,8 @@ fn generate(cx: &Context<'_>, rng: &mut Rng, start: usize, end: usize) -> Result
             batch.events.push(
                 NewEvent::new(AuditAction::DecisionRecorded, Some(&decided_by), Some(org))
                     .via_delegation(via.as_deref())
-                    .subject(&row),
+                    .subject(&row)
+                    .seal()?,
             );
             batch.decisions.push(row);
         }

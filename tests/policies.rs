@@ -406,3 +406,77 @@ fn serve_refuses_to_start_with_an_invalid_policy() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("r2-transparency.policy.json") && stderr.contains("/$defs/R2.2/type"), "{stderr}");
 }
+
+#[test]
+fn rules_run_on_only_the_fields_they_read_give_what_they_give_on_the_whole_document() {
+    // A re-evaluation reuses the outcomes of unchanged rules and runs the
+    // others on the document cut down to the fields they read: for every
+    // example and check fixture, and every choice of known outcomes, the
+    // result must be the full evaluation, byte for byte.
+    let policies = policy::load(None).unwrap();
+    for rule in policies.rules() {
+        let reads = rule.reads.as_deref().unwrap_or_else(|| panic!("{}: every built-in rule is analysable", rule.id));
+        assert!(!reads.is_empty(), "{}", rule.id);
+    }
+    let fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixtures().join("checks.json")).unwrap()).unwrap();
+    let mut docs: Vec<Value> = example_names().iter().map(|n| example(n)).collect();
+    for case in fixture["cases"].as_array().unwrap() {
+        let mut doc = example(case["base"].as_str().unwrap());
+        for (pointer, value) in case["set"].as_object().unwrap() {
+            set_pointer(&mut doc, pointer, value.clone());
+        }
+        docs.push(doc);
+    }
+    let n = policies.rules().len();
+    let mut compared = 0;
+    for doc in &docs {
+        let bytes = serde_json::to_vec(doc).unwrap();
+        let full = policies.evaluate_stored(doc);
+        let full_text = serde_json::to_string(&full).unwrap();
+        for mask in 0..(1u32 << n) {
+            let known: Vec<Option<RuleOutcome>> =
+                (0..n).map(|i| (mask >> i & 1 == 1).then_some(full.rules[i].outcome)).collect();
+            let fields = policies.fields_read(&known).unwrap();
+            let part = tillit::json::parse_fields(&bytes, &fields).unwrap();
+            let got = policies.evaluate_stored_knowing(&part, &known);
+            assert_eq!(serde_json::to_string(&got).unwrap(), full_text, "mask {mask:b}");
+            compared += 1;
+        }
+        // Knowing every rule's outcome, only those with violations run.
+        let all: Vec<Option<RuleOutcome>> = full.rules.iter().map(|r| Some(r.outcome)).collect();
+        let needed = policies.fields_read(&all).unwrap();
+        if full.rules.iter().all(|r| r.violations.is_empty()) {
+            assert!(needed.is_empty(), "nothing to run when every rule passes or does not apply");
+        }
+    }
+    assert!(compared > 1_000, "{compared}");
+}
+
+#[test]
+fn a_policy_that_can_look_at_the_whole_document_is_not_cut_down() {
+    // A rule with a root keyword other than properties/required, or a $ref
+    // that leaves the file, reads the whole document.
+    let dir = tempfile::tempdir().unwrap();
+    copy_policies(dir.path());
+    edit(dir.path(), "r2-transparency.policy.json", |r2| {
+        r2["$defs"]["R2.1"]["then"]["additionalProperties"] = json!(true);
+    });
+    let policies = policy::load(Some(dir.path())).unwrap();
+    let r2 = policies.rules().iter().find(|r| &*r.id == "R2").unwrap();
+    assert!(r2.reads.is_none());
+    let known: Vec<Option<RuleOutcome>> = vec![None; policies.rules().len()];
+    assert!(policies.fields_read(&known).is_none(), "the whole document is parsed");
+    let r1 = policies.rules().iter().find(|r| &*r.id == "R1").unwrap();
+    assert!(r1.reads.as_deref().unwrap().iter().any(|f| f == "vendor"), "{:?}", r1.reads);
+}
+
+#[test]
+fn parse_fields_keeps_only_the_wanted_fields_and_still_checks_the_rest() {
+    let got = tillit::json::parse_fields(br#"{"a":{"x":[1,2]},"b":"skip \u00e5","c":null}"#, &["a", "c"]).unwrap();
+    assert_eq!(got, json!({"a": {"x": [1, 2]}, "c": null}));
+    assert!(tillit::json::parse_fields(br#"{"a":1,"b":[1,}"#, &["a"]).is_err(), "malformed skipped field");
+    assert!(tillit::json::parse_fields(br#"{"a":1,"a":2}"#, &["a"]).is_err(), "duplicate wanted key");
+    assert!(tillit::json::parse_fields(br#"{"a":1} x"#, &["a"]).is_err(), "trailing data");
+    assert!(tillit::json::parse_fields(b"[1]", &["a"]).is_err(), "not an object");
+}

@@ -6,5 +6,5 @@ pub mod routes;
 pub mod store;
 pub mod verify;
 
-pub use model::{AuditAction, Audited, NewEvent};
+pub use model::{AuditAction, Audited, NewEvent, SealedEvent};
 pub use store::append;

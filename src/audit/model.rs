@@ -159,25 +159,154 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 impl AuditEvent {
     /// `SHA-256("tillit/audit/v1\n" ‖ canonical(event without entry_hash))`.
     pub fn compute_hash(&self) -> String {
-        let body = serde_json::json!({
-            "seq": self.seq,
-            "occurred_at": self.occurred_at,
-            "actor_id": self.actor_id,
-            "org_slug": self.org_slug,
-            "via_delegation_id": self.via_delegation_id,
-            "action": self.action,
-            "subjects": self.subjects,
-            "prev_hash": self.prev_hash,
-        });
-        let mut material = b"tillit/audit/v1\n".to_vec();
-        material.extend_from_slice(&json::canonical(&body));
-        json::sha256_hex(&material)
+        let subjects = json::canonical(&serde_json::to_value(&self.subjects).unwrap_or(Value::Null));
+        entry_hash(
+            &EventFields {
+                seq: self.seq,
+                occurred_at: &self.occurred_at,
+                actor_id: self.actor_id.as_deref(),
+                org_slug: self.org_slug.as_deref(),
+                via_delegation_id: self.via_delegation_id.as_deref(),
+                action: &self.action,
+                prev_hash: &self.prev_hash,
+            },
+            &subjects,
+        )
+    }
+}
+
+/// The fields of an event that its hash covers, besides its subjects.
+pub struct EventFields<'a> {
+    pub seq: i64,
+    pub occurred_at: &'a str,
+    pub actor_id: Option<&'a str>,
+    pub org_slug: Option<&'a str>,
+    pub via_delegation_id: Option<&'a str>,
+    pub action: &'a str,
+    pub prev_hash: &'a str,
+}
+
+/// An event's hash, `SHA-256("tillit/audit/v1\n" ‖ canonical(event without
+/// entry_hash))`, from the canonical form of its subjects made beforehand (a
+/// long batch's subjects are made off the writing thread). The event's keys
+/// are written in their canonical order.
+pub fn entry_hash(event: &EventFields<'_>, subjects_canonical: &[u8]) -> String {
+    let text = |value: Option<&str>| json::canonical(&value.map_or(Value::Null, |v| Value::String(v.to_string())));
+    let mut material = Vec::with_capacity(subjects_canonical.len() + 512);
+    material.extend_from_slice(b"tillit/audit/v1\n");
+    material.extend_from_slice(b"{\"action\":");
+    material.extend_from_slice(&text(Some(event.action)));
+    material.extend_from_slice(b",\"actor_id\":");
+    material.extend_from_slice(&text(event.actor_id));
+    material.extend_from_slice(b",\"occurred_at\":");
+    material.extend_from_slice(&text(Some(event.occurred_at)));
+    material.extend_from_slice(b",\"org_slug\":");
+    material.extend_from_slice(&text(event.org_slug));
+    material.extend_from_slice(b",\"prev_hash\":");
+    material.extend_from_slice(&text(Some(event.prev_hash)));
+    material.extend_from_slice(b",\"seq\":");
+    material.extend_from_slice(event.seq.to_string().as_bytes());
+    material.extend_from_slice(b",\"subjects\":");
+    material.extend_from_slice(subjects_canonical);
+    material.extend_from_slice(b",\"via_delegation_id\":");
+    material.extend_from_slice(&text(event.via_delegation_id));
+    material.push(b'}');
+    json::sha256_hex(&material)
+}
+
+/// An event ready to be appended in bulk: its subjects already in their
+/// stored and canonical forms.
+#[derive(Debug, Clone)]
+pub struct SealedEvent {
+    pub actor_id: Option<String>,
+    pub org_slug: Option<String>,
+    pub via_delegation_id: Option<String>,
+    pub action: AuditAction,
+    /// The subjects as stored in `audit_events.subjects`.
+    pub subjects_text: String,
+    /// The subjects' canonical JSON, which the event's hash covers.
+    pub subjects_canonical: Vec<u8>,
+}
+
+impl NewEvent {
+    /// Makes the subjects' stored and canonical forms, so that appending the
+    /// event only links and hashes it.
+    pub fn seal(self) -> Result<SealedEvent, serde_json::Error> {
+        let value = serde_json::to_value(&self.subjects)?;
+        Ok(SealedEvent {
+            subjects_text: serde_json::to_string(&self.subjects)?,
+            subjects_canonical: json::canonical(&value),
+            actor_id: self.actor_id,
+            org_slug: self.org_slug,
+            via_delegation_id: self.via_delegation_id,
+            action: self.action,
+        })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hash as first defined: the whole event as a JSON value, made
+    /// canonical, then hashed.
+    fn reference_hash(e: &AuditEvent) -> String {
+        let body = serde_json::json!({
+            "seq": e.seq,
+            "occurred_at": e.occurred_at,
+            "actor_id": e.actor_id,
+            "org_slug": e.org_slug,
+            "via_delegation_id": e.via_delegation_id,
+            "action": e.action,
+            "subjects": e.subjects,
+            "prev_hash": e.prev_hash,
+        });
+        let mut material = b"tillit/audit/v1\n".to_vec();
+        material.extend_from_slice(&json::canonical(&body));
+        json::sha256_hex(&material)
+    }
+
+    #[test]
+    fn the_hash_from_sealed_subjects_is_the_hash_of_the_whole_event() {
+        let subject = |t: &str, id: &str| Subject { t: t.into(), id: id.into(), d: "ab".repeat(32) };
+        let events = [
+            AuditEvent {
+                seq: 1,
+                occurred_at: "2026-11-28T12:00:00.123456Z".into(),
+                actor_id: None,
+                org_slug: None,
+                via_delegation_id: None,
+                action: "revision.reevaluated".into(),
+                subjects: vec![],
+                prev_hash: "0".repeat(64),
+                entry_hash: String::new(),
+            },
+            AuditEvent {
+                seq: 9_007_199_254_740_993,
+                occurred_at: "2026-11-28T12:00:00Z".into(),
+                actor_id: Some("01a2 \"quoted\" \\ \u{7f} \u{2028} åäö 😀".into()),
+                org_slug: Some("kinda".into()),
+                via_delegation_id: Some("d\n1".into()),
+                action: "decision.recorded".into(),
+                subjects: vec![subject("decisions", "x\u{1}y"), subject("re_reviews", "€")],
+                prev_hash: "f".repeat(64),
+                entry_hash: String::new(),
+            },
+        ];
+        for event in &events {
+            assert_eq!(event.compute_hash(), reference_hash(event));
+            let sealed = NewEvent {
+                actor_id: event.actor_id.clone(),
+                org_slug: event.org_slug.clone(),
+                via_delegation_id: event.via_delegation_id.clone(),
+                action: AuditAction::DecisionRecorded,
+                subjects: event.subjects.clone(),
+            }
+            .seal()
+            .unwrap();
+            assert_eq!(serde_json::to_string(&event.subjects).unwrap(), sealed.subjects_text);
+        }
+    }
 
     #[test]
     fn action_names_are_stable_and_unique() {

@@ -3,7 +3,7 @@
 
 use diesel::prelude::*;
 
-use super::model::{AuditEvent, NewEvent, Subject};
+use super::model::{AuditEvent, EventFields, NewEvent, SealedEvent, Subject, entry_hash};
 use crate::db::schema::{audit_events, audit_head};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
@@ -104,7 +104,7 @@ pub fn latest(conn: &mut DbConnection, before_seq: Option<i64>, limit: i64) -> R
 /// Appends many events in one go (bulk imports): the chain is computed in
 /// memory from the current head and written in batches. Must run inside
 /// `db::write`, like `append`.
-pub fn append_many(conn: &mut DbConnection, events: Vec<NewEvent>) -> Result<(), AppError> {
+pub fn append_many(conn: &mut DbConnection, events: &[SealedEvent]) -> Result<(), AppError> {
     if events.is_empty() {
         return Ok(());
     }
@@ -114,29 +114,27 @@ pub fn append_many(conn: &mut DbConnection, events: Vec<NewEvent>) -> Result<(),
     let mut rows = Vec::with_capacity(events.len());
     for event in events {
         seq += 1;
-        let mut stored = AuditEvent {
+        let action = event.action.as_str();
+        let fields = EventFields {
             seq,
-            occurred_at: at.clone(),
-            actor_id: event.actor_id,
-            org_slug: event.org_slug,
-            via_delegation_id: event.via_delegation_id,
-            action: event.action.as_str().to_string(),
-            subjects: event.subjects,
-            prev_hash,
-            entry_hash: String::new(),
+            occurred_at: &at,
+            actor_id: event.actor_id.as_deref(),
+            org_slug: event.org_slug.as_deref(),
+            via_delegation_id: event.via_delegation_id.as_deref(),
+            action,
+            prev_hash: &prev_hash,
         };
-        stored.entry_hash = stored.compute_hash();
-        prev_hash = stored.entry_hash.clone();
+        let entry_hash = entry_hash(&fields, &event.subjects_canonical);
         rows.push(AuditEventRow {
-            seq: stored.seq,
+            seq,
             occurred_at,
-            actor_id: stored.actor_id,
-            org_slug: stored.org_slug,
-            via_delegation_id: stored.via_delegation_id,
-            action: stored.action,
-            subjects: serde_json::to_string(&stored.subjects)?,
-            prev_hash: stored.prev_hash,
-            entry_hash: stored.entry_hash,
+            actor_id: event.actor_id.clone(),
+            org_slug: event.org_slug.clone(),
+            via_delegation_id: event.via_delegation_id.clone(),
+            action: action.to_string(),
+            subjects: event.subjects_text.clone(),
+            prev_hash: std::mem::replace(&mut prev_hash, entry_hash.clone()),
+            entry_hash,
         });
     }
     for chunk in rows.chunks(500) {

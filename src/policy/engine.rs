@@ -22,6 +22,9 @@ pub struct CompiledRule {
     pub id: Arc<str>,
     pub number: u32,
     pub file: String,
+    /// The top-level fields of a submission the rule reads (None: it may
+    /// read the whole document); see `loader::root_keys`.
+    pub reads: Option<Box<[String]>>,
     pub title_sv: Arc<str>,
     pub title_en: Arc<str>,
     pub severity: Severity,
@@ -112,6 +115,48 @@ impl PolicySet {
         Evaluation { verdict, rule_set_version: self.version.clone(), rules, errors: Vec::new() }
     }
 
+    /// `evaluate_stored` when some rules' outcomes are already known, for a
+    /// re-evaluation: `known[i]` is the outcome of `rules()[i]` on this same
+    /// document under a rule of identical text. A known pass or not-applicable
+    /// (which carry no violations) is reported as it is without running the
+    /// rule again; every other rule runs on `doc`, which needs to hold only
+    /// the fields those rules read (`fields_read`).
+    pub fn evaluate_stored_knowing(&self, doc: &Value, known: &[Option<RuleOutcome>]) -> Evaluation {
+        let rules: Vec<RuleResult> = self
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, rule)| match known.get(i).copied().flatten().filter(|o| reusable(*o)) {
+                Some(outcome) => RuleResult {
+                    rule: rule.id.clone(),
+                    title: rule.title_sv.clone(),
+                    title_en: rule.title_en.clone(),
+                    severity: rule.severity,
+                    outcome,
+                    violations: Vec::new(),
+                },
+                None => evaluate_rule(rule, doc),
+            })
+            .collect();
+        let verdict = if rules.iter().any(|r| r.outcome == RuleOutcome::Fail) { Verdict::Fail } else { Verdict::Pass };
+        Evaluation { verdict, rule_set_version: self.version.clone(), rules, errors: Vec::new() }
+    }
+
+    /// The top-level fields that `evaluate_stored_knowing` reads with these
+    /// known outcomes, or None when it needs the whole document.
+    pub fn fields_read(&self, known: &[Option<RuleOutcome>]) -> Option<Vec<&str>> {
+        let mut fields: Vec<&str> = Vec::new();
+        for (i, rule) in self.rules.iter().enumerate() {
+            if known.get(i).copied().flatten().is_some_and(reusable) {
+                continue;
+            }
+            fields.extend(rule.reads.as_deref()?.iter().map(String::as_str));
+        }
+        fields.sort_unstable();
+        fields.dedup();
+        Some(fields)
+    }
+
     /// Every rule, without the schema's gate: for a draft that is not
     /// complete yet, so that a coordinator sees early which rules fail. The
     /// outcome is preliminary; only `evaluate` decides.
@@ -140,6 +185,12 @@ impl PolicySet {
         }
         errors
     }
+}
+
+/// Whether a known outcome can stand for running the rule: only those that
+/// carry no violations.
+fn reusable(outcome: RuleOutcome) -> bool {
+    matches!(outcome, RuleOutcome::Pass | RuleOutcome::NotApplicable)
 }
 
 fn evaluate_rule(rule: &CompiledRule, doc: &Value) -> RuleResult {

@@ -319,11 +319,67 @@ fn compile_rule(source: &PolicySource) -> Result<CompiledRule, PolicyError> {
         id: Arc::from(id.as_str()),
         number,
         file: file.to_string(),
+        reads: root_keys(&doc),
         title_sv: Arc::from(title_sv.as_str()),
         title_en: Arc::from(title_en.as_str()),
         severity,
         whole,
         applies,
         checks,
+    })
+}
+
+/// The top-level fields of a submission that a rule can read, or None when
+/// its schema may look at the document as a whole. Only `properties` and
+/// `required` at the document's root, and the applicators and local `$ref`s
+/// that keep to the root, are understood; anything else (such as
+/// `additionalProperties` or a nested `$id`) answers None. A rule evaluated on
+/// the document cut down to these fields gives exactly the result it gives on
+/// the whole document, which lets a re-evaluation parse only what a changed
+/// rule reads.
+pub(super) fn root_keys(policy: &Value) -> Option<Box<[String]>> {
+    let defs = policy.get("$defs").and_then(Value::as_object);
+    let mut keys = std::collections::BTreeSet::new();
+    let mut followed = std::collections::HashSet::new();
+    keys_at_root(policy, true, defs, &mut keys, &mut followed).then(|| keys.into_iter().collect())
+}
+
+fn keys_at_root<'a>(
+    schema: &'a Value,
+    top: bool,
+    defs: Option<&'a serde_json::Map<String, Value>>,
+    keys: &mut std::collections::BTreeSet<String>,
+    followed: &mut std::collections::HashSet<&'a str>,
+) -> bool {
+    let Some(object) = schema.as_object() else {
+        return schema.is_boolean();
+    };
+    object.iter().all(|(keyword, value)| match keyword.as_str() {
+        // Each applies to one named field, whatever it reads inside it.
+        "properties" => value.as_object().map(|p| keys.extend(p.keys().cloned())).is_some(),
+        "required" => value
+            .as_array()
+            .is_some_and(|names| names.iter().all(|n| n.as_str().map(|n| keys.insert(n.to_string())).is_some())),
+        "allOf" | "anyOf" | "oneOf" => {
+            value.as_array().is_some_and(|all| all.iter().all(|s| keys_at_root(s, false, defs, keys, followed)))
+        }
+        "not" | "if" | "then" | "else" => keys_at_root(value, false, defs, keys, followed),
+        "$ref" => {
+            let Some(name) = value.as_str().and_then(|r| r.strip_prefix("#/$defs/")) else {
+                return false;
+            };
+            if name.contains(['/', '~', '%']) {
+                return false;
+            }
+            if !followed.insert(name) {
+                return true;
+            }
+            defs.and_then(|d| d.get(name)).is_some_and(|target| keys_at_root(target, false, defs, keys, followed))
+        }
+        // The root object stays an object when cut down.
+        "type" => value == "object",
+        "$defs" | "$schema" | "$id" if top => true,
+        "$comment" | "title" | "description" | "x-tillit-rule" | "x-tillit-check" => true,
+        _ => false,
     })
 }

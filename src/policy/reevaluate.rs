@@ -5,7 +5,7 @@
 //! for re-review. A job records its progress; an interrupted run resumes
 //! where it stopped (revisions already evaluated are skipped).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use super::PolicySet;
 use super::model::{RuleOutcome, Verdict};
-use crate::audit::{self, AuditAction, Audited, NewEvent};
+use crate::audit::{self, AuditAction, Audited, NewEvent, SealedEvent};
 use crate::auth::service::new_id;
 use crate::db::schema::{decisions, evaluations, re_reviews, reevaluation_jobs, revisions, rule_sets};
 use crate::db::{self, DbConnection, rfc3339, rfc3339_opt};
@@ -287,6 +287,89 @@ pub fn start_job(conn: &mut DbConnection, policies: &PolicySet) -> Result<JobRow
     })
 }
 
+/// Which rules in force have the same text in each earlier rule set, so
+/// that their outcomes on a revision carry over: a rule is a pure function
+/// of its policy file and the document, and a stored revision never
+/// changes. A re-evaluation then runs only the rules that changed (and those
+/// whose earlier outcome has violations to report), on only the fields they
+/// read.
+struct Unchanged {
+    /// By rule-set version: for each rule in force (by position), whether
+    /// that version had the same rule with the same text.
+    by_version: HashMap<String, Vec<bool>>,
+}
+
+impl Unchanged {
+    fn load(conn: &mut DbConnection, policies: &PolicySet) -> Result<Unchanged, AppError> {
+        let current: Vec<(&str, Option<&str>)> = policies
+            .rules()
+            .iter()
+            .map(|rule| {
+                let text = policies.sources().iter().find(|s| s.file_name == rule.file).map(|s| s.text.as_str());
+                (&*rule.id, text)
+            })
+            .collect();
+        let rows: Vec<(String, String)> = rule_sets::table
+            .filter(rule_sets::version.ne(policies.version()))
+            .select((rule_sets::version, rule_sets::sources))
+            .load(conn)?;
+        let mut by_version = HashMap::new();
+        for (version, sources) in rows {
+            let Ok(files) = serde_json::from_str::<HashMap<String, String>>(&sources) else {
+                log::warn!("rule set {version}: its stored files do not read; its outcomes are not reused");
+                continue;
+            };
+            let mut by_rule: HashMap<String, String> = HashMap::new();
+            for text in files.into_values() {
+                let id = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|doc| doc.pointer("/x-tillit-rule/id").and_then(|id| id.as_str()).map(str::to_string));
+                if let Some(id) = id {
+                    by_rule.insert(id, text);
+                }
+            }
+            let same = current
+                .iter()
+                .map(|(id, text)| text.is_some_and(|text| by_rule.get(*id).is_some_and(|old| old == text)))
+                .collect();
+            by_version.insert(version, same);
+        }
+        Ok(Unchanged { by_version })
+    }
+
+    /// The outcomes known for a revision from its earlier evaluations: for
+    /// each rule in force, its outcome under an earlier rule set with the
+    /// same rule, from the earlier evaluation that knows the most.
+    fn known(&self, policies: &PolicySet, earlier: &[(String, String, String)]) -> Vec<Option<RuleOutcome>> {
+        let mut best: Vec<Option<RuleOutcome>> = vec![None; policies.rules().len()];
+        let mut best_count = 0;
+        for (version, _, outcomes) in earlier {
+            let Some(same) = self.by_version.get(version) else {
+                continue;
+            };
+            let known: Vec<Option<RuleOutcome>> = policies
+                .rules()
+                .iter()
+                .zip(same)
+                .map(|(rule, same)| {
+                    let outcome = outcomes
+                        .split(',')
+                        .filter_map(|pair| pair.split_once('='))
+                        .find(|(id, _)| *id == &*rule.id)
+                        .and_then(|(_, outcome)| RuleOutcome::parse(outcome));
+                    outcome.filter(|_| *same)
+                })
+                .collect();
+            let count = known.iter().flatten().count();
+            if count > best_count {
+                best = known;
+                best_count = count;
+            }
+        }
+        best
+    }
+}
+
 type Page = Vec<(String, String, i32, String)>;
 
 /// A page's work for the evaluator: the targets (revision id, document),
@@ -295,7 +378,8 @@ type Page = Vec<(String, String, i32, String)>;
 struct Work {
     targets: Vec<(String, String)>,
     live: Vec<LiveApproval>,
-    /// By revision: (rule-set version, verdict, rule outcomes).
+    /// By revision, every earlier evaluation: (rule-set version, verdict,
+    /// rule outcomes).
     then: HashMap<String, Vec<(String, String, String)>>,
     /// How many decisions (of any kind) the targets had when read.
     decisions_seen: usize,
@@ -315,7 +399,7 @@ struct LiveApproval {
 struct Prepared {
     evaluations: Vec<EvaluationRow>,
     flags: Vec<ReReviewRow>,
-    events: Vec<NewEvent>,
+    events: Vec<SealedEvent>,
     /// The live approvals the flags were decided from, and how many
     /// decisions the targets had when read (see `write_page`).
     live_ids: HashSet<String>,
@@ -341,19 +425,23 @@ impl Prepared {
     }
 }
 
-/// Runs a job to the end. `progress` is called after every page.
+/// Runs a job to the end. `progress` is called after every page. `reader`
+/// is a second connection to the same database, on which the pages are read
+/// while `conn` writes the ones before them.
 pub fn run_job(
     conn: &mut DbConnection,
+    reader: &mut DbConnection,
     policies: &PolicySet,
     job: JobRow,
     progress: impl FnMut(&JobRow),
 ) -> Result<JobRow, AppError> {
-    run_job_in_pages(conn, policies, job, PAGE, progress)
+    run_job_in_pages(conn, reader, policies, job, PAGE, progress)
 }
 
 /// `run_job` with another page size (revisions per transaction).
 pub fn run_job_in_pages(
     conn: &mut DbConnection,
+    reader: &mut DbConnection,
     policies: &PolicySet,
     job: JobRow,
     page_size: i64,
@@ -362,55 +450,49 @@ pub fn run_job_in_pages(
     let page_size = page_size.max(1);
     let version = policies.version().to_string();
     db::tune_for_bulk(conn, 128)?;
+    db::tune_for_bulk(reader, 32)?;
+    let unchanged = Unchanged::load(conn, policies)?;
     let mut job = job;
-    let mut after = String::new();
-    // This thread reads pages and writes results on the connection; an
-    // evaluator thread (with a helper for half of each page) evaluates the
-    // next page, decides which approvals got worse and prepares its rows
-    // and audit events meanwhile.
+    // Three stages, each on its own thread: the reader reads the pages and
+    // their decisions and earlier evaluations on its connection; the
+    // evaluator (with a helper for half of each page) evaluates a page,
+    // decides which approvals got worse and prepares its rows and audit
+    // events; this thread writes the prepared pages in order, one
+    // transaction each. Each stage works one page ahead of the next.
     let result = std::thread::scope(|scope| -> Result<(), AppError> {
-        let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Work>(1);
-        let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Result<Prepared, AppError>>(1);
+        let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Result<(usize, Work), AppError>>(0);
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Result<(usize, Prepared), AppError>>(0);
+        let reader = &mut *reader;
         scope.spawn(move || {
-            for work in work_rx {
-                if done_tx.send(prepare(policies, work)).is_err() {
+            let mut after = String::new();
+            loop {
+                let read = read_page(reader, &after, page_size).and_then(|page| {
+                    let Some(last) = page.last() else { return Ok(None) };
+                    after = last.0.clone();
+                    let size = page.len();
+                    Ok(Some((size, read_work(reader, page, &version)?)))
+                });
+                let stop = !matches!(read, Ok(Some(_)));
+                let sent = match read {
+                    Ok(None) => true,
+                    Ok(Some(work)) => work_tx.send(Ok(work)).is_ok(),
+                    Err(e) => work_tx.send(Err(e)).is_ok(),
+                };
+                if stop || !sent {
                     break;
                 }
             }
         });
-        let stopped = || AppError::internal("the re-evaluation's evaluator thread stopped");
-        // Sizes of the pages sent for evaluation and not yet written.
-        let mut in_flight: VecDeque<usize> = VecDeque::new();
-        let mut read_all = false;
-        loop {
-            if !read_all {
-                // Every revision, in pages, by id.
-                let page: Page = revisions::table
-                    .filter(revisions::id.gt(&after))
-                    .order(revisions::id.asc())
-                    .limit(page_size)
-                    .select((revisions::id, revisions::service_id, revisions::revision, revisions::document))
-                    .load(conn)?;
-                match page.last() {
-                    None => read_all = true,
-                    Some(last) => {
-                        after = last.0.clone();
-                        in_flight.push_back(page.len());
-                        work_tx.send(read_work(conn, page, &version)?).map_err(|_| stopped())?;
-                    }
-                }
-            }
-            // Write the oldest page once the next one is evaluating, or when
-            // there is nothing left to read.
-            let write_now = in_flight.len() >= 2 || (read_all && !in_flight.is_empty());
-            if !write_now {
-                if read_all {
+        scope.spawn(move || {
+            for work in work_rx {
+                let prepared = work.and_then(|(size, work)| Ok((size, prepare(policies, &unchanged, work)?)));
+                if done_tx.send(prepared).is_err() {
                     break;
                 }
-                continue;
             }
-            let prepared = done_rx.recv().map_err(|_| stopped())??;
-            let size = in_flight.pop_front().unwrap_or_default();
+        });
+        for prepared in done_rx {
+            let (size, prepared) = prepared?;
             let flagged = write_page(conn, prepared)?;
             job.done += size as i64;
             job.flagged += flagged as i64;
@@ -438,18 +520,30 @@ pub fn run_job_in_pages(
             reevaluation_jobs::done.eq(job.done),
         ))
         .execute(conn)?;
-    // Back to SQLite's default cache before the connection returns to the pool.
+    // Back to SQLite's defaults before the connections return to the pool.
     db::tune_for_bulk(conn, 2)?;
+    db::tune_for_bulk(reader, 2)?;
     result?;
     log::info!("re-evaluation {} against {} finished: {} flagged", job.id, job.rule_set_version, job.flagged);
     Ok(job)
 }
 
+/// The next page of revisions after `after`, by id.
+fn read_page(conn: &mut DbConnection, after: &str, page_size: i64) -> Result<Page, AppError> {
+    Ok(revisions::table
+        .filter(revisions::id.gt(after))
+        .order(revisions::id.asc())
+        .limit(page_size)
+        .select((revisions::id, revisions::service_id, revisions::revision, revisions::document))
+        .load(conn)?)
+}
+
 /// The work of a page: its targets (those with a live approval and the
 /// latest of each service, minus those already evaluated with this
 /// version), their live approvals and the evaluations those were taken on.
-/// A page is read just before the page ahead of it is written; an approval
-/// decided after that is taken on the evaluation in force when it is made.
+/// A page is read while the pages ahead of it are evaluated and written; an
+/// approval decided after that is caught when the page is written
+/// (`late_flags`).
 fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work, AppError> {
     let ids: Vec<&String> = page.iter().map(|r| &r.0).collect();
     let services: Vec<&String> = page.iter().map(|r| &r.1).collect();
@@ -502,10 +596,12 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
             rule_set_version,
         })
         .collect();
-    // The evaluations those approvals were taken on, in compact form.
-    let approved: Vec<&str> = live.iter().map(|a| a.revision_id.as_str()).collect::<HashSet<_>>().into_iter().collect();
+    // Every earlier evaluation of the targets, in compact form: those the
+    // live approvals were taken on, and those whose unchanged rules need not
+    // run again.
+    let target_ids: Vec<&str> = targets.iter().map(|(id, _)| id.as_str()).collect();
     let mut then: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
-    for chunk in approved.chunks(5_000) {
+    for chunk in target_ids.chunks(5_000) {
         let rows: Vec<(String, String, String, String)> = evaluations::table
             .filter(evaluations::revision_id.eq_any(chunk))
             .select((
@@ -527,7 +623,7 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
 /// passed the submission schema when it was stored, so only the rules run;
 /// a document that no longer parses (which no stored revision should) gets
 /// no evaluation.
-fn prepare(policies: &PolicySet, work: Work) -> Result<Prepared, AppError> {
+fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Prepared, AppError> {
     let now = db::now();
     let mut live_by_revision: HashMap<&str, Vec<&LiveApproval>> = HashMap::new();
     for approval in &work.live {
@@ -539,14 +635,19 @@ fn prepare(policies: &PolicySet, work: Work) -> Result<Prepared, AppError> {
         out.evaluations.reserve(chunk.len());
         let mut event = NewEvent::new(AuditAction::RevisionReevaluated, None, None);
         for (revision_id, document) in chunk {
-            let Ok(doc) = crate::json::parse_strict(document.as_bytes()) else {
+            let earlier = work.then.get(revision_id).map_or(&[][..], Vec::as_slice);
+            let known = unchanged.known(policies, earlier);
+            let parsed = match policies.fields_read(&known) {
+                Some(fields) => crate::json::parse_fields(document.as_bytes(), &fields),
+                None => crate::json::parse_strict(document.as_bytes()),
+            };
+            let Ok(doc) = parsed else {
                 log::error!("revision {revision_id}: the stored document does not parse; not re-evaluated");
                 continue;
             };
-            let evaluation = policies.evaluate_stored(&doc);
+            let evaluation = policies.evaluate_stored_knowing(&doc, &known);
             let row = EvaluationRow::new(new_id(), revision_id, &evaluation, now)?;
             event = event.subject(&row);
-            let earlier = work.then.get(revision_id).map_or(&[][..], Vec::as_slice);
             for approval in live_by_revision.get(revision_id.as_str()).into_iter().flatten() {
                 let old = earlier.iter().find(|(version, ..)| *version == approval.rule_set_version);
                 if old.is_some_and(|(_, verdict, outcomes)| worse(verdict, outcomes, &row.verdict, &row.rule_outcomes))
@@ -564,7 +665,7 @@ fn prepare(policies: &PolicySet, work: Work) -> Result<Prepared, AppError> {
             out.evaluations.push(row);
         }
         if !event.subjects.is_empty() {
-            out.events.push(event);
+            out.events.push(event.seal()?);
         }
         Ok(out)
     };
@@ -607,14 +708,14 @@ fn write_page(conn: &mut DbConnection, prepared: Prepared) -> Result<usize, AppE
     let revision_ids: Vec<&str> = prepared.evaluations.iter().map(|r| r.revision_id.as_str()).collect();
     db::write(conn, |conn| {
         let mut flags: Vec<&ReReviewRow> = prepared.flags.iter().collect();
-        let mut events = prepared.events.clone();
         let late = late_flags(conn, &prepared, &revision_ids)?;
+        let mut late_event = Vec::new();
         if !late.is_empty() {
             let mut event = NewEvent::new(AuditAction::RevisionReevaluated, None, None);
             for flag in &late {
                 event = event.subject(flag);
             }
-            events.push(event);
+            late_event.push(event.seal()?);
             flags.extend(late.iter());
         }
         for chunk in prepared.evaluations.chunks(500) {
@@ -624,7 +725,8 @@ fn write_page(conn: &mut DbConnection, prepared: Prepared) -> Result<usize, AppE
             let chunk: Vec<&ReReviewRow> = chunk.to_vec();
             crate::on_backend!(&mut *conn, |c| diesel::insert_into(re_reviews::table).values(chunk).execute(c))?;
         }
-        audit::store::append_many(conn, events)?;
+        audit::store::append_many(conn, &prepared.events)?;
+        audit::store::append_many(conn, &late_event)?;
         Ok(flags.len())
     })
 }
@@ -698,7 +800,8 @@ pub fn spawn(state: &crate::state::AppState) -> Result<JobStatus, AppError> {
     let state = state.clone();
     std::thread::spawn(move || {
         let result = state.db.get().and_then(|mut conn| {
-            let done = run_job(&mut conn, &policies, job, |j| {
+            let mut reader = state.db.get()?;
+            let done = run_job(&mut conn, &mut reader, &policies, job, |j| {
                 log::info!("re-evaluation {}: {}/{} revisions, {} flagged", j.id, j.done, j.total, j.flagged)
             });
             state.refresh_lookup(&mut conn);

@@ -277,14 +277,16 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
         w.app.state.replace_policies(new_policies);
 
         let mut conn = w.app.state.db.get().unwrap();
+        let mut reader = w.app.state.db.get().unwrap();
         let policies = w.app.state.policies();
         let job = tillit::policy::reevaluate::start_job(&mut conn, &policies).unwrap();
-        let job = tillit::policy::reevaluate::run_job(&mut conn, &policies, job, |_| {}).unwrap();
+        let job = tillit::policy::reevaluate::run_job(&mut conn, &mut reader, &policies, job, |_| {}).unwrap();
         assert_eq!(job.status, "finished");
         assert_eq!(job.flagged, 1, "{backend:?}: only the approval that got worse");
         // Running again changes nothing: everything is already evaluated.
+        assert!(evaluations_as_full(&mut conn, &policies) > 0);
         let again = tillit::policy::reevaluate::start_job(&mut conn, &policies).unwrap();
-        let again = tillit::policy::reevaluate::run_job(&mut conn, &policies, again, |_| {}).unwrap();
+        let again = tillit::policy::reevaluate::run_job(&mut conn, &mut reader, &policies, again, |_| {}).unwrap();
         assert_eq!(again.flagged, 0);
         w.app.state.refresh_lookup(&mut conn);
         assert!(tillit::audit::verify::verify(&mut conn, &[]).unwrap().intact);
@@ -353,6 +355,26 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
 
 /// The rule set with one more check: training material is required when
 /// training is (a new check R2.5). The directory must outlive its use.
+/// Checks that every evaluation stored with the rule set in force is what a
+/// full evaluation of its revision gives, byte for byte (a re-evaluation
+/// reuses the outcomes of unchanged rules and runs the rest on the fields
+/// they read), and returns how many there are.
+fn evaluations_as_full(conn: &mut tillit::db::DbConnection, policies: &tillit::policy::PolicySet) -> usize {
+    use diesel::prelude::*;
+    use tillit::db::schema::{evaluations, revisions};
+    let rows: Vec<(String, String)> = evaluations::table
+        .inner_join(revisions::table)
+        .filter(evaluations::rule_set_version.eq(policies.version()))
+        .select((revisions::document, evaluations::outcome))
+        .load(conn)
+        .unwrap();
+    for (document, outcome) in &rows {
+        let full = policies.evaluate_stored(&serde_json::from_str(document).unwrap());
+        assert_eq!(outcome, &serde_json::to_string(&full).unwrap());
+    }
+    rows.len()
+}
+
 fn stricter_policies() -> (tempfile::TempDir, tillit::policy::PolicySet) {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/policies")).unwrap() {
@@ -385,8 +407,10 @@ async fn an_approval_decided_while_its_page_is_evaluated_is_still_flagged() {
         w.app.state.replace_policies(stricter);
         let policies = w.app.state.policies();
         let mut conn = w.app.state.db.get().unwrap();
-        // Pages of one revision, by id: page 2 is read before page 1 is
-        // written, so at the first progress call page 2 is read, not written.
+        let mut reader = w.app.state.db.get().unwrap();
+        // Pages of one revision, by id: page 2 is read while page 1 is
+        // evaluated and written, so at the first progress call page 2 has
+        // been read (or is being read), not written.
         let mut ids: Vec<(String, String)> = revisions::table
             .select((revisions::id, revisions::service_id))
             .order(revisions::id.asc())
@@ -402,7 +426,7 @@ async fn an_approval_decided_while_its_page_is_evaluated_is_still_flagged() {
         .unwrap();
         let job = tillit::policy::reevaluate::start_job(&mut conn, &policies).unwrap();
         let mut decided = None;
-        let job = tillit::policy::reevaluate::run_job_in_pages(&mut conn, &policies, job, 1, |_| {
+        let job = tillit::policy::reevaluate::run_job_in_pages(&mut conn, &mut reader, &policies, job, 1, |_| {
             if decided.is_none() {
                 // An approver decides on the old evaluation, the latest one stored.
                 let request: tillit::approvals::dto::DecisionRequest =
@@ -441,6 +465,7 @@ async fn an_interrupted_re_evaluation_resumes_where_it_stopped_and_ends_as_an_un
         let mut results = Vec::new();
         for (app, stop) in [(&stopped_app, true), (&whole_app, false)] {
             let mut conn = app.state.db.get().unwrap();
+            let mut reader = app.state.db.get().unwrap();
             tillit::seed::synthetic(&mut conn, &app.state.policies(), 60, 5, |_| {}).unwrap();
             let (_dir, stricter) = stricter_policies();
             let version = stricter.version().to_string();
@@ -451,7 +476,7 @@ async fn an_interrupted_re_evaluation_resumes_where_it_stopped_and_ends_as_an_un
             let job = if stop {
                 let mut pages = 0;
                 let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_job_in_pages(&mut conn, &policies, job.clone(), 10, |_| {
+                    run_job_in_pages(&mut conn, &mut reader, &policies, job.clone(), 10, |_| {
                         pages += 1;
                         assert!(pages < 2, "the process stops after its second page");
                     })
@@ -467,12 +492,13 @@ async fn an_interrupted_re_evaluation_resumes_where_it_stopped_and_ends_as_an_un
             } else {
                 job
             };
-            let done = run_job_in_pages(&mut conn, &policies, job, 10, |_| {}).unwrap();
+            let done = run_job_in_pages(&mut conn, &mut reader, &policies, job, 10, |_| {}).unwrap();
             assert_eq!(done.status, "finished");
             assert_eq!(done.done, 60);
             let (evaluated, flags) = counts(&mut conn, &version);
             assert_eq!(flags, done.flagged, "{backend:?}: the job counts every flag once");
             assert!(tillit::audit::verify::verify(&mut conn, &[]).unwrap().intact);
+            assert_eq!(evaluations_as_full(&mut conn, &policies), 60, "{backend:?}");
             results.push((evaluated, flags));
         }
         assert_eq!(results[0], results[1], "{backend:?}: stopped and resumed = never stopped");
