@@ -718,12 +718,27 @@ fn write_page(conn: &mut DbConnection, prepared: Prepared) -> Result<usize, AppE
             late_event.push(event.seal()?);
             flags.extend(late.iter());
         }
-        for chunk in prepared.evaluations.chunks(500) {
-            crate::on_backend!(&mut *conn, |c| diesel::insert_into(evaluations::table).values(chunk).execute(c))?;
-        }
-        for chunk in flags.chunks(500) {
-            let chunk: Vec<&ReReviewRow> = chunk.to_vec();
-            crate::on_backend!(&mut *conn, |c| diesel::insert_into(re_reviews::table).values(chunk).execute(c))?;
+        // On SQLite one prepared single-row insert, run for each row, costs
+        // less than building and compiling a statement of many rows; on
+        // PostgreSQL many rows per statement save round trips.
+        match &mut *conn {
+            DbConnection::Sqlite(c) => {
+                for row in &prepared.evaluations {
+                    diesel::insert_into(evaluations::table).values(row).execute(c)?;
+                }
+                for row in &flags {
+                    diesel::insert_into(re_reviews::table).values(*row).execute(c)?;
+                }
+            }
+            DbConnection::Postgres(c) => {
+                for chunk in prepared.evaluations.chunks(500) {
+                    diesel::insert_into(evaluations::table).values(chunk).execute(c)?;
+                }
+                for chunk in flags.chunks(500) {
+                    let chunk: Vec<&ReReviewRow> = chunk.to_vec();
+                    diesel::insert_into(re_reviews::table).values(chunk).execute(c)?;
+                }
+            }
         }
         audit::store::append_many(conn, &prepared.events)?;
         audit::store::append_many(conn, &late_event)?;
