@@ -71,17 +71,29 @@ impl<'de> Visitor<'de> for Fields<'_> {
                 map.next_value::<de::IgnoredAny>()?;
                 continue;
             }
-            match object.entry(key.into_owned()) {
-                serde_json::map::Entry::Occupied(taken) => {
-                    let shown: String = taken.key().chars().take(64).collect();
-                    return Err(de::Error::custom(format_args!("duplicate key {shown:?}")));
-                }
-                serde_json::map::Entry::Vacant(slot) => {
-                    slot.insert(map.next_value_seed(StrictValue)?);
-                }
-            }
+            insert_unique(&mut object, key.into_owned(), &mut map)?;
         }
         Ok(Value::Object(object))
+    }
+}
+
+/// Parses the next value strictly into `object` under `key`; a key seen
+/// before in the same object is an error. One search of the map per key:
+/// the vacant entry is filled in place.
+fn insert_unique<'de, A: MapAccess<'de>>(
+    object: &mut Map<String, Value>,
+    key: String,
+    map: &mut A,
+) -> Result<(), A::Error> {
+    match object.entry(key) {
+        serde_json::map::Entry::Occupied(taken) => {
+            let shown: String = taken.key().chars().take(64).collect();
+            Err(de::Error::custom(format_args!("duplicate key {shown:?}")))
+        }
+        serde_json::map::Entry::Vacant(slot) => {
+            slot.insert(map.next_value_seed(StrictValue)?);
+            Ok(())
+        }
     }
 }
 
@@ -135,16 +147,7 @@ impl<'de> Visitor<'de> for StrictValue {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            // One search of the map per key: the vacant entry is filled in place.
-            match object.entry(key) {
-                serde_json::map::Entry::Occupied(taken) => {
-                    let shown: String = taken.key().chars().take(64).collect();
-                    return Err(de::Error::custom(format_args!("duplicate key {shown:?}")));
-                }
-                serde_json::map::Entry::Vacant(slot) => {
-                    slot.insert(map.next_value_seed(StrictValue)?);
-                }
-            }
+            insert_unique(&mut object, key, &mut map)?;
         }
         Ok(Value::Object(object))
     }

@@ -199,10 +199,13 @@ pub fn worse(old_verdict: &str, old_outcomes: &str, new_verdict: &str, new_outco
 
 /// The rules of a compact outcome list with the rank of each outcome.
 fn ranks(outcomes: &str) -> impl Iterator<Item = (&str, u8)> {
-    outcomes
-        .split(',')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(id, outcome)| (id, RuleOutcome::parse(outcome).map_or(0, rank)))
+    compact_outcomes(outcomes).map(|(id, outcome)| (id, outcome.map_or(0, rank)))
+}
+
+/// The rules of a compact outcome list (`R1=pass,R2=warn,…`) with each
+/// outcome (None for one that does not read).
+fn compact_outcomes(outcomes: &str) -> impl Iterator<Item = (&str, Option<RuleOutcome>)> {
+    outcomes.split(',').filter_map(|pair| pair.split_once('=')).map(|(id, outcome)| (id, RuleOutcome::parse(outcome)))
 }
 
 /// Records the rule set in force as fully evaluated when every revision
@@ -352,11 +355,8 @@ impl Unchanged {
                 .iter()
                 .zip(same)
                 .map(|(rule, same)| {
-                    let outcome = outcomes
-                        .split(',')
-                        .filter_map(|pair| pair.split_once('='))
-                        .find(|(id, _)| *id == &*rule.id)
-                        .and_then(|(_, outcome)| RuleOutcome::parse(outcome));
+                    let outcome =
+                        compact_outcomes(outcomes).find(|(id, _)| *id == &*rule.id).and_then(|(_, outcome)| outcome);
                     outcome.filter(|_| *same)
                 })
                 .collect();
