@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 db="$1"
 bin="${TILLIT_BIN:-./target/release/tillit}"
-work=$(mktemp -d)
+work=$(mktemp -d ${TILLIT_BENCH_TMP:+-p $TILLIT_BENCH_TMP})
 trap 'rm -rf "$work"' EXIT
 cp "$db" "$work/db.sqlite"
 mkdir "$work/policies"

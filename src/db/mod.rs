@@ -178,6 +178,95 @@ pub fn tune_for_bulk(conn: &mut DbConnection, megabytes: u32) -> QueryResult<()>
     Ok(())
 }
 
+/// For a long bulk write on SQLite: the copying of the write-ahead log into
+/// the database file moves off the writing thread. The writing connection
+/// stops checkpointing after its commits, and a thread on a connection of its
+/// own runs a passive checkpoint (which neither waits for nor blocks the
+/// writer) every `CHECKPOINT_EVERY`, so the copying overlaps with writing
+/// instead of adding to each commit. `finish` stops the thread and gives the
+/// writer its automatic checkpoints back; dropped without `finish` (an early
+/// return, a panic), the thread still stops. None on PostgreSQL, or when the
+/// file cannot be opened a second time (the writer then checkpoints as usual).
+pub struct BackgroundCheckpoints {
+    stop: std::sync::Arc<(std::sync::Mutex<bool>, std::sync::Condvar)>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// How often the background thread checkpoints during a bulk write.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
+/// SQLite's default: checkpoint when the log reaches this many pages.
+const SQLITE_AUTOCHECKPOINT_PAGES: u32 = 1000;
+
+#[derive(QueryableByName)]
+struct DatabaseFile {
+    #[diesel(sql_type = Text)]
+    file: String,
+}
+
+impl BackgroundCheckpoints {
+    pub fn start(conn: &mut DbConnection) -> Result<Option<BackgroundCheckpoints>, AppError> {
+        let DbConnection::Sqlite(c) = conn else { return Ok(None) };
+        let file: Option<DatabaseFile> =
+            diesel::sql_query("SELECT file FROM pragma_database_list WHERE name = 'main'").get_result(c).optional()?;
+        let Some(file) = file.filter(|f| !f.file.is_empty()) else { return Ok(None) };
+        let mut own = match DatabaseUrl::Sqlite(PathBuf::from(&file.file)).connect() {
+            Ok(own) => own,
+            Err(e) => {
+                log::warn!("no connection for background checkpoints ({e}); the writer checkpoints as usual");
+                return Ok(None);
+            }
+        };
+        diesel::sql_query("PRAGMA wal_autocheckpoint = 0").execute(c)?;
+        let stop = std::sync::Arc::new((std::sync::Mutex::new(false), std::sync::Condvar::new()));
+        let signal = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let (lock, wake) = &*signal;
+            let Ok(mut stopped) = lock.lock() else { return };
+            while !*stopped {
+                stopped = match wake.wait_timeout(stopped, CHECKPOINT_EVERY) {
+                    Ok((guard, _)) => guard,
+                    Err(_) => return,
+                };
+                if *stopped {
+                    break;
+                }
+                if let Err(e) = diesel::sql_query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut own) {
+                    log::warn!("background checkpoint failed: {e}");
+                }
+            }
+        });
+        Ok(Some(BackgroundCheckpoints { stop, thread: Some(thread) }))
+    }
+
+    /// Stops the thread and restores the writer's automatic checkpoints.
+    pub fn finish(mut self, conn: &mut DbConnection) -> Result<(), AppError> {
+        self.stop_thread();
+        if let DbConnection::Sqlite(c) = conn {
+            diesel::sql_query(format!("PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES}")).execute(c)?;
+        }
+        Ok(())
+    }
+
+    fn stop_thread(&mut self) {
+        let (lock, wake) = &*self.stop;
+        if let Ok(mut stopped) = lock.lock() {
+            *stopped = true;
+        }
+        wake.notify_all();
+        if let Some(thread) = self.thread.take() {
+            if thread.join().is_err() {
+                log::error!("the background checkpoint thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for BackgroundCheckpoints {
+    fn drop(&mut self) {
+        self.stop_thread();
+    }
+}
+
 /// r2d2 manager that connects by the parsed URL (diesel's derived
 /// `establish` would try every backend in turn, which is not safe for SQLite).
 #[derive(Debug, Clone)]
@@ -438,5 +527,66 @@ mod tests {
     fn timestamps_have_one_textual_form() {
         let t = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap().and_hms_micro_opt(7, 8, 9, 42).unwrap();
         assert_eq!(rfc3339(&t), "2026-11-27T07:08:09.000042Z");
+    }
+
+    #[derive(QueryableByName)]
+    struct Setting {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        wal_autocheckpoint: i32,
+    }
+
+    fn autocheckpoint(conn: &mut DbConnection) -> i32 {
+        let DbConnection::Sqlite(c) = conn else { panic!("not SQLite") };
+        diesel::sql_query("PRAGMA wal_autocheckpoint").get_result::<Setting>(c).unwrap().wal_autocheckpoint
+    }
+
+    #[test]
+    fn background_checkpoints_copy_the_log_while_the_writer_writes_and_then_hand_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bulk.sqlite");
+        let url = DatabaseUrl::Sqlite(path.clone());
+        let database = Database::open(&url, 2).unwrap();
+        let mut conn = database.get().unwrap();
+        diesel::sql_query("CREATE TABLE bulk (n INTEGER PRIMARY KEY, body TEXT NOT NULL)").execute(&mut *conn).unwrap();
+        diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").execute(&mut *conn).unwrap();
+        let before = std::fs::metadata(&path).unwrap().len();
+
+        let checkpoints = BackgroundCheckpoints::start(&mut conn).unwrap().expect("SQLite gets a checkpoint thread");
+        assert_eq!(autocheckpoint(&mut conn), 0, "the writer leaves checkpoints to the thread");
+        // About 8 MB in several commits: far past the 1,000-page log that
+        // the writer would otherwise checkpoint at.
+        for round in 0..8 {
+            diesel::sql_query(format!(
+                "INSERT INTO bulk (n, body) WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM s WHERE v < 1000) \
+                 SELECT {round} * 1000 + v, printf('%.1000c', 'x') FROM s"
+            ))
+            .execute(&mut *conn)
+            .unwrap();
+        }
+        // The database file itself grows only when the log is copied into it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::fs::metadata(&path).unwrap().len() <= before + 4_000_000 {
+            assert!(std::time::Instant::now() < deadline, "the background thread never checkpointed");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        checkpoints.finish(&mut conn).unwrap();
+        assert_eq!(autocheckpoint(&mut conn), SQLITE_AUTOCHECKPOINT_PAGES as i32, "the writer checkpoints again");
+        let count: i64 = {
+            let DbConnection::Sqlite(c) = &mut *conn else { unreachable!() };
+            diesel::dsl::sql::<diesel::sql_types::BigInt>("SELECT COUNT(*) FROM bulk").get_result(c).unwrap()
+        };
+        assert_eq!(count, 8_000);
+    }
+
+    #[test]
+    fn background_checkpoints_stop_when_dropped_without_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("dropped.sqlite"));
+        let database = Database::open(&url, 1).unwrap();
+        let mut conn = database.get().unwrap();
+        let checkpoints = BackgroundCheckpoints::start(&mut conn).unwrap().expect("a checkpoint thread");
+        let started = std::time::Instant::now();
+        drop(checkpoints);
+        assert!(started.elapsed() < Duration::from_secs(2), "the thread is woken, not waited out");
     }
 }

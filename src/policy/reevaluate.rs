@@ -453,6 +453,7 @@ pub fn run_job_in_pages(
     db::tune_for_bulk(reader, 32)?;
     let unchanged = Unchanged::load(conn, policies)?;
     let mut job = job;
+    let checkpoints = db::BackgroundCheckpoints::start(conn)?;
     // Three stages, each on its own thread: the reader reads the pages and
     // their decisions and earlier evaluations on its connection; the
     // evaluator (with a helper for half of each page) evaluates a page,
@@ -508,6 +509,9 @@ pub fn run_job_in_pages(
         }
         Ok(())
     });
+    if let Some(checkpoints) = checkpoints {
+        checkpoints.finish(conn)?;
+    }
     let now = db::now();
     job.status = if result.is_ok() { "finished".into() } else { "failed".into() };
     job.finished_at = result.is_ok().then_some(now);
@@ -545,11 +549,17 @@ fn read_page(conn: &mut DbConnection, after: &str, page_size: i64) -> Result<Pag
 /// approval decided after that is caught when the page is written
 /// (`late_flags`).
 fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work, AppError> {
-    let ids: Vec<&String> = page.iter().map(|r| &r.0).collect();
+    // The page is a run of consecutive revision ids, so its decisions and
+    // evaluations are ranges of the indexes by revision id: read as ranges
+    // rather than probed one id at a time.
+    let (Some(first), Some(last)) = (page.first().map(|r| r.0.clone()), page.last().map(|r| r.0.clone())) else {
+        return Ok(Work { targets: Vec::new(), live: Vec::new(), then: HashMap::new(), decisions_seen: 0 });
+    };
     let services: Vec<&String> = page.iter().map(|r| &r.1).collect();
     // Every decision on the page; the live approvals are kept.
     let decided: Vec<(String, String, String, String, Option<NaiveDateTime>)> = decisions::table
-        .filter(decisions::revision_id.eq_any(&ids))
+        .filter(decisions::revision_id.ge(&first))
+        .filter(decisions::revision_id.le(&last))
         .select((
             decisions::id,
             decisions::revision_id,
@@ -564,13 +574,29 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
         .select((revisions::service_id, diesel::dsl::max(revisions::revision)))
         .load(conn)?;
     let latest: HashMap<String, i32> = latest.into_iter().filter_map(|(s, r)| Some((s, r?))).collect();
-    let done: HashSet<String> = evaluations::table
-        .filter(evaluations::revision_id.eq_any(&ids))
-        .filter(evaluations::rule_set_version.eq(version))
-        .select(evaluations::revision_id)
-        .load::<String>(conn)?
-        .into_iter()
-        .collect();
+    // Every evaluation on the page, in compact form: those with this version
+    // mark revisions already done (by an interrupted run); the earlier ones
+    // are those the live approvals were taken on, and those whose unchanged
+    // rules need not run again.
+    let evaluated: Vec<(String, String, String, String)> = evaluations::table
+        .filter(evaluations::revision_id.ge(&first))
+        .filter(evaluations::revision_id.le(&last))
+        .select((
+            evaluations::revision_id,
+            evaluations::rule_set_version,
+            evaluations::verdict,
+            evaluations::rule_outcomes,
+        ))
+        .load(conn)?;
+    let mut done: HashSet<String> = HashSet::new();
+    let mut then: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
+    for (revision, rule_set, verdict, outcomes) in evaluated {
+        if rule_set == version {
+            done.insert(revision);
+        } else {
+            then.entry(revision).or_default().push((rule_set, verdict, outcomes));
+        }
+    }
     let approved: HashSet<&str> = decided
         .iter()
         .filter(|(_, _, _, decision, revoked_at)| decision != "rejected" && revoked_at.is_none())
@@ -584,6 +610,7 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
         .map(|(id, _, _, document)| (id, document))
         .collect();
     let targeted: HashSet<&str> = targets.iter().map(|(id, _)| id.as_str()).collect();
+    then.retain(|revision, _| targeted.contains(revision.as_str()));
     let decided: Vec<_> =
         decided.into_iter().filter(|(_, revision, ..)| targeted.contains(revision.as_str())).collect();
     let decisions_seen = decided.len();
@@ -596,25 +623,6 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
             rule_set_version,
         })
         .collect();
-    // Every earlier evaluation of the targets, in compact form: those the
-    // live approvals were taken on, and those whose unchanged rules need not
-    // run again.
-    let target_ids: Vec<&str> = targets.iter().map(|(id, _)| id.as_str()).collect();
-    let mut then: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
-    for chunk in target_ids.chunks(5_000) {
-        let rows: Vec<(String, String, String, String)> = evaluations::table
-            .filter(evaluations::revision_id.eq_any(chunk))
-            .select((
-                evaluations::revision_id,
-                evaluations::rule_set_version,
-                evaluations::verdict,
-                evaluations::rule_outcomes,
-            ))
-            .load(conn)?;
-        for (revision, version, verdict, outcomes) in rows {
-            then.entry(revision).or_default().push((version, verdict, outcomes));
-        }
-    }
     Ok(Work { targets, live, then, decisions_seen })
 }
 

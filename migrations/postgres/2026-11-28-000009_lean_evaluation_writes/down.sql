@@ -1,0 +1,1 @@
+CREATE INDEX evaluations_revision ON evaluations (revision_id, evaluated_at);
