@@ -145,7 +145,15 @@ pub fn build_app(
             }
             srv.call(req)
         })
-        .wrap(http::security_headers())
+        .wrap_fn(|req, srv| {
+            let response = srv.call(req);
+            async move {
+                let mut response = response.await?;
+                let api = http::is_api_path(response.request().path());
+                http::add_security_headers(api, response.headers_mut());
+                Ok(response)
+            }
+        })
         // The access log, unless the log filter leaves it out anyway (its
         // line is prepared before the filter is asked).
         .wrap(Condition::new(

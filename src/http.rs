@@ -126,19 +126,51 @@ pub fn set_path(req: &mut actix_web::dev::ServiceRequest, path: &str) {
     req.head_mut().uri = uri;
 }
 
-pub fn security_headers() -> actix_web::middleware::DefaultHeaders {
-    actix_web::middleware::DefaultHeaders::new()
-        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .add((header::REFERRER_POLICY, "no-referrer"))
-        .add((header::X_FRAME_OPTIONS, "DENY"))
-        .add((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; \
-             base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
-        ))
-        .add(("Cross-Origin-Opener-Policy", "same-origin"))
-        .add((header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains"))
-        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+/// The Content-Security-Policy of the pages: no inline script or style.
+const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+/// The Content-Security-Policy of API answers: a JSON or CSV document loads
+/// nothing and is never framed.
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// The security headers for an answer (`api`: to a path of the JSON API), set where the handler did
+/// not set them. Every answer gets nosniff, no referrer, no framing, a CSP
+/// and HSTS; pages also get a Permissions-Policy and
+/// Cross-Origin-Opener-Policy (they concern documents a browser shows, not
+/// JSON or CSV).
+pub fn add_security_headers(api: bool, headers: &mut actix_web::http::header::HeaderMap) {
+    use actix_web::http::header::{HeaderName, HeaderValue};
+    let mut set = |name: HeaderName, value: &'static str| {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    };
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "no-referrer");
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
+    if api {
+        set(header::CONTENT_SECURITY_POLICY, API_CSP);
+    } else {
+        set(header::CONTENT_SECURITY_POLICY, PAGE_CSP);
+        set(HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
+        set(HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=()");
+    }
+}
+
+/// Whether `path` is one of the JSON API's (its answers are documents no
+/// browser renders as a page).
+pub fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/") || path == "/openapi.json"
+}
+
+/// A 200 answer with `body` as JSON, written into one buffer sized for a
+/// typical answer (the usual `HttpResponse::json` grows its buffer from a
+/// few bytes, copying it each time).
+pub fn json_ok<T: serde::Serialize>(body: &T, size_hint: usize) -> Result<actix_web::HttpResponse, AppError> {
+    let mut out = Vec::with_capacity(size_hint);
+    serde_json::to_writer(&mut out, body).map_err(|e| AppError::Internal(format!("cannot write JSON: {e}")))?;
+    Ok(actix_web::HttpResponse::Ok().insert_header(header::ContentType::json()).body(out))
 }
 
 /// Parses a JSON request body into a typed request: strictly (duplicate keys

@@ -1,5 +1,6 @@
 //! HTTP only: the public lookup API.
 
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -60,5 +61,8 @@ pub async fn lookup(
         query.limit.unwrap_or(10),
     )?;
     let cache = if signed_in { "private, no-store" } else { "public, max-age=5" };
-    Ok(HttpResponse::Ok().insert_header(("Cache-Control", cache)).json(response))
+    // One match with its status is about 700 bytes.
+    let mut answer = crate::http::json_ok(&response, 256 + 768 * response.matches.len())?;
+    answer.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    Ok(answer)
 }

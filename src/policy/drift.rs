@@ -1,5 +1,6 @@
 //! What changed between two rule-set versions: per rule and per service,
-//! from the evaluations stored for both.
+//! from the evaluations stored for both (their verdicts and compact rule
+//! outcomes).
 
 use std::collections::BTreeMap;
 
@@ -7,7 +8,6 @@ use diesel::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::model::Evaluation;
 use crate::db::DbConnection;
 use crate::db::schema::{evaluations, revisions};
 use crate::error::AppError;
@@ -50,6 +50,12 @@ pub struct DriftReport {
     pub services: Vec<ServiceDrift>,
 }
 
+/// The rules of a stored compact outcome list (`R1=pass,R2=warn,…`), with
+/// each outcome's name.
+fn compact_outcomes(outcomes: &str) -> impl Iterator<Item = (&str, &str)> {
+    super::reevaluate::compact_outcomes(outcomes).map(|(rule, outcome)| (rule, outcome.map_or("?", |o| o.as_str())))
+}
+
 fn rank(outcome: &str) -> u8 {
     match outcome {
         "warn" => 1,
@@ -64,22 +70,23 @@ pub fn drift(conn: &mut DbConnection, from: &str, to: &str) -> Result<DriftRepor
     let mut rules: BTreeMap<String, RuleDrift> = BTreeMap::new();
     let mut after = String::new();
     loop {
-        let page: Vec<(String, String)> = evaluations::table
+        let page: Vec<(String, String, String)> = evaluations::table
             .filter(evaluations::rule_set_version.eq(to))
             .filter(evaluations::revision_id.gt(&after))
             .order(evaluations::revision_id.asc())
             .limit(2_000)
-            .select((evaluations::revision_id, evaluations::outcome))
+            .select((evaluations::revision_id, evaluations::verdict, evaluations::rule_outcomes))
             .load(conn)?;
         let Some(last) = page.last() else { break };
         after = last.0.clone();
-        let ids: Vec<&String> = page.iter().map(|(id, _)| id).collect();
-        let old: BTreeMap<String, String> = evaluations::table
+        let ids: Vec<&String> = page.iter().map(|(id, ..)| id).collect();
+        let old: BTreeMap<String, (String, String)> = evaluations::table
             .filter(evaluations::rule_set_version.eq(from))
             .filter(evaluations::revision_id.eq_any(&ids))
-            .select((evaluations::revision_id, evaluations::outcome))
-            .load::<(String, String)>(conn)?
+            .select((evaluations::revision_id, evaluations::verdict, evaluations::rule_outcomes))
+            .load::<(String, String, String)>(conn)?
             .into_iter()
+            .map(|(id, verdict, outcomes)| (id, (verdict, outcomes)))
             .collect();
         let meta: BTreeMap<String, (String, String, i32)> = revisions::table
             .filter(revisions::id.eq_any(&ids))
@@ -88,25 +95,19 @@ pub fn drift(conn: &mut DbConnection, from: &str, to: &str) -> Result<DriftRepor
             .into_iter()
             .map(|(id, service, name, number)| (id, (service, name, number)))
             .collect();
-        for (revision_id, outcome) in &page {
-            let Some(before) = old.get(revision_id) else { continue };
-            let (Ok(new), Ok(old)) =
-                (serde_json::from_str::<Evaluation>(outcome), serde_json::from_str::<Evaluation>(before))
-            else {
-                continue;
-            };
+        for (revision_id, verdict, outcomes) in &page {
+            let Some((old_verdict, old_outcomes)) = old.get(revision_id) else { continue };
             report.compared += 1;
-            let old_rules: BTreeMap<&str, &str> = old.rules.iter().map(|r| (&*r.rule, r.outcome.as_str())).collect();
+            let old_rules: BTreeMap<&str, &str> = compact_outcomes(old_outcomes).collect();
             let mut changes = Vec::new();
-            for rule in &new.rules {
-                let was = old_rules.get(&*rule.rule).copied().unwrap_or("not_applicable");
-                let now = rule.outcome.as_str();
+            for (rule, now) in compact_outcomes(outcomes) {
+                let was = old_rules.get(rule).copied().unwrap_or("not_applicable");
                 if was == now {
                     continue;
                 }
                 let entry = rules
-                    .entry(rule.rule.to_string())
-                    .or_insert_with(|| RuleDrift { rule: rule.rule.to_string(), ..Default::default() });
+                    .entry(rule.to_string())
+                    .or_insert_with(|| RuleDrift { rule: rule.to_string(), ..Default::default() });
                 entry.changed += 1;
                 if rank(now) > rank(was) {
                     entry.got_worse += 1;
@@ -114,7 +115,7 @@ pub fn drift(conn: &mut DbConnection, from: &str, to: &str) -> Result<DriftRepor
                     entry.got_better += 1;
                 }
                 *entry.transitions.entry(format!("{was}→{now}")).or_default() += 1;
-                changes.push(RuleChange { rule: rule.rule.to_string(), from: was.into(), to: now.into() });
+                changes.push(RuleChange { rule: rule.to_string(), from: was.into(), to: now.into() });
             }
             if !changes.is_empty() {
                 let (service_id, name, revision) = meta.get(revision_id).cloned().unwrap_or_default();
@@ -122,8 +123,8 @@ pub fn drift(conn: &mut DbConnection, from: &str, to: &str) -> Result<DriftRepor
                     service_id,
                     name,
                     revision,
-                    verdict_from: old.verdict.as_str().into(),
-                    verdict_to: new.verdict.as_str().into(),
+                    verdict_from: old_verdict.clone(),
+                    verdict_to: verdict.clone(),
                     changes,
                 });
             }

@@ -1,5 +1,6 @@
 //! The AI rules as JSON-Schema policies: loading, compiling and evaluating.
 
+pub mod catalog;
 pub mod drift;
 pub mod dto;
 pub mod engine;

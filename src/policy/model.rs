@@ -113,7 +113,114 @@ pub struct Evaluation {
     pub errors: Vec<FieldError>,
 }
 
+/// One rule's result in the compact stored form: what the rule set itself
+/// does not say. Its title and severity are in the rule set's files, kept in
+/// `rule_sets`, so they are not repeated in every stored evaluation (they were
+/// about three quarters of each one).
+#[derive(Serialize)]
+struct CompactRule<'a> {
+    rule: &'a str,
+    outcome: RuleOutcome,
+    #[serde(skip_serializing_if = "<[Violation]>::is_empty")]
+    violations: &'a [Violation],
+}
+
+#[derive(Serialize)]
+struct CompactForm<'a> {
+    verdict: Verdict,
+    rule_set_version: &'a str,
+    rules: Vec<CompactRule<'a>>,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    errors: &'a [FieldError],
+}
+
+/// A stored evaluation as read back: in the full form (every field of
+/// `Evaluation`) or in the compact one (no titles and severities).
+#[derive(Debug, Deserialize)]
+struct StoredRule {
+    rule: Arc<str>,
+    outcome: RuleOutcome,
+    #[serde(default)]
+    violations: Vec<Violation>,
+    title: Option<Arc<str>>,
+    title_en: Option<Arc<str>>,
+    severity: Option<Severity>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StoredOutcome {
+    verdict: Verdict,
+    rule_set_version: Arc<str>,
+    rules: Vec<StoredRule>,
+    #[serde(default)]
+    errors: Vec<FieldError>,
+}
+
+impl StoredOutcome {
+    /// Reads a stored evaluation in either form.
+    pub fn parse(text: &str) -> Result<StoredOutcome, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    pub fn rule_set_version(&self) -> &str {
+        &self.rule_set_version
+    }
+
+    /// Whether it is in the compact form (its rule set's titles are needed).
+    pub fn is_compact(&self) -> bool {
+        self.rules.iter().any(|r| r.title.is_none() || r.title_en.is_none() || r.severity.is_none())
+    }
+
+    /// The whole evaluation. `meta` gives what its rule set says of a rule
+    /// (for the compact form); a rule it does not know keeps its id as
+    /// title and counts as blocking, and is logged.
+    pub fn complete(self, meta: impl Fn(&str, &str) -> Option<RuleMeta>) -> Evaluation {
+        let version = self.rule_set_version;
+        let rules = self
+            .rules
+            .into_iter()
+            .map(|r| {
+                let (title, title_en, severity) = match (r.title, r.title_en, r.severity) {
+                    (Some(title), Some(title_en), Some(severity)) => (title, title_en, severity),
+                    _ => match meta(&version, &r.rule) {
+                        Some(m) => (m.title, m.title_en, m.severity),
+                        None => {
+                            log::warn!("rule set {version} has no rule {} on record; showing its id", r.rule);
+                            (r.rule.clone(), r.rule.clone(), Severity::Blocking)
+                        }
+                    },
+                };
+                RuleResult { rule: r.rule, title, title_en, severity, outcome: r.outcome, violations: r.violations }
+            })
+            .collect();
+        Evaluation { verdict: self.verdict, rule_set_version: version, rules, errors: self.errors }
+    }
+}
+
+/// What a rule set says of one of its rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleMeta {
+    pub title: Arc<str>,
+    pub title_en: Arc<str>,
+    pub severity: Severity,
+}
+
 impl Evaluation {
+    /// The compact stored form (see `CompactRule`); `StoredOutcome` reads it
+    /// back with the rule set's titles and severities.
+    pub fn to_compact(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(&CompactForm {
+            verdict: self.verdict,
+            rule_set_version: &self.rule_set_version,
+            rules: self
+                .rules
+                .iter()
+                .map(|r| CompactRule { rule: &r.rule, outcome: r.outcome, violations: &r.violations })
+                .collect(),
+            errors: &self.errors,
+        })
+    }
+
     /// The rule outcomes in a compact form: "R1=pass,R2=fail,…".
     pub fn rule_outcomes(&self) -> String {
         self.rules.iter().map(|r| format!("{}={}", r.rule, r.outcome.as_str())).collect::<Vec<_>>().join(",")
@@ -121,5 +228,77 @@ impl Evaluation {
 
     pub fn rule(&self, id: &str) -> Option<&RuleResult> {
         self.rules.iter().find(|r| &*r.rule == id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn evaluations() -> (crate::policy::PolicySet, Vec<Evaluation>) {
+        let policies = crate::policy::load(None).unwrap();
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/examples");
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_string();
+            if name.ends_with(".json") && !name.ends_with(".expected.json") {
+                let (_, evaluation) = policies.evaluate_bytes(&std::fs::read(&path).unwrap()).unwrap();
+                out.push(evaluation);
+            }
+        }
+        (policies, out)
+    }
+
+    fn meta_of(policies: &crate::policy::PolicySet) -> impl Fn(&str, &str) -> Option<RuleMeta> + '_ {
+        move |version, rule| {
+            assert_eq!(version, policies.version());
+            policies.rules().iter().find(|r| &*r.id == rule).map(|r| RuleMeta {
+                title: r.title_sv.clone(),
+                title_en: r.title_en.clone(),
+                severity: r.severity,
+            })
+        }
+    }
+
+    #[test]
+    fn the_compact_form_reads_back_whole_with_the_rule_sets_titles() {
+        let (policies, evaluations) = evaluations();
+        assert!(evaluations.iter().any(|e| e.verdict == Verdict::Fail) && evaluations.len() >= 5);
+        for evaluation in &evaluations {
+            let compact = evaluation.to_compact().unwrap();
+            let full = serde_json::to_string(evaluation).unwrap();
+            assert!(compact.len() < full.len(), "{compact}");
+            if evaluation.verdict == Verdict::Pass {
+                assert!(compact.len() * 3 < full.len(), "{compact}");
+            }
+            assert!(!compact.contains("title"));
+            let stored = StoredOutcome::parse(&compact).unwrap();
+            assert!(stored.is_compact());
+            assert_eq!(&stored.complete(meta_of(&policies)), evaluation);
+        }
+    }
+
+    #[test]
+    fn the_full_form_reads_back_without_the_rule_set() {
+        let (_, evaluations) = evaluations();
+        for evaluation in &evaluations {
+            let stored = StoredOutcome::parse(&serde_json::to_string(evaluation).unwrap()).unwrap();
+            assert!(!stored.is_compact());
+            assert_eq!(&stored.complete(|_, _| panic!("no rule set is needed")), evaluation);
+        }
+    }
+
+    #[test]
+    fn a_rule_the_rule_set_does_not_know_shows_its_id_and_counts_as_blocking() {
+        let stored = StoredOutcome::parse(
+            r#"{"verdict":"fail","rule_set_version":"v1","rules":[{"rule":"R9","outcome":"fail"}]}"#,
+        )
+        .unwrap();
+        let evaluation = stored.complete(|_, _| None);
+        assert_eq!(&*evaluation.rules[0].title, "R9");
+        assert_eq!(evaluation.rules[0].severity, Severity::Blocking);
+        assert_eq!(evaluation.rules[0].outcome, RuleOutcome::Fail);
+        assert!(evaluation.errors.is_empty());
     }
 }

@@ -204,7 +204,7 @@ fn ranks(outcomes: &str) -> impl Iterator<Item = (&str, u8)> {
 
 /// The rules of a compact outcome list (`R1=pass,R2=warn,…`) with each
 /// outcome (None for one that does not read).
-fn compact_outcomes(outcomes: &str) -> impl Iterator<Item = (&str, Option<RuleOutcome>)> {
+pub(crate) fn compact_outcomes(outcomes: &str) -> impl Iterator<Item = (&str, Option<RuleOutcome>)> {
     outcomes.split(',').filter_map(|pair| pair.split_once('=')).map(|(id, outcome)| (id, RuleOutcome::parse(outcome)))
 }
 
@@ -318,22 +318,13 @@ impl Unchanged {
             .load(conn)?;
         let mut by_version = HashMap::new();
         for (version, sources) in rows {
-            let Ok(files) = serde_json::from_str::<HashMap<String, String>>(&sources) else {
+            let Some(by_rule) = super::catalog::rules_in(&sources) else {
                 log::warn!("rule set {version}: its stored files do not read; its outcomes are not reused");
                 continue;
             };
-            let mut by_rule: HashMap<String, String> = HashMap::new();
-            for text in files.into_values() {
-                let id = serde_json::from_str::<serde_json::Value>(&text)
-                    .ok()
-                    .and_then(|doc| doc.pointer("/x-tillit-rule/id").and_then(|id| id.as_str()).map(str::to_string));
-                if let Some(id) = id {
-                    by_rule.insert(id, text);
-                }
-            }
             let same = current
                 .iter()
-                .map(|(id, text)| text.is_some_and(|text| by_rule.get(*id).is_some_and(|old| old == text)))
+                .map(|(id, text)| text.is_some_and(|text| by_rule.get(*id).is_some_and(|(old, _)| old == text)))
                 .collect();
             by_version.insert(version, same);
         }
@@ -654,7 +645,7 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
                 continue;
             };
             let evaluation = policies.evaluate_stored_knowing(&doc, &known);
-            let row = EvaluationRow::new(new_id(), revision_id, &evaluation, now)?;
+            let row = EvaluationRow::compact(new_id(), revision_id, &evaluation, now)?;
             event = event.subject(&row);
             for approval in live_by_revision.get(revision_id.as_str()).into_iter().flatten() {
                 let old = earlier.iter().find(|(version, ..)| *version == approval.rule_set_version);

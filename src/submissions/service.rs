@@ -15,6 +15,8 @@ use crate::auth::{Actor, Credentials};
 use crate::db::{self, DbConnection, rfc3339, rfc3339_opt};
 use crate::error::AppError;
 use crate::policy::Evaluation;
+use crate::policy::catalog::RuleCatalog;
+use crate::policy::model::StoredOutcome;
 
 fn new_revision_rows(
     service_id: &str,
@@ -170,13 +172,28 @@ pub fn submit_revision(
     })
 }
 
-fn stored(row: &EvaluationRow) -> Result<StoredEvaluation, AppError> {
-    Ok(StoredEvaluation {
-        rule_set_version: row.rule_set_version.clone(),
-        verdict: row.verdict.clone(),
-        evaluated_at: rfc3339(&row.evaluated_at),
-        outcome: serde_json::from_str(&row.outcome)?,
-    })
+/// The stored evaluations as the API shows them: compact ones get their
+/// titles and severities from their rule sets (one read, only when needed).
+fn stored<'a>(
+    conn: &mut DbConnection,
+    rows: impl IntoIterator<Item = &'a EvaluationRow>,
+) -> Result<HashMap<&'a str, StoredEvaluation>, AppError> {
+    let parsed: Vec<(&EvaluationRow, StoredOutcome)> =
+        rows.into_iter().map(|row| Ok((row, StoredOutcome::parse(&row.outcome)?))).collect::<Result<_, AppError>>()?;
+    let compact = parsed.iter().filter(|(_, o)| o.is_compact()).map(|(_, o)| o.rule_set_version());
+    let catalog = RuleCatalog::load(conn, compact)?;
+    Ok(parsed
+        .into_iter()
+        .map(|(row, outcome)| {
+            let evaluation = StoredEvaluation {
+                rule_set_version: row.rule_set_version.clone(),
+                verdict: row.verdict.clone(),
+                evaluated_at: rfc3339(&row.evaluated_at),
+                outcome: outcome.complete(|version, rule| catalog.meta(version, rule)),
+            };
+            (row.id.as_str(), evaluation)
+        })
+        .collect())
 }
 
 type EvaluationsByRevision = HashMap<String, Vec<EvaluationRow>>;
@@ -219,11 +236,13 @@ pub fn service_as(conn: &mut DbConnection, actor: &Actor, service_id: &str) -> R
     {
         let (service, has_submitted) = load_service(conn, service_id)?;
         let (revisions, evaluations) = visible_revisions(conn, actor, &service, has_submitted)?;
+        let mut shown = stored(conn, evaluations.values().filter_map(|e| e.last()))?;
         let latest = revisions.last();
         let summaries = revisions
             .iter()
             .map(|r| {
-                let evaluation = evaluations.get(&r.id).and_then(|e| e.last()).map(stored).transpose()?;
+                let evaluation =
+                    evaluations.get(&r.id).and_then(|e| e.last()).and_then(|e| shown.remove(e.id.as_str()));
                 Ok(RevisionSummary {
                     revision: r.revision,
                     state: r.state.clone(),
@@ -261,6 +280,7 @@ pub fn get_revision(
         let (revisions, mut evaluations) = visible_revisions(conn, &actor, &service, has_submitted)?;
         let revision = revisions.into_iter().find(|r| r.revision == number).ok_or(AppError::NotFound)?;
         let evaluations = evaluations.remove(&revision.id).unwrap_or_default();
+        let mut shown = stored(conn, &evaluations)?;
         Ok(RevisionResponse {
             service_id: service.id.clone(),
             org: service.org_slug.clone(),
@@ -270,7 +290,7 @@ pub fn get_revision(
             document_sha256: revision.document_sha256.clone(),
             created_at: rfc3339(&revision.created_at),
             submitted_at: rfc3339_opt(&revision.submitted_at),
-            evaluations: evaluations.iter().map(stored).collect::<Result<_, _>>()?,
+            evaluations: evaluations.iter().filter_map(|e| shown.remove(e.id.as_str())).collect(),
         })
     })
 }

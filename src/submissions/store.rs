@@ -73,22 +73,46 @@ pub struct EvaluationRow {
 }
 
 impl EvaluationRow {
-    /// The stored form of an evaluation of a revision.
+    /// The stored form of an evaluation of a revision, in full.
     pub fn new(
         id: String,
         revision_id: &str,
         evaluation: &crate::policy::Evaluation,
         evaluated_at: NaiveDateTime,
     ) -> Result<EvaluationRow, AppError> {
-        Ok(EvaluationRow {
+        let outcome = serde_json::to_string(evaluation)?;
+        Ok(EvaluationRow::with_outcome(id, revision_id, evaluation, evaluated_at, outcome))
+    }
+
+    /// The stored form in the compact form (`Evaluation::to_compact`), for
+    /// writers that have registered the evaluation's rule set in
+    /// `rule_sets`, from which its titles and severities are read back.
+    pub fn compact(
+        id: String,
+        revision_id: &str,
+        evaluation: &crate::policy::Evaluation,
+        evaluated_at: NaiveDateTime,
+    ) -> Result<EvaluationRow, AppError> {
+        let outcome = evaluation.to_compact()?;
+        Ok(EvaluationRow::with_outcome(id, revision_id, evaluation, evaluated_at, outcome))
+    }
+
+    fn with_outcome(
+        id: String,
+        revision_id: &str,
+        evaluation: &crate::policy::Evaluation,
+        evaluated_at: NaiveDateTime,
+        outcome: String,
+    ) -> EvaluationRow {
+        EvaluationRow {
             id,
             revision_id: revision_id.to_string(),
             rule_set_version: evaluation.rule_set_version.to_string(),
             verdict: evaluation.verdict.as_str().to_string(),
-            outcome: serde_json::to_string(evaluation)?,
+            outcome,
             evaluated_at,
             rule_outcomes: evaluation.rule_outcomes(),
-        })
+        }
     }
 }
 

@@ -328,6 +328,13 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
         let revision =
             call(&w.app, get(&format!("/api/v1/services/{worsens}/revisions/1"), Some(&w.coordinator))).await;
         assert_eq!(revision.body["evaluations"].as_array().unwrap().len(), 2);
+        // The new one is stored in the compact form and shown whole: with the
+        // titles and severities of its rule set, as a full evaluation gives.
+        let full = policies.evaluate_stored(&revision.body["document"]);
+        assert_eq!(revision.body["evaluations"][1]["outcome"], serde_json::to_value(&full).unwrap(), "{backend:?}");
+        assert_eq!(revision.body["evaluations"][1]["outcome"]["rules"][1]["title_en"], "Transparency");
+        let page = call(&w.app, get(&format!("/api/v1/services/{worsens}"), Some(&w.coordinator))).await;
+        assert_eq!(page.body["revisions"][0]["evaluation"]["outcome"], serde_json::to_value(&full).unwrap());
 
         // The drift report lists what changed, per rule and per service.
         let drift = call(
@@ -353,12 +360,10 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
     }
 }
 
-/// The rule set with one more check: training material is required when
-/// training is (a new check R2.5). The directory must outlive its use.
 /// Checks that every evaluation stored with the rule set in force is what a
 /// full evaluation of its revision gives, byte for byte (a re-evaluation
 /// reuses the outcomes of unchanged rules and runs the rest on the fields
-/// they read), and returns how many there are.
+/// they read; it stores the compact form), and returns how many there are.
 fn evaluations_as_full(conn: &mut tillit::db::DbConnection, policies: &tillit::policy::PolicySet) -> usize {
     use diesel::prelude::*;
     use tillit::db::schema::{evaluations, revisions};
@@ -370,11 +375,13 @@ fn evaluations_as_full(conn: &mut tillit::db::DbConnection, policies: &tillit::p
         .unwrap();
     for (document, outcome) in &rows {
         let full = policies.evaluate_stored(&serde_json::from_str(document).unwrap());
-        assert_eq!(outcome, &serde_json::to_string(&full).unwrap());
+        assert_eq!(outcome, &full.to_compact().unwrap());
     }
     rows.len()
 }
 
+/// The rule set with one more check: training material is required when
+/// training is (a new check R2.5). The directory must outlive its use.
 fn stricter_policies() -> (tempfile::TempDir, tillit::policy::PolicySet) {
     let dir = tempfile::tempdir().unwrap();
     for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/policies")).unwrap() {
