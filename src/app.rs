@@ -149,8 +149,7 @@ pub fn build_app(
             let response = srv.call(req);
             async move {
                 let mut response = response.await?;
-                let api = http::is_api_path(response.request().path());
-                http::add_security_headers(api, response.headers_mut());
+                http::add_security_headers(response.headers_mut());
                 Ok(response)
             }
         })

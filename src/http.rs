@@ -126,20 +126,24 @@ pub fn set_path(req: &mut actix_web::dev::ServiceRequest, path: &str) {
     req.head_mut().uri = uri;
 }
 
-/// The Content-Security-Policy of the pages: no inline script or style.
+/// The Content-Security-Policy of pages: no inline script or style.
 const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
-/// The Content-Security-Policy of API answers: a JSON or CSV document loads
-/// nothing and is never framed.
-const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+/// The Content-Security-Policy of every other answer (JSON, CSV, CSS, text):
+/// such a document loads nothing and is never framed.
+const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
-/// The security headers for an answer (`api`: to a path of the JSON API), set where the handler did
-/// not set them. Every answer gets nosniff, no referrer, no framing, a CSP
-/// and HSTS; pages also get a Permissions-Policy and
-/// Cross-Origin-Opener-Policy (they concern documents a browser shows, not
-/// JSON or CSV).
-pub fn add_security_headers(api: bool, headers: &mut actix_web::http::header::HeaderMap) {
+/// Sets the security headers the handler did not set. Every answer gets
+/// nosniff, no referrer, no framing, a CSP and HSTS; HTML pages get the
+/// pages' CSP, a Permissions-Policy and Cross-Origin-Opener-Policy (they
+/// concern documents a browser shows), every other answer the strict CSP
+/// of a document that loads nothing.
+pub fn add_security_headers(headers: &mut actix_web::http::header::HeaderMap) {
     use actix_web::http::header::{HeaderName, HeaderValue};
+    let page = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
     let mut set = |name: HeaderName, value: &'static str| {
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));
@@ -149,19 +153,13 @@ pub fn add_security_headers(api: bool, headers: &mut actix_web::http::header::He
     set(header::REFERRER_POLICY, "no-referrer");
     set(header::X_FRAME_OPTIONS, "DENY");
     set(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000; includeSubDomains");
-    if api {
-        set(header::CONTENT_SECURITY_POLICY, API_CSP);
-    } else {
+    if page {
         set(header::CONTENT_SECURITY_POLICY, PAGE_CSP);
         set(HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
         set(HeaderName::from_static("permissions-policy"), "camera=(), microphone=(), geolocation=()");
+    } else {
+        set(header::CONTENT_SECURITY_POLICY, DATA_CSP);
     }
-}
-
-/// Whether `path` is one of the JSON API's (its answers are documents no
-/// browser renders as a page).
-pub fn is_api_path(path: &str) -> bool {
-    path.starts_with("/api/") || path == "/openapi.json"
 }
 
 /// A 200 answer with `body` as JSON, written into one buffer sized for a

@@ -114,29 +114,33 @@ async fn unknown_routes_and_ids_answer_404_in_the_envelope() {
 #[actix_web::test]
 async fn every_response_carries_the_security_headers() {
     let app = TestApp::new(tillit::db::Backend::Sqlite);
-    let api = [
-        get("/api/v1/nothing", None),
-        post_json("/api/v1/evaluate", None, "{"),
-        get("/api/v1/lookup?q=chat&org=kinda", None),
-        get("/openapi.json", None),
+    let page_404 = get("/api/v1/nothing", None).insert_header(("accept", "text/html"));
+    let requests = [
+        (get("/api/v1/nothing", None), false),
+        (post_json("/api/v1/evaluate", None, "{"), false),
+        (get("/api/v1/lookup?q=chat&org=kinda", None), false),
+        (get("/openapi.json", None), false),
+        (get("/healthz", None), false),
+        (get("/", None), true),
+        (page_404, true),
     ];
-    for (req, is_api) in
-        api.into_iter().map(|r| (r, true)).chain([(get("/healthz", None), false), (get("/", None), false)])
-    {
+    for (req, page) in requests {
         let response = call(&app, req).await;
         assert_eq!(response.headers.get("x-content-type-options").unwrap(), "nosniff");
         assert_eq!(response.headers.get("referrer-policy").unwrap(), "no-referrer");
         assert_eq!(response.headers.get("x-frame-options").unwrap(), "DENY");
         assert!(response.headers.get("strict-transport-security").is_some());
         let csp = response.headers.get("content-security-policy").unwrap().to_str().unwrap();
-        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
-        if is_api {
-            // A JSON document loads nothing.
-            assert_eq!(csp, "default-src 'none'; frame-ancestors 'none'");
-        } else {
+        let html = response.headers.get("content-type").unwrap().to_str().unwrap().starts_with("text/html");
+        assert_eq!(html, page, "{csp}");
+        if page {
             assert!(csp.contains("default-src 'self'") && csp.contains("script-src 'self'"), "{csp}");
+            assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
             assert!(response.headers.get("permissions-policy").is_some());
             assert_eq!(response.headers.get("cross-origin-opener-policy").unwrap(), "same-origin");
+        } else {
+            // A JSON (or other non-HTML) document loads nothing.
+            assert_eq!(csp, "default-src 'none'; frame-ancestors 'none'");
         }
     }
 }
