@@ -140,10 +140,9 @@ const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 /// of a document that loads nothing.
 pub fn add_security_headers(headers: &mut actix_web::http::header::HeaderMap) {
     use actix_web::http::header::{HeaderName, HeaderValue};
-    let page = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    let page = headers.get(header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().trim_ascii_start().get(..9).is_some_and(|t| t.eq_ignore_ascii_case(b"text/html"))
+    });
     let mut set = |name: HeaderName, value: &'static str| {
         if !headers.contains_key(&name) {
             headers.insert(name, HeaderValue::from_static(value));
@@ -167,7 +166,7 @@ pub fn add_security_headers(headers: &mut actix_web::http::header::HeaderMap) {
 /// few bytes, copying it each time).
 pub fn json_ok<T: serde::Serialize>(body: &T, size_hint: usize) -> Result<actix_web::HttpResponse, AppError> {
     let mut out = Vec::with_capacity(size_hint);
-    serde_json::to_writer(&mut out, body).map_err(|e| AppError::Internal(format!("cannot write JSON: {e}")))?;
+    serde_json::to_writer(&mut out, body)?;
     Ok(actix_web::HttpResponse::Ok().insert_header(header::ContentType::json()).body(out))
 }
 

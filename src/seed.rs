@@ -23,7 +23,7 @@ use crate::db::{self, DbConnection};
 use crate::error::AppError;
 use crate::organisations::model::DEFAULT_ORGANISATIONS;
 use crate::policy::{PolicySet, Verdict};
-use crate::submissions::store::{EvaluationRow, RevisionRow, ServiceRow};
+use crate::submissions::store::{EvaluationRow, OutcomeForm, RevisionRow, ServiceRow};
 
 static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/demo/services");
 
@@ -462,7 +462,8 @@ fn generate(cx: &Context<'_>, rng: &mut Rng, start: usize, end: usize) -> Result
             submitted_at: Some(created_at),
             risk_class: parsed.risk_class.clone(),
         };
-        let evaluation = EvaluationRow::new(synthetic_id(rng), &revision.id, &parsed.evaluation, created_at)?;
+        let evaluation =
+            EvaluationRow::new(synthetic_id(rng), &revision.id, &parsed.evaluation, created_at, OutcomeForm::Full)?;
         batch.events.push(
             NewEvent::new(AuditAction::ServiceCreated, Some(&coordinator), Some(owner))
                 .subject(&service)

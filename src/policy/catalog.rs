@@ -43,6 +43,9 @@ impl RuleCatalog {
         let mut wanted: Vec<&str> = versions.into_iter().collect();
         wanted.sort_unstable();
         wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(RuleCatalog::default());
+        }
         let rows: Vec<(String, String)> = rule_sets::table
             .filter(rule_sets::version.eq_any(&wanted))
             .select((rule_sets::version, rule_sets::sources))

@@ -19,7 +19,7 @@ use crate::auth::service::new_id;
 use crate::db::schema::{decisions, evaluations, re_reviews, reevaluation_jobs, revisions, rule_sets};
 use crate::db::{self, DbConnection, rfc3339, rfc3339_opt};
 use crate::error::AppError;
-use crate::submissions::store::EvaluationRow;
+use crate::submissions::store::{EvaluationRow, OutcomeForm};
 
 /// Revisions read, evaluated and written per transaction.
 const PAGE: i64 = 5_000;
@@ -645,7 +645,7 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
                 continue;
             };
             let evaluation = policies.evaluate_stored_knowing(&doc, &known);
-            let row = EvaluationRow::compact(new_id(), revision_id, &evaluation, now)?;
+            let row = EvaluationRow::new(new_id(), revision_id, &evaluation, now, OutcomeForm::Compact)?;
             event = event.subject(&row);
             for approval in live_by_revision.get(revision_id.as_str()).into_iter().flatten() {
                 let old = earlier.iter().find(|(version, ..)| *version == approval.rule_set_version);

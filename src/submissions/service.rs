@@ -7,7 +7,7 @@ use super::dto::{
     RevisionCreated, RevisionResponse, RevisionSubmitted, RevisionSummary, ServiceResponse, StoredEvaluation,
 };
 use super::model::{ParsedDocument, RevisionState};
-use super::store::{self, EvaluationRow, RevisionRow, ServiceRow};
+use super::store::{self, EvaluationRow, OutcomeForm, RevisionRow, ServiceRow};
 use crate::audit::{self, AuditAction, NewEvent};
 use crate::auth::authz::{self, Action, ServiceRef};
 use crate::auth::service::{authenticate, new_id};
@@ -43,7 +43,7 @@ fn new_revision_rows(
         submitted_at: None,
         risk_class: parsed.risk_class.clone(),
     };
-    let evaluation = EvaluationRow::new(new_id(), &revision.id, &parsed.evaluation, now)?;
+    let evaluation = EvaluationRow::new(new_id(), &revision.id, &parsed.evaluation, now, OutcomeForm::Full)?;
     Ok((revision, evaluation))
 }
 

@@ -72,39 +72,31 @@ pub struct EvaluationRow {
     pub rule_outcomes: String,
 }
 
+/// How an evaluation's outcome is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeForm {
+    /// Every field of the evaluation: reads back with nothing else.
+    Full,
+    /// `Evaluation::to_compact`: for writers that have registered the
+    /// evaluation's rule set in `rule_sets`, from which its titles and
+    /// severities are read back.
+    Compact,
+}
+
 impl EvaluationRow {
-    /// The stored form of an evaluation of a revision, in full.
+    /// The stored form of an evaluation of a revision.
     pub fn new(
         id: String,
         revision_id: &str,
         evaluation: &crate::policy::Evaluation,
         evaluated_at: NaiveDateTime,
+        form: OutcomeForm,
     ) -> Result<EvaluationRow, AppError> {
-        let outcome = serde_json::to_string(evaluation)?;
-        Ok(EvaluationRow::with_outcome(id, revision_id, evaluation, evaluated_at, outcome))
-    }
-
-    /// The stored form in the compact form (`Evaluation::to_compact`), for
-    /// writers that have registered the evaluation's rule set in
-    /// `rule_sets`, from which its titles and severities are read back.
-    pub fn compact(
-        id: String,
-        revision_id: &str,
-        evaluation: &crate::policy::Evaluation,
-        evaluated_at: NaiveDateTime,
-    ) -> Result<EvaluationRow, AppError> {
-        let outcome = evaluation.to_compact()?;
-        Ok(EvaluationRow::with_outcome(id, revision_id, evaluation, evaluated_at, outcome))
-    }
-
-    fn with_outcome(
-        id: String,
-        revision_id: &str,
-        evaluation: &crate::policy::Evaluation,
-        evaluated_at: NaiveDateTime,
-        outcome: String,
-    ) -> EvaluationRow {
-        EvaluationRow {
+        let outcome = match form {
+            OutcomeForm::Full => serde_json::to_string(evaluation)?,
+            OutcomeForm::Compact => evaluation.to_compact()?,
+        };
+        Ok(EvaluationRow {
             id,
             revision_id: revision_id.to_string(),
             rule_set_version: evaluation.rule_set_version.to_string(),
@@ -112,7 +104,7 @@ impl EvaluationRow {
             outcome,
             evaluated_at,
             rule_outcomes: evaluation.rule_outcomes(),
-        }
+        })
     }
 }
 
