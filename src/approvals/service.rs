@@ -476,8 +476,10 @@ pub fn current_decisions(conn: &mut DbConnection, service_id: &str) -> Result<Ve
     let mut rows: Vec<DecisionRow> = latest.into_values().collect();
     rows.sort_by(|a, b| a.org_slug.cmp(&b.org_slug));
     let day = today();
-    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-    let flagged = crate::policy::reevaluate::flagged_decisions(conn, &ids)?;
+    let flags = crate::policy::reevaluate::ReReviewFlags::load(
+        conn,
+        rows.iter().map(|r| (r.id.as_str(), r.revision_id.as_str())),
+    )?;
     rows.into_iter()
         .map(|row| {
             let delegation_reference = match &row.via_delegation_id {
@@ -502,7 +504,9 @@ pub fn current_decisions(conn: &mut DbConnection, service_id: &str) -> Result<Ve
                 revoked_at: rfc3339_opt(&row.revoked_at),
                 revocation_reason: row.revocation_reason.clone(),
                 expired: row.valid_until.is_some_and(|until| until < day),
-                needs_re_review: flagged.contains(&row.id) && row.revoked_at.is_none(),
+                needs_re_review: row.decision != "rejected"
+                    && row.revoked_at.is_none()
+                    && flags.flagged(&row.id, &row.revision_id, &row.rule_set_version),
             })
         })
         .collect()

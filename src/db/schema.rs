@@ -86,6 +86,7 @@ diesel::table! {
         outcome -> Text,
         evaluated_at -> Timestamp,
         rule_outcomes -> Text,
+        worse_than -> Text,
     }
 }
 

@@ -11,6 +11,7 @@ use crate::audit::store as audit_store;
 use crate::db::DbConnection;
 use crate::db::schema::{decisions, evaluations, organisations, revisions};
 use crate::error::AppError;
+use crate::policy::reevaluate::ReReviewFlags;
 
 const PAGE: i64 = 20_000;
 
@@ -34,6 +35,8 @@ type DecisionTuple = (
     Option<String>,
     Option<NaiveDateTime>,
     String,
+    String,
+    String,
 );
 
 fn service_data(rev: RevisionTuple) -> ServiceData {
@@ -50,9 +53,24 @@ fn service_data(rev: RevisionTuple) -> ServiceData {
     }
 }
 
-fn decision_data(row: DecisionTuple, flagged: &HashSet<String>) -> Option<(String, DecisionData)> {
-    let (service_id, org, decision, conditions, valid_until, decided_at, deciding_org, via, revoked_at, id) = row;
-    let needs_re_review = flagged.contains(&id);
+fn decision_data(row: DecisionTuple, flags: &ReReviewFlags) -> Option<(String, DecisionData)> {
+    let (
+        service_id,
+        org,
+        decision,
+        conditions,
+        valid_until,
+        decided_at,
+        deciding_org,
+        via,
+        revoked_at,
+        id,
+        revision,
+        version,
+    ) = row;
+    // Only an approval can need re-review (a flag on one since revoked is
+    // kept; the lookup shows it only while the approval is live).
+    let needs_re_review = decision != "rejected" && flags.flagged(&id, &revision, &version);
     Some((
         service_id,
         DecisionData {
@@ -76,16 +94,23 @@ fn attach(
     mut decisions: Vec<DecisionTuple>,
 ) -> Result<(), AppError> {
     decisions.sort_by(|a, b| (&a.0, &a.1, a.5).cmp(&(&b.0, &b.1, b.5)));
-    let ids: Vec<String> = decisions.iter().map(|d| d.9.clone()).collect();
-    let flagged = crate::policy::reevaluate::flagged_decisions(conn, &ids)?;
+    // Only the latest decision per service and organisation is shown, so
+    // only those need their re-review flags.
+    decisions.dedup_by(|later, earlier| {
+        let same = later.0 == earlier.0 && later.1 == earlier.1;
+        if same {
+            std::mem::swap(later, earlier);
+        }
+        same
+    });
+    let flags = ReReviewFlags::load(conn, decisions.iter().map(|d| (d.9.as_str(), d.10.as_str())))?;
     let mut i = 0;
     for row in decisions {
-        let Some((service_id, data)) = decision_data(row, &flagged) else { continue };
+        let Some((service_id, data)) = decision_data(row, &flags) else { continue };
         while i < services.len() && services[i].id < service_id {
             i += 1;
         }
         if i < services.len() && services[i].id == service_id {
-            // Later rows for the same organisation replace earlier ones.
             let list = &mut services[i].decisions;
             match list.last_mut() {
                 Some(last) if last.org == data.org => *last = data,
@@ -111,6 +136,8 @@ fn decisions_between(conn: &mut DbConnection, first: &str, last: &str) -> Result
             decisions::via_delegation_id,
             decisions::revoked_at,
             decisions::id,
+            decisions::revision_id,
+            decisions::rule_set_version,
         ))
         .load(conn)?)
 }
@@ -209,6 +236,8 @@ pub fn services(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<(String, 
                     decisions::via_delegation_id,
                     decisions::revoked_at,
                     decisions::id,
+                    decisions::revision_id,
+                    decisions::rule_set_version,
                 ))
                 .load::<DecisionTuple>(conn)?,
         );

@@ -2,8 +2,11 @@
 //! approval, and the latest revision of every service, is evaluated against
 //! the new rule set. The new evaluations are stored next to the old ones,
 //! never over them, and every approval whose outcome got worse is flagged
-//! for re-review. A job records its progress; an interrupted run resumes
-//! where it stopped (revisions already evaluated are skipped).
+//! for re-review: each new evaluation lists the rule-set versions of the
+//! earlier evaluations of its revision that it is worse than
+//! (`worse_than`), and an approval decided under one of those versions needs
+//! re-review. A job records its progress; an interrupted run resumes where
+//! it stopped (revisions already evaluated are skipped).
 
 use std::collections::{HashMap, HashSet};
 
@@ -24,7 +27,8 @@ use crate::submissions::store::{EvaluationRow, OutcomeForm};
 /// Revisions read, evaluated and written per transaction.
 const PAGE: i64 = 5_000;
 /// Re-evaluated revisions recorded per audit event: each event names every
-/// evaluation and re-review flag of its batch (with the digest of each row),
+/// evaluation of its batch (with the digest of each row, which covers the
+/// versions it is worse than),
 /// so the chain covers every row while the log grows by one event per batch
 /// instead of one per revision.
 const EVENT_BATCH: usize = 100;
@@ -46,6 +50,9 @@ impl Audited for RuleSetRow {
     }
 }
 
+/// A re-review flag for one approval, as re-evaluations recorded them before
+/// migration 000010 (since then the evaluation's `worse_than` says it). The
+/// rows stay, count as flags, and are checked by `audit verify`.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = re_reviews)]
 pub struct ReReviewRow {
@@ -364,15 +371,17 @@ impl Unchanged {
 type Page = Vec<(String, String, i32, String)>;
 
 /// A page's work for the evaluator: the targets (revision id, document),
-/// the live approvals of those revisions, and the evaluations those
-/// approvals were taken on, in compact form.
+/// the live approvals of those revisions, and the earlier evaluations of
+/// those revisions, in compact form.
 struct Work {
     targets: Vec<(String, String)>,
     live: Vec<LiveApproval>,
     /// By revision, every earlier evaluation: (rule-set version, verdict,
     /// rule outcomes).
     then: HashMap<String, Vec<(String, String, String)>>,
-    /// How many decisions (of any kind) the targets had when read.
+    /// The page's first and last revision id, and how many decisions (of any
+    /// kind) its revisions had when read.
+    range: (String, String),
     decisions_seen: usize,
 }
 
@@ -384,16 +393,18 @@ struct LiveApproval {
     rule_set_version: String,
 }
 
-/// A page evaluated and ready to be written: the new evaluations, the
-/// re-review flags, and the audit events naming each (with its row digest),
-/// all made off the writing thread.
+/// A page evaluated and ready to be written: the new evaluations (each with
+/// the versions it is worse than) and the audit events naming each (with its
+/// row digest), all made off the writing thread.
 struct Prepared {
     evaluations: Vec<EvaluationRow>,
-    flags: Vec<ReReviewRow>,
     events: Vec<SealedEvent>,
-    /// The live approvals the flags were decided from, and how many
-    /// decisions the targets had when read (see `write_page`).
+    /// Live approvals whose outcome got worse (they now need re-review).
+    flagged: usize,
+    /// The live approvals counted, the page's range and how many decisions
+    /// it had when read (see `write_page`).
     live_ids: HashSet<String>,
+    range: (String, String),
     decisions_seen: usize,
 }
 
@@ -401,9 +412,10 @@ impl Prepared {
     fn empty() -> Self {
         Prepared {
             evaluations: Vec::new(),
-            flags: Vec::new(),
             events: Vec::new(),
+            flagged: 0,
             live_ids: HashSet::new(),
+            range: (String::new(), String::new()),
             decisions_seen: 0,
         }
     }
@@ -411,8 +423,8 @@ impl Prepared {
     /// Adds another part of the same page (its rows and events, in order).
     fn append(&mut self, other: Prepared) {
         self.evaluations.extend(other.evaluations);
-        self.flags.extend(other.flags);
         self.events.extend(other.events);
+        self.flagged += other.flagged;
     }
 }
 
@@ -544,7 +556,13 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
     // evaluations are ranges of the indexes by revision id: read as ranges
     // rather than probed one id at a time.
     let (Some(first), Some(last)) = (page.first().map(|r| r.0.clone()), page.last().map(|r| r.0.clone())) else {
-        return Ok(Work { targets: Vec::new(), live: Vec::new(), then: HashMap::new(), decisions_seen: 0 });
+        return Ok(Work {
+            targets: Vec::new(),
+            live: Vec::new(),
+            then: HashMap::new(),
+            range: (String::new(), String::new()),
+            decisions_seen: 0,
+        });
     };
     let services: Vec<&String> = page.iter().map(|r| &r.1).collect();
     // Every decision on the page; the live approvals are kept.
@@ -559,6 +577,7 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
             decisions::revoked_at,
         ))
         .load(conn)?;
+    let decisions_seen = decided.len();
     let latest: Vec<(String, Option<i32>)> = revisions::table
         .filter(revisions::service_id.eq_any(&services))
         .group_by(revisions::service_id)
@@ -602,11 +621,9 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
         .collect();
     let targeted: HashSet<&str> = targets.iter().map(|(id, _)| id.as_str()).collect();
     then.retain(|revision, _| targeted.contains(revision.as_str()));
-    let decided: Vec<_> =
-        decided.into_iter().filter(|(_, revision, ..)| targeted.contains(revision.as_str())).collect();
-    let decisions_seen = decided.len();
     let live: Vec<LiveApproval> = decided
         .into_iter()
+        .filter(|(_, revision, ..)| targeted.contains(revision.as_str()))
         .filter(|(_, _, _, decision, revoked_at)| decision != "rejected" && revoked_at.is_none())
         .map(|(decision_id, revision_id, rule_set_version, ..)| LiveApproval {
             decision_id,
@@ -614,21 +631,22 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
             rule_set_version,
         })
         .collect();
-    Ok(Work { targets, live, then, decisions_seen })
+    Ok(Work { targets, live, then, range: (first, last), decisions_seen })
 }
 
-/// Evaluates a page's targets on two threads, decides which live approvals
-/// got worse, and prepares the rows and audit events. A stored revision
-/// passed the submission schema when it was stored, so only the rules run;
-/// a document that no longer parses (which no stored revision should) gets
-/// no evaluation.
+/// Evaluates a page's targets on two threads, decides which earlier
+/// evaluations each new one is worse than (and so which live approvals
+/// need re-review), and prepares the rows and audit events. A stored
+/// revision passed the submission schema when it was stored, so only the
+/// rules run; a document that no longer parses (which no stored revision
+/// should) gets no evaluation.
 fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Prepared, AppError> {
     let now = db::now();
     let mut live_by_revision: HashMap<&str, Vec<&LiveApproval>> = HashMap::new();
     for approval in &work.live {
         live_by_revision.entry(approval.revision_id.as_str()).or_default().push(approval);
     }
-    // One batch of revisions: its evaluations, flags and audit event.
+    // One batch of revisions: its evaluations and audit event.
     let batch = |chunk: &[(String, String)]| -> Result<Prepared, AppError> {
         let mut out = Prepared::empty();
         out.evaluations.reserve(chunk.len());
@@ -645,22 +663,17 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
                 continue;
             };
             let evaluation = policies.evaluate_stored_knowing(&doc, &known);
-            let row = EvaluationRow::new(new_id(), revision_id, &evaluation, now, OutcomeForm::Compact)?;
-            event = event.subject(&row);
-            for approval in live_by_revision.get(revision_id.as_str()).into_iter().flatten() {
-                let old = earlier.iter().find(|(version, ..)| *version == approval.rule_set_version);
-                if old.is_some_and(|(_, verdict, outcomes)| worse(verdict, outcomes, &row.verdict, &row.rule_outcomes))
-                {
-                    let flag = ReReviewRow {
-                        id: new_id(),
-                        decision_id: approval.decision_id.clone(),
-                        evaluation_id: row.id.clone(),
-                        flagged_at: now,
-                    };
-                    event = event.subject(&flag);
-                    out.flags.push(flag);
-                }
+            let mut row = EvaluationRow::new(new_id(), revision_id, &evaluation, now, OutcomeForm::Compact)?;
+            row.worse_than = worse_than(earlier, &row.verdict, &row.rule_outcomes);
+            if !row.worse_than.is_empty() {
+                out.flagged += live_by_revision
+                    .get(revision_id.as_str())
+                    .into_iter()
+                    .flatten()
+                    .filter(|approval| lists_version(&row.worse_than, &approval.rule_set_version))
+                    .count();
             }
+            event = event.subject(&row);
             out.evaluations.push(row);
         }
         if !event.subjects.is_empty() {
@@ -688,35 +701,47 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
     let mut all = first?;
     all.append(second?);
     all.live_ids = work.live.into_iter().map(|a| a.decision_id).collect();
+    all.range = work.range;
     all.decisions_seen = work.decisions_seen;
     Ok(all)
 }
 
-/// Writes a prepared page in one transaction: evaluations, re-review flags
-/// and the audit events. Returns how many approvals were flagged.
+/// The rule-set versions of the earlier evaluations (version, verdict, rule
+/// outcomes) that a new one is worse than, comma-separated.
+fn worse_than(earlier: &[(String, String, String)], verdict: &str, outcomes: &str) -> String {
+    let mut out = String::new();
+    for (version, old_verdict, old_outcomes) in earlier {
+        if worse(old_verdict, old_outcomes, verdict, outcomes) {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(version);
+        }
+    }
+    out
+}
+
+/// Whether an evaluation's `worse_than` lists a rule-set version.
+pub fn lists_version(worse_than: &str, version: &str) -> bool {
+    !worse_than.is_empty() && worse_than.split(',').any(|listed| listed == version)
+}
+
+/// Writes a prepared page in one transaction: its evaluations and audit
+/// events. Returns how many live approvals now need re-review.
 ///
-/// The flags were decided from the approvals read with the page. An approval
-/// decided since then was taken on the evaluation then in force, which this
-/// page's new one may be worse than: inside the transaction the decisions are
-/// counted again (decisions are never deleted, so any new one changes the
-/// count), and each new approval is compared here.
+/// Those were counted from the approvals read with the page. An approval
+/// decided since then was taken on an earlier evaluation, which the page's
+/// new one may be worse than; it needs re-review as well (the new
+/// evaluation lists every earlier version it is worse than, so nothing more
+/// is written for it), and to count it the page's decisions are counted
+/// again inside the transaction (decisions are never deleted, so any new one
+/// changes the count).
 fn write_page(conn: &mut DbConnection, prepared: Prepared) -> Result<usize, AppError> {
     if prepared.evaluations.is_empty() {
         return Ok(0);
     }
-    let revision_ids: Vec<&str> = prepared.evaluations.iter().map(|r| r.revision_id.as_str()).collect();
     db::write(conn, |conn| {
-        let mut flags: Vec<&ReReviewRow> = prepared.flags.iter().collect();
-        let late = late_flags(conn, &prepared, &revision_ids)?;
-        let mut late_event = Vec::new();
-        if !late.is_empty() {
-            let mut event = NewEvent::new(AuditAction::RevisionReevaluated, None, None);
-            for flag in &late {
-                event = event.subject(flag);
-            }
-            late_event.push(event.seal()?);
-            flags.extend(late.iter());
-        }
+        let late = late_flagged(conn, &prepared)?;
         // On SQLite one prepared single-row insert, run for each row, costs
         // less than building and compiling a statement of many rows; on
         // PostgreSQL many rows per statement save round trips.
@@ -725,83 +750,115 @@ fn write_page(conn: &mut DbConnection, prepared: Prepared) -> Result<usize, AppE
                 for row in &prepared.evaluations {
                     diesel::insert_into(evaluations::table).values(row).execute(c)?;
                 }
-                for row in &flags {
-                    diesel::insert_into(re_reviews::table).values(*row).execute(c)?;
-                }
             }
             DbConnection::Postgres(c) => {
                 for chunk in prepared.evaluations.chunks(500) {
                     diesel::insert_into(evaluations::table).values(chunk).execute(c)?;
                 }
-                for chunk in flags.chunks(500) {
-                    let chunk: Vec<&ReReviewRow> = chunk.to_vec();
-                    diesel::insert_into(re_reviews::table).values(chunk).execute(c)?;
-                }
             }
         }
         audit::store::append_many(conn, &prepared.events)?;
-        audit::store::append_many(conn, &late_event)?;
-        Ok(flags.len())
+        Ok(prepared.flagged + late)
     })
 }
 
-/// Flags for approvals of the page's revisions decided after the page was
-/// read, whose evaluation then was better than the page's new one.
-fn late_flags(
-    conn: &mut DbConnection,
-    prepared: &Prepared,
-    revision_ids: &[&str],
-) -> Result<Vec<ReReviewRow>, AppError> {
-    let mut count = 0usize;
-    for chunk in revision_ids.chunks(5_000) {
-        let n: i64 = decisions::table.filter(decisions::revision_id.eq_any(chunk)).count().get_result(conn)?;
-        count += usize::try_from(n).unwrap_or(usize::MAX);
+/// How many approvals of the page's revisions, decided after the page was
+/// read, the page's new evaluations are worse than.
+fn late_flagged(conn: &mut DbConnection, prepared: &Prepared) -> Result<usize, AppError> {
+    let (first, last) = &prepared.range;
+    let in_range = || decisions::table.filter(decisions::revision_id.ge(first)).filter(decisions::revision_id.le(last));
+    let count: i64 = in_range().count().get_result(conn)?;
+    if usize::try_from(count).unwrap_or(usize::MAX) == prepared.decisions_seen {
+        return Ok(0);
     }
-    if count == prepared.decisions_seen {
-        return Ok(Vec::new());
-    }
-    let mut late: Vec<(String, String, String)> = Vec::new();
-    for chunk in revision_ids.chunks(5_000) {
-        let rows: Vec<(String, String, String)> = decisions::table
-            .filter(decisions::revision_id.eq_any(chunk))
-            .filter(decisions::revoked_at.is_null())
-            .filter(decisions::decision.ne("rejected"))
-            .select((decisions::id, decisions::revision_id, decisions::rule_set_version))
-            .load(conn)?;
-        late.extend(rows.into_iter().filter(|(id, ..)| !prepared.live_ids.contains(id)));
-    }
+    let live: Vec<(String, String, String)> = in_range()
+        .filter(decisions::revoked_at.is_null())
+        .filter(decisions::decision.ne("rejected"))
+        .select((decisions::id, decisions::revision_id, decisions::rule_set_version))
+        .load(conn)?;
     let new_by_revision: HashMap<&str, &EvaluationRow> =
         prepared.evaluations.iter().map(|row| (row.revision_id.as_str(), row)).collect();
-    let now = db::now();
-    let mut flags = Vec::new();
-    for (decision_id, revision_id, version) in late {
-        let Some(new) = new_by_revision.get(revision_id.as_str()) else { continue };
-        let then: Option<(String, String)> = evaluations::table
-            .filter(evaluations::revision_id.eq(&revision_id))
-            .filter(evaluations::rule_set_version.eq(&version))
-            .select((evaluations::verdict, evaluations::rule_outcomes))
-            .first(conn)
-            .optional()?;
-        if then.is_some_and(|(verdict, outcomes)| worse(&verdict, &outcomes, &new.verdict, &new.rule_outcomes)) {
-            log::info!("decision {decision_id}, made while its page was evaluated, is flagged for re-review");
-            flags.push(ReReviewRow { id: new_id(), decision_id, evaluation_id: new.id.clone(), flagged_at: now });
+    let mut late = 0;
+    for (decision_id, revision_id, version) in live {
+        if prepared.live_ids.contains(&decision_id) {
+            continue;
+        }
+        if new_by_revision.get(revision_id.as_str()).is_some_and(|new| lists_version(&new.worse_than, &version)) {
+            log::info!("decision {decision_id}, made while its page was evaluated, needs re-review");
+            late += 1;
         }
     }
-    Ok(flags)
+    Ok(late)
 }
 
-/// Decisions flagged for re-review (and not superseded by a later decision
-/// of the same organisation on the service).
-pub fn flagged_decisions(conn: &mut DbConnection, decision_ids: &[String]) -> Result<HashSet<String>, AppError> {
-    let mut out = HashSet::new();
-    for chunk in decision_ids.chunks(500) {
-        let ids: Vec<String> = re_reviews::table
-            .filter(re_reviews::decision_id.eq_any(chunk))
-            .select(re_reviews::decision_id)
-            .load(conn)?;
-        out.extend(ids);
+/// The re-review flags that concern some decisions: the `worse_than` lists
+/// of the evaluations of their revisions, and the flags recorded one by one
+/// (in `re_reviews`) before migration 000010.
+pub struct ReReviewFlags {
+    worse_than: HashMap<String, Vec<String>>,
+    legacy: HashSet<String>,
+}
+
+impl ReReviewFlags {
+    /// For decisions given as (decision id, revision id).
+    pub fn load<'a>(
+        conn: &mut DbConnection,
+        decisions: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<ReReviewFlags, AppError> {
+        let (ids, mut revision_ids): (Vec<&str>, Vec<&str>) = decisions.into_iter().unzip();
+        revision_ids.sort_unstable();
+        revision_ids.dedup();
+        let mut worse_than: HashMap<String, Vec<String>> = HashMap::new();
+        for chunk in revision_ids.chunks(500) {
+            let rows: Vec<(String, String)> = evaluations::table
+                .filter(evaluations::revision_id.eq_any(chunk))
+                .filter(evaluations::worse_than.ne(""))
+                .select((evaluations::revision_id, evaluations::worse_than))
+                .load(conn)?;
+            for (revision_id, versions) in rows {
+                worse_than.entry(revision_id).or_default().push(versions);
+            }
+        }
+        let mut legacy = HashSet::new();
+        let any_legacy: Option<String> = re_reviews::table.select(re_reviews::id).first(conn).optional()?;
+        if any_legacy.is_some() {
+            for chunk in ids.chunks(500) {
+                let flagged: Vec<String> = re_reviews::table
+                    .filter(re_reviews::decision_id.eq_any(chunk))
+                    .select(re_reviews::decision_id)
+                    .load(conn)?;
+                legacy.extend(flagged);
+            }
+        }
+        Ok(ReReviewFlags { worse_than, legacy })
     }
-    Ok(out)
+
+    /// Whether a decision (by its id, its revision and the rule-set version
+    /// it was decided under) is flagged. Whether it is still live is for the
+    /// caller to check.
+    pub fn flagged(&self, decision_id: &str, revision_id: &str, version: &str) -> bool {
+        self.legacy.contains(decision_id)
+            || self.worse_than.get(revision_id).is_some_and(|lists| lists.iter().any(|w| lists_version(w, version)))
+    }
+}
+
+/// Which of some decisions (by id) are flagged for re-review.
+pub fn flagged_decisions(conn: &mut DbConnection, decision_ids: &[String]) -> Result<HashSet<String>, AppError> {
+    let mut decided: Vec<(String, String, String)> = Vec::new();
+    for chunk in decision_ids.chunks(500) {
+        decided.extend(
+            decisions::table
+                .filter(decisions::id.eq_any(chunk))
+                .select((decisions::id, decisions::revision_id, decisions::rule_set_version))
+                .load::<(String, String, String)>(conn)?,
+        );
+    }
+    let flags = ReReviewFlags::load(conn, decided.iter().map(|(id, revision, _)| (id.as_str(), revision.as_str())))?;
+    Ok(decided
+        .into_iter()
+        .filter(|(id, revision, version)| flags.flagged(id, revision, version))
+        .map(|(id, ..)| id)
+        .collect())
 }
 
 /// Starts (or resumes) the job for the rule set in force in the background
@@ -826,4 +883,38 @@ pub fn spawn(state: &crate::state::AppState) -> Result<JobStatus, AppError> {
         }
     });
     Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{lists_version, worse_than};
+
+    fn earlier(rows: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
+        rows.iter().map(|(v, verdict, outcomes)| (v.to_string(), verdict.to_string(), outcomes.to_string())).collect()
+    }
+
+    #[test]
+    fn a_new_evaluation_lists_every_earlier_version_it_is_worse_than() {
+        let then = earlier(&[
+            ("2026.1+aaa", "pass", "R1=pass,R2=pass"),
+            ("2026.2+bbb", "pass", "R1=pass,R2=warn"),
+            ("2026.3+ccc", "fail", "R1=pass,R2=fail"),
+        ]);
+        // R2 went to warn: worse than the first only.
+        assert_eq!(worse_than(&then, "pass", "R1=pass,R2=warn"), "2026.1+aaa");
+        // The verdict turned to fail: worse than both that passed.
+        assert_eq!(worse_than(&then, "fail", "R1=pass,R2=fail"), "2026.1+aaa,2026.2+bbb");
+        // Nothing got worse.
+        assert_eq!(worse_than(&then, "pass", "R1=pass,R2=pass"), "");
+        assert_eq!(worse_than(&[], "fail", "R1=fail"), "");
+    }
+
+    #[test]
+    fn a_version_is_listed_only_by_its_whole_name() {
+        assert!(lists_version("2026.1+aaa,2026.2+bbb", "2026.2+bbb"));
+        assert!(lists_version("2026.1+aaa", "2026.1+aaa"));
+        assert!(!lists_version("2026.1+aaa,2026.2+bbb", "2026.1+aa"));
+        assert!(!lists_version("2026.1+aaa", "2026.1+aaa,"));
+        assert!(!lists_version("", ""));
+    }
 }

@@ -16,6 +16,7 @@ use crate::db::date_text as date;
 use crate::db::schema::{decisions, delegations, evaluations, organisations, re_reviews, revisions, services, users};
 use crate::error::AppError;
 use crate::lookup::index::Status;
+use crate::policy::reevaluate::lists_version;
 
 const PAGE: i64 = 2_000;
 
@@ -88,6 +89,9 @@ impl Filter {
     }
 }
 
+/// An evaluation of a revision: revision id, rule-set version, rule
+/// outcomes, when, and the versions it is worse than.
+type EvaluationTuple = (String, String, String, NaiveDateTime, String);
 type RevisionTuple = (String, String, i32, String, String, String, String, NaiveDateTime, Option<NaiveDateTime>);
 type DecisionTuple = (
     String,
@@ -196,6 +200,8 @@ pub fn rows(
             orgs_of.entry(service).or_default().push(org);
         }
         let decision_ids: Vec<&String> = current.values().map(|d| &d.0).collect();
+        // Flags recorded one by one before migration 000010; later ones are
+        // read from the evaluations below (`worse_than`).
         let flagged: HashSet<String> = if decision_ids.is_empty() {
             HashSet::new()
         } else {
@@ -229,7 +235,7 @@ pub fn rows(
                 .collect()
         };
         let revision_ids: Vec<&String> = revision_rows.iter().map(|r| &r.1).collect();
-        let evaluation_rows: Vec<(String, String, String, NaiveDateTime)> = evaluations::table
+        let evaluation_rows: Vec<EvaluationTuple> = evaluations::table
             .filter(evaluations::revision_id.eq_any(&revision_ids))
             .filter(evaluations::evaluated_at.le(at))
             .order(evaluations::evaluated_at.asc())
@@ -238,9 +244,10 @@ pub fn rows(
                 evaluations::rule_set_version,
                 evaluations::rule_outcomes,
                 evaluations::evaluated_at,
+                evaluations::worse_than,
             ))
             .load(conn)?;
-        let mut evaluations_of: HashMap<&str, Vec<&(String, String, String, NaiveDateTime)>> = HashMap::new();
+        let mut evaluations_of: HashMap<&str, Vec<&EvaluationTuple>> = HashMap::new();
         for e in &evaluation_rows {
             evaluations_of.entry(e.0.as_str()).or_default().push(e);
         }
@@ -307,7 +314,11 @@ pub fn rows(
                     expiring_within_60_days: live
                         && valid_until.is_some_and(|u| u >= today && u <= today + Duration::days(60)),
                     expired: status == Status::Expired,
-                    needs_re_review: live && decision.is_some_and(|d| flagged.contains(&d.0)),
+                    needs_re_review: live
+                        && decision.is_some_and(|d| {
+                            flagged.contains(&d.0)
+                                || evals.is_some_and(|e| e.iter().any(|x| lists_version(&x.4, &d.11)))
+                        }),
                     conditions: decision
                         .and_then(|d| conditions.get(&d.0))
                         .and_then(|c| serde_json::from_str::<Vec<Condition>>(c).ok())

@@ -70,6 +70,13 @@ pub struct EvaluationRow {
     /// "R1=pass,R2=fail,…", derived from `outcome` (which the digest covers).
     #[serde(skip_serializing)]
     pub rule_outcomes: String,
+    /// The rule-set versions of the earlier evaluations of the same revision
+    /// that this one is worse than, comma-separated (set by a re-evaluation;
+    /// empty otherwise). An approval decided under one of them needs
+    /// re-review. The digest covers it when it is not empty, so the digests
+    /// of rows stored before the column existed still hold.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub worse_than: String,
 }
 
 /// How an evaluation's outcome is stored.
@@ -104,6 +111,7 @@ impl EvaluationRow {
             outcome,
             evaluated_at,
             rule_outcomes: evaluation.rule_outcomes(),
+            worse_than: String::new(),
         })
     }
 }

@@ -1,0 +1,11 @@
+-- A re-evaluation used to flag each approval whose outcome got worse with a
+-- row of its own in re_reviews: on average 2.7 rows (each with its index
+-- entries and its digest in the audit chain) for every re-evaluated revision.
+-- Now the new evaluation itself says which earlier evaluations of the same
+-- revision it is worse than, by their rule-set versions (comma-separated;
+-- empty when it is worse than none). An approval needs re-review when its
+-- revision has an evaluation that lists the rule-set version the approval
+-- was decided under. The flag is then one column of a row that is written
+-- anyway, covered by that row's digest. Flags already in re_reviews stay
+-- there and keep counting.
+ALTER TABLE evaluations ADD COLUMN worse_than TEXT NOT NULL DEFAULT '';
