@@ -842,25 +842,6 @@ impl ReReviewFlags {
     }
 }
 
-/// Which of some decisions (by id) are flagged for re-review.
-pub fn flagged_decisions(conn: &mut DbConnection, decision_ids: &[String]) -> Result<HashSet<String>, AppError> {
-    let mut decided: Vec<(String, String, String)> = Vec::new();
-    for chunk in decision_ids.chunks(500) {
-        decided.extend(
-            decisions::table
-                .filter(decisions::id.eq_any(chunk))
-                .select((decisions::id, decisions::revision_id, decisions::rule_set_version))
-                .load::<(String, String, String)>(conn)?,
-        );
-    }
-    let flags = ReReviewFlags::load(conn, decided.iter().map(|(id, revision, _)| (id.as_str(), revision.as_str())))?;
-    Ok(decided
-        .into_iter()
-        .filter(|(id, revision, version)| flags.flagged(id, revision, version))
-        .map(|(id, ..)| id)
-        .collect())
-}
-
 /// Starts (or resumes) the job for the rule set in force in the background
 /// of a running server; the lookup index follows when it is done.
 pub fn spawn(state: &crate::state::AppState) -> Result<JobStatus, AppError> {

@@ -395,20 +395,67 @@ fn evaluations_as_full(conn: &mut tillit::db::DbConnection, policies: &tillit::p
     rows.len()
 }
 
-/// The live approvals that need re-review, sorted.
+/// The live approvals that need re-review, sorted: worked out here from the
+/// stored rows (an evaluation of the approval's revision lists the rule-set
+/// version the approval was decided under), not by the code under test.
 fn live_flagged(conn: &mut tillit::db::DbConnection) -> Vec<String> {
     use diesel::prelude::*;
-    use tillit::db::schema::decisions;
-    let live: Vec<String> = decisions::table
+    use tillit::db::schema::{decisions, evaluations};
+    let rows: Vec<(String, String, String)> = decisions::table
+        .inner_join(evaluations::table.on(evaluations::revision_id.eq(decisions::revision_id)))
         .filter(decisions::revoked_at.is_null())
         .filter(decisions::decision.ne("rejected"))
-        .select(decisions::id)
+        .select((decisions::id, decisions::rule_set_version, evaluations::worse_than))
         .load(conn)
         .unwrap();
-    let mut flagged: Vec<String> =
-        tillit::policy::reevaluate::flagged_decisions(conn, &live).unwrap().into_iter().collect();
+    let mut flagged: Vec<String> = rows
+        .into_iter()
+        .filter(|(_, version, worse_than)| worse_than.split(',').any(|listed| listed == version))
+        .map(|(id, ..)| id)
+        .collect();
     flagged.sort();
+    flagged.dedup();
     flagged
+}
+
+#[actix_web::test]
+async fn a_flag_recorded_before_flags_moved_to_the_evaluations_still_counts() {
+    use diesel::prelude::*;
+    use tillit::db::schema::re_reviews;
+    for backend in backends() {
+        let w = World::new(backend);
+        let service = w.service(&named("Gammal flagga")).await;
+        let decision = w.decide(&service, json!({"org": "kinda", "revision": 1, "decision": "approved"})).await;
+        let before = w.report("format=json&org=kinda").await;
+        let row = rows(&before).into_iter().find(|r| r["service_name"] == "Gammal flagga").unwrap();
+        assert_eq!(row["needs_re_review"], false);
+        // A flag row as re-evaluations wrote them before migration 000010.
+        let mut conn = w.app.state.db.get().unwrap();
+        let evaluation_id: String = tillit::db::schema::evaluations::table
+            .select(tillit::db::schema::evaluations::id)
+            .first(&mut conn)
+            .unwrap();
+        diesel::insert_into(re_reviews::table)
+            .values(&tillit::policy::reevaluate::ReReviewRow {
+                id: tillit::auth::service::new_id(),
+                decision_id: decision.clone(),
+                evaluation_id,
+                flagged_at: tillit::db::now(),
+            })
+            .execute(&mut conn)
+            .unwrap();
+        drop(conn);
+        let after = w.report("format=json&org=kinda").await;
+        let row = rows(&after).into_iter().find(|r| r["service_name"] == "Gammal flagga").unwrap();
+        assert_eq!(row["needs_re_review"], true, "{backend:?}");
+        let page = call(&w.app, get(&format!("/api/v1/services/{service}"), Some(&w.coordinator))).await;
+        assert_eq!(page.body["decisions"][0]["needs_re_review"], true, "{backend:?}");
+        // The row has no audit event, so a running index does not see it;
+        // an index built from the database (as at start) does.
+        let index = tillit::lookup::service::SearchIndex::build(&mut w.app.state.db.get().unwrap(), None).unwrap();
+        let lookup = tillit::lookup::service::lookup(&index, "Gammal flagga", Some("kinda"), false, 10).unwrap();
+        assert!(lookup.matches[0].status.as_ref().unwrap().needs_re_review, "{backend:?}");
+    }
 }
 
 /// The rule set with one more check: training material is required when
