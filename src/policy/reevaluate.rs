@@ -791,6 +791,14 @@ fn late_flagged(conn: &mut DbConnection, prepared: &Prepared) -> Result<usize, A
     Ok(late)
 }
 
+/// Whether any re-review flag was recorded as a row of its own (in
+/// `re_reviews`, before migration 000010), so that readers skip the table
+/// when it is empty.
+pub fn has_legacy_flags(conn: &mut DbConnection) -> Result<bool, AppError> {
+    let any: Option<String> = re_reviews::table.select(re_reviews::id).first(conn).optional()?;
+    Ok(any.is_some())
+}
+
 /// The re-review flags that concern some decisions: the `worse_than` lists
 /// of the evaluations of their revisions, and the flags recorded one by one
 /// (in `re_reviews`) before migration 000010.
@@ -820,8 +828,7 @@ impl ReReviewFlags {
             }
         }
         let mut legacy = HashSet::new();
-        let any_legacy: Option<String> = re_reviews::table.select(re_reviews::id).first(conn).optional()?;
-        if any_legacy.is_some() {
+        if has_legacy_flags(conn)? {
             for chunk in ids.chunks(500) {
                 let flagged: Vec<String> = re_reviews::table
                     .filter(re_reviews::decision_id.eq_any(chunk))

@@ -136,6 +136,9 @@ pub fn rows(
         .into_iter()
         .collect();
     let mut count = 0u64;
+    // Flags recorded one by one before migration 000010 (later ones are
+    // read from the evaluations, `worse_than`); none in a newer registry.
+    let legacy_flags = crate::policy::reevaluate::has_legacy_flags(conn)?;
     let mut after = String::new();
     loop {
         let page: Vec<(String, String)> = services::table
@@ -200,9 +203,7 @@ pub fn rows(
             orgs_of.entry(service).or_default().push(org);
         }
         let decision_ids: Vec<&String> = current.values().map(|d| &d.0).collect();
-        // Flags recorded one by one before migration 000010; later ones are
-        // read from the evaluations below (`worse_than`).
-        let flagged: HashSet<String> = if decision_ids.is_empty() {
+        let flagged: HashSet<String> = if decision_ids.is_empty() || !legacy_flags {
             HashSet::new()
         } else {
             re_reviews::table
