@@ -212,6 +212,10 @@ pub struct ServeArgs {
     /// (`tillit.db.lookup`); none for PostgreSQL.
     #[arg(long, env = "TILLIT_INDEX_FILE")]
     pub index_file: Option<String>,
+    /// Megabytes of lookup answers kept for questions asked again (0: none).
+    /// Any change to a service or decision empties it.
+    #[arg(long, env = "TILLIT_LOOKUP_CACHE_MB", default_value_t = 16)]
+    pub lookup_cache_mb: u64,
     /// Per-client limit on the public lookup and pages: RATE/BURST requests
     /// per second ("10/60"), or 0 for none.
     #[arg(long, env = "TILLIT_RATE_LIMIT", default_value = "10/60")]
@@ -805,6 +809,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     let settings = Settings {
         sso,
         index_file,
+        lookup_cache_bytes: args.lookup_cache_mb.saturating_mul(1024 * 1024),
         bind: args.bind.clone(),
         database: db.url().clone(),
         policies_dir: args.policies.policies.clone(),

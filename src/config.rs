@@ -30,6 +30,9 @@ pub struct Settings {
     /// Where the lookup index is saved between starts (`TILLIT_INDEX_FILE`,
     /// `--index-file`); None: rebuilt from the database at every start.
     pub index_file: Option<PathBuf>,
+    /// Bytes of lookup answers kept for questions asked again
+    /// (`TILLIT_LOOKUP_CACHE_MB`, `--lookup-cache-mb`); 0 keeps none.
+    pub lookup_cache_bytes: u64,
 }
 
 impl Settings {
@@ -43,6 +46,7 @@ impl Settings {
             trusted_proxies: Vec::new(),
             sso: crate::auth::oidc::SsoSettings::default(),
             index_file: Settings::default_index_file(&database),
+            lookup_cache_bytes: crate::lookup::service::DEFAULT_ANSWER_CACHE_BYTES,
             database,
         }
     }

@@ -36,7 +36,9 @@ impl AppState {
     pub fn new(db: Database, policies: PolicySet, settings: Settings) -> Result<Self, AppError> {
         let lookup = {
             let mut conn = db.get()?;
-            SearchIndex::build(&mut conn, settings.index_file.as_deref())?
+            let mut index = SearchIndex::build(&mut conn, settings.index_file.as_deref())?;
+            index.keep_answers(settings.lookup_cache_bytes);
+            index
         };
         let views = Views::load().map_err(AppError::internal)?;
         let limiter = RateLimiter::new(settings.rate_limit, settings.trusted_proxies.clone());

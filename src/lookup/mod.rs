@@ -1,6 +1,7 @@
 //! "Får jag använda X?": the employee lookup and the public AI register,
 //! answered from an in-memory index that follows every change.
 
+pub mod cache;
 pub mod dto;
 pub mod index;
 pub mod normalize;

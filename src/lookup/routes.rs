@@ -53,7 +53,7 @@ pub async fn lookup(
             true
         }
     };
-    let response = service::lookup(
+    let body = service::lookup_json(
         &state.lookup,
         query.q.as_deref().unwrap_or_default(),
         query.org.as_deref(),
@@ -61,8 +61,9 @@ pub async fn lookup(
         query.limit.unwrap_or(10),
     )?;
     let cache = if signed_in { "private, no-store" } else { "public, max-age=5" };
-    // One match with its status is about 700 bytes.
-    let mut answer = crate::http::json_ok(&response, 256 + 768 * response.matches.len())?;
-    answer.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    let answer = HttpResponse::Ok()
+        .insert_header(header::ContentType::json())
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static(cache)))
+        .body(body);
     Ok(answer)
 }

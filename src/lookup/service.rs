@@ -4,8 +4,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
+use actix_web::web::Bytes;
 use chrono::NaiveDate;
 
+use super::cache::{AnswerCache, Question};
 use super::dto::{LookupMatch, LookupResponse, OrgStatus, ServiceSummary};
 use super::index::{Entry, Fuzzy, Snapshot, Status};
 use super::{persist, store};
@@ -14,11 +16,17 @@ use crate::db::date_text as date;
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
 
+/// Bytes of answers kept by default (`--lookup-cache-mb`).
+pub const DEFAULT_ANSWER_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// Overlay size at which the next refresh rebuilds the whole index instead.
 const REBUILD_AFTER: usize = 20_000;
 
 pub struct SearchIndex {
-    current: RwLock<Arc<Snapshot>>,
+    /// The snapshot in force, with its generation (raised at every change).
+    current: RwLock<(u64, Arc<Snapshot>)>,
+    /// Answers given from the snapshot in force.
+    answers: AnswerCache,
     refresh_lock: Mutex<()>,
     pub fuzzy: Fuzzy,
     /// Where the base segment is saved (None: rebuilt from the database at every start).
@@ -46,7 +54,8 @@ impl SearchIndex {
             None => full(conn)?,
         };
         let index = SearchIndex {
-            current: RwLock::new(Arc::new(snapshot)),
+            current: RwLock::new((0, Arc::new(snapshot))),
+            answers: AnswerCache::new(DEFAULT_ANSWER_CACHE_BYTES),
             refresh_lock: Mutex::new(()),
             fuzzy: Fuzzy::default(),
             file: file.map(Path::to_path_buf),
@@ -66,18 +75,48 @@ impl SearchIndex {
     }
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.current().1
+    }
+
+    /// The snapshot in force and its generation.
+    fn current(&self) -> (u64, Arc<Snapshot>) {
         match self.current.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+            Ok(guard) => (guard.0, guard.1.clone()),
+            Err(poisoned) => {
+                let guard = poisoned.into_inner();
+                (guard.0, guard.1.clone())
+            }
         }
     }
 
-    fn replace(&self, snapshot: Snapshot) {
+    /// Puts a snapshot in force. When its answers may differ from the
+    /// previous one's (`changed`), the generation is raised: answers of the
+    /// older generation can no longer be returned (their keys name it), and
+    /// are dropped to free their memory.
+    fn replace(&self, snapshot: Snapshot, changed: bool) {
         let new = Arc::new(snapshot);
-        match self.current.write() {
-            Ok(mut guard) => *guard = new,
-            Err(poisoned) => *poisoned.into_inner() = new,
+        {
+            let mut guard = match self.current.write() {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            *guard = (guard.0 + u64::from(changed), new);
         }
+        if changed {
+            self.answers.clear();
+        }
+    }
+
+    /// Keeps at most `budget` bytes of answers (0: none). Set before the
+    /// index is shared.
+    pub fn keep_answers(&mut self, budget: u64) {
+        self.answers = AnswerCache::new(budget);
+    }
+
+    /// The answer cache's budget, and the answers and bytes it holds.
+    pub fn answer_cache_usage(&self) -> (u64, usize, u64) {
+        let (count, bytes) = self.answers.usage();
+        (self.answers.budget(), count, bytes)
     }
 
     /// Saves the current base segment (a failure is logged: the index still
@@ -112,21 +151,23 @@ impl SearchIndex {
                 return Ok(None);
             }
             Ok(Some(match changed {
-                None => (full(conn)?, true),
+                None => (full(conn)?, true, true),
+                // Events that touch no service (sign-ins, rule sets): the
+                // same answers, at a later position in the chain.
                 Some(ids) if ids.is_empty() => {
                     let mut same = (*snapshot).clone();
                     same.seq = head;
-                    (same, false)
+                    (same, false, false)
                 }
                 Some(ids) => {
                     let changes = store::services(conn, &ids)?;
                     let next = snapshot.with_changes(head, changes);
-                    if next.overlay_len() > REBUILD_AFTER { (full(conn)?, true) } else { (next, false) }
+                    if next.overlay_len() > REBUILD_AFTER { (full(conn)?, true, true) } else { (next, false, true) }
                 }
             }))
         })?;
-        if let Some((next, rebuilt)) = next {
-            self.replace(next);
+        if let Some((next, rebuilt, changed)) = next {
+            self.replace(next, changed);
             if rebuilt {
                 self.save();
             }
@@ -280,6 +321,44 @@ pub fn lookup_on(
     today: NaiveDate,
 ) -> Result<LookupResponse, AppError> {
     let snapshot = index.snapshot();
+    let question = question(query, org, include_internal, limit, today)?;
+    answer(&snapshot, &index.fuzzy, &question)
+}
+
+/// The lookup's answer as its JSON body: the one given before when the same
+/// question was asked of the same index generation on the same day, or a
+/// new one (then kept).
+pub fn lookup_json(
+    index: &SearchIndex,
+    query: &str,
+    org: Option<&str>,
+    include_internal: bool,
+    limit: usize,
+) -> Result<Bytes, AppError> {
+    let question = question(query, org, include_internal, limit, db::now().date())?;
+    let (generation, snapshot) = index.current();
+    let key = AnswerCache::key(generation, &question);
+    if let Some(kept) = index.answers.get(&key) {
+        return Ok(kept);
+    }
+    let response = answer(&snapshot, &index.fuzzy, &question)?;
+    // One match with its status is about 700 bytes.
+    let mut body = Vec::with_capacity(256 + 768 * response.matches.len());
+    serde_json::to_writer(&mut body, &response)?;
+    let body = Bytes::from(body);
+    index.answers.insert(key, body.clone());
+    Ok(body)
+}
+
+/// The question checked: a query that is not empty, not too long and holds
+/// no control characters, and a limit within bounds.
+fn question<'a>(
+    query: &'a str,
+    org: Option<&'a str>,
+    include_internal: bool,
+    limit: usize,
+    today: NaiveDate,
+) -> Result<Question<'a>, AppError> {
     let query = query.trim();
     if query.is_empty() {
         return Err(AppError::field(
@@ -297,19 +376,25 @@ pub fn lookup_on(
             &format!("Sökningen är för lång (högst {MAX_QUERY_CHARS} tecken) eller innehåller styrtecken."),
         ));
     }
+    Ok(Question { query, org, include_internal, limit: limit.clamp(1, MAX_LIMIT), today })
+}
+
+/// Answers a checked question from one snapshot.
+fn answer(snapshot: &Snapshot, fuzzy: &Fuzzy, question: &Question<'_>) -> Result<LookupResponse, AppError> {
+    let Question { query, org, include_internal, limit, today } = *question;
     let org_index = match org {
         None => None,
         Some(slug) => Some(snapshot.org_index(slug).ok_or_else(|| unknown_org(slug))?),
     };
-    let hits = snapshot.search(query, org_index, include_internal, limit.clamp(1, MAX_LIMIT), today, &index.fuzzy);
+    let hits = snapshot.search(query, org_index, include_internal, limit, today, fuzzy);
     let matches = hits
         .iter()
         .map(|hit| {
             let (status, statuses) = match org_index {
-                Some(org) => (Some(org_status(&snapshot, hit.entry, org, today)), None),
+                Some(org) => (Some(org_status(snapshot, hit.entry, org, today)), None),
                 None => (
                     None,
-                    Some((0..snapshot.orgs.len()).map(|o| org_status(&snapshot, hit.entry, o as u16, today)).collect()),
+                    Some((0..snapshot.orgs.len()).map(|o| org_status(snapshot, hit.entry, o as u16, today)).collect()),
                 ),
             };
             LookupMatch {

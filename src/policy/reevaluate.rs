@@ -368,13 +368,16 @@ impl Unchanged {
     }
 }
 
-type Page = Vec<(String, String, i32, String)>;
+/// A page of revisions: id, service, number and the stored document, read
+/// as bytes (the JSON parser checks the text as it reads it, so it is not
+/// checked twice more on the way in).
+type Page = Vec<(String, String, i32, Vec<u8>)>;
 
 /// A page's work for the evaluator: the targets (revision id, document),
 /// the live approvals of those revisions, and the earlier evaluations of
 /// those revisions, in compact form.
 struct Work {
-    targets: Vec<(String, String)>,
+    targets: Vec<(String, Vec<u8>)>,
     live: Vec<LiveApproval>,
     /// By revision, every earlier evaluation: (rule-set version, verdict,
     /// rule outcomes).
@@ -541,7 +544,12 @@ fn read_page(conn: &mut DbConnection, after: &str, page_size: i64) -> Result<Pag
         .filter(revisions::id.gt(after))
         .order(revisions::id.asc())
         .limit(page_size)
-        .select((revisions::id, revisions::service_id, revisions::revision, revisions::document))
+        .select((
+            revisions::id,
+            revisions::service_id,
+            revisions::revision,
+            diesel::dsl::sql::<diesel::sql_types::Binary>("document"),
+        ))
         .load(conn)?)
 }
 
@@ -612,7 +620,7 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
         .filter(|(_, _, _, decision, revoked_at)| decision != "rejected" && revoked_at.is_none())
         .map(|(_, revision, ..)| revision.as_str())
         .collect();
-    let targets: Vec<(String, String)> = page
+    let targets: Vec<(String, Vec<u8>)> = page
         .into_iter()
         .filter(|(id, service, number, _)| {
             !done.contains(id) && (approved.contains(id.as_str()) || latest.get(service) == Some(number))
@@ -647,7 +655,7 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
         live_by_revision.entry(approval.revision_id.as_str()).or_default().push(approval);
     }
     // One batch of revisions: its evaluations and audit event.
-    let batch = |chunk: &[(String, String)]| -> Result<Prepared, AppError> {
+    let batch = |chunk: &[(String, Vec<u8>)]| -> Result<Prepared, AppError> {
         let mut out = Prepared::empty();
         out.evaluations.reserve(chunk.len());
         let mut event = NewEvent::new(AuditAction::RevisionReevaluated, None, None);
@@ -655,8 +663,8 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
             let earlier = work.then.get(revision_id).map_or(&[][..], Vec::as_slice);
             let known = unchanged.known(policies, earlier);
             let parsed = match policies.fields_read(&known) {
-                Some(fields) => crate::json::parse_fields(document.as_bytes(), &fields),
-                None => crate::json::parse_strict(document.as_bytes()),
+                Some(fields) => crate::json::parse_fields(document, &fields),
+                None => crate::json::parse_strict(document),
             };
             let Ok(doc) = parsed else {
                 log::error!("revision {revision_id}: the stored document does not parse; not re-evaluated");
@@ -683,9 +691,9 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
     };
     // Each thread takes whole audit batches, so events are the same
     // whichever thread made them.
-    let batches: Vec<&[(String, String)]> = work.targets.chunks(EVENT_BATCH).collect();
+    let batches: Vec<&[(String, Vec<u8>)]> = work.targets.chunks(EVENT_BATCH).collect();
     let half = batches.len().div_ceil(2);
-    let run = |part: &[&[(String, String)]]| -> Result<Prepared, AppError> {
+    let run = |part: &[&[(String, Vec<u8>)]]| -> Result<Prepared, AppError> {
         let mut all = Prepared::empty();
         for chunk in part {
             all.append(batch(chunk)?);

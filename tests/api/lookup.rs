@@ -433,6 +433,60 @@ async fn a_second_node_sees_changes_through_the_chain_head() {
 }
 
 #[actix_web::test]
+async fn a_repeated_question_gets_the_kept_answer_until_something_changes() {
+    for backend in backends() {
+        let w = World::new(backend);
+        let s = w.service(doc("Återfrågad tjänst", &[], &[], "published"), true).await;
+        let url = "/api/v1/lookup?q=%C3%85terfr%C3%A5gad+tj%C3%A4nst&org=kinda";
+        let first = call(&w.app, get(url, None)).await;
+        assert_eq!(first.body["matches"][0]["status"], "not_assessed");
+        let (budget, kept, bytes) = w.app.state.lookup.answer_cache_usage();
+        assert!(budget > 0, "answers are kept by default");
+        assert_eq!(kept, 1, "{backend:?}");
+        assert!(bytes as usize > first.text.len());
+        let again = call(&w.app, get(url, None)).await;
+        assert_eq!(again.text, first.text);
+        assert_eq!(w.app.state.lookup.answer_cache_usage().1, 1, "the same question is kept once");
+
+        // A decision changes the answer at once; so does another node's, once polled.
+        let decision = w.decide(&s, json!({"org": "kinda", "revision": 1, "decision": "approved"})).await;
+        let after = call(&w.app, get(url, None)).await;
+        assert_eq!(after.body["matches"][0]["status"], "allowed", "{backend:?}");
+
+        let database = tillit::db::Database::open(&w.app.db.url, 2).unwrap();
+        let policies = tillit::policy::load(None).unwrap();
+        let node_b =
+            tillit::AppState::new(database, policies, tillit::Settings::for_database(w.app.db.url.clone())).unwrap();
+        let on_b = |node: &tillit::AppState| {
+            let body =
+                tillit::lookup::service::lookup_json(&node.lookup, "Återfrågad tjänst", Some("kinda"), false, 10)
+                    .unwrap();
+            serde_json::from_slice::<Value>(&body).unwrap()["matches"][0]["status"].clone()
+        };
+        assert_eq!(on_b(&node_b), "allowed");
+        let r = call(
+            &w.app,
+            post_json(&format!("/api/v1/decisions/{decision}/revoke"), Some(&w.approver), "{\"reason\": \"Brister\"}"),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+        assert_eq!(call(&w.app, get(url, None)).await.body["matches"][0]["status"], "not_allowed");
+        assert_eq!(on_b(&node_b), "allowed", "node B has not polled yet");
+        let mut conn = node_b.db.get().unwrap();
+        node_b.refresh_lookup(&mut conn);
+        assert_eq!(on_b(&node_b), "not_allowed", "{backend:?}");
+
+        // With no budget, nothing is kept and every answer is searched anew.
+        let mut settings = tillit::Settings::for_database(w.app.db.url.clone());
+        settings.lookup_cache_bytes = 0;
+        let database = tillit::db::Database::open(&w.app.db.url, 2).unwrap();
+        let node_c = tillit::AppState::new(database, tillit::policy::load(None).unwrap(), settings).unwrap();
+        assert_eq!(on_b(&node_c), "not_allowed");
+        assert_eq!(node_c.lookup.answer_cache_usage(), (0, 0, 0));
+    }
+}
+
+#[actix_web::test]
 async fn a_saved_index_is_loaded_at_start_and_caught_up_or_rebuilt() {
     for backend in backends() {
         let w = World::new(backend);
