@@ -31,7 +31,6 @@ type Store = quick_cache::sync::Cache<Box<[u8]>, Bytes, ByBytes>;
 /// The kept answers. A budget of 0 keeps none.
 pub struct AnswerCache {
     store: Option<Store>,
-    budget: u64,
 }
 
 /// What an answer depends on, besides the index generation.
@@ -49,12 +48,12 @@ impl AnswerCache {
     pub fn new(budget: u64) -> AnswerCache {
         // Answers are about 1 KB: the estimate only sizes the table.
         let items = usize::try_from(budget / 1024).unwrap_or(usize::MAX).clamp(16, 1 << 20);
-        AnswerCache { store: (budget > 0).then(|| Store::with_weighter(items, budget, ByBytes)), budget }
+        AnswerCache { store: (budget > 0).then(|| Store::with_weighter(items, budget, ByBytes)) }
     }
 
     /// The byte budget.
     pub fn budget(&self) -> u64 {
-        self.budget
+        self.store.as_ref().map_or(0, Store::capacity)
     }
 
     /// The key of a question asked of index generation `generation`.

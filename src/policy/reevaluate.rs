@@ -373,11 +373,14 @@ impl Unchanged {
 /// checked twice more on the way in).
 type Page = Vec<(String, String, i32, Vec<u8>)>;
 
+/// A revision to evaluate: its id and its stored document.
+type Target = (String, Vec<u8>);
+
 /// A page's work for the evaluator: the targets (revision id, document),
 /// the live approvals of those revisions, and the earlier evaluations of
 /// those revisions, in compact form.
 struct Work {
-    targets: Vec<(String, Vec<u8>)>,
+    targets: Vec<Target>,
     live: Vec<LiveApproval>,
     /// By revision, every earlier evaluation: (rule-set version, verdict,
     /// rule outcomes).
@@ -620,7 +623,7 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
         .filter(|(_, _, _, decision, revoked_at)| decision != "rejected" && revoked_at.is_none())
         .map(|(_, revision, ..)| revision.as_str())
         .collect();
-    let targets: Vec<(String, Vec<u8>)> = page
+    let targets: Vec<Target> = page
         .into_iter()
         .filter(|(id, service, number, _)| {
             !done.contains(id) && (approved.contains(id.as_str()) || latest.get(service) == Some(number))
@@ -655,7 +658,7 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
         live_by_revision.entry(approval.revision_id.as_str()).or_default().push(approval);
     }
     // One batch of revisions: its evaluations and audit event.
-    let batch = |chunk: &[(String, Vec<u8>)]| -> Result<Prepared, AppError> {
+    let batch = |chunk: &[Target]| -> Result<Prepared, AppError> {
         let mut out = Prepared::empty();
         out.evaluations.reserve(chunk.len());
         let mut event = NewEvent::new(AuditAction::RevisionReevaluated, None, None);
@@ -691,9 +694,9 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
     };
     // Each thread takes whole audit batches, so events are the same
     // whichever thread made them.
-    let batches: Vec<&[(String, Vec<u8>)]> = work.targets.chunks(EVENT_BATCH).collect();
+    let batches: Vec<&[Target]> = work.targets.chunks(EVENT_BATCH).collect();
     let half = batches.len().div_ceil(2);
-    let run = |part: &[&[(String, Vec<u8>)]]| -> Result<Prepared, AppError> {
+    let run = |part: &[&[Target]]| -> Result<Prepared, AppError> {
         let mut all = Prepared::empty();
         for chunk in part {
             all.append(batch(chunk)?);
