@@ -9,10 +9,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
-use levenshtein_automata::{Distance, LevenshteinAutomatonBuilder};
 use serde::Serialize;
 
 use super::normalize::{host_and_parents, host_of, name_keys, normalize};
+pub use super::typo::Fuzzy;
+use super::typo::{Matcher, Typos};
 use crate::approvals::model::{Condition, DecisionKind};
 
 /// Which field of a service a query matched.
@@ -771,35 +772,6 @@ pub struct Hit<'a> {
     pub distance: u8,
 }
 
-/// Levenshtein automaton builders, built once (they are expensive to make
-/// and cheap to use).
-pub struct Fuzzy {
-    one: LevenshteinAutomatonBuilder,
-    two: LevenshteinAutomatonBuilder,
-}
-
-impl Default for Fuzzy {
-    fn default() -> Self {
-        Fuzzy { one: LevenshteinAutomatonBuilder::new(1, true), two: LevenshteinAutomatonBuilder::new(2, true) }
-    }
-}
-
-impl Fuzzy {
-    /// The edit distances to try, cheapest first: one edit for words of
-    /// 4–7 characters; one and then two from 8; none below 4.
-    fn distances(query: &str) -> &'static [u8] {
-        match query.chars().count() {
-            0..=3 => &[],
-            4..=7 => &[1],
-            _ => &[1, 2],
-        }
-    }
-
-    fn dfa(&self, query: &str, distance: u8) -> levenshtein_automata::DFA {
-        if distance == 1 { self.one.build_dfa(query) } else { self.two.build_dfa(query) }
-    }
-}
-
 /// How many keys each stage may contribute, so that a very common prefix
 /// cannot make a lookup slow.
 const MAX_KEYS_PER_STAGE: usize = 64;
@@ -898,42 +870,64 @@ fn longer_keys(
 }
 
 /// Calls `emit` with the value and distance of the first `limit` keys (in
-/// key order) that start with `prefix` and are within the automaton's edits.
-/// Walks the `fst` itself rather than through a stream, which would read
-/// every child of every node it passes; here a child is read only when the
-/// automaton can still match through it.
-fn within_edits(
+/// key order) that start with `prefix` and are within the search's edits,
+/// leaving out those that continue `prefix` with `skip`. Walks the `fst`
+/// itself rather than through a stream, which would read every child of
+/// every node it passes; here a child is read only when the search can
+/// still match through it.
+fn within_edits<T: Typos>(
     keys: &fst::Map<Vec<u8>>,
-    dfa: &levenshtein_automata::DFA,
+    typos: &T,
     prefix: &[u8],
+    skip: Option<u8>,
     limit: usize,
     mut emit: impl FnMut(u64, u8),
 ) {
-    use levenshtein_automata::SINK_STATE;
     let fst = keys.as_fst();
-    let mut state = dfa.initial_state();
+    let mut state = typos.start();
     for &b in prefix {
-        state = dfa.transition(state, b);
-    }
-    if state == SINK_STATE {
-        return;
+        let Some(next) = typos.step(state, b) else { return };
+        state = next;
     }
     let Some((node, out)) = descend(fst, prefix) else { return };
     let mut emitted = 0;
-    let mut visit = |node: &fst::raw::Node<'_>, state: u32, out: fst::raw::Output| {
+    // The walk's state: the search's, and whether the node is the one
+    // `prefix` leads to (where `skip` is left out).
+    let mut visit = |node: &fst::raw::Node<'_>, (state, _): (T::State, bool), out: fst::raw::Output| {
         if node.is_final()
-            && let Distance::Exact(d) = dfa.distance(state)
+            && let Some(d) = typos.distance(state)
         {
             emit(out.cat(node.final_output()).value(), d);
             emitted += 1;
         }
         emitted < limit
     };
-    if !visit(&node, state, out) {
+    if !visit(&node, (state, true), out) {
         return;
     }
-    let step = |state: u32, b: u8| Some(dfa.transition(state, b)).filter(|s| *s != SINK_STATE);
-    walk(fst, node, state, out, step, visit);
+    let step = |(state, top): (T::State, bool), b: u8| {
+        if top && skip == Some(b) {
+            return None;
+        }
+        typos.step(state, b).map(|next| (next, false))
+    };
+    walk(fst, node, (state, true), out, step, visit);
+}
+
+/// `within_edits` with either search.
+fn within(
+    keys: &fst::Map<Vec<u8>>,
+    matcher: &Matcher,
+    prefix: &[u8],
+    skip: Option<u8>,
+    limit: usize,
+    emit: impl FnMut(u64, u8),
+) {
+    match matcher {
+        Matcher::One(edits) => within_edits(keys, &**edits, prefix, skip, limit, emit),
+        Matcher::Two(edits) => within_edits(keys, &**edits, prefix, skip, limit, emit),
+        Matcher::Dfa(dfa) => within_edits(keys, dfa, prefix, skip, limit, emit),
+    }
 }
 
 fn org_ids(orgs: &[OrgInfo]) -> HashMap<&str, u16> {
@@ -1114,22 +1108,29 @@ impl Snapshot {
         let exact = found.values().any(|(kind, _, _)| *kind == MatchKind::Exact);
         if !exact {
             let before = found.len();
-            let mut ranges: Vec<&[u8]> = Vec::with_capacity(3);
+            // Each range with the byte below it to leave out: the second
+            // range holds the first, which was walked just before with the
+            // same search and found nothing, so its part is not walked
+            // again; and when the first two letters are the same, the third
+            // range is the second.
+            let mut ranges: Vec<(&[u8], Option<u8>)> = Vec::with_capacity(3);
             if qb.len() >= 3 {
-                ranges.push(&qb[..2]);
+                ranges.push((&qb[..2], None));
+                ranges.push((&qb[..1], Some(qb[1])));
+            } else {
+                ranges.push((&qb[..1], None));
             }
-            ranges.push(&qb[..1]);
-            if qb.len() >= 2 {
-                ranges.push(&qb[1..2]);
+            if qb.len() >= 2 && qb[1] != qb[0] {
+                ranges.push((&qb[1..2], None));
             }
             'distances: for distance in Fuzzy::distances(&q) {
-                let dfa = fuzzy.dfa(&q, *distance);
-                for low in &ranges {
+                let matcher = fuzzy.matcher(&q, *distance);
+                for (low, skip) in &ranges {
                     for (bit, segment) in self.segments() {
                         if segment.packed.is_empty() {
                             continue;
                         }
-                        within_edits(&segment.keys, &dfa, low, MAX_KEYS_PER_STAGE, |value, distance| {
+                        within(&segment.keys, &matcher, low, *skip, MAX_KEYS_PER_STAGE, |value, distance| {
                             for p in segment.postings(value) {
                                 add(&mut found, bit, p, MatchKind::Fuzzy, distance);
                             }
@@ -1201,6 +1202,7 @@ impl Snapshot {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use levenshtein_automata::Distance;
 
     fn org(slug: &str) -> OrgInfo {
         OrgInfo { slug: slug.into(), name: slug.into(), function_name: format!("AI-funktionen {slug}") }
@@ -1270,7 +1272,10 @@ mod tests {
                     let dfa = fuzzy.dfa(query, distance);
                     for low in [&q[..1], &q[..2]] {
                         let mut walked = Vec::new();
-                        within_edits(&map, &dfa, low, limit, |v, d| walked.push((v, d)));
+                        within_edits(&map, &dfa, low, None, limit, |v, d| walked.push((v, d)));
+                        let mut searched = Vec::new();
+                        within(&map, &fuzzy.matcher(query, distance), low, None, limit, |v, d| searched.push((v, d)));
+                        assert_eq!(searched, walked, "typo {query} {distance} {low:?} {limit}, bit-parallel");
                         let scanned: Vec<(u64, u8)> = (0..keys.len() as u64)
                             .filter(|i| keys[*i as usize].as_bytes().starts_with(low))
                             .filter_map(|i| match dfa.eval(&keys[i as usize]) {
@@ -1281,6 +1286,21 @@ mod tests {
                             .collect();
                         assert_eq!(walked, scanned, "typo {query} {distance} {low:?} {limit}");
                     }
+                    // The first letter's range without the first two letters' part.
+                    let mut skipped = Vec::new();
+                    within(&map, &fuzzy.matcher(query, distance), &q[..1], Some(q[1]), limit, |v, d| {
+                        skipped.push((v, d))
+                    });
+                    let scanned: Vec<(u64, u8)> = (0..keys.len() as u64)
+                        .filter(|i| keys[*i as usize].as_bytes().starts_with(&q[..1]))
+                        .filter(|i| !keys[*i as usize].as_bytes().starts_with(&q[..2]))
+                        .filter_map(|i| match dfa.eval(&keys[i as usize]) {
+                            Distance::Exact(d) => Some((i, d)),
+                            Distance::AtLeast(_) => None,
+                        })
+                        .take(limit)
+                        .collect();
+                    assert_eq!(skipped, scanned, "typo {query} {distance} skipping {:?} {limit}", &q[..2]);
                 }
             }
         }

@@ -10,5 +10,6 @@ pub mod register;
 pub mod routes;
 pub mod service;
 pub mod store;
+pub mod typo;
 
 pub use service::SearchIndex;
