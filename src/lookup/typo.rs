@@ -129,7 +129,7 @@ impl<const N: usize> Edits<N> {
             masks[usize::from(*b)] |= 1 << (i + 1);
         }
         let end = 1u64 << query.len();
-        Some(Edits { masks, all: (end << 1) - 1, end })
+        Some(Edits { masks, all: end | (end - 1), end })
     }
 
     fn mask(&self, byte: u8) -> u64 {
@@ -261,6 +261,11 @@ mod tests {
         assert!(matches!(fuzzy.matcher("chatgpt", 2), Matcher::Two(_)));
         assert!(matches!(fuzzy.matcher("чатгпт", 1), Matcher::Dfa(_)));
         assert!(matches!(fuzzy.matcher(&"a".repeat(64), 2), Matcher::Dfa(_)));
+        // The longest query it takes uses every bit.
+        let long = "ab".repeat(31) + "c";
+        let edits = Edits::<3>::new(long.as_bytes())
+            .map(|e| [distance_of(&e, &long), distance_of(&e, &long[1..]), distance_of(&e, &(long.clone() + "dd"))]);
+        assert_eq!(edits, Some([Some(0), Some(1), Some(2)]));
         assert!(Edits::<4>::new(b"chatgpt").is_none());
         // A swap counts as one edit, as in the DFA.
         let edits = Edits::<2>::new(b"chatgpt").map(|e| distance_of(&e, "chtagpt"));
