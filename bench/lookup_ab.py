@@ -17,16 +17,9 @@ import lookup_bench as lb  # noqa: E402
 
 
 def measure(binary, db, log):
-    lb.TILLIT = binary
-    proc, _ = lb.start_tillit(db, log, {"TILLIT_LOOKUP_CACHE_MB": "0"})
+    proc, _ = lb.start_tillit(db, log, {"TILLIT_LOOKUP_CACHE_MB": "0"}, binary)
     try:
-        out = {}
-        for kind in ["exact", "fuzzy"]:
-            script = os.path.join(lb.ROOT, "bench/lookup.lua")
-            qfile = lb.queries(db, kind)
-            lb.wrk("http://127.0.0.1:18091", script, {"QUERIES": qfile})  # warm up
-            out[kind] = lb.wrk("http://127.0.0.1:18091", script, {"QUERIES": qfile})
-        return out
+        return lb.measure_kinds(db)
     finally:
         proc.kill()
         proc.wait()
@@ -42,8 +35,7 @@ def main():
         log = open(os.path.join(lb.OUT, f"ab-{os.path.basename(db)}.log"), "w")
         if not os.path.exists(f"{db}.lookup"):
             # One first start makes the saved index both builds load.
-            lb.TILLIT = candidate
-            proc, _ = lb.start_tillit(db, log)
+            proc, _ = lb.start_tillit(db, log, binary=candidate)
             proc.kill()
             proc.wait()
         runs = {"baseline": [], "candidate": []}

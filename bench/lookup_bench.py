@@ -87,13 +87,25 @@ def run_floor():
         proc.wait()
 
 
-def start_tillit(db, log, extra_env=None):
+def start_tillit(db, log, extra_env=None, binary=TILLIT):
     env = {**os.environ, "RUST_LOG": "warn,tillit=info", "TILLIT_RATE_LIMIT": "0", **(extra_env or {})}
     started = time.time()
-    proc = subprocess.Popen(["taskset", "-c", "0", TILLIT, "serve", "--bind", "127.0.0.1:18091", "--workers", "1",
+    proc = subprocess.Popen(["taskset", "-c", "0", binary, "serve", "--bind", "127.0.0.1:18091", "--workers", "1",
                              "--database", f"sqlite://{db}"], stdout=log, stderr=log, env=env)
     wait_ready("http://127.0.0.1:18091/api/v1/lookup?q=a&org=kinda")
     return proc, time.time() - started
+
+
+def measure_kinds(db):
+    """Exact and typo lookups against the server started on `db`, each
+    after a warm-up run."""
+    out = {}
+    script = os.path.join(ROOT, "bench/lookup.lua")
+    for kind in ["exact", "fuzzy"]:
+        qfile = queries(db, kind)
+        wrk("http://127.0.0.1:18091", script, {"QUERIES": qfile})  # warm up
+        out[kind] = wrk("http://127.0.0.1:18091", script, {"QUERIES": qfile})
+    return out
 
 
 def run_tillit(db):
@@ -116,11 +128,8 @@ def run_tillit(db):
             proc, ready = start_tillit(db, log, extra)
             result.setdefault("ready_s", ready)
             try:
-                for kind in ["exact", "fuzzy"]:
-                    script = os.path.join(ROOT, "bench/lookup.lua")
-                    qfile = queries(db, kind)
-                    wrk("http://127.0.0.1:18091", script, {"QUERIES": qfile})  # warm up
-                    result[kind + suffix] = wrk("http://127.0.0.1:18091", script, {"QUERIES": qfile})
+                for kind, measured in measure_kinds(db).items():
+                    result[kind + suffix] = measured
                 result["rss_mb" + suffix] = rss_mb(proc.pid)
             finally:
                 proc.kill()

@@ -220,7 +220,12 @@ mod tests {
             let query = word(&mut rng, true, len);
             for distance in [1u8, 2] {
                 let dfa = fuzzy.dfa(&query, distance);
-
+                let matcher = fuzzy.matcher(&query, distance);
+                let bits = |key: &str| match &matcher {
+                    Matcher::One(edits) => distance_of(&**edits, key),
+                    Matcher::Two(edits) => distance_of(&**edits, key),
+                    Matcher::Dfa(_) => panic!("an ASCII query is searched bit-parallel"),
+                };
                 // Keys made from the query by a few random edits, and unrelated ones.
                 for _ in 0..40 {
                     let mut key: Vec<&str> = query.split("").filter(|s| !s.is_empty()).collect();
@@ -240,12 +245,11 @@ mod tests {
                     let len = rng.below(10);
                     let other = word(&mut rng, false, len);
                     for key in [key, other] {
-                        let bits = match fuzzy.matcher(&query, distance) {
-                            Matcher::One(edits) => distance_of(&*edits, &key),
-                            Matcher::Two(edits) => distance_of(&*edits, &key),
-                            Matcher::Dfa(_) => panic!("an ASCII query is searched bit-parallel"),
-                        };
-                        assert_eq!(bits, distance_of(&dfa, &key), "query {query:?}, key {key:?}, within {distance}");
+                        assert_eq!(
+                            bits(&key),
+                            distance_of(&dfa, &key),
+                            "query {query:?}, key {key:?}, within {distance}"
+                        );
                         compared += 1;
                     }
                 }
