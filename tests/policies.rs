@@ -9,6 +9,7 @@ use std::process::Command;
 
 use common::*;
 use serde_json::{Value, json};
+use tillit::policy::lineage::{Lineage, Prior, Relation};
 use tillit::policy::{self, PolicyError, RuleOutcome, Verdict};
 
 fn outcomes(evaluation: &tillit::policy::Evaluation) -> BTreeMap<String, String> {
@@ -418,6 +419,35 @@ fn rules_run_on_only_the_fields_they_read_give_what_they_give_on_the_whole_docum
         let reads = rule.reads.as_deref().unwrap_or_else(|| panic!("{}: every built-in rule is analysable", rule.id));
         assert!(!reads.is_empty(), "{}", rule.id);
     }
+    let docs = every_example_and_check_fixture();
+    let n = policies.rules().len();
+    let mut compared = 0;
+    for doc in &docs {
+        let bytes = serde_json::to_vec(doc).unwrap();
+        let full = policies.evaluate_stored(doc);
+        let full_text = serde_json::to_string(&full).unwrap();
+        for mask in 0..(1u32 << n) {
+            let known: Vec<Prior> = (0..n)
+                .map(|i| if mask >> i & 1 == 1 { Prior::Known(full.rules[i].outcome) } else { Prior::Unknown })
+                .collect();
+            let fields = policies.fields_read(&known).unwrap();
+            let part = tillit::json::parse_fields(&bytes, &fields).unwrap();
+            let got = policies.evaluate_stored_knowing(&part, &known);
+            assert_eq!(serde_json::to_string(&got).unwrap(), full_text, "mask {mask:b}");
+            compared += 1;
+        }
+        // Knowing every rule's outcome, only those with violations run.
+        let all: Vec<Prior> = full.rules.iter().map(|r| Prior::Known(r.outcome)).collect();
+        let needed = policies.fields_read(&all).unwrap();
+        if full.rules.iter().all(|r| r.violations.is_empty()) {
+            assert!(needed.is_empty(), "nothing to run when every rule passes or does not apply");
+        }
+    }
+    assert!(compared > 1_000, "{compared}");
+}
+
+/// Every shared example, and every example as each check fixture changes it.
+fn every_example_and_check_fixture() -> Vec<Value> {
     let fixture: Value =
         serde_json::from_str(&std::fs::read_to_string(fixtures().join("checks.json")).unwrap()).unwrap();
     let mut docs: Vec<Value> = example_names().iter().map(|n| example(n)).collect();
@@ -428,29 +458,106 @@ fn rules_run_on_only_the_fields_they_read_give_what_they_give_on_the_whole_docum
         }
         docs.push(doc);
     }
-    let n = policies.rules().len();
-    let mut compared = 0;
-    for doc in &docs {
-        let bytes = serde_json::to_vec(doc).unwrap();
-        let full = policies.evaluate_stored(doc);
-        let full_text = serde_json::to_string(&full).unwrap();
-        for mask in 0..(1u32 << n) {
-            let known: Vec<Option<RuleOutcome>> =
-                (0..n).map(|i| (mask >> i & 1 == 1).then_some(full.rules[i].outcome)).collect();
-            let fields = policies.fields_read(&known).unwrap();
-            let part = tillit::json::parse_fields(&bytes, &fields).unwrap();
-            let got = policies.evaluate_stored_knowing(&part, &known);
-            assert_eq!(serde_json::to_string(&got).unwrap(), full_text, "mask {mask:b}");
-            compared += 1;
+    docs
+}
+
+/// The position of a rule, and of one of its checks.
+fn check_bit(policies: &policy::PolicySet, rule: &str, check: &str) -> u64 {
+    let rule = policies.rules().iter().find(|r| &*r.id == rule).unwrap();
+    1 << rule.checks.iter().position(|c| &*c.id == check).unwrap()
+}
+
+#[test]
+fn a_rule_whose_checks_changed_runs_only_those_and_gives_what_a_full_evaluation_gives() {
+    // A re-evaluation carries over what the earlier rule set's outcome on the
+    // same document shows: a rule of the same text keeps its pass; a rule
+    // with the same condition whose shared checks all held runs only its new
+    // or changed checks, on only the fields those read. Whatever changed, the
+    // result must be the new rule set's full evaluation, byte for byte.
+    let base = policy::load(None).unwrap();
+    let earlier = policy::lineage::rules_of(base.sources());
+    let docs = every_example_and_check_fixture();
+    let r25 = json!({
+        "x-tillit-check": {"id": "R2.5", "message": {"sv": "Utbildningsmaterial saknas.", "en": "Training material is missing."}},
+        "if": {"properties": {"ai_literacy": {"properties": {"training_required": {"const": true}}}}},
+        "then": {"properties": {"ai_literacy": {"properties": {"training_material_url": {"$ref": "#/$defs/nonEmptyText"}}}}}
+    });
+    type Change = Box<dyn Fn(&Path)>;
+    let changes: Vec<(&str, Change)> = vec![
+        (
+            "R2 gains a check",
+            Box::new(move |dir: &Path| {
+                let r25 = r25.clone();
+                edit(dir, "r2-transparency.policy.json", move |p| {
+                    p["$defs"]["R2.5"] = r25;
+                    p["allOf"].as_array_mut().unwrap().push(json!({"$ref": "#/$defs/R2.5"}));
+                })
+            }),
+        ),
+        (
+            "R1 changes one check and drops another; R6 becomes advisory",
+            Box::new(|dir: &Path| {
+                edit(dir, "r1-security-data-protection.policy.json", |p| {
+                    p["$defs"]["R1.2"]["x-tillit-check"]["message"]["en"] = json!("Reworded.");
+                    p["$defs"].as_object_mut().unwrap().remove("R1.8");
+                    p["allOf"].as_array_mut().unwrap().retain(|r| r["$ref"] != "#/$defs/R1.8");
+                });
+                edit(dir, "r6-accessibility.policy.json", |p| p["x-tillit-rule"]["severity"] = json!("advisory"));
+            }),
+        ),
+        (
+            "a definition every R2 check may use changes; R3's condition changes",
+            Box::new(|dir: &Path| {
+                edit(dir, "r2-transparency.policy.json", |p| p["$defs"]["nonEmptyText"]["pattern"] = json!("\\S\\S"));
+                edit(dir, "r3-non-discrimination.policy.json", |p| {
+                    p["$defs"]["applies"]["$comment"] = json!("Reworded.")
+                });
+            }),
+        ),
+    ];
+    let mut held = 0;
+    for (name, change) in &changes {
+        let dir = tempfile::tempdir().unwrap();
+        copy_policies(dir.path());
+        change(dir.path());
+        let new = policy::load(Some(dir.path())).unwrap();
+        let lineage = Lineage::between(&new, &earlier);
+        let relation = |rule: &str| lineage.relation(new.rules().iter().position(|r| &*r.id == rule).unwrap());
+        match *name {
+            "R2 gains a check" => {
+                assert_eq!(relation("R2"), Relation::Kept(check_bit(&new, "R2", "R2.5")));
+                assert_eq!(relation("R1"), Relation::Same);
+            }
+            "R1 changes one check and drops another; R6 becomes advisory" => {
+                assert_eq!(relation("R1"), Relation::Kept(check_bit(&new, "R1", "R1.2")));
+                assert_eq!(relation("R6"), Relation::Kept(0));
+            }
+            _ => {
+                let Relation::Kept(fresh) = relation("R2") else { panic!("{:?}", relation("R2")) };
+                assert_ne!(fresh, 0);
+                assert_eq!(relation("R3"), Relation::Different);
+            }
         }
-        // Knowing every rule's outcome, only those with violations run.
-        let all: Vec<Option<RuleOutcome>> = full.rules.iter().map(|r| Some(r.outcome)).collect();
-        let needed = policies.fields_read(&all).unwrap();
-        if full.rules.iter().all(|r| r.violations.is_empty()) {
-            assert!(needed.is_empty(), "nothing to run when every rule passes or does not apply");
+        for doc in &docs {
+            let then = base.evaluate_stored(doc);
+            let priors: Vec<Prior> = new
+                .rules()
+                .iter()
+                .enumerate()
+                .map(|(i, rule)| lineage.prior(i, then.rule(&rule.id).map(|r| r.outcome)))
+                .collect();
+            held += priors.iter().filter(|p| matches!(p, Prior::Held(_))).count();
+            let fields = new.fields_read(&priors).unwrap();
+            let part = tillit::json::parse_fields(&serde_json::to_vec(doc).unwrap(), &fields).unwrap();
+            let got = new.evaluate_stored_knowing(&part, &priors);
+            let full = new.evaluate_stored(doc);
+            assert_eq!(serde_json::to_string(&got).unwrap(), serde_json::to_string(&full).unwrap(), "{name}");
+            if *name == "R2 gains a check" && then.rules.iter().all(|r| r.violations.is_empty()) {
+                assert_eq!(fields, vec!["ai_literacy"], "only the new check's field is read");
+            }
         }
     }
-    assert!(compared > 1_000, "{compared}");
+    assert!(held > 50, "{held}");
 }
 
 #[test]
@@ -465,7 +572,7 @@ fn a_policy_that_can_look_at_the_whole_document_is_not_cut_down() {
     let policies = policy::load(Some(dir.path())).unwrap();
     let r2 = policies.rules().iter().find(|r| &*r.id == "R2").unwrap();
     assert!(r2.reads.is_none());
-    let known: Vec<Option<RuleOutcome>> = vec![None; policies.rules().len()];
+    let known: Vec<Prior> = vec![Prior::Unknown; policies.rules().len()];
     assert!(policies.fields_read(&known).is_none(), "the whole document is parsed");
     let r1 = policies.rules().iter().find(|r| &*r.id == "R1").unwrap();
     assert!(r1.reads.as_deref().unwrap().iter().any(|f| f == "vendor"), "{:?}", r1.reads);

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
+use super::lineage::Prior;
 use super::loader::{PolicyOrigin, PolicySource};
 use super::model::{Evaluation, RuleOutcome, RuleResult, Severity, Verdict, Violation};
 use crate::error::FieldError;
@@ -13,6 +14,9 @@ use crate::json;
 
 pub struct CompiledCheck {
     pub id: Arc<str>,
+    /// The top-level fields of a submission the check reads (None: it may
+    /// read the whole document).
+    pub reads: Option<Box<[String]>>,
     pub message_sv: Arc<str>,
     pub message_en: Arc<str>,
     pub validator: jsonschema::Validator,
@@ -115,19 +119,20 @@ impl PolicySet {
         Evaluation { verdict, rule_set_version: self.version.clone(), rules, errors: Vec::new() }
     }
 
-    /// `evaluate_stored` when some rules' outcomes are already known, for a
-    /// re-evaluation: `known[i]` is the outcome of `rules()[i]` on this same
-    /// document under a rule of identical text. A known pass or not-applicable
-    /// (which carry no violations) is reported as it is without running the
-    /// rule again; every other rule runs on `doc`, which needs to hold only
-    /// the fields those rules read (`fields_read`).
-    pub fn evaluate_stored_knowing(&self, doc: &Value, known: &[Option<RuleOutcome>]) -> Evaluation {
+    /// `evaluate_stored` when something of the rules' outcomes is already
+    /// known, for a re-evaluation: `priors[i]` is what an earlier evaluation of
+    /// this same document says of `rules()[i]` (see `lineage`). A known pass
+    /// or not-applicable is reported as it is without running the rule again;
+    /// a rule whose shared checks all held runs only its other checks; every
+    /// other rule runs whole. `doc` needs to hold only the fields that this
+    /// reads (`fields_read`).
+    pub fn evaluate_stored_knowing(&self, doc: &Value, priors: &[Prior]) -> Evaluation {
         let rules: Vec<RuleResult> = self
             .rules
             .iter()
             .enumerate()
-            .map(|(i, rule)| match known.get(i).copied().flatten().filter(|o| reusable(*o)) {
-                Some(outcome) => RuleResult {
+            .map(|(i, rule)| match priors.get(i).copied().unwrap_or(Prior::Unknown) {
+                Prior::Known(outcome) if reusable(outcome) => RuleResult {
                     rule: rule.id.clone(),
                     title: rule.title_sv.clone(),
                     title_en: rule.title_en.clone(),
@@ -135,7 +140,8 @@ impl PolicySet {
                     outcome,
                     violations: Vec::new(),
                 },
-                None => evaluate_rule(rule, doc),
+                Prior::Held(fresh) => evaluate_checks(rule, doc, fresh),
+                _ => evaluate_rule(rule, doc),
             })
             .collect();
         let verdict = if rules.iter().any(|r| r.outcome == RuleOutcome::Fail) { Verdict::Fail } else { Verdict::Pass };
@@ -143,14 +149,19 @@ impl PolicySet {
     }
 
     /// The top-level fields that `evaluate_stored_knowing` reads with these
-    /// known outcomes, or None when it needs the whole document.
-    pub fn fields_read(&self, known: &[Option<RuleOutcome>]) -> Option<Vec<&str>> {
+    /// priors, or None when it needs the whole document.
+    pub fn fields_read(&self, priors: &[Prior]) -> Option<Vec<&str>> {
         let mut fields: Vec<&str> = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {
-            if known.get(i).copied().flatten().is_some_and(reusable) {
-                continue;
+            match priors.get(i).copied().unwrap_or(Prior::Unknown) {
+                Prior::Known(outcome) if reusable(outcome) => {}
+                Prior::Held(fresh) => {
+                    for (_, check) in rule.checks.iter().enumerate().filter(|(j, _)| in_set(fresh, *j)) {
+                        fields.extend(check.reads.as_deref()?.iter().map(String::as_str));
+                    }
+                }
+                _ => fields.extend(rule.reads.as_deref()?.iter().map(String::as_str)),
             }
-            fields.extend(rule.reads.as_deref()?.iter().map(String::as_str));
         }
         fields.sort_unstable();
         fields.dedup();
@@ -193,6 +204,11 @@ fn reusable(outcome: RuleOutcome) -> bool {
     matches!(outcome, RuleOutcome::Pass | RuleOutcome::NotApplicable)
 }
 
+/// Whether bit `i` is in a set of checks.
+fn in_set(set: u64, i: usize) -> bool {
+    i < 64 && set >> i & 1 == 1
+}
+
 fn evaluate_rule(rule: &CompiledRule, doc: &Value) -> RuleResult {
     let mut violations = Vec::new();
     let outcome = if rule.whole.is_valid(doc) {
@@ -202,39 +218,67 @@ fn evaluate_rule(rule: &CompiledRule, doc: &Value) -> RuleResult {
         }
     } else {
         for check in &rule.checks {
-            if check.validator.is_valid(doc) {
-                continue;
-            }
-            let first = violations.len();
-            for error in check.validator.iter_errors(doc) {
-                let pointer = error.instance_path().to_string();
-                if violations[first..].iter().any(|v: &Violation| v.pointer == pointer) {
-                    continue;
-                }
-                violations.push(Violation {
-                    check: check.id.clone(),
-                    pointer,
-                    message_sv: check.message_sv.clone(),
-                    message_en: check.message_en.clone(),
-                });
-            }
+            check_violations(check, doc, &mut violations);
         }
-        if violations.is_empty() {
-            // The loader guarantees the file is exactly its checks; if that
-            // ever fails, say so rather than pass a failing document.
-            log::error!("rule {} failed as a whole but no single check failed", rule.id);
-            violations.push(Violation {
-                check: rule.id.clone(),
-                pointer: String::new(),
-                message_sv: rule.title_sv.clone(),
-                message_en: rule.title_en.clone(),
-            });
-        }
-        match rule.severity {
-            Severity::Blocking => RuleOutcome::Fail,
-            Severity::Advisory => RuleOutcome::Warn,
-        }
+        failed(rule, &mut violations)
     };
+    result(rule, outcome, violations)
+}
+
+/// A rule that applies and whose other checks are known to hold, with only
+/// the checks in `fresh` run: the same result as `evaluate_rule` on the same
+/// document, since the checks that held report nothing.
+fn evaluate_checks(rule: &CompiledRule, doc: &Value, fresh: u64) -> RuleResult {
+    let mut violations = Vec::new();
+    let mut held = true;
+    for (_, check) in rule.checks.iter().enumerate().filter(|(i, _)| in_set(fresh, *i)) {
+        held &= check_violations(check, doc, &mut violations);
+    }
+    let outcome = if held { RuleOutcome::Pass } else { failed(rule, &mut violations) };
+    result(rule, outcome, violations)
+}
+
+/// Adds a check's violations, one per place; returns whether it held.
+fn check_violations(check: &CompiledCheck, doc: &Value, violations: &mut Vec<Violation>) -> bool {
+    if check.validator.is_valid(doc) {
+        return true;
+    }
+    let first = violations.len();
+    for error in check.validator.iter_errors(doc) {
+        let pointer = error.instance_path().to_string();
+        if violations[first..].iter().any(|v: &Violation| v.pointer == pointer) {
+            continue;
+        }
+        violations.push(Violation {
+            check: check.id.clone(),
+            pointer,
+            message_sv: check.message_sv.clone(),
+            message_en: check.message_en.clone(),
+        });
+    }
+    false
+}
+
+/// The outcome of a rule that failed, by its severity.
+fn failed(rule: &CompiledRule, violations: &mut Vec<Violation>) -> RuleOutcome {
+    if violations.is_empty() {
+        // The loader guarantees the file is exactly its checks; if that
+        // ever fails, say so rather than pass a failing document.
+        log::error!("rule {} failed as a whole but no single check failed", rule.id);
+        violations.push(Violation {
+            check: rule.id.clone(),
+            pointer: String::new(),
+            message_sv: rule.title_sv.clone(),
+            message_en: rule.title_en.clone(),
+        });
+    }
+    match rule.severity {
+        Severity::Blocking => RuleOutcome::Fail,
+        Severity::Advisory => RuleOutcome::Warn,
+    }
+}
+
+fn result(rule: &CompiledRule, outcome: RuleOutcome, violations: Vec<Violation>) -> RuleResult {
     RuleResult {
         rule: rule.id.clone(),
         title: rule.title_sv.clone(),

@@ -310,6 +310,7 @@ fn compile_rule(source: &PolicySource) -> Result<CompiledRule, PolicyError> {
         let base = format!("/$defs/{}", json::escape_pointer_token(check_id));
         checks.push(CompiledCheck {
             id: Arc::from(check_id.as_str()),
+            reads: defs.get(check_id).and_then(|def| schema_root_keys(def, defs)),
             message_sv: Arc::from(str_at(&doc, file, &format!("{base}/x-tillit-check/message/sv"))?),
             message_en: Arc::from(str_at(&doc, file, &format!("{base}/x-tillit-check/message/en"))?),
             validator: validator_at(&base)?,
@@ -342,6 +343,14 @@ pub(super) fn root_keys(policy: &Value) -> Option<Box<[String]>> {
     let mut keys = std::collections::BTreeSet::new();
     let mut followed = std::collections::HashSet::new();
     keys_at_root(policy, true, defs, &mut keys, &mut followed).then(|| keys.into_iter().collect())
+}
+
+/// `root_keys` of one definition of a policy (a check), with the policy's
+/// other definitions for the `$ref`s it makes.
+fn schema_root_keys(schema: &Value, defs: &serde_json::Map<String, Value>) -> Option<Box<[String]>> {
+    let mut keys = std::collections::BTreeSet::new();
+    let mut followed = std::collections::HashSet::new();
+    keys_at_root(schema, false, Some(defs), &mut keys, &mut followed).then(|| keys.into_iter().collect())
 }
 
 fn keys_at_root<'a>(

@@ -4,6 +4,7 @@ pub mod catalog;
 pub mod drift;
 pub mod dto;
 pub mod engine;
+pub mod lineage;
 pub mod loader;
 pub mod model;
 pub mod reevaluate;

@@ -16,6 +16,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::PolicySet;
+use super::lineage::{Lineage, Prior};
 use super::model::{RuleOutcome, Verdict};
 use crate::audit::{self, AuditAction, Audited, NewEvent, SealedEvent};
 use crate::auth::service::new_id;
@@ -297,28 +298,17 @@ pub fn start_job(conn: &mut DbConnection, policies: &PolicySet) -> Result<JobRow
     })
 }
 
-/// Which rules in force have the same text in each earlier rule set, so
-/// that their outcomes on a revision carry over: a rule is a pure function
-/// of its policy file and the document, and a stored revision never
-/// changes. A re-evaluation then runs only the rules that changed (and those
-/// whose earlier outcome has violations to report), on only the fields they
-/// read.
+/// How the rules in force relate to those of each earlier rule set, so that
+/// what an earlier evaluation of a revision showed carries over (see
+/// `lineage`): a re-evaluation then runs only the rules, or the checks of a
+/// rule, that changed (and the rules whose earlier outcome has violations to
+/// report), on only the fields they read.
 struct Unchanged {
-    /// By rule-set version: for each rule in force (by position), whether
-    /// that version had the same rule with the same text.
-    by_version: HashMap<String, Vec<bool>>,
+    by_version: HashMap<String, Lineage>,
 }
 
 impl Unchanged {
     fn load(conn: &mut DbConnection, policies: &PolicySet) -> Result<Unchanged, AppError> {
-        let current: Vec<(&str, Option<&str>)> = policies
-            .rules()
-            .iter()
-            .map(|rule| {
-                let text = policies.sources().iter().find(|s| s.file_name == rule.file).map(|s| s.text.as_str());
-                (&*rule.id, text)
-            })
-            .collect();
         let rows: Vec<(String, String)> = rule_sets::table
             .filter(rule_sets::version.ne(policies.version()))
             .select((rule_sets::version, rule_sets::sources))
@@ -329,62 +319,50 @@ impl Unchanged {
                 log::warn!("rule set {version}: its stored files do not read; its outcomes are not reused");
                 continue;
             };
-            let same = current
-                .iter()
-                .map(|(id, text)| text.is_some_and(|text| by_rule.get(*id).is_some_and(|(old, _)| old == text)))
-                .collect();
-            by_version.insert(version, same);
+            by_version.insert(version, Lineage::between(policies, &by_rule));
         }
         Ok(Unchanged { by_version })
     }
 
-    /// The outcomes known for a revision from its earlier evaluations: for
-    /// each rule in force, its outcome under an earlier rule set with the
-    /// same rule, from the earlier evaluation that knows the most.
-    fn known(&self, policies: &PolicySet, earlier: &[(String, String, String)]) -> Vec<Option<RuleOutcome>> {
-        let mut best: Vec<Option<RuleOutcome>> = vec![None; policies.rules().len()];
-        let mut best_count = 0;
+    /// What the earlier evaluations of a revision say of each rule in force:
+    /// for each rule, the prior that leaves the least to run.
+    fn known(&self, policies: &PolicySet, earlier: &[Earlier]) -> Vec<Prior> {
+        let mut priors = vec![Prior::Unknown; policies.rules().len()];
         for (version, _, outcomes) in earlier {
-            let Some(same) = self.by_version.get(version) else {
+            let Some(lineage) = self.by_version.get(version) else {
                 continue;
             };
-            let known: Vec<Option<RuleOutcome>> = policies
-                .rules()
-                .iter()
-                .zip(same)
-                .map(|(rule, same)| {
-                    let outcome =
-                        compact_outcomes(outcomes).find(|(id, _)| *id == &*rule.id).and_then(|(_, outcome)| outcome);
-                    outcome.filter(|_| *same)
-                })
-                .collect();
-            let count = known.iter().flatten().count();
-            if count > best_count {
-                best = known;
-                best_count = count;
+            for (id, outcome) in compact_outcomes(outcomes) {
+                if let Some(i) = policies.rules().iter().position(|rule| &*rule.id == id) {
+                    priors[i] = priors[i].or_better(lineage.prior(i, outcome));
+                }
             }
         }
-        best
+        priors
     }
 }
 
-/// A page of revisions: id, service, number and the stored document, read
-/// as bytes (the JSON parser checks the text as it reads it, so it is not
-/// checked twice more on the way in).
-type Page = Vec<(String, String, i32, Vec<u8>)>;
+/// A page of revisions: id, the stored document (read as bytes: the JSON
+/// parser checks the text as it reads it, so it is not checked twice more on
+/// the way in), and whether it is the latest revision of its service.
+type Page = Vec<(String, Vec<u8>, bool)>;
 
-/// A revision to evaluate: its id and its stored document.
-type Target = (String, Vec<u8>);
+/// An earlier evaluation of a revision, in compact form: rule-set version,
+/// verdict and rule outcomes (`R1=pass,…`).
+type Earlier = (String, String, String);
 
-/// A page's work for the evaluator: the targets (revision id, document),
-/// the live approvals of those revisions, and the earlier evaluations of
-/// those revisions, in compact form.
+/// A revision to evaluate, with what is known of it: its earlier evaluations
+/// and its live approvals.
+struct Target {
+    revision_id: String,
+    document: Vec<u8>,
+    earlier: Vec<Earlier>,
+    live: Vec<LiveApproval>,
+}
+
+/// A page's work for the evaluator.
 struct Work {
     targets: Vec<Target>,
-    live: Vec<LiveApproval>,
-    /// By revision, every earlier evaluation: (rule-set version, verdict,
-    /// rule outcomes).
-    then: HashMap<String, Vec<(String, String, String)>>,
     /// The page's first and last revision id, and how many decisions (of any
     /// kind) its revisions had when read.
     range: (String, String),
@@ -395,7 +373,6 @@ struct Work {
 /// decided under.
 struct LiveApproval {
     decision_id: String,
-    revision_id: String,
     rule_set_version: String,
 }
 
@@ -409,7 +386,7 @@ struct Prepared {
     flagged: usize,
     /// The live approvals counted, the page's range and how many decisions
     /// it had when read (see `write_page`).
-    live_ids: HashSet<String>,
+    live_ids: Vec<String>,
     range: (String, String),
     decisions_seen: usize,
 }
@@ -420,7 +397,7 @@ impl Prepared {
             evaluations: Vec::new(),
             events: Vec::new(),
             flagged: 0,
-            live_ids: HashSet::new(),
+            live_ids: Vec::new(),
             range: (String::new(), String::new()),
             decisions_seen: 0,
         }
@@ -458,8 +435,8 @@ pub fn run_job_in_pages(
 ) -> Result<JobRow, AppError> {
     let page_size = page_size.max(1);
     let version = policies.version().to_string();
-    db::tune_for_bulk(conn, 128)?;
-    db::tune_for_bulk(reader, 32)?;
+    db::tune_for_bulk(conn, 16)?;
+    db::tune_for_bulk(reader, 2)?;
     let unchanged = Unchanged::load(conn, policies)?;
     let mut job = job;
     let checkpoints = db::BackgroundCheckpoints::start(conn)?;
@@ -541,7 +518,9 @@ pub fn run_job_in_pages(
     Ok(job)
 }
 
-/// The next page of revisions after `after`, by id.
+/// The next page of revisions after `after`, by id, each with whether it is
+/// the latest revision of its service (an index probe per row, in the
+/// database).
 fn read_page(conn: &mut DbConnection, after: &str, page_size: i64) -> Result<Page, AppError> {
     Ok(revisions::table
         .filter(revisions::id.gt(after))
@@ -549,52 +528,37 @@ fn read_page(conn: &mut DbConnection, after: &str, page_size: i64) -> Result<Pag
         .limit(page_size)
         .select((
             revisions::id,
-            revisions::service_id,
-            revisions::revision,
             diesel::dsl::sql::<diesel::sql_types::Binary>("document"),
+            diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "NOT EXISTS (SELECT 1 FROM revisions later WHERE later.service_id = revisions.service_id \
+                 AND later.revision > revisions.revision)",
+            ),
         ))
         .load(conn)?)
 }
 
 /// The work of a page: its targets (those with a live approval and the
 /// latest of each service, minus those already evaluated with this
-/// version), their live approvals and the evaluations those were taken on.
+/// version), each with its live approvals and earlier evaluations.
 /// A page is read while the pages ahead of it are evaluated and written; an
 /// approval decided after that is caught when the page is written
-/// (`late_flags`).
+/// (`late_flagged`).
 fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work, AppError> {
     // The page is a run of consecutive revision ids, so its decisions and
     // evaluations are ranges of the indexes by revision id: read as ranges
-    // rather than probed one id at a time.
+    // in revision order, and joined to the page's rows as they come.
     let (Some(first), Some(last)) = (page.first().map(|r| r.0.clone()), page.last().map(|r| r.0.clone())) else {
-        return Ok(Work {
-            targets: Vec::new(),
-            live: Vec::new(),
-            then: HashMap::new(),
-            range: (String::new(), String::new()),
-            decisions_seen: 0,
-        });
+        return Ok(Work { targets: Vec::new(), range: (String::new(), String::new()), decisions_seen: 0 });
     };
-    let services: Vec<&String> = page.iter().map(|r| &r.1).collect();
-    // Every decision on the page; the live approvals are kept.
-    let decided: Vec<(String, String, String, String, Option<NaiveDateTime>)> = decisions::table
-        .filter(decisions::revision_id.ge(&first))
-        .filter(decisions::revision_id.le(&last))
-        .select((
-            decisions::id,
-            decisions::revision_id,
-            decisions::rule_set_version,
-            decisions::decision,
-            decisions::revoked_at,
-        ))
+    let in_range =
+        || decisions::table.filter(decisions::revision_id.ge(&first)).filter(decisions::revision_id.le(&last));
+    let decisions_seen: i64 = in_range().count().get_result(conn)?;
+    let live: Vec<(String, String, String)> = in_range()
+        .filter(decisions::revoked_at.is_null())
+        .filter(decisions::decision.ne("rejected"))
+        .order(decisions::revision_id.asc())
+        .select((decisions::revision_id, decisions::id, decisions::rule_set_version))
         .load(conn)?;
-    let decisions_seen = decided.len();
-    let latest: Vec<(String, Option<i32>)> = revisions::table
-        .filter(revisions::service_id.eq_any(&services))
-        .group_by(revisions::service_id)
-        .select((revisions::service_id, diesel::dsl::max(revisions::revision)))
-        .load(conn)?;
-    let latest: HashMap<String, i32> = latest.into_iter().filter_map(|(s, r)| Some((s, r?))).collect();
     // Every evaluation on the page, in compact form: those with this version
     // mark revisions already done (by an interrupted run); the earlier ones
     // are those the live approvals were taken on, and those whose unchanged
@@ -602,6 +566,7 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
     let evaluated: Vec<(String, String, String, String)> = evaluations::table
         .filter(evaluations::revision_id.ge(&first))
         .filter(evaluations::revision_id.le(&last))
+        .order((evaluations::revision_id.asc(), evaluations::rule_set_version.asc()))
         .select((
             evaluations::revision_id,
             evaluations::rule_set_version,
@@ -609,40 +574,41 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
             evaluations::rule_outcomes,
         ))
         .load(conn)?;
-    let mut done: HashSet<String> = HashSet::new();
-    let mut then: HashMap<String, Vec<(String, String, String)>> = HashMap::new();
-    for (revision, rule_set, verdict, outcomes) in evaluated {
-        if rule_set == version {
-            done.insert(revision);
-        } else {
-            then.entry(revision).or_default().push((rule_set, verdict, outcomes));
+    let mut live = live.into_iter().peekable();
+    let mut evaluated = evaluated.into_iter().peekable();
+    let mut targets = Vec::new();
+    for (revision_id, document, latest) in page {
+        let mut target = Target { revision_id, document, earlier: Vec::new(), live: Vec::new() };
+        let mut done = false;
+        // Rows of revisions before this one belong to none of the page's (a
+        // row added since the page was read); they are passed over.
+        while let Some((revision, ..)) = evaluated.peek() {
+            if revision.as_str() > target.revision_id.as_str() {
+                break;
+            }
+            let Some((revision, rule_set, verdict, outcomes)) = evaluated.next() else { break };
+            if revision == target.revision_id {
+                if rule_set == version {
+                    done = true;
+                } else {
+                    target.earlier.push((rule_set, verdict, outcomes));
+                }
+            }
+        }
+        while let Some((revision, ..)) = live.peek() {
+            if revision.as_str() > target.revision_id.as_str() {
+                break;
+            }
+            let Some((revision, decision_id, rule_set_version)) = live.next() else { break };
+            if revision == target.revision_id {
+                target.live.push(LiveApproval { decision_id, rule_set_version });
+            }
+        }
+        if !done && (latest || !target.live.is_empty()) {
+            targets.push(target);
         }
     }
-    let approved: HashSet<&str> = decided
-        .iter()
-        .filter(|(_, _, _, decision, revoked_at)| decision != "rejected" && revoked_at.is_none())
-        .map(|(_, revision, ..)| revision.as_str())
-        .collect();
-    let targets: Vec<Target> = page
-        .into_iter()
-        .filter(|(id, service, number, _)| {
-            !done.contains(id) && (approved.contains(id.as_str()) || latest.get(service) == Some(number))
-        })
-        .map(|(id, _, _, document)| (id, document))
-        .collect();
-    let targeted: HashSet<&str> = targets.iter().map(|(id, _)| id.as_str()).collect();
-    then.retain(|revision, _| targeted.contains(revision.as_str()));
-    let live: Vec<LiveApproval> = decided
-        .into_iter()
-        .filter(|(_, revision, ..)| targeted.contains(revision.as_str()))
-        .filter(|(_, _, _, decision, revoked_at)| decision != "rejected" && revoked_at.is_none())
-        .map(|(decision_id, revision_id, rule_set_version, ..)| LiveApproval {
-            decision_id,
-            revision_id,
-            rule_set_version,
-        })
-        .collect();
-    Ok(Work { targets, live, then, range: (first, last), decisions_seen })
+    Ok(Work { targets, range: (first, last), decisions_seen: usize::try_from(decisions_seen).unwrap_or(usize::MAX) })
 }
 
 /// Evaluates a page's targets on two threads, decides which earlier
@@ -653,34 +619,28 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
 /// should) gets no evaluation.
 fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Prepared, AppError> {
     let now = db::now();
-    let mut live_by_revision: HashMap<&str, Vec<&LiveApproval>> = HashMap::new();
-    for approval in &work.live {
-        live_by_revision.entry(approval.revision_id.as_str()).or_default().push(approval);
-    }
     // One batch of revisions: its evaluations and audit event.
     let batch = |chunk: &[Target]| -> Result<Prepared, AppError> {
         let mut out = Prepared::empty();
         out.evaluations.reserve(chunk.len());
         let mut event = NewEvent::new(AuditAction::RevisionReevaluated, None, None);
-        for (revision_id, document) in chunk {
-            let earlier = work.then.get(revision_id).map_or(&[][..], Vec::as_slice);
-            let known = unchanged.known(policies, earlier);
+        for target in chunk {
+            let known = unchanged.known(policies, &target.earlier);
             let parsed = match policies.fields_read(&known) {
-                Some(fields) => crate::json::parse_fields(document, &fields),
-                None => crate::json::parse_strict(document),
+                Some(fields) => crate::json::parse_fields(&target.document, &fields),
+                None => crate::json::parse_strict(&target.document),
             };
             let Ok(doc) = parsed else {
-                log::error!("revision {revision_id}: the stored document does not parse; not re-evaluated");
+                log::error!("revision {}: the stored document does not parse; not re-evaluated", target.revision_id);
                 continue;
             };
             let evaluation = policies.evaluate_stored_knowing(&doc, &known);
-            let mut row = EvaluationRow::new(new_id(), revision_id, &evaluation, now, OutcomeForm::Compact)?;
-            row.worse_than = worse_than(earlier, &row.verdict, &row.rule_outcomes);
+            let mut row = EvaluationRow::new(new_id(), &target.revision_id, &evaluation, now, OutcomeForm::Compact)?;
+            row.worse_than = worse_than(&target.earlier, &row.verdict, &row.rule_outcomes);
             if !row.worse_than.is_empty() {
-                out.flagged += live_by_revision
-                    .get(revision_id.as_str())
-                    .into_iter()
-                    .flatten()
+                out.flagged += target
+                    .live
+                    .iter()
                     .filter(|approval| lists_version(&row.worse_than, &approval.rule_set_version))
                     .count();
             }
@@ -711,7 +671,7 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
     });
     let mut all = first?;
     all.append(second?);
-    all.live_ids = work.live.into_iter().map(|a| a.decision_id).collect();
+    all.live_ids = work.targets.into_iter().flat_map(|t| t.live).map(|a| a.decision_id).collect();
     all.range = work.range;
     all.decisions_seen = work.decisions_seen;
     Ok(all)
@@ -719,7 +679,7 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
 
 /// The rule-set versions of the earlier evaluations (version, verdict, rule
 /// outcomes) that a new one is worse than, comma-separated.
-fn worse_than(earlier: &[(String, String, String)], verdict: &str, outcomes: &str) -> String {
+fn worse_than(earlier: &[Earlier], verdict: &str, outcomes: &str) -> String {
     let mut out = String::new();
     for (version, old_verdict, old_outcomes) in earlier {
         if worse(old_verdict, old_outcomes, verdict, outcomes) {
@@ -789,9 +749,10 @@ fn late_flagged(conn: &mut DbConnection, prepared: &Prepared) -> Result<usize, A
         .load(conn)?;
     let new_by_revision: HashMap<&str, &EvaluationRow> =
         prepared.evaluations.iter().map(|row| (row.revision_id.as_str(), row)).collect();
+    let counted: HashSet<&str> = prepared.live_ids.iter().map(String::as_str).collect();
     let mut late = 0;
     for (decision_id, revision_id, version) in live {
-        if prepared.live_ids.contains(&decision_id) {
+        if counted.contains(decision_id.as_str()) {
             continue;
         }
         if new_by_revision.get(revision_id.as_str()).is_some_and(|new| lists_version(&new.worse_than, &version)) {

@@ -480,6 +480,76 @@ fn stricter_policies() -> (tempfile::TempDir, tillit::policy::PolicySet) {
 }
 
 #[actix_web::test]
+async fn a_rule_change_re_evaluates_the_approved_and_the_latest_revisions_only() {
+    use diesel::prelude::*;
+    use tillit::db::schema::{evaluations, revisions};
+    for backend in backends() {
+        let w = World::new(backend);
+        // Three revisions: 1 approved, 2 rejected, 3 the latest (undecided).
+        let three = w.service(&named("Tre versioner")).await;
+        w.decide(&three, json!({"org": "kinda", "revision": 1, "decision": "approved"})).await;
+        for revision in [2, 3] {
+            let r = call(
+                &w.app,
+                post_json(
+                    &format!("/api/v1/services/{three}/revisions"),
+                    Some(&w.coordinator),
+                    serde_json::to_vec(&named("Tre versioner")).unwrap(),
+                ),
+            )
+            .await;
+            assert_eq!(r.status, 201, "{}", r.text);
+            submit(&w.app, &w.coordinator, &three, revision).await;
+            if revision == 2 {
+                w.decide(&three, json!({"org": "kinda", "revision": 2, "decision": "rejected", "reason": "Nej"})).await;
+            }
+        }
+        // Two revisions: 1 approved then revoked, 2 the latest.
+        let two = w.service(&named("Två versioner")).await;
+        let d = w.decide(&two, json!({"org": "kinda", "revision": 1, "decision": "approved"})).await;
+        let r =
+            call(&w.app, post_json(&format!("/api/v1/decisions/{d}/revoke"), Some(&w.approver), "{\"reason\": \"x\"}"))
+                .await;
+        assert_eq!(r.status, 200);
+        let r = call(
+            &w.app,
+            post_json(
+                &format!("/api/v1/services/{two}/revisions"),
+                Some(&w.coordinator),
+                serde_json::to_vec(&named("Två versioner")).unwrap(),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        submit(&w.app, &w.coordinator, &two, 2).await;
+
+        let (_dir, new_policies) = stricter_policies();
+        let new_version = new_policies.version().to_string();
+        w.app.state.replace_policies(new_policies);
+        let mut conn = w.app.state.db.get().unwrap();
+        let mut reader = w.app.state.db.get().unwrap();
+        let policies = w.app.state.policies();
+        let job = tillit::policy::reevaluate::start_job(&mut conn, &policies).unwrap();
+        // Pages of two revisions, so that a page also ends inside a service.
+        let job =
+            tillit::policy::reevaluate::run_job_in_pages(&mut conn, &mut reader, &policies, job, 2, |_| {}).unwrap();
+        assert_eq!(job.status, "finished");
+        let mut taken: Vec<(String, i32)> = evaluations::table
+            .inner_join(revisions::table)
+            .filter(evaluations::rule_set_version.eq(&new_version))
+            .select((revisions::service_id, revisions::revision))
+            .load(&mut conn)
+            .unwrap();
+        taken.sort();
+        let mut expected = vec![(three.clone(), 1), (three.clone(), 3), (two.clone(), 2)];
+        expected.sort();
+        assert_eq!(taken, expected, "{backend:?}");
+        assert_eq!(job.flagged, 1, "{backend:?}: the one live approval got worse");
+        assert_eq!(evaluations_as_full(&mut conn, &policies), 3, "{backend:?}");
+    }
+}
+
+#[actix_web::test]
 async fn an_approval_decided_while_its_page_is_evaluated_is_still_flagged() {
     use diesel::prelude::*;
     use tillit::db::schema::revisions;
