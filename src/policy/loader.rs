@@ -310,7 +310,7 @@ fn compile_rule(source: &PolicySource) -> Result<CompiledRule, PolicyError> {
         let base = format!("/$defs/{}", json::escape_pointer_token(check_id));
         checks.push(CompiledCheck {
             id: Arc::from(check_id.as_str()),
-            reads: defs.get(check_id).and_then(|def| schema_root_keys(def, defs)),
+            reads: defs.get(check_id).and_then(|def| schema_root_keys(def, false, Some(defs))),
             message_sv: Arc::from(str_at(&doc, file, &format!("{base}/x-tillit-check/message/sv"))?),
             message_en: Arc::from(str_at(&doc, file, &format!("{base}/x-tillit-check/message/en"))?),
             validator: validator_at(&base)?,
@@ -340,17 +340,15 @@ fn compile_rule(source: &PolicySource) -> Result<CompiledRule, PolicyError> {
 /// rule reads.
 pub(super) fn root_keys(policy: &Value) -> Option<Box<[String]>> {
     let defs = policy.get("$defs").and_then(Value::as_object);
-    let mut keys = std::collections::BTreeSet::new();
-    let mut followed = std::collections::HashSet::new();
-    keys_at_root(policy, true, defs, &mut keys, &mut followed).then(|| keys.into_iter().collect())
+    schema_root_keys(policy, true, defs)
 }
 
-/// `root_keys` of one definition of a policy (a check), with the policy's
-/// other definitions for the `$ref`s it makes.
-fn schema_root_keys(schema: &Value, defs: &serde_json::Map<String, Value>) -> Option<Box<[String]>> {
+/// `root_keys` of a schema: the whole policy (`top`), or one of its
+/// definitions (a check), with the policy's definitions for its `$ref`s.
+fn schema_root_keys(schema: &Value, top: bool, defs: Option<&serde_json::Map<String, Value>>) -> Option<Box<[String]>> {
     let mut keys = std::collections::BTreeSet::new();
     let mut followed = std::collections::HashSet::new();
-    keys_at_root(schema, false, Some(defs), &mut keys, &mut followed).then(|| keys.into_iter().collect())
+    keys_at_root(schema, top, defs, &mut keys, &mut followed).then(|| keys.into_iter().collect())
 }
 
 fn keys_at_root<'a>(

@@ -435,8 +435,10 @@ pub fn run_job_in_pages(
 ) -> Result<JobRow, AppError> {
     let page_size = page_size.max(1);
     let version = policies.version().to_string();
+    // The reader keeps SQLite's default cache: SQLite drops a reader's cache
+    // whenever another connection has committed, so a large one is only
+    // allocated and thrown away again on every page.
     db::tune_for_bulk(conn, 16)?;
-    db::tune_for_bulk(reader, 2)?;
     let unchanged = Unchanged::load(conn, policies)?;
     let mut job = job;
     let checkpoints = db::BackgroundCheckpoints::start(conn)?;
@@ -510,9 +512,8 @@ pub fn run_job_in_pages(
             reevaluation_jobs::done.eq(job.done),
         ))
         .execute(conn)?;
-    // Back to SQLite's defaults before the connections return to the pool.
+    // Back to SQLite's defaults before the connection returns to the pool.
     db::tune_for_bulk(conn, 2)?;
-    db::tune_for_bulk(reader, 2)?;
     result?;
     log::info!("re-evaluation {} against {} finished: {} flagged", job.id, job.rule_set_version, job.flagged);
     Ok(job)
@@ -553,62 +554,59 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
     let in_range =
         || decisions::table.filter(decisions::revision_id.ge(&first)).filter(decisions::revision_id.le(&last));
     let decisions_seen: i64 = in_range().count().get_result(conn)?;
-    let live: Vec<(String, String, String)> = in_range()
+    let live: Vec<(String, (String, String))> = in_range()
         .filter(decisions::revoked_at.is_null())
         .filter(decisions::decision.ne("rejected"))
         .order(decisions::revision_id.asc())
-        .select((decisions::revision_id, decisions::id, decisions::rule_set_version))
+        .select((decisions::revision_id, (decisions::id, decisions::rule_set_version)))
         .load(conn)?;
     // Every evaluation on the page, in compact form: those with this version
     // mark revisions already done (by an interrupted run); the earlier ones
     // are those the live approvals were taken on, and those whose unchanged
     // rules need not run again.
-    let evaluated: Vec<(String, String, String, String)> = evaluations::table
+    let evaluated: Vec<(String, Earlier)> = evaluations::table
         .filter(evaluations::revision_id.ge(&first))
         .filter(evaluations::revision_id.le(&last))
         .order((evaluations::revision_id.asc(), evaluations::rule_set_version.asc()))
         .select((
             evaluations::revision_id,
-            evaluations::rule_set_version,
-            evaluations::verdict,
-            evaluations::rule_outcomes,
+            (evaluations::rule_set_version, evaluations::verdict, evaluations::rule_outcomes),
         ))
         .load(conn)?;
     let mut live = live.into_iter().peekable();
     let mut evaluated = evaluated.into_iter().peekable();
     let mut targets = Vec::new();
     for (revision_id, document, latest) in page {
-        let mut target = Target { revision_id, document, earlier: Vec::new(), live: Vec::new() };
-        let mut done = false;
-        // Rows of revisions before this one belong to none of the page's (a
-        // row added since the page was read); they are passed over.
-        while let Some((revision, ..)) = evaluated.peek() {
-            if revision.as_str() > target.revision_id.as_str() {
-                break;
-            }
-            let Some((revision, rule_set, verdict, outcomes)) = evaluated.next() else { break };
-            if revision == target.revision_id {
-                if rule_set == version {
-                    done = true;
-                } else {
-                    target.earlier.push((rule_set, verdict, outcomes));
-                }
-            }
-        }
-        while let Some((revision, ..)) = live.peek() {
-            if revision.as_str() > target.revision_id.as_str() {
-                break;
-            }
-            let Some((revision, decision_id, rule_set_version)) = live.next() else { break };
-            if revision == target.revision_id {
-                target.live.push(LiveApproval { decision_id, rule_set_version });
-            }
-        }
-        if !done && (latest || !target.live.is_empty()) {
-            targets.push(target);
+        let mut earlier = rows_of(&mut evaluated, &revision_id);
+        let done = earlier.iter().any(|(rule_set, ..)| rule_set == version);
+        earlier.retain(|(rule_set, ..)| rule_set != version);
+        let live: Vec<LiveApproval> = rows_of(&mut live, &revision_id)
+            .into_iter()
+            .map(|(decision_id, rule_set_version)| LiveApproval { decision_id, rule_set_version })
+            .collect();
+        if !done && (latest || !live.is_empty()) {
+            targets.push(Target { revision_id, document, earlier, live });
         }
     }
     Ok(Work { targets, range: (first, last), decisions_seen: usize::try_from(decisions_seen).unwrap_or(usize::MAX) })
+}
+
+/// The rows of one revision, taken from rows in revision order. Rows of
+/// revisions before it belong to none of the page's (a row added since the
+/// page was read) and are passed over.
+fn rows_of<T>(rows: &mut std::iter::Peekable<std::vec::IntoIter<(String, T)>>, revision: &str) -> Vec<T> {
+    let mut out = Vec::new();
+    while let Some((id, _)) = rows.peek() {
+        if id.as_str() > revision {
+            break;
+        }
+        if let Some((id, row)) = rows.next()
+            && id == revision
+        {
+            out.push(row);
+        }
+    }
+    out
 }
 
 /// Evaluates a page's targets on two threads, decides which earlier

@@ -37,6 +37,21 @@ impl World {
         id
     }
 
+    /// Adds and submits revision `revision` of a service.
+    async fn revise(&self, service: &str, doc: &Value, revision: i32) {
+        let r = call(
+            &self.app,
+            post_json(
+                &format!("/api/v1/services/{service}/revisions"),
+                Some(&self.coordinator),
+                serde_json::to_vec(doc).unwrap(),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        submit(&self.app, &self.coordinator, service, revision).await;
+    }
+
     async fn decide(&self, service: &str, body: Value) -> String {
         let r = call(
             &self.app,
@@ -489,17 +504,7 @@ async fn a_rule_change_re_evaluates_the_approved_and_the_latest_revisions_only()
         let three = w.service(&named("Tre versioner")).await;
         w.decide(&three, json!({"org": "kinda", "revision": 1, "decision": "approved"})).await;
         for revision in [2, 3] {
-            let r = call(
-                &w.app,
-                post_json(
-                    &format!("/api/v1/services/{three}/revisions"),
-                    Some(&w.coordinator),
-                    serde_json::to_vec(&named("Tre versioner")).unwrap(),
-                ),
-            )
-            .await;
-            assert_eq!(r.status, 201, "{}", r.text);
-            submit(&w.app, &w.coordinator, &three, revision).await;
+            w.revise(&three, &named("Tre versioner"), revision).await;
             if revision == 2 {
                 w.decide(&three, json!({"org": "kinda", "revision": 2, "decision": "rejected", "reason": "Nej"})).await;
             }
@@ -511,17 +516,7 @@ async fn a_rule_change_re_evaluates_the_approved_and_the_latest_revisions_only()
             call(&w.app, post_json(&format!("/api/v1/decisions/{d}/revoke"), Some(&w.approver), "{\"reason\": \"x\"}"))
                 .await;
         assert_eq!(r.status, 200);
-        let r = call(
-            &w.app,
-            post_json(
-                &format!("/api/v1/services/{two}/revisions"),
-                Some(&w.coordinator),
-                serde_json::to_vec(&named("Två versioner")).unwrap(),
-            ),
-        )
-        .await;
-        assert_eq!(r.status, 201, "{}", r.text);
-        submit(&w.app, &w.coordinator, &two, 2).await;
+        w.revise(&two, &named("Två versioner"), 2).await;
 
         let (_dir, new_policies) = stricter_policies();
         let new_version = new_policies.version().to_string();
