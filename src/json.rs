@@ -162,7 +162,8 @@ pub fn canonical(value: &Value) -> Vec<u8> {
     out
 }
 
-fn write_canonical(value: &Value, out: &mut Vec<u8>) {
+/// `canonical`, appended to `out`.
+pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
@@ -223,7 +224,8 @@ const ESCAPE: [u8; 256] = {
     table
 };
 
-fn write_string(s: &str, out: &mut Vec<u8>) {
+/// A string in the canonical form (minimal escaping), appended to `out`.
+pub fn write_string(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');
     let bytes = s.as_bytes();

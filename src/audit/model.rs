@@ -91,19 +91,34 @@ pub trait Audited: Serialize {
     const TABLE: &'static str;
     fn audit_id(&self) -> String;
 
-    fn subject(&self) -> Subject {
+    /// The row's canonical record (`json::canonical` of its serialised
+    /// form), appended to `out`. A row written in bulk may write it directly,
+    /// byte for byte the same.
+    fn write_record(&self, out: &mut Vec<u8>) {
         let record = serde_json::to_value(self).unwrap_or(Value::Null);
-        Subject { t: Self::TABLE.to_string(), id: self.audit_id(), d: row_digest(Self::TABLE, &record) }
+        json::write_canonical(&record, out);
+    }
+
+    fn subject(&self) -> Subject {
+        let mut material = digest_material(Self::TABLE);
+        self.write_record(&mut material);
+        Subject { t: Self::TABLE.to_string(), id: self.audit_id(), d: json::sha256_hex(&material) }
     }
 }
 
-/// `SHA-256("tillit/row/v1\n" ‖ table ‖ "\n" ‖ canonical(record))`.
-pub fn row_digest(table: &str, record: &Value) -> String {
+/// What a row digest hashes before the record: `"tillit/row/v1\n" ‖ table ‖ "\n"`.
+fn digest_material(table: &str) -> Vec<u8> {
     let mut material = Vec::with_capacity(512);
     material.extend_from_slice(b"tillit/row/v1\n");
     material.extend_from_slice(table.as_bytes());
     material.push(b'\n');
-    material.extend_from_slice(&json::canonical(record));
+    material
+}
+
+/// `SHA-256("tillit/row/v1\n" ‖ table ‖ "\n" ‖ canonical(record))`.
+pub fn row_digest(table: &str, record: &Value) -> String {
+    let mut material = digest_material(table);
+    json::write_canonical(record, &mut material);
     json::sha256_hex(&material)
 }
 
@@ -154,12 +169,34 @@ pub struct AuditEvent {
     pub entry_hash: String,
 }
 
+/// The canonical JSON of an event's subjects (`json::canonical` of their
+/// serialised form, written directly: each subject's keys are `d`, `id`, `t`
+/// in that order).
+pub fn subjects_canonical(subjects: &[Subject]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(2 + subjects.len() * 160);
+    out.push(b'[');
+    for (i, subject) in subjects.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"{\"d\":");
+        json::write_string(&subject.d, &mut out);
+        out.extend_from_slice(b",\"id\":");
+        json::write_string(&subject.id, &mut out);
+        out.extend_from_slice(b",\"t\":");
+        json::write_string(&subject.t, &mut out);
+        out.push(b'}');
+    }
+    out.push(b']');
+    out
+}
+
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 impl AuditEvent {
     /// `SHA-256("tillit/audit/v1\n" ‖ canonical(event without entry_hash))`.
     pub fn compute_hash(&self) -> String {
-        let subjects = json::canonical(&serde_json::to_value(&self.subjects).unwrap_or(Value::Null));
+        let subjects = subjects_canonical(&self.subjects);
         entry_hash(
             &EventFields {
                 seq: self.seq,
@@ -232,10 +269,9 @@ impl NewEvent {
     /// Makes the subjects' stored and canonical forms, so that appending the
     /// event only links and hashes it.
     pub fn seal(self) -> Result<SealedEvent, serde_json::Error> {
-        let value = serde_json::to_value(&self.subjects)?;
         Ok(SealedEvent {
             subjects_text: serde_json::to_string(&self.subjects)?,
-            subjects_canonical: json::canonical(&value),
+            subjects_canonical: subjects_canonical(&self.subjects),
             actor_id: self.actor_id,
             org_slug: self.org_slug,
             via_delegation_id: self.via_delegation_id,
@@ -264,6 +300,18 @@ mod tests {
         let mut material = b"tillit/audit/v1\n".to_vec();
         material.extend_from_slice(&json::canonical(&body));
         json::sha256_hex(&material)
+    }
+
+    #[test]
+    fn subjects_written_directly_are_their_canonical_json() {
+        let subjects = [
+            Subject { t: "evaluations".into(), id: "0190-a".into(), d: "ab".repeat(32) },
+            Subject { t: "t\"\\\u{1}é\u{e000}😀".into(), id: "\n\t</script>".into(), d: String::new() },
+        ];
+        for n in 0..=subjects.len() {
+            let expected = json::canonical(&serde_json::to_value(&subjects[..n]).unwrap());
+            assert_eq!(subjects_canonical(&subjects[..n]), expected, "{n} subjects");
+        }
     }
 
     #[test]

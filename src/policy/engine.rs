@@ -122,7 +122,8 @@ impl PolicySet {
     /// `evaluate_stored` when something of the rules' outcomes is already
     /// known, for a re-evaluation: `priors[i]` is what an earlier evaluation of
     /// this same document says of `rules()[i]` (see `lineage`). A known pass
-    /// or not-applicable is reported as it is without running the rule again;
+    /// or not-applicable, and a repeated fail or warn with its violations, is
+    /// reported as it is without running the rule again;
     /// a rule whose shared checks all held runs only its other checks; every
     /// other rule runs whole. `doc` needs to hold only the fields that this
     /// reads (`fields_read`).
@@ -131,16 +132,10 @@ impl PolicySet {
             .rules
             .iter()
             .enumerate()
-            .map(|(i, rule)| match priors.get(i).copied().unwrap_or(Prior::Unknown) {
-                Prior::Known(outcome) if reusable(outcome) => RuleResult {
-                    rule: rule.id.clone(),
-                    title: rule.title_sv.clone(),
-                    title_en: rule.title_en.clone(),
-                    severity: rule.severity,
-                    outcome,
-                    violations: Vec::new(),
-                },
-                Prior::Held(fresh) => evaluate_checks(rule, doc, fresh),
+            .map(|(i, rule)| match priors.get(i).unwrap_or(&Prior::Unknown) {
+                Prior::Known(outcome) if reusable(*outcome) => result(rule, *outcome, Vec::new()),
+                Prior::Repeated(outcome, violations) => result(rule, *outcome, violations.clone()),
+                Prior::Held(fresh) => evaluate_checks(rule, doc, *fresh),
                 _ => evaluate_rule(rule, doc),
             })
             .collect();
@@ -153,10 +148,11 @@ impl PolicySet {
     pub fn fields_read(&self, priors: &[Prior]) -> Option<Vec<&str>> {
         let mut fields: Vec<&str> = Vec::new();
         for (i, rule) in self.rules.iter().enumerate() {
-            match priors.get(i).copied().unwrap_or(Prior::Unknown) {
-                Prior::Known(outcome) if reusable(outcome) => {}
+            match priors.get(i).unwrap_or(&Prior::Unknown) {
+                Prior::Known(outcome) if reusable(*outcome) => {}
+                Prior::Repeated(..) => {}
                 Prior::Held(fresh) => {
-                    for (_, check) in rule.checks.iter().enumerate().filter(|(j, _)| in_set(fresh, *j)) {
+                    for (_, check) in rule.checks.iter().enumerate().filter(|(j, _)| in_set(*fresh, *j)) {
                         fields.extend(check.reads.as_deref()?.iter().map(String::as_str));
                     }
                 }

@@ -21,16 +21,20 @@ use serde_json::{Map, Value};
 
 use super::PolicySet;
 use super::loader::PolicySource;
-use super::model::RuleOutcome;
+use super::model::{RuleOutcome, Violation};
 
 /// What is known of a rule's outcome on a document before it runs, from an
 /// earlier evaluation of the same document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Prior {
     /// Nothing: the rule runs.
     Unknown,
     /// The outcome, one that carries no violations (pass or not applicable).
     Known(RuleOutcome),
+    /// The outcome of a rule of the same text (fail or warn), with the
+    /// violations the earlier evaluation reported: the same rule on the same
+    /// document reports the same ones.
+    Repeated(RuleOutcome, Vec<Violation>),
     /// The rule applies and every check it shares with the earlier rule
     /// held: only the checks in this set run (bit `i` for `checks[i]`).
     Held(u64),
@@ -39,12 +43,12 @@ pub enum Prior {
 impl Prior {
     /// The prior that leaves the least to run.
     pub fn or_better(self, other: Prior) -> Prior {
-        let work = |p: Prior| match p {
-            Prior::Known(_) => 0,
+        let work = |p: &Prior| match p {
+            Prior::Known(_) | Prior::Repeated(..) => 0,
             Prior::Held(mask) => 1 + mask.count_ones(),
             Prior::Unknown => u32::MAX,
         };
-        if work(other) < work(self) { other } else { self }
+        if work(&other) < work(&self) { other } else { self }
     }
 }
 
@@ -117,6 +121,13 @@ impl Lineage {
             (Relation::Kept(fresh), Some(RuleOutcome::Pass)) => Prior::Held(fresh),
             _ => Prior::Unknown,
         }
+    }
+
+    /// Whether the earlier outcome of the rule at position `rule`, one with
+    /// violations (fail or warn), stands with the violations reported then:
+    /// when the rule's file is the same text.
+    pub fn repeats(&self, rule: usize, earlier: RuleOutcome) -> bool {
+        self.relation(rule) == Relation::Same && matches!(earlier, RuleOutcome::Fail | RuleOutcome::Warn)
     }
 }
 

@@ -166,6 +166,13 @@ impl StoredOutcome {
         &self.rule_set_version
     }
 
+    /// A rule's outcome and violations, taken out (None when it has no
+    /// result for the rule).
+    pub fn take_rule(&mut self, rule: &str) -> Option<(RuleOutcome, Vec<Violation>)> {
+        let found = self.rules.iter_mut().find(|r| &*r.rule == rule)?;
+        Some((found.outcome, std::mem::take(&mut found.violations)))
+    }
+
     /// Whether it is in the compact form (its rule set's titles are needed).
     pub fn is_compact(&self) -> bool {
         self.rules.iter().any(|r| r.title.is_none() || r.title_en.is_none() || r.severity.is_none())

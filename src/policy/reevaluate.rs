@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use super::PolicySet;
 use super::lineage::{Lineage, Prior};
-use super::model::{RuleOutcome, Verdict};
+use super::model::{RuleOutcome, StoredOutcome, Verdict};
 use crate::audit::{self, AuditAction, Audited, NewEvent, SealedEvent};
 use crate::auth::service::new_id;
 use crate::db::schema::{decisions, evaluations, re_reviews, reevaluation_jobs, revisions, rule_sets};
@@ -325,17 +325,33 @@ impl Unchanged {
     }
 
     /// What the earlier evaluations of a revision say of each rule in force:
-    /// for each rule, the prior that leaves the least to run.
+    /// for each rule, the prior that leaves the least to run. A rule of the
+    /// same text that failed or warned repeats the violations the earlier
+    /// evaluation stored (its outcome is read only then).
     fn known(&self, policies: &PolicySet, earlier: &[Earlier]) -> Vec<Prior> {
         let mut priors = vec![Prior::Unknown; policies.rules().len()];
-        for (version, _, outcomes) in earlier {
-            let Some(lineage) = self.by_version.get(version) else {
+        for evaluation in earlier {
+            let Some(lineage) = self.by_version.get(&evaluation.version) else {
                 continue;
             };
-            for (id, outcome) in compact_outcomes(outcomes) {
-                if let Some(i) = policies.rules().iter().position(|rule| &*rule.id == id) {
-                    priors[i] = priors[i].or_better(lineage.prior(i, outcome));
+            let mut stored: Option<Option<StoredOutcome>> = None;
+            for (id, outcome) in compact_outcomes(&evaluation.outcomes) {
+                let Some(i) = policies.rules().iter().position(|rule| &*rule.id == id) else { continue };
+                let mut prior = lineage.prior(i, outcome);
+                if let (Prior::Unknown, Some(outcome)) = (&prior, outcome)
+                    && lineage.repeats(i, outcome)
+                    && let Some(text) = &evaluation.outcome
+                {
+                    let stored = stored.get_or_insert_with(|| StoredOutcome::parse(text).ok());
+                    if let Some((then, violations)) = stored.as_mut().and_then(|s| s.take_rule(id))
+                        && then == outcome
+                        && !violations.is_empty()
+                    {
+                        prior = Prior::Repeated(outcome, violations);
+                    }
                 }
+                let current = std::mem::replace(&mut priors[i], Prior::Unknown);
+                priors[i] = current.or_better(prior);
             }
         }
         priors
@@ -348,8 +364,14 @@ impl Unchanged {
 type Page = Vec<(String, Vec<u8>, bool)>;
 
 /// An earlier evaluation of a revision, in compact form: rule-set version,
-/// verdict and rule outcomes (`R1=pass,…`).
-type Earlier = (String, String, String);
+/// verdict and rule outcomes (`R1=pass,…`), and, when a rule failed or
+/// warned, the stored outcome with its violations.
+struct Earlier {
+    version: String,
+    verdict: String,
+    outcomes: String,
+    outcome: Option<String>,
+}
 
 /// A revision to evaluate, with what is known of it: its earlier evaluations
 /// and its live approvals.
@@ -564,22 +586,34 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
     // mark revisions already done (by an interrupted run); the earlier ones
     // are those the live approvals were taken on, and those whose unchanged
     // rules need not run again.
-    let evaluated: Vec<(String, Earlier)> = evaluations::table
+    type Row = (String, (String, String, String, Option<String>));
+    let evaluated: Vec<Row> = evaluations::table
         .filter(evaluations::revision_id.ge(&first))
         .filter(evaluations::revision_id.le(&last))
         .order((evaluations::revision_id.asc(), evaluations::rule_set_version.asc()))
         .select((
             evaluations::revision_id,
-            (evaluations::rule_set_version, evaluations::verdict, evaluations::rule_outcomes),
+            (
+                evaluations::rule_set_version,
+                evaluations::verdict,
+                evaluations::rule_outcomes,
+                // Violations are read only where there are some.
+                diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Text>>(
+                    "CASE WHEN rule_outcomes LIKE '%=fail%' OR rule_outcomes LIKE '%=warn%' THEN outcome END",
+                ),
+            ),
         ))
         .load(conn)?;
+    let evaluated = evaluated.into_iter().map(|(revision, (version, verdict, outcomes, outcome))| {
+        (revision, Earlier { version, verdict, outcomes, outcome })
+    });
     let mut live = live.into_iter().peekable();
-    let mut evaluated = evaluated.into_iter().peekable();
+    let mut evaluated = evaluated.peekable();
     let mut targets = Vec::new();
     for (revision_id, document, latest) in page {
         let mut earlier = rows_of(&mut evaluated, &revision_id);
-        let done = earlier.iter().any(|(rule_set, ..)| rule_set == version);
-        earlier.retain(|(rule_set, ..)| rule_set != version);
+        let done = earlier.iter().any(|e| e.version == version);
+        earlier.retain(|e| e.version != version);
         let live: Vec<LiveApproval> = rows_of(&mut live, &revision_id)
             .into_iter()
             .map(|(decision_id, rule_set_version)| LiveApproval { decision_id, rule_set_version })
@@ -594,7 +628,7 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
 /// The rows of one revision, taken from rows in revision order. Rows of
 /// revisions before it belong to none of the page's (a row added since the
 /// page was read) and are passed over.
-fn rows_of<T>(rows: &mut std::iter::Peekable<std::vec::IntoIter<(String, T)>>, revision: &str) -> Vec<T> {
+fn rows_of<T>(rows: &mut std::iter::Peekable<impl Iterator<Item = (String, T)>>, revision: &str) -> Vec<T> {
     let mut out = Vec::new();
     while let Some((id, _)) = rows.peek() {
         if id.as_str() > revision {
@@ -679,12 +713,12 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
 /// outcomes) that a new one is worse than, comma-separated.
 fn worse_than(earlier: &[Earlier], verdict: &str, outcomes: &str) -> String {
     let mut out = String::new();
-    for (version, old_verdict, old_outcomes) in earlier {
-        if worse(old_verdict, old_outcomes, verdict, outcomes) {
+    for then in earlier {
+        if worse(&then.verdict, &then.outcomes, verdict, outcomes) {
             if !out.is_empty() {
                 out.push(',');
             }
-            out.push_str(version);
+            out.push_str(&then.version);
         }
     }
     out
@@ -845,10 +879,17 @@ pub fn spawn(state: &crate::state::AppState) -> Result<JobStatus, AppError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{lists_version, worse_than};
+    use super::{Earlier, lists_version, worse_than};
 
-    fn earlier(rows: &[(&str, &str, &str)]) -> Vec<(String, String, String)> {
-        rows.iter().map(|(v, verdict, outcomes)| (v.to_string(), verdict.to_string(), outcomes.to_string())).collect()
+    fn earlier(rows: &[(&str, &str, &str)]) -> Vec<Earlier> {
+        rows.iter()
+            .map(|(v, verdict, outcomes)| Earlier {
+                version: v.to_string(),
+                verdict: verdict.to_string(),
+                outcomes: outcomes.to_string(),
+                outcome: None,
+            })
+            .collect()
     }
 
     #[test]

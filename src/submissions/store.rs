@@ -8,6 +8,7 @@ use crate::audit::Audited;
 use crate::db::DbConnection;
 use crate::db::schema::{evaluations, revisions, services, submission_drafts};
 use crate::error::AppError;
+use crate::json;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = services)]
@@ -120,6 +121,36 @@ impl Audited for EvaluationRow {
     const TABLE: &'static str = "evaluations";
     fn audit_id(&self) -> String {
         self.id.clone()
+    }
+
+    /// Written directly (a re-evaluation makes one per revision): the
+    /// serialised fields with their keys in canonical order, `worse_than`
+    /// only when it is not empty, as in the serialised form.
+    fn write_record(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"{\"evaluated_at\":");
+        // chrono's own serialisation of the time, so that it is the same text.
+        match serde_json::to_value(self.evaluated_at) {
+            Ok(serde_json::Value::String(text)) => json::write_string(&text, out),
+            _ => out.extend_from_slice(b"null"),
+        }
+        let fields = [
+            ("id", &self.id),
+            ("outcome", &self.outcome),
+            ("revision_id", &self.revision_id),
+            ("rule_set_version", &self.rule_set_version),
+            ("verdict", &self.verdict),
+        ];
+        for (key, value) in fields {
+            out.extend_from_slice(b",\"");
+            out.extend_from_slice(key.as_bytes());
+            out.extend_from_slice(b"\":");
+            json::write_string(value, out);
+        }
+        if !self.worse_than.is_empty() {
+            out.extend_from_slice(b",\"worse_than\":");
+            json::write_string(&self.worse_than, out);
+        }
+        out.push(b'}');
     }
 }
 
@@ -276,4 +307,41 @@ pub fn drafts_of(conn: &mut DbConnection, org: &str, limit: i64) -> Result<Vec<D
         .limit(limit)
         .select(DraftRow::as_select())
         .load(conn)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_evaluation_rows_record_written_directly_is_its_canonical_json() {
+        let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 29).unwrap().and_hms_micro_opt(15, 4, 5, 123_456).unwrap();
+        let row = |outcome: &str, worse_than: &str, at: NaiveDateTime| EvaluationRow {
+            id: "0193a1b2-0000-7000-8000-000000000001".into(),
+            revision_id: "rev\"1\\é".into(),
+            rule_set_version: "2026.1+c87c65eedf32".into(),
+            verdict: "fail".into(),
+            outcome: outcome.into(),
+            evaluated_at: at,
+            rule_outcomes: "R1=pass".into(),
+            worse_than: worse_than.into(),
+        };
+        let whole_second = at.date().and_hms_opt(0, 0, 0).unwrap();
+        for row in [
+            row(
+                r#"{"verdict":"fail","rules":[{"rule":"R1","outcome":"fail","violations":[{"message":"a\nb"}]}]}"#,
+                "",
+                at,
+            ),
+            row("{}", "2026.1+aaaa,2025.9+bbbb", at),
+            row("\u{1}\u{e000}😀", "x", whole_second),
+        ] {
+            let mut direct = Vec::new();
+            row.write_record(&mut direct);
+            let expected = json::canonical(&serde_json::to_value(&row).unwrap());
+            assert_eq!(String::from_utf8_lossy(&direct), String::from_utf8_lossy(&expected));
+            let via_value = crate::audit::model::row_digest("evaluations", &serde_json::to_value(&row).unwrap());
+            assert_eq!(row.subject().d, via_value);
+        }
+    }
 }

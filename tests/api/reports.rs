@@ -275,6 +275,11 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
         let worsens = w.service(&named("Utan utbildning")).await;
         let rejected = w.service(&named("Avslagen")).await;
         let revoked = w.service(&named("Återkallad")).await;
+        // Failing before the change, not decided: R1 (unchanged, its
+        // violations are repeated from the stored outcome) and R2 (changed,
+        // run again).
+        let no_dpa = w.service(&example("internal-assistant-no-dpa")).await;
+        w.service(&example("resident-chatbot-undisclosed")).await;
         w.decide(&keeps, json!({"org": "kinda", "revision": 1, "decision": "approved"})).await;
         w.decide(&worsens, json!({"org": "kinda", "revision": 1, "decision": "approved"})).await;
         w.decide(&rejected, json!({"org": "kinda", "revision": 1, "decision": "rejected", "reason": "Nej"})).await;
@@ -289,7 +294,7 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
         let (_dir, new_policies) = stricter_policies();
         let new_version = new_policies.version().to_string();
         assert_ne!(old_version, new_version);
-        w.app.state.replace_policies(new_policies);
+        put_in_force(&w.app.state, new_policies);
 
         let mut conn = w.app.state.db.get().unwrap();
         let mut reader = w.app.state.db.get().unwrap();
@@ -299,7 +304,22 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
         assert_eq!(job.status, "finished");
         assert_eq!(job.flagged, 1, "{backend:?}: only the approval that got worse");
         // Running again changes nothing: everything is already evaluated.
-        assert!(evaluations_as_full(&mut conn, &policies) > 0);
+        assert_eq!(evaluations_as_full(&mut conn, &policies), 6, "{backend:?}");
+        // R1 is unchanged: its violations are repeated from the stored outcome.
+        let repeated: String = {
+            use diesel::prelude::*;
+            use tillit::db::schema::{evaluations, revisions};
+            evaluations::table
+                .inner_join(revisions::table)
+                .filter(revisions::service_id.eq(&no_dpa))
+                .filter(evaluations::rule_set_version.eq(policies.version()))
+                .select(evaluations::outcome)
+                .first(&mut conn)
+                .unwrap()
+        };
+        let r1 = tillit::policy::model::StoredOutcome::parse(&repeated).unwrap().take_rule("R1").unwrap();
+        assert_eq!(r1.0, tillit::policy::RuleOutcome::Fail, "{backend:?}");
+        assert!(!r1.1.is_empty(), "{backend:?}");
         let again = tillit::policy::reevaluate::start_job(&mut conn, &policies).unwrap();
         let again = tillit::policy::reevaluate::run_job(&mut conn, &mut reader, &policies, again, |_| {}).unwrap();
         assert_eq!(again.flagged, 0);
@@ -408,6 +428,15 @@ fn evaluations_as_full(conn: &mut tillit::db::DbConnection, policies: &tillit::p
         assert_eq!(outcome, &full.to_compact().unwrap());
     }
     rows.len()
+}
+
+/// Puts a new rule set in force as a restart with changed files does: the
+/// rule set in force until then is on record (`tillit serve` records it at
+/// start), so that what its evaluations showed carries over.
+fn put_in_force(state: &tillit::state::AppState, policies: tillit::policy::PolicySet) {
+    let mut conn = state.db.get().unwrap();
+    tillit::policy::reevaluate::register_rule_set(&mut conn, &state.policies()).unwrap();
+    state.replace_policies(policies);
 }
 
 /// The live approvals that need re-review, sorted: worked out here from the
@@ -520,7 +549,7 @@ async fn a_rule_change_re_evaluates_the_approved_and_the_latest_revisions_only()
 
         let (_dir, new_policies) = stricter_policies();
         let new_version = new_policies.version().to_string();
-        w.app.state.replace_policies(new_policies);
+        put_in_force(&w.app.state, new_policies);
         let mut conn = w.app.state.db.get().unwrap();
         let mut reader = w.app.state.db.get().unwrap();
         let policies = w.app.state.policies();
@@ -554,7 +583,7 @@ async fn an_approval_decided_while_its_page_is_evaluated_is_still_flagged() {
         let first = w.service(&named("Först")).await;
         let second = w.service(&named("Sedan")).await;
         let (_dir, stricter) = stricter_policies();
-        w.app.state.replace_policies(stricter);
+        put_in_force(&w.app.state, stricter);
         let policies = w.app.state.policies();
         let mut conn = w.app.state.db.get().unwrap();
         let mut reader = w.app.state.db.get().unwrap();
