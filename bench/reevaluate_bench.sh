@@ -11,6 +11,11 @@ bin="${TILLIT_BIN:-./target/release/tillit}"
 work=$(mktemp -d ${TILLIT_BENCH_TMP:+-p $TILLIT_BENCH_TMP})
 trap 'rm -rf "$work"' EXIT
 cp "$db" "$work/db.sqlite"
+# Start with the copy in the page cache and nothing else: a 1M database is
+# about 12 GB, and the source and its copy may not fit in memory together.
+sync
+if [ -w /proc/sys/vm/drop_caches ]; then echo 1 > /proc/sys/vm/drop_caches; fi
+cat "$work/db.sqlite" > /dev/null
 mkdir "$work/policies"
 cp policies/*.json "$work/policies/"
 python3 - "$work/policies/r2-transparency.policy.json" <<'PY'
