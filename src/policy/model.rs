@@ -230,7 +230,16 @@ impl Evaluation {
 
     /// The rule outcomes in a compact form: "R1=pass,R2=fail,…".
     pub fn rule_outcomes(&self) -> String {
-        self.rules.iter().map(|r| format!("{}={}", r.rule, r.outcome.as_str())).collect::<Vec<_>>().join(",")
+        let mut out = String::with_capacity(self.rules.len() * 18);
+        for (i, r) in self.rules.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&r.rule);
+            out.push('=');
+            out.push_str(r.outcome.as_str());
+        }
+        out
     }
 
     pub fn rule(&self, id: &str) -> Option<&RuleResult> {
@@ -284,6 +293,19 @@ mod tests {
             assert!(stored.is_compact());
             assert_eq!(&stored.complete(meta_of(&policies)), evaluation);
         }
+    }
+
+    #[test]
+    fn the_rule_outcomes_list_each_rule_with_its_outcome_in_order() {
+        let (_, evaluations) = evaluations();
+        for evaluation in &evaluations {
+            let expected: Vec<String> =
+                evaluation.rules.iter().map(|r| format!("{}={}", r.rule, r.outcome.as_str())).collect();
+            assert_eq!(evaluation.rule_outcomes(), expected.join(","));
+        }
+        let failing = evaluations.iter().find(|e| e.verdict == Verdict::Fail).unwrap();
+        assert!(failing.rule_outcomes().starts_with("R1="), "{}", failing.rule_outcomes());
+        assert!(failing.rule_outcomes().contains("=fail"), "{}", failing.rule_outcomes());
     }
 
     #[test]
