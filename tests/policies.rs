@@ -550,14 +550,11 @@ fn a_rule_whose_checks_changed_runs_only_those_and_gives_what_a_full_evaluation_
                 .enumerate()
                 .map(|(i, rule)| {
                     let outcome = then.rule(&rule.id).map(|r| r.outcome);
-                    match (lineage.prior(i, outcome), outcome) {
-                        (Prior::Unknown, Some(outcome)) if lineage.repeats(i, outcome) => {
-                            let (was, violations) = stored.take_rule(&rule.id).unwrap();
-                            assert_eq!(was, outcome);
-                            Prior::Repeated(outcome, violations)
-                        }
-                        (prior, _) => prior,
-                    }
+                    lineage.prior(i, outcome, || {
+                        let (was, violations) = stored.take_rule(&rule.id).unwrap();
+                        assert_eq!(Some(was), outcome);
+                        Some((was, violations))
+                    })
                 })
                 .collect();
             held += priors.iter().filter(|p| matches!(p, Prior::Held(_))).count();

@@ -113,21 +113,28 @@ impl Lineage {
     }
 
     /// What the earlier outcome of the rule at position `rule` says of it now.
-    pub fn prior(&self, rule: usize, earlier: Option<RuleOutcome>) -> Prior {
+    /// A fail or warn of a rule of the same text stands with the violations
+    /// reported then, which `violations` gives (read only in that case; None,
+    /// or a different outcome, and the rule runs).
+    pub fn prior(
+        &self,
+        rule: usize,
+        earlier: Option<RuleOutcome>,
+        violations: impl FnOnce() -> Option<(RuleOutcome, Vec<Violation>)>,
+    ) -> Prior {
         match (self.relation(rule), earlier) {
             (Relation::Same, Some(outcome @ (RuleOutcome::Pass | RuleOutcome::NotApplicable))) => Prior::Known(outcome),
+            (Relation::Same, Some(outcome @ (RuleOutcome::Fail | RuleOutcome::Warn))) => match violations() {
+                Some((then, violations)) if then == outcome && !violations.is_empty() => {
+                    Prior::Repeated(outcome, violations)
+                }
+                _ => Prior::Unknown,
+            },
             (Relation::Kept(_), Some(RuleOutcome::NotApplicable)) => Prior::Known(RuleOutcome::NotApplicable),
             (Relation::Kept(0), Some(RuleOutcome::Pass)) => Prior::Known(RuleOutcome::Pass),
             (Relation::Kept(fresh), Some(RuleOutcome::Pass)) => Prior::Held(fresh),
             _ => Prior::Unknown,
         }
-    }
-
-    /// Whether the earlier outcome of the rule at position `rule`, one with
-    /// violations (fail or warn), stands with the violations reported then:
-    /// when the rule's file is the same text.
-    pub fn repeats(&self, rule: usize, earlier: RuleOutcome) -> bool {
-        self.relation(rule) == Relation::Same && matches!(earlier, RuleOutcome::Fail | RuleOutcome::Warn)
     }
 }
 

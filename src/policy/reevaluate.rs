@@ -337,19 +337,10 @@ impl Unchanged {
             let mut stored: Option<Option<StoredOutcome>> = None;
             for (id, outcome) in compact_outcomes(&evaluation.outcomes) {
                 let Some(i) = policies.rules().iter().position(|rule| &*rule.id == id) else { continue };
-                let mut prior = lineage.prior(i, outcome);
-                if let (Prior::Unknown, Some(outcome)) = (&prior, outcome)
-                    && lineage.repeats(i, outcome)
-                    && let Some(text) = &evaluation.outcome
-                {
-                    let stored = stored.get_or_insert_with(|| StoredOutcome::parse(text).ok());
-                    if let Some((then, violations)) = stored.as_mut().and_then(|s| s.take_rule(id))
-                        && then == outcome
-                        && !violations.is_empty()
-                    {
-                        prior = Prior::Repeated(outcome, violations);
-                    }
-                }
+                let prior = lineage.prior(i, outcome, || {
+                    let text = evaluation.outcome.as_deref()?;
+                    stored.get_or_insert_with(|| StoredOutcome::parse(text).ok()).as_mut()?.take_rule(id)
+                });
                 let current = std::mem::replace(&mut priors[i], Prior::Unknown);
                 priors[i] = current.or_better(prior);
             }
