@@ -402,10 +402,12 @@ struct Prepared {
     live_ids: Vec<String>,
     range: (String, String),
     decisions_seen: usize,
+    /// The time of the page's evaluations, with its stored text.
+    evaluated_at: SqliteTime,
 }
 
 impl Prepared {
-    fn empty() -> Self {
+    fn empty(evaluated_at: NaiveDateTime) -> Self {
         Prepared {
             evaluations: Vec::new(),
             events: Vec::new(),
@@ -413,6 +415,7 @@ impl Prepared {
             live_ids: Vec::new(),
             range: (String::new(), String::new()),
             decisions_seen: 0,
+            evaluated_at: SqliteTime::new(evaluated_at),
         }
     }
 
@@ -495,17 +498,7 @@ pub fn run_job_in_pages(
         });
         for prepared in done_rx {
             let (size, prepared) = prepared?;
-            let flagged = write_page(conn, prepared)?;
-            job.done += size as i64;
-            job.flagged += flagged as i64;
-            job.updated_at = db::now();
-            diesel::update(reevaluation_jobs::table.filter(reevaluation_jobs::id.eq(&job.id)))
-                .set((
-                    reevaluation_jobs::done.eq(job.done),
-                    reevaluation_jobs::flagged.eq(job.flagged),
-                    reevaluation_jobs::updated_at.eq(job.updated_at),
-                ))
-                .execute(conn)?;
+            job = write_page(conn, prepared, &job, size)?;
             progress(&job);
         }
         Ok(())
@@ -644,7 +637,7 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
     let now = db::now();
     // One batch of revisions: its evaluations and audit event.
     let batch = |chunk: &[Target]| -> Result<Prepared, AppError> {
-        let mut out = Prepared::empty();
+        let mut out = Prepared::empty(now);
         out.evaluations.reserve(chunk.len());
         let mut event = NewEvent::new(AuditAction::RevisionReevaluated, None, None);
         for target in chunk {
@@ -680,7 +673,7 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
     let batches: Vec<&[Target]> = work.targets.chunks(EVENT_BATCH).collect();
     let half = batches.len().div_ceil(2);
     let run = |part: &[&[Target]]| -> Result<Prepared, AppError> {
-        let mut all = Prepared::empty();
+        let mut all = Prepared::empty(now);
         for chunk in part {
             all.append(batch(chunk)?);
         }
@@ -720,8 +713,10 @@ pub fn lists_version(worse_than: &str, version: &str) -> bool {
     !worse_than.is_empty() && worse_than.split(',').any(|listed| listed == version)
 }
 
-/// Writes a prepared page in one transaction: its evaluations and audit
-/// events. Returns how many live approvals now need re-review.
+/// Writes a prepared page in one transaction: its evaluations, audit events
+/// and the job's progress (so that the progress recorded is always that of
+/// the rows written). Returns the job with the page counted: `size`
+/// revisions done, and the live approvals that now need re-review.
 ///
 /// Those were counted from the approvals read with the page. An approval
 /// decided since then was taken on an earlier evaluation, which the page's
@@ -730,19 +725,17 @@ pub fn lists_version(worse_than: &str, version: &str) -> bool {
 /// is written for it), and to count it the page's decisions are counted
 /// again inside the transaction (decisions are never deleted, so any new one
 /// changes the count).
-fn write_page(conn: &mut DbConnection, prepared: Prepared) -> Result<usize, AppError> {
-    if prepared.evaluations.is_empty() {
-        return Ok(0);
-    }
+fn write_page(conn: &mut DbConnection, prepared: Prepared, job: &JobRow, size: usize) -> Result<JobRow, AppError> {
     db::write(conn, |conn| {
-        let late = late_flagged(conn, &prepared)?;
+        let flagged =
+            if prepared.evaluations.is_empty() { 0 } else { prepared.flagged + late_flagged(conn, &prepared)? };
         // On SQLite one prepared single-row insert, run for each row, costs
         // less than building and compiling a statement of many rows; on
         // PostgreSQL many rows per statement save round trips.
         match &mut *conn {
             DbConnection::Sqlite(c) => {
                 for row in &prepared.evaluations {
-                    diesel::insert_into(evaluations::table).values(row).execute(c)?;
+                    insert_evaluation(c, row, &prepared.evaluated_at)?;
                 }
             }
             DbConnection::Postgres(c) => {
@@ -752,8 +745,98 @@ fn write_page(conn: &mut DbConnection, prepared: Prepared) -> Result<usize, AppE
             }
         }
         audit::store::append_many(conn, &prepared.events)?;
-        Ok(prepared.flagged + late)
+        let done = JobRow {
+            done: job.done + i64::try_from(size).unwrap_or(i64::MAX),
+            flagged: job.flagged + i64::try_from(flagged).unwrap_or(i64::MAX),
+            updated_at: db::now(),
+            ..job.clone()
+        };
+        diesel::update(reevaluation_jobs::table.filter(reevaluation_jobs::id.eq(&done.id)))
+            .set((
+                reevaluation_jobs::done.eq(done.done),
+                reevaluation_jobs::flagged.eq(done.flagged),
+                reevaluation_jobs::updated_at.eq(done.updated_at),
+            ))
+            .execute(conn)?;
+        Ok(done)
     })
+}
+
+/// The evaluation insert on SQLite, as a statement of fixed text with a
+/// query id of its own, so that diesel finds its prepared statement by type
+/// (for its insert builder it writes the statement out again for every row
+/// to look it up by text). The row's fields are bound as they are; the time
+/// of a page's evaluations, the same for all of them, comes formatted once
+/// per page, in diesel's own form for a timestamp on SQLite
+/// (`sqlite_timestamp`), so that the row reads back as the insert builder
+/// would have stored it.
+fn insert_evaluation(conn: &mut diesel::SqliteConnection, row: &EvaluationRow, at: &SqliteTime) -> QueryResult<usize> {
+    let formatted;
+    let evaluated_at = if at.0 == row.evaluated_at {
+        at.1.as_str()
+    } else {
+        formatted = sqlite_timestamp(&row.evaluated_at);
+        formatted.as_str()
+    };
+    InsertEvaluation { row, evaluated_at }.execute(conn)
+}
+
+struct InsertEvaluation<'a> {
+    row: &'a EvaluationRow,
+    evaluated_at: &'a str,
+}
+
+impl diesel::query_builder::QueryId for InsertEvaluation<'_> {
+    type QueryId = InsertEvaluation<'static>;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for InsertEvaluation<'_> {
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::sqlite::Sqlite>,
+    ) -> QueryResult<()> {
+        use diesel::sql_types::Text;
+        let row = self.row;
+        out.push_sql(
+            "INSERT INTO evaluations (id, revision_id, rule_set_version, verdict, outcome, evaluated_at, \
+             rule_outcomes, worse_than) VALUES (",
+        );
+        let fields: [&str; 8] = [
+            &row.id,
+            &row.revision_id,
+            &row.rule_set_version,
+            &row.verdict,
+            &row.outcome,
+            self.evaluated_at,
+            &row.rule_outcomes,
+            &row.worse_than,
+        ];
+        for (i, field) in fields.into_iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            out.push_bind_param::<Text, _>(field)?;
+        }
+        out.push_sql(")");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<diesel::SqliteConnection> for InsertEvaluation<'_> {}
+
+/// A time with its text as diesel stores a timestamp on SQLite.
+struct SqliteTime(NaiveDateTime, String);
+
+impl SqliteTime {
+    fn new(at: NaiveDateTime) -> SqliteTime {
+        SqliteTime(at, sqlite_timestamp(&at))
+    }
+}
+
+/// Diesel's text for a timestamp on SQLite.
+fn sqlite_timestamp(at: &NaiveDateTime) -> String {
+    at.format("%F %T%.f").to_string()
 }
 
 /// How many approvals of the page's revisions, decided after the page was
@@ -870,7 +953,84 @@ pub fn spawn(state: &crate::state::AppState) -> Result<JobStatus, AppError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Earlier, lists_version, worse_than};
+    use chrono::Timelike;
+    use diesel::prelude::*;
+
+    use super::{Earlier, SqliteTime, insert_evaluation, lists_version, worse_than};
+    use crate::db::schema::evaluations;
+    use crate::db::{Database, DatabaseUrl, DbConnection};
+    use crate::submissions::store::EvaluationRow;
+
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Stored {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        evaluated_at: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        kinds: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        fields: String,
+    }
+
+    #[test]
+    fn the_evaluation_insert_stores_rows_as_diesels_insert_builder_does() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("insert.sqlite"));
+        let database = Database::open(&url, 1).unwrap();
+        let mut conn = database.get().unwrap();
+        crate::db::run_migrations(&mut conn).unwrap();
+        let DbConnection::Sqlite(c) = &mut *conn else { panic!("not SQLite") };
+        // The rows name revisions that this bare database does not have.
+        diesel::sql_query("PRAGMA foreign_keys = OFF").execute(c).unwrap();
+        let page_time = chrono::NaiveDate::from_ymd_opt(2026, 12, 2).unwrap().and_hms_micro_opt(18, 5, 9, 42).unwrap();
+        let row = |id: &str, at| EvaluationRow {
+            id: id.into(),
+            revision_id: format!("rev-{id}"),
+            rule_set_version: "2026.1+abc".into(),
+            verdict: "fail".into(),
+            outcome: r#"{"rules":[{"rule":"R1","outcome":"fail","violations":["å \"x\""]}]}"#.into(),
+            evaluated_at: at,
+            rule_outcomes: "R1=fail,R2=pass".into(),
+            worse_than: if id.ends_with('1') { "2025.9+old".into() } else { String::new() },
+        };
+        let at = SqliteTime::new(page_time);
+        let whole_second = page_time.with_nanosecond(0).unwrap();
+        let pairs = [
+            (row("builder-1", page_time), row("fixed-1", page_time)),
+            (row("builder-2", whole_second), row("fixed-2", whole_second)),
+        ];
+        for (by_builder, by_fixed) in &pairs {
+            diesel::insert_into(evaluations::table).values(by_builder).execute(c).unwrap();
+            // The second pair's time is not the page's: formatted on its own.
+            assert_eq!(insert_evaluation(c, by_fixed, &at).unwrap(), 1);
+        }
+        let stored = |id: &str| -> Stored {
+            diesel::sql_query(
+                "SELECT evaluated_at, typeof(evaluated_at) || typeof(outcome) || typeof(worse_than) AS kinds, \
+                 rule_set_version || '|' || verdict || '|' || outcome || '|' || rule_outcomes || '|' || worse_than AS fields \
+                 FROM evaluations WHERE id = ?",
+            )
+            .bind::<diesel::sql_types::Text, _>(id)
+            .get_result(c)
+            .unwrap()
+        };
+        assert_eq!(stored("fixed-1"), stored("builder-1"));
+        assert_eq!(stored("fixed-2"), stored("builder-2"));
+        assert_eq!(stored("fixed-1").evaluated_at, "2026-12-02 18:05:09.000042");
+        for (by_builder, by_fixed) in &pairs {
+            let read = |id: &str| -> EvaluationRow {
+                evaluations::table.filter(evaluations::id.eq(id)).select(EvaluationRow::as_select()).first(c).unwrap()
+            };
+            let (a, b) = (read(&by_builder.id), read(&by_fixed.id));
+            assert_eq!(
+                (a.evaluated_at, &a.outcome, &a.worse_than),
+                (by_builder.evaluated_at, &by_builder.outcome, &by_builder.worse_than)
+            );
+            assert_eq!(
+                (b.evaluated_at, &b.outcome, &b.worse_than),
+                (by_fixed.evaluated_at, &by_fixed.outcome, &by_fixed.worse_than)
+            );
+        }
+    }
 
     fn earlier(rows: &[(&str, &str, &str)]) -> Vec<Earlier> {
         rows.iter()
