@@ -201,7 +201,7 @@ pub struct ServeArgs {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "TILLIT_WORKERS", default_value_t = 0)]
     pub workers: usize,
-    /// Database connections in the pool.
+    /// Database connections in the pool (at least 4).
     #[arg(long, env = "TILLIT_POOL_SIZE", default_value_t = 8)]
     pub pool_size: u32,
     /// How often (ms) the lookup index checks for changes made by other nodes.
@@ -405,17 +405,17 @@ fn policies_reload(args: &PolicyArgs, database: &str) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    // One connection writes while the other reads the next pages.
-    let db = match open_database(database, 2) {
+    // One connection writes while two others read the next pages.
+    let db = match open_database(database, 3) {
         Ok(db) => db,
         Err(e) => return fail(e),
     };
     let started = std::time::Instant::now();
     let result = db.get().and_then(|mut conn| {
-        let mut reader = db.get()?;
+        let (mut pages, mut history) = (db.get()?, db.get()?);
         let job = crate::policy::reevaluate::start_job(&mut conn, &policies)?;
         eprintln!("re-evaluating against rule set {} (job {})", policies.version(), job.id);
-        crate::policy::reevaluate::run_job(&mut conn, &mut reader, &policies, job, |j| {
+        crate::policy::reevaluate::run_job(&mut conn, [&mut pages, &mut history], &policies, job, |j| {
             eprint!("\r{}", progress_line("re-evaluating", j.done as usize, j.total as usize, started));
         })
     });
@@ -760,7 +760,9 @@ fn serve(args: ServeArgs) -> ExitCode {
         Err(e) => return fail(e),
     };
     log::info!("rule set {} loaded from {}", policies.version(), policies.origin());
-    let db = match open_database(&args.database.database, args.pool_size.max(1)) {
+    // At least four: a re-evaluation after a rule change holds three while
+    // it runs (one writes, two read ahead), and requests need one more.
+    let db = match open_database(&args.database.database, args.pool_size.max(4)) {
         Ok(db) => db,
         Err(e) => return fail(e),
     };

@@ -427,23 +427,24 @@ impl Prepared {
     }
 }
 
-/// Runs a job to the end. `progress` is called after every page. `reader`
-/// is a second connection to the same database, on which the pages are read
-/// while `conn` writes the ones before them.
+/// Runs a job to the end. `progress` is called after every page. `readers`
+/// are two more connections to the same database, on which the pages are
+/// read while `conn` writes the ones before them: the revisions on the
+/// first, their approvals and earlier evaluations on the second.
 pub fn run_job(
     conn: &mut DbConnection,
-    reader: &mut DbConnection,
+    readers: [&mut DbConnection; 2],
     policies: &PolicySet,
     job: JobRow,
     progress: impl FnMut(&JobRow),
 ) -> Result<JobRow, AppError> {
-    run_job_in_pages(conn, reader, policies, job, PAGE, progress)
+    run_job_in_pages(conn, readers, policies, job, PAGE, progress)
 }
 
 /// `run_job` with another page size (revisions per transaction).
 pub fn run_job_in_pages(
     conn: &mut DbConnection,
-    reader: &mut DbConnection,
+    readers: [&mut DbConnection; 2],
     policies: &PolicySet,
     job: JobRow,
     page_size: i64,
@@ -451,43 +452,55 @@ pub fn run_job_in_pages(
 ) -> Result<JobRow, AppError> {
     let page_size = page_size.max(1);
     let version = policies.version().to_string();
-    // The reader keeps SQLite's default cache: SQLite drops a reader's cache
+    // The readers keep SQLite's default cache: SQLite drops a reader's cache
     // whenever another connection has committed, so a large one is only
     // allocated and thrown away again on every page.
     db::tune_for_bulk(conn, 16)?;
     let unchanged = Unchanged::load(conn, policies)?;
     let mut job = job;
     let checkpoints = db::BackgroundCheckpoints::start(conn)?;
-    // Three stages, each on its own thread: the reader reads the pages and
-    // their decisions and earlier evaluations on its connection; the
-    // evaluator (with a helper for half of each page) evaluates a page,
-    // decides which approvals got worse and prepares its rows and audit
-    // events; this thread writes the prepared pages in order, one
+    // Four stages, each on its own thread: one reader reads the pages of
+    // revisions, another their approvals and earlier evaluations, each on
+    // its connection (reading was the slowest stage when one thread did
+    // both); the evaluator (with a helper for half of each page) evaluates
+    // a page, decides which approvals got worse and prepares its rows and
+    // audit events; this thread writes the prepared pages in order, one
     // transaction each. Each stage works one page ahead of the next.
     let result = std::thread::scope(|scope| -> Result<(), AppError> {
+        let (page_tx, page_rx) = std::sync::mpsc::sync_channel::<Result<Page, AppError>>(0);
         let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Result<(usize, Work), AppError>>(0);
-        let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Result<(usize, Prepared), AppError>>(0);
-        let reader = &mut *reader;
+        let [pages, history] = readers;
         scope.spawn(move || {
             let mut after = String::new();
             loop {
-                let read = read_page(reader, &after, page_size).and_then(|page| {
-                    let Some(last) = page.last() else { return Ok(None) };
-                    after = last.0.clone();
-                    let size = page.len();
-                    Ok(Some((size, read_work(reader, page, &version)?)))
-                });
-                let stop = !matches!(read, Ok(Some(_)));
-                let sent = match read {
-                    Ok(None) => true,
-                    Ok(Some(work)) => work_tx.send(Ok(work)).is_ok(),
-                    Err(e) => work_tx.send(Err(e)).is_ok(),
+                let (stop, sent) = match read_page(pages, &after, page_size) {
+                    Ok(page) => match page.last() {
+                        None => (true, true),
+                        Some(last) => {
+                            after = last.0.clone();
+                            (false, page_tx.send(Ok(page)).is_ok())
+                        }
+                    },
+                    Err(e) => (true, page_tx.send(Err(e)).is_ok()),
                 };
                 if stop || !sent {
                     break;
                 }
             }
         });
+        scope.spawn(move || {
+            for page in page_rx {
+                let work = page.and_then(|page| {
+                    let size = page.len();
+                    Ok((size, read_work(history, page, &version)?))
+                });
+                let failed = work.is_err();
+                if work_tx.send(work).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        let (done_tx, done_rx) = std::sync::mpsc::sync_channel::<Result<(usize, Prepared), AppError>>(0);
         scope.spawn(move || {
             for work in work_rx {
                 let prepared = work.and_then(|(size, work)| Ok((size, prepare(policies, &unchanged, work)?)));
@@ -937,8 +950,8 @@ pub fn spawn(state: &crate::state::AppState) -> Result<JobStatus, AppError> {
     let state = state.clone();
     std::thread::spawn(move || {
         let result = state.db.get().and_then(|mut conn| {
-            let mut reader = state.db.get()?;
-            let done = run_job(&mut conn, &mut reader, &policies, job, |j| {
+            let (mut pages, mut history) = (state.db.get()?, state.db.get()?);
+            let done = run_job(&mut conn, [&mut pages, &mut history], &policies, job, |j| {
                 log::info!("re-evaluation {}: {}/{} revisions, {} flagged", j.id, j.done, j.total, j.flagged)
             });
             state.refresh_lookup(&mut conn);
@@ -1003,7 +1016,7 @@ mod tests {
             // The second pair's time is not the page's: formatted on its own.
             assert_eq!(insert_evaluation(c, by_fixed, &at).unwrap(), 1);
         }
-        let stored = |id: &str| -> Stored {
+        let mut stored = |id: &str| -> Stored {
             diesel::sql_query(
                 "SELECT evaluated_at, typeof(evaluated_at) || typeof(outcome) || typeof(worse_than) AS kinds, \
                  rule_set_version || '|' || verdict || '|' || outcome || '|' || rule_outcomes || '|' || worse_than AS fields \
@@ -1017,7 +1030,7 @@ mod tests {
         assert_eq!(stored("fixed-2"), stored("builder-2"));
         assert_eq!(stored("fixed-1").evaluated_at, "2026-12-02 18:05:09.000042");
         for (by_builder, by_fixed) in &pairs {
-            let read = |id: &str| -> EvaluationRow {
+            let mut read = |id: &str| -> EvaluationRow {
                 evaluations::table.filter(evaluations::id.eq(id)).select(EvaluationRow::as_select()).first(c).unwrap()
             };
             let (a, b) = (read(&by_builder.id), read(&by_fixed.id));

@@ -297,10 +297,11 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
         put_in_force(&w.app.state, new_policies);
 
         let mut conn = w.app.state.db.get().unwrap();
-        let mut reader = w.app.state.db.get().unwrap();
+        let (mut pages, mut history) = (w.app.state.db.get().unwrap(), w.app.state.db.get().unwrap());
         let policies = w.app.state.policies();
         let job = tillit::policy::reevaluate::start_job(&mut conn, &policies).unwrap();
-        let job = tillit::policy::reevaluate::run_job(&mut conn, &mut reader, &policies, job, |_| {}).unwrap();
+        let job =
+            tillit::policy::reevaluate::run_job(&mut conn, [&mut pages, &mut history], &policies, job, |_| {}).unwrap();
         assert_eq!(job.status, "finished");
         assert_eq!(job.flagged, 1, "{backend:?}: only the approval that got worse");
         // Running again changes nothing: everything is already evaluated.
@@ -321,7 +322,9 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
         assert_eq!(r1.0, tillit::policy::RuleOutcome::Fail, "{backend:?}");
         assert!(!r1.1.is_empty(), "{backend:?}");
         let again = tillit::policy::reevaluate::start_job(&mut conn, &policies).unwrap();
-        let again = tillit::policy::reevaluate::run_job(&mut conn, &mut reader, &policies, again, |_| {}).unwrap();
+        let again =
+            tillit::policy::reevaluate::run_job(&mut conn, [&mut pages, &mut history], &policies, again, |_| {})
+                .unwrap();
         assert_eq!(again.flagged, 0);
         w.app.state.refresh_lookup(&mut conn);
         assert!(tillit::audit::verify::verify(&mut conn, &[]).unwrap().intact);
@@ -551,12 +554,19 @@ async fn a_rule_change_re_evaluates_the_approved_and_the_latest_revisions_only()
         let new_version = new_policies.version().to_string();
         put_in_force(&w.app.state, new_policies);
         let mut conn = w.app.state.db.get().unwrap();
-        let mut reader = w.app.state.db.get().unwrap();
+        let (mut pages, mut history) = (w.app.state.db.get().unwrap(), w.app.state.db.get().unwrap());
         let policies = w.app.state.policies();
         let job = tillit::policy::reevaluate::start_job(&mut conn, &policies).unwrap();
         // Pages of two revisions, so that a page also ends inside a service.
-        let job =
-            tillit::policy::reevaluate::run_job_in_pages(&mut conn, &mut reader, &policies, job, 2, |_| {}).unwrap();
+        let job = tillit::policy::reevaluate::run_job_in_pages(
+            &mut conn,
+            [&mut pages, &mut history],
+            &policies,
+            job,
+            2,
+            |_| {},
+        )
+        .unwrap();
         assert_eq!(job.status, "finished");
         let mut taken: Vec<(String, i32)> = evaluations::table
             .inner_join(revisions::table)
@@ -586,7 +596,7 @@ async fn an_approval_decided_while_its_page_is_evaluated_is_still_flagged() {
         put_in_force(&w.app.state, stricter);
         let policies = w.app.state.policies();
         let mut conn = w.app.state.db.get().unwrap();
-        let mut reader = w.app.state.db.get().unwrap();
+        let (mut pages, mut history) = (w.app.state.db.get().unwrap(), w.app.state.db.get().unwrap());
         // Pages of one revision, by id: page 2 is read while page 1 is
         // evaluated and written, so at the first progress call page 2 has
         // been read (or is being read), not written.
@@ -605,16 +615,24 @@ async fn an_approval_decided_while_its_page_is_evaluated_is_still_flagged() {
         .unwrap();
         let job = tillit::policy::reevaluate::start_job(&mut conn, &policies).unwrap();
         let mut decided = None;
-        let job = tillit::policy::reevaluate::run_job_in_pages(&mut conn, &mut reader, &policies, job, 1, |_| {
-            if decided.is_none() {
-                // An approver decides on the old evaluation, the latest one stored.
-                let request: tillit::approvals::dto::DecisionRequest =
-                    serde_json::from_value(json!({"org": "kinda", "revision": 1, "decision": "approved"})).unwrap();
-                let mut other = w.app.state.db.get().unwrap();
-                let made = tillit::approvals::service::decide(&mut other, &approver, &late_service, &request).unwrap();
-                decided = Some(made.decision_id);
-            }
-        })
+        let job = tillit::policy::reevaluate::run_job_in_pages(
+            &mut conn,
+            [&mut pages, &mut history],
+            &policies,
+            job,
+            1,
+            |_| {
+                if decided.is_none() {
+                    // An approver decides on the old evaluation, the latest one stored.
+                    let request: tillit::approvals::dto::DecisionRequest =
+                        serde_json::from_value(json!({"org": "kinda", "revision": 1, "decision": "approved"})).unwrap();
+                    let mut other = w.app.state.db.get().unwrap();
+                    let made =
+                        tillit::approvals::service::decide(&mut other, &approver, &late_service, &request).unwrap();
+                    decided = Some(made.decision_id);
+                }
+            },
+        )
         .unwrap();
         let decided = decided.expect("the job wrote at least one page");
         assert_eq!(job.flagged, 1, "{backend:?}: the late approval got worse and is flagged");
@@ -644,7 +662,7 @@ async fn an_interrupted_re_evaluation_resumes_where_it_stopped_and_ends_as_an_un
         let mut results = Vec::new();
         for (app, stop) in [(&stopped_app, true), (&whole_app, false)] {
             let mut conn = app.state.db.get().unwrap();
-            let mut reader = app.state.db.get().unwrap();
+            let (mut pages, mut history) = (app.state.db.get().unwrap(), app.state.db.get().unwrap());
             tillit::seed::synthetic(&mut conn, &app.state.policies(), 60, 5, |_| {}).unwrap();
             let (_dir, stricter) = stricter_policies();
             let version = stricter.version().to_string();
@@ -653,11 +671,11 @@ async fn an_interrupted_re_evaluation_resumes_where_it_stopped_and_ends_as_an_un
             let job = start_job(&mut conn, &policies).unwrap();
             assert_eq!(job.total, 60);
             let job = if stop {
-                let mut pages = 0;
+                let mut written = 0;
                 let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    run_job_in_pages(&mut conn, &mut reader, &policies, job.clone(), 10, |_| {
-                        pages += 1;
-                        assert!(pages < 2, "the process stops after its second page");
+                    run_job_in_pages(&mut conn, [&mut pages, &mut history], &policies, job.clone(), 10, |_| {
+                        written += 1;
+                        assert!(written < 2, "the process stops after its second page");
                     })
                 }));
                 assert!(stopped.is_err());
@@ -671,7 +689,7 @@ async fn an_interrupted_re_evaluation_resumes_where_it_stopped_and_ends_as_an_un
             } else {
                 job
             };
-            let done = run_job_in_pages(&mut conn, &mut reader, &policies, job, 10, |_| {}).unwrap();
+            let done = run_job_in_pages(&mut conn, [&mut pages, &mut history], &policies, job, 10, |_| {}).unwrap();
             assert_eq!(done.status, "finished");
             assert_eq!(done.done, 60);
             let (evaluated, flags) = counts(&mut conn, &version);
