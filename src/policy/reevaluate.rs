@@ -402,12 +402,10 @@ struct Prepared {
     live_ids: Vec<String>,
     range: (String, String),
     decisions_seen: usize,
-    /// The time of the page's evaluations, with its stored text.
-    evaluated_at: SqliteTime,
 }
 
 impl Prepared {
-    fn empty(evaluated_at: NaiveDateTime) -> Self {
+    fn empty() -> Self {
         Prepared {
             evaluations: Vec::new(),
             events: Vec::new(),
@@ -415,7 +413,6 @@ impl Prepared {
             live_ids: Vec::new(),
             range: (String::new(), String::new()),
             decisions_seen: 0,
-            evaluated_at: SqliteTime::new(evaluated_at),
         }
     }
 
@@ -650,7 +647,7 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
     let now = db::now();
     // One batch of revisions: its evaluations and audit event.
     let batch = |chunk: &[Target]| -> Result<Prepared, AppError> {
-        let mut out = Prepared::empty(now);
+        let mut out = Prepared::empty();
         out.evaluations.reserve(chunk.len());
         let mut event = NewEvent::new(AuditAction::RevisionReevaluated, None, None);
         for target in chunk {
@@ -686,7 +683,7 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
     let batches: Vec<&[Target]> = work.targets.chunks(EVENT_BATCH).collect();
     let half = batches.len().div_ceil(2);
     let run = |part: &[&[Target]]| -> Result<Prepared, AppError> {
-        let mut all = Prepared::empty(now);
+        let mut all = Prepared::empty();
         for chunk in part {
             all.append(batch(chunk)?);
         }
@@ -747,8 +744,9 @@ fn write_page(conn: &mut DbConnection, prepared: Prepared, job: &JobRow, size: u
         // PostgreSQL many rows per statement save round trips.
         match &mut *conn {
             DbConnection::Sqlite(c) => {
+                let mut times = SqliteTime::default();
                 for row in &prepared.evaluations {
-                    insert_evaluation(c, row, &prepared.evaluated_at)?;
+                    insert_evaluation(c, row, times.text(row.evaluated_at))?;
                 }
             }
             DbConnection::Postgres(c) => {
@@ -778,19 +776,14 @@ fn write_page(conn: &mut DbConnection, prepared: Prepared, job: &JobRow, size: u
 /// The evaluation insert on SQLite, as a statement of fixed text with a
 /// query id of its own, so that diesel finds its prepared statement by type
 /// (for its insert builder it writes the statement out again for every row
-/// to look it up by text). The row's fields are bound as they are; the time
-/// of a page's evaluations, the same for all of them, comes formatted once
-/// per page, in diesel's own form for a timestamp on SQLite
-/// (`sqlite_timestamp`), so that the row reads back as the insert builder
-/// would have stored it.
-fn insert_evaluation(conn: &mut diesel::SqliteConnection, row: &EvaluationRow, at: &SqliteTime) -> QueryResult<usize> {
-    let formatted;
-    let evaluated_at = if at.0 == row.evaluated_at {
-        at.1.as_str()
-    } else {
-        formatted = sqlite_timestamp(&row.evaluated_at);
-        formatted.as_str()
-    };
+/// to look it up by text). The row's fields are bound as they are, its time
+/// as `evaluated_at`, the text diesel stores for it (`SqliteTime`), so that
+/// the row reads back as the insert builder would have stored it.
+fn insert_evaluation(
+    conn: &mut diesel::SqliteConnection,
+    row: &EvaluationRow,
+    evaluated_at: &str,
+) -> QueryResult<usize> {
     InsertEvaluation { row, evaluated_at }.execute(conn)
 }
 
@@ -838,18 +831,18 @@ impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for InsertEval
 
 impl RunQueryDsl<diesel::SqliteConnection> for InsertEvaluation<'_> {}
 
-/// A time with its text as diesel stores a timestamp on SQLite.
-struct SqliteTime(NaiveDateTime, String);
+/// Times in the text diesel stores for a timestamp on SQLite, the last one
+/// kept: a page's evaluations share one time, formatted once.
+#[derive(Default)]
+struct SqliteTime(Option<(NaiveDateTime, String)>);
 
 impl SqliteTime {
-    fn new(at: NaiveDateTime) -> SqliteTime {
-        SqliteTime(at, sqlite_timestamp(&at))
+    fn text(&mut self, at: NaiveDateTime) -> &str {
+        if self.0.as_ref().map(|(time, _)| *time) != Some(at) {
+            self.0 = Some((at, at.format("%F %T%.f").to_string()));
+        }
+        self.0.as_ref().map_or("", |(_, text)| text.as_str())
     }
-}
-
-/// Diesel's text for a timestamp on SQLite.
-fn sqlite_timestamp(at: &NaiveDateTime) -> String {
-    at.format("%F %T%.f").to_string()
 }
 
 /// How many approvals of the page's revisions, decided after the page was
@@ -1005,7 +998,7 @@ mod tests {
             rule_outcomes: "R1=fail,R2=pass".into(),
             worse_than: if id.ends_with('1') { "2025.9+old".into() } else { String::new() },
         };
-        let at = SqliteTime::new(page_time);
+        let mut times = SqliteTime::default();
         let whole_second = page_time.with_nanosecond(0).unwrap();
         let pairs = [
             (row("builder-1", page_time), row("fixed-1", page_time)),
@@ -1013,8 +1006,8 @@ mod tests {
         ];
         for (by_builder, by_fixed) in &pairs {
             diesel::insert_into(evaluations::table).values(by_builder).execute(c).unwrap();
-            // The second pair's time is not the page's: formatted on its own.
-            assert_eq!(insert_evaluation(c, by_fixed, &at).unwrap(), 1);
+            // The second pair's time is not the first's: formatted anew.
+            assert_eq!(insert_evaluation(c, by_fixed, times.text(by_fixed.evaluated_at)).unwrap(), 1);
         }
         let mut stored = |id: &str| -> Stored {
             diesel::sql_query(
