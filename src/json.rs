@@ -27,6 +27,91 @@ pub fn parse_fields(bytes: &[u8], wanted: &[&str]) -> Result<Value, serde_json::
     Ok(value)
 }
 
+/// Where each top-level field's value lies in a JSON object's bytes, as
+/// `key:start:end,…` (byte offsets, in document order), for
+/// `parse_fields_at`. None when the bytes are not one JSON object or a key
+/// is not plain ASCII letters, digits and underscores written without
+/// escapes (the submission schema's keys all are).
+pub fn field_offsets(bytes: &[u8]) -> Option<String> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let members = de::Deserializer::deserialize_map(&mut de, Members).ok()?;
+    de.end().ok()?;
+    let base = bytes.as_ptr().addr();
+    let mut out = String::with_capacity(members.len() * 24);
+    for (key, value) in members {
+        let plain = matches!(key, std::borrow::Cow::Borrowed(_))
+            && !key.is_empty()
+            && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !plain {
+            return None;
+        }
+        let start = value.get().as_ptr().addr().checked_sub(base)?;
+        let end = start + value.get().len();
+        out.push_str(&format!("{key}:{start}:{end},"));
+    }
+    out.pop();
+    Some(out)
+}
+
+/// `parse_fields` through the offsets `field_offsets` made of the same
+/// bytes: only the wanted fields' values are read, wherever they are, and
+/// the rest is not looked at (it was checked when the offsets were made).
+/// None when the offsets do not fit the bytes (a value's range out of
+/// bounds, not preceded by its key, or not one JSON value), so that the
+/// caller can fall back to `parse_fields`: a check against offsets of other
+/// bytes, not a proof (the offsets are derived data, like any column
+/// copied from a document).
+pub fn parse_fields_at(bytes: &[u8], offsets: &str, wanted: &[&str]) -> Option<Value> {
+    let mut object = Map::new();
+    for entry in offsets.split(',').filter(|entry| !entry.is_empty()) {
+        let mut parts = entry.splitn(3, ':');
+        let key = parts.next()?;
+        if !wanted.contains(&key) {
+            continue;
+        }
+        let start: usize = parts.next()?.parse().ok()?;
+        let end: usize = parts.next()?.parse().ok()?;
+        let value = bytes.get(start..end)?;
+        if !preceded_by_key(&bytes[..start], key) {
+            return None;
+        }
+        let value = parse_strict(value).ok()?;
+        if object.insert(key.to_string(), value).is_some() {
+            return None;
+        }
+    }
+    Some(Value::Object(object))
+}
+
+/// Whether `before` ends with `"key"`, a colon and optional whitespace.
+fn preceded_by_key(before: &[u8], key: &str) -> bool {
+    before
+        .trim_ascii_end()
+        .strip_suffix(b":")
+        .map(<[u8]>::trim_ascii_end)
+        .and_then(|rest| rest.strip_suffix(b"\""))
+        .and_then(|rest| rest.strip_suffix(key.as_bytes()))
+        .is_some_and(|rest| rest.ends_with(b"\""))
+}
+
+/// The members of a JSON object, each value as its raw text.
+struct Members;
+
+impl<'de> Visitor<'de> for Members {
+    type Value = Vec<(std::borrow::Cow<'de, str>, &'de serde_json::value::RawValue)>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Vec::with_capacity(16);
+        while let Some(key) = map.next_key_seed(Key)? {
+            members.push((key, map.next_value()?));
+        }
+        Ok(members)
+    }
+}
+
 /// An object key, borrowed from the input when it has no escapes.
 struct Key;
 
@@ -351,6 +436,74 @@ mod tests {
         assert!(parse_strict(deep.as_bytes()).is_err());
         let ok = "[".repeat(100) + &"]".repeat(100);
         assert!(parse_strict(ok.as_bytes()).is_ok());
+    }
+
+    /// A document as a submitter might write it: fields out of order,
+    /// whitespace everywhere, escapes and non-ASCII text in values, and a
+    /// nested key with the same name as a top-level one.
+    const DOCUMENT: &str = "{ \"service\" : {\"name\": \"Tolk \\\"AI\\\" – för skolan\", \"ai_literacy\": 1},\n\
+        \t\"vendor\":{\"name\":\"Ex\\u00e5mpel AB\"} ,\r\n \"ai_literacy\" :\n [1, {\"a\": null}, \"x,y:z\"],\
+        \"governance\": true, \"data\":-1.5e3 }";
+
+    #[test]
+    fn fields_through_their_offsets_are_the_fields_a_scan_finds() {
+        let bytes = DOCUMENT.as_bytes();
+        let offsets = field_offsets(bytes).expect("plain keys");
+        assert_eq!(
+            offsets.split(',').map(|e| e.split(':').next().unwrap()).collect::<Vec<_>>(),
+            ["service", "vendor", "ai_literacy", "governance", "data"]
+        );
+        for wanted in [
+            &["ai_literacy"][..],
+            &["data", "service"],
+            &["governance", "vendor"],
+            &["absent"],
+            &[],
+            &["ai_literacy", "data", "governance", "service", "vendor"],
+        ] {
+            let scanned = parse_fields(bytes, wanted).unwrap();
+            assert_eq!(parse_fields_at(bytes, &offsets, wanted), Some(scanned.clone()), "{wanted:?}");
+            assert_eq!(scanned.as_object().unwrap().len(), wanted.iter().filter(|w| **w != "absent").count());
+        }
+        assert_eq!(
+            parse_fields_at(bytes, &offsets, &["ai_literacy"]),
+            Some(json!({"ai_literacy": [1, {"a": null}, "x,y:z"]}))
+        );
+    }
+
+    #[test]
+    fn offsets_are_only_made_of_one_object_with_plain_keys() {
+        assert_eq!(field_offsets(br#"{}"#), Some(String::new()));
+        assert_eq!(parse_fields_at(b"{}", "", &["a"]), Some(json!({})));
+        assert_eq!(field_offsets(br#"{"a_1":2}"#), Some("a_1:7:8".to_string()));
+        for refused in ["[1]", r#"{"a":1} x"#, r#"{"a":"#, r#"{"\u0061":1}"#, r#"{"a-b":1}"#, r#"{"":1}"#, r#"{"ä":1}"#]
+        {
+            assert_eq!(field_offsets(refused.as_bytes()), None, "{refused}");
+        }
+    }
+
+    #[test]
+    fn offsets_that_do_not_fit_the_document_are_not_used() {
+        let bytes = DOCUMENT.as_bytes();
+        let offsets = field_offsets(bytes).unwrap();
+        let (start, end) = {
+            let entry = offsets.split(',').find(|e| e.starts_with("ai_literacy:")).unwrap();
+            let mut parts = entry.split(':').skip(1).map(|n| n.parse::<usize>().unwrap());
+            (parts.next().unwrap(), parts.next().unwrap())
+        };
+        let wanted = &["ai_literacy", "governance"][..];
+        for wrong in [
+            format!("ai_literacy:{}:{end}", start + 1),
+            format!("ai_literacy:{start}:{}", end - 1),
+            format!("ai_literacy:{start}:{}", bytes.len() + 10),
+            format!("ai_literacy:{end}:{start}"),
+            format!("ai_literacy:{start}:{end},ai_literacy:{start}:{end}"),
+            format!("ai_literacy:{start}"),
+            format!("ai_literacy:x:{end}"),
+            format!("governance:{start}:{end}"),
+        ] {
+            assert_eq!(parse_fields_at(bytes, &wrong, wanted), None, "{wrong}");
+        }
     }
 
     #[test]

@@ -461,6 +461,7 @@ fn generate(cx: &Context<'_>, rng: &mut Rng, start: usize, end: usize) -> Result
             submitted_by: Some(coordinator.clone()),
             submitted_at: Some(created_at),
             risk_class: parsed.risk_class.clone(),
+            field_offsets: parsed.field_offsets.clone(),
         };
         let evaluation =
             EvaluationRow::new(synthetic_id(rng), &revision.id, &parsed.evaluation, created_at, OutcomeForm::Full)?;

@@ -167,6 +167,22 @@ fn apply_sqlite_pragmas(conn: &mut diesel::SqliteConnection) -> QueryResult<()> 
     Ok(())
 }
 
+/// For a connection that reads through a large part of the database (the
+/// readers of a re-evaluation): on SQLite, pages are read through a memory
+/// map of the file instead of being copied out of the kernel's cache one
+/// `pread` at a time (SQLite drops a reader's own cache whenever another
+/// connection commits, so the same pages are read again and again); `false`
+/// turns the map off again. The map is capped by SQLite's build (2 GB by
+/// default); the rest of a larger file is read as before. Nothing to do on
+/// PostgreSQL.
+pub fn map_for_reading(conn: &mut DbConnection, on: bool) -> QueryResult<()> {
+    if let DbConnection::Sqlite(c) = conn {
+        let bytes: u64 = if on { 1 << 40 } else { 0 };
+        diesel::sql_query(format!("PRAGMA mmap_size = {bytes}")).execute(c)?;
+    }
+    Ok(())
+}
+
 /// For a long bulk job on its own connection (re-evaluation, seeding): on
 /// SQLite a page cache of `megabytes`, so that the indexes the job probes
 /// stay in memory instead of being read from the file again and again.

@@ -74,6 +74,7 @@ diesel::table! {
         submitted_by -> Nullable<Text>,
         submitted_at -> Nullable<Timestamp>,
         risk_class -> Text,
+        field_offsets -> Nullable<Text>,
     }
 }
 

@@ -352,7 +352,9 @@ impl Unchanged {
 /// A page of revisions: id, the stored document (read as bytes: the JSON
 /// parser checks the text as it reads it, so it is not checked twice more on
 /// the way in), and whether it is the latest revision of its service.
-type Page = Vec<(String, Vec<u8>, bool)>;
+/// Revisions by id: id, document, where its fields are
+/// (`json::field_offsets`), and whether it is its service's latest.
+type Page = Vec<(String, Vec<u8>, Option<String>, bool)>;
 
 /// An earlier evaluation of a revision, in compact form: rule-set version,
 /// verdict and rule outcomes (`R1=pass,…`), and, when a rule failed or
@@ -369,6 +371,7 @@ struct Earlier {
 struct Target {
     revision_id: String,
     document: Vec<u8>,
+    field_offsets: Option<String>,
     earlier: Vec<Earlier>,
     live: Vec<LiveApproval>,
 }
@@ -463,10 +466,13 @@ pub fn run_job_in_pages(
     // a page, decides which approvals got worse and prepares its rows and
     // audit events; this thread writes the prepared pages in order, one
     // transaction each. Each stage works one page ahead of the next.
+    let [pages, history] = readers;
+    db::map_for_reading(pages, true)?;
+    db::map_for_reading(history, true)?;
     let result = std::thread::scope(|scope| -> Result<(), AppError> {
+        let (pages, history) = (&mut *pages, &mut *history);
         let (page_tx, page_rx) = std::sync::mpsc::sync_channel::<Result<Page, AppError>>(0);
         let (work_tx, work_rx) = std::sync::mpsc::sync_channel::<Result<(usize, Work), AppError>>(0);
-        let [pages, history] = readers;
         scope.spawn(move || {
             let mut after = String::new();
             loop {
@@ -528,8 +534,10 @@ pub fn run_job_in_pages(
             reevaluation_jobs::done.eq(job.done),
         ))
         .execute(conn)?;
-    // Back to SQLite's defaults before the connection returns to the pool.
+    // Back to SQLite's defaults before the connections return to the pool.
     db::tune_for_bulk(conn, 2)?;
+    db::map_for_reading(pages, false)?;
+    db::map_for_reading(history, false)?;
     result?;
     log::info!("re-evaluation {} against {} finished: {} flagged", job.id, job.rule_set_version, job.flagged);
     Ok(job)
@@ -546,6 +554,7 @@ fn read_page(conn: &mut DbConnection, after: &str, page_size: i64) -> Result<Pag
         .select((
             revisions::id,
             diesel::dsl::sql::<diesel::sql_types::Binary>("document"),
+            revisions::field_offsets,
             diesel::dsl::sql::<diesel::sql_types::Bool>(
                 "NOT EXISTS (SELECT 1 FROM revisions later WHERE later.service_id = revisions.service_id \
                  AND later.revision > revisions.revision)",
@@ -604,7 +613,7 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
     let mut live = live.into_iter().peekable();
     let mut evaluated = evaluated.peekable();
     let mut targets = Vec::new();
-    for (revision_id, document, latest) in page {
+    for (revision_id, document, field_offsets, latest) in page {
         let mut earlier = rows_of(&mut evaluated, &revision_id);
         let done = earlier.iter().any(|e| e.version == version);
         earlier.retain(|e| e.version != version);
@@ -613,7 +622,7 @@ fn read_work(conn: &mut DbConnection, page: Page, version: &str) -> Result<Work,
             .map(|(decision_id, rule_set_version)| LiveApproval { decision_id, rule_set_version })
             .collect();
         if !done && (latest || !live.is_empty()) {
-            targets.push(Target { revision_id, document, earlier, live });
+            targets.push(Target { revision_id, document, field_offsets, earlier, live });
         }
     }
     Ok(Work { targets, range: (first, last), decisions_seen: usize::try_from(decisions_seen).unwrap_or(usize::MAX) })
@@ -653,7 +662,14 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
         for target in chunk {
             let known = unchanged.known(policies, &target.earlier);
             let parsed = match policies.fields_read(&known) {
-                Some(fields) => crate::json::parse_fields(&target.document, &fields),
+                // Straight to the fields through their offsets; scanning
+                // the document when it has none (stored before they were
+                // kept) or they do not fit it.
+                Some(fields) => match target.field_offsets.as_deref() {
+                    Some(offsets) => crate::json::parse_fields_at(&target.document, offsets, &fields)
+                        .map_or_else(|| crate::json::parse_fields(&target.document, &fields), Ok),
+                    None => crate::json::parse_fields(&target.document, &fields),
+                },
                 None => crate::json::parse_strict(&target.document),
             };
             let Ok(doc) = parsed else {

@@ -21,6 +21,8 @@ pub struct ParsedDocument {
     pub domains: Vec<String>,
     pub publication: String,
     pub risk_class: String,
+    /// `json::field_offsets` of the raw document.
+    pub field_offsets: Option<String>,
     pub evaluation: Evaluation,
 }
 
@@ -50,6 +52,7 @@ impl ParsedDocument {
             domains: list("/service/domains").into_iter().map(|d| d.to_ascii_lowercase()).collect(),
             publication: text("/transparency/public_register_publication"),
             risk_class: text("/assessments/ai_act/risk_class"),
+            field_offsets: json::field_offsets(bytes),
             raw,
             doc,
             evaluation,

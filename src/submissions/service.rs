@@ -42,6 +42,7 @@ fn new_revision_rows(
         submitted_by: None,
         submitted_at: None,
         risk_class: parsed.risk_class.clone(),
+        field_offsets: parsed.field_offsets.clone(),
     };
     let evaluation = EvaluationRow::new(new_id(), &revision.id, &parsed.evaluation, now, OutcomeForm::Full)?;
     Ok((revision, evaluation))

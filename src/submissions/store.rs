@@ -50,6 +50,11 @@ pub struct RevisionRow {
     /// Copied from the document for filtering; the digest covers the document.
     #[serde(skip_serializing)]
     pub risk_class: String,
+    /// Where each top-level field's value lies in the document
+    /// (`json::field_offsets`), for re-evaluations; derived from the
+    /// document, which the digest covers.
+    #[serde(skip_serializing)]
+    pub field_offsets: Option<String>,
 }
 
 impl Audited for RevisionRow {

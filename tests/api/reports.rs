@@ -702,3 +702,62 @@ async fn an_interrupted_re_evaluation_resumes_where_it_stopped_and_ends_as_an_un
         assert!(results[0].1 > 0, "the stricter rule flags some approvals");
     }
 }
+
+#[actix_web::test]
+async fn a_re_evaluation_gives_the_same_results_whether_documents_have_field_offsets_or_not() {
+    use diesel::prelude::*;
+    use tillit::db::schema::{evaluations, revisions};
+    use tillit::policy::reevaluate::{run_job_in_pages, start_job};
+    for backend in backends() {
+        let mut results = Vec::new();
+        // Offsets as stored; none (revisions stored before they were kept);
+        // and offsets that do not fit the documents (which are not used).
+        for offsets in ["as stored", "none", "wrong"] {
+            let app = TestApp::new(backend);
+            let mut conn = app.state.db.get().unwrap();
+            let (mut pages, mut history) = (app.state.db.get().unwrap(), app.state.db.get().unwrap());
+            tillit::seed::synthetic(&mut conn, &app.state.policies(), 60, 5, |_| {}).unwrap();
+            let stored: Vec<Option<String>> =
+                revisions::table.select(revisions::field_offsets).load(&mut conn).unwrap();
+            assert_eq!(stored.iter().flatten().count(), 60, "{backend:?}: every revision has its offsets");
+            match offsets {
+                "none" => {
+                    diesel::update(revisions::table)
+                        .set(revisions::field_offsets.eq(None::<String>))
+                        .execute(&mut conn)
+                        .unwrap();
+                }
+                "wrong" => {
+                    diesel::update(revisions::table)
+                        .set(revisions::field_offsets.eq("ai_literacy:0:1,purpose:3:2,service:1:99999999"))
+                        .execute(&mut conn)
+                        .unwrap();
+                }
+                _ => {}
+            }
+            let (_dir, stricter) = stricter_policies();
+            app.state.replace_policies(stricter);
+            let policies = app.state.policies();
+            let job = start_job(&mut conn, &policies).unwrap();
+            let done = run_job_in_pages(&mut conn, [&mut pages, &mut history], &policies, job, 10, |_| {}).unwrap();
+            assert_eq!(done.status, "finished");
+            assert_eq!(evaluations_as_full(&mut conn, &policies), 60, "{backend:?}, offsets {offsets}");
+            assert!(tillit::audit::verify::verify(&mut conn, &[]).unwrap().intact, "{backend:?}, offsets {offsets}");
+            let mut stored: Vec<(String, String, String, String)> = evaluations::table
+                .filter(evaluations::rule_set_version.eq(policies.version()))
+                .select((
+                    evaluations::revision_id,
+                    evaluations::verdict,
+                    evaluations::rule_outcomes,
+                    evaluations::worse_than,
+                ))
+                .load(&mut conn)
+                .unwrap();
+            stored.sort();
+            results.push((done.flagged, stored));
+        }
+        assert!(results[0].0 > 0, "{backend:?}: the stricter rule flags some approvals");
+        assert_eq!(results[0], results[1], "{backend:?}: with offsets = without");
+        assert_eq!(results[0], results[2], "{backend:?}: with offsets = with offsets that do not fit");
+    }
+}
