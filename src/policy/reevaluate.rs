@@ -351,9 +351,9 @@ impl Unchanged {
 
 /// A page of revisions: id, the stored document (read as bytes: the JSON
 /// parser checks the text as it reads it, so it is not checked twice more on
-/// the way in), and whether it is the latest revision of its service.
-/// Revisions by id: id, document, where its fields are
-/// (`json::field_offsets`), and whether it is its service's latest.
+/// the way in), where its top-level fields lie in it (`json::field_offsets`;
+/// none for revisions stored before they were kept), and whether it is the
+/// latest revision of its service.
 type Page = Vec<(String, Vec<u8>, Option<String>, bool)>;
 
 /// An earlier evaluation of a revision, in compact form: rule-set version,
