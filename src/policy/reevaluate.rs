@@ -665,11 +665,11 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
                 // Straight to the fields through their offsets; scanning
                 // the document when it has none (stored before they were
                 // kept) or they do not fit it.
-                Some(fields) => match target.field_offsets.as_deref() {
-                    Some(offsets) => crate::json::parse_fields_at(&target.document, offsets, &fields)
-                        .map_or_else(|| crate::json::parse_fields(&target.document, &fields), Ok),
-                    None => crate::json::parse_fields(&target.document, &fields),
-                },
+                Some(fields) => target
+                    .field_offsets
+                    .as_deref()
+                    .and_then(|offsets| crate::json::parse_fields_at(&target.document, offsets, &fields))
+                    .map_or_else(|| crate::json::parse_fields(&target.document, &fields), Ok),
                 None => crate::json::parse_strict(&target.document),
             };
             let Ok(doc) = parsed else {
