@@ -39,10 +39,7 @@ pub fn field_offsets(bytes: &[u8]) -> Option<String> {
     let base = bytes.as_ptr().addr();
     let mut out = String::with_capacity(members.len() * 24);
     for (key, value) in members {
-        let plain = matches!(key, std::borrow::Cow::Borrowed(_))
-            && !key.is_empty()
-            && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-        if !plain {
+        if !matches!(key, std::borrow::Cow::Borrowed(_)) || !is_plain_key(&key) {
             return None;
         }
         let start = value.get().as_ptr().addr().checked_sub(base)?;
@@ -51,6 +48,11 @@ pub fn field_offsets(bytes: &[u8]) -> Option<String> {
     }
     out.pop();
     Some(out)
+}
+
+/// A key `field_offsets` records: ASCII letters, digits and underscores.
+fn is_plain_key(key: &str) -> bool {
+    !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
 /// `parse_fields` through the offsets `field_offsets` made of the same
@@ -62,15 +64,17 @@ pub fn field_offsets(bytes: &[u8]) -> Option<String> {
 /// bytes, not a proof (the offsets are derived data, like any column
 /// copied from a document).
 pub fn parse_fields_at(bytes: &[u8], offsets: &str, wanted: &[&str]) -> Option<Value> {
-    let mut object = Map::new();
-    for entry in offsets.split(',').filter(|entry| !entry.is_empty()) {
-        let mut parts = entry.splitn(3, ':');
-        let key = parts.next()?;
-        if !wanted.contains(&key) {
-            continue;
+    // Each wanted field's entry, found by its key rather than by reading
+    // every entry, kept in the order of the offsets (the document's).
+    let mut found: Vec<(usize, &str, usize, usize)> = Vec::with_capacity(wanted.len());
+    for key in wanted {
+        if let Some((at, start, end)) = offsets_of(offsets, key)? {
+            found.push((at, key, start, end));
         }
-        let start: usize = parts.next()?.parse().ok()?;
-        let end: usize = parts.next()?.parse().ok()?;
+    }
+    found.sort_unstable_by_key(|(at, ..)| *at);
+    let mut object = Map::new();
+    for (_, key, start, end) in found {
         let value = bytes.get(start..end)?;
         if !preceded_by_key(&bytes[..start], key) {
             return None;
@@ -81,6 +85,36 @@ pub fn parse_fields_at(bytes: &[u8], offsets: &str, wanted: &[&str]) -> Option<V
         }
     }
     Some(Value::Object(object))
+}
+
+/// The entry of `key` in offsets (`key:start:end,…`): where it is in the
+/// text, and its start and end. Some(None) when there is none; None when
+/// there are two or it does not read.
+fn offsets_of(offsets: &str, key: &str) -> Option<Option<(usize, usize, usize)>> {
+    // Offsets are only made of documents whose keys are all plain.
+    if !is_plain_key(key) {
+        return Some(None);
+    }
+    let text = offsets.as_bytes();
+    let mut found = None;
+    let mut from = 0;
+    while let Some(i) = offsets.get(from..).and_then(|rest| rest.find(key)) {
+        let at = from + i;
+        from = at + 1;
+        let after = at + key.len();
+        let whole_key = (at == 0 || text[at - 1] == b',') && text.get(after) == Some(&b':');
+        if !whole_key {
+            continue;
+        }
+        if found.is_some() {
+            return None;
+        }
+        let entry = offsets.get(after + 1..)?;
+        let entry = entry.split_once(',').map_or(entry, |(entry, _)| entry);
+        let (start, end) = entry.split_once(':')?;
+        found = Some((at, start.parse().ok()?, end.parse().ok()?));
+    }
+    Some(found)
 }
 
 /// Whether `before` ends with `"key"`, a colon and optional whitespace.
@@ -469,6 +503,20 @@ mod tests {
             parse_fields_at(bytes, &offsets, &["ai_literacy"]),
             Some(json!({"ai_literacy": [1, {"a": null}, "x,y:z"]}))
         );
+    }
+
+    #[test]
+    fn a_field_is_found_by_its_whole_key_not_by_part_of_another() {
+        let doc = br#"{"data_x":1,"x_data":2,"data":3,"a":{"data":4}}"#;
+        let offsets = field_offsets(doc).unwrap();
+        for wanted in [&["data"][..], &["data_x"], &["x_data", "data"], &["dat"], &["ata"], &["a"]] {
+            assert_eq!(parse_fields_at(doc, &offsets, wanted), Some(parse_fields(doc, wanted).unwrap()), "{wanted:?}");
+        }
+        assert_eq!(parse_fields_at(doc, &offsets, &["data"]), Some(json!({"data": 3})));
+        // Keys offsets never hold are never found in them.
+        assert_eq!(parse_fields_at(doc, "a:1:2,a-b:3:4", &["a-b", "", "1:2"]), Some(json!({})));
+        let both = &["x_data", "data_x"][..];
+        assert_eq!(parse_fields_at(doc, &offsets, both), Some(parse_fields(doc, both).unwrap()));
     }
 
     #[test]

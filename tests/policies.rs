@@ -10,7 +10,7 @@ use std::process::Command;
 use common::*;
 use serde_json::{Value, json};
 use tillit::policy::lineage::{Lineage, Prior, Relation};
-use tillit::policy::model::StoredOutcome;
+use tillit::policy::model::StoredRules;
 use tillit::policy::{self, PolicyError, RuleOutcome, Verdict};
 
 fn outcomes(evaluation: &tillit::policy::Evaluation) -> BTreeMap<String, String> {
@@ -543,7 +543,8 @@ fn a_rule_whose_checks_changed_runs_only_those_and_gives_what_a_full_evaluation_
             let then = base.evaluate_stored(doc);
             // As a re-evaluation does: a rule of the same text that failed or
             // warned repeats the violations of the stored (compact) outcome.
-            let mut stored = StoredOutcome::parse(&then.to_compact().unwrap()).unwrap();
+            let compact = then.to_compact().unwrap();
+            let stored = StoredRules::parse(&compact).unwrap();
             let priors: Vec<Prior> = new
                 .rules()
                 .iter()
@@ -551,7 +552,7 @@ fn a_rule_whose_checks_changed_runs_only_those_and_gives_what_a_full_evaluation_
                 .map(|(i, rule)| {
                     let outcome = then.rule(&rule.id).map(|r| r.outcome);
                     lineage.prior(i, outcome, || {
-                        let (was, violations) = stored.take_rule(&rule.id).unwrap();
+                        let (was, violations) = stored.rule(&rule.id).unwrap();
                         assert_eq!(Some(was), outcome);
                         Some((was, violations))
                     })

@@ -166,13 +166,6 @@ impl StoredOutcome {
         &self.rule_set_version
     }
 
-    /// A rule's outcome and violations, taken out (None when it has no
-    /// result for the rule).
-    pub fn take_rule(&mut self, rule: &str) -> Option<(RuleOutcome, Vec<Violation>)> {
-        let found = self.rules.iter_mut().find(|r| &*r.rule == rule)?;
-        Some((found.outcome, std::mem::take(&mut found.violations)))
-    }
-
     /// Whether it is in the compact form (its rule set's titles are needed).
     pub fn is_compact(&self) -> bool {
         self.rules.iter().any(|r| r.title.is_none() || r.title_en.is_none() || r.severity.is_none())
@@ -201,6 +194,48 @@ impl StoredOutcome {
             })
             .collect();
         Evaluation { verdict: self.verdict, rule_set_version: version, rules, errors: self.errors }
+    }
+}
+
+/// The rules of a stored evaluation (either form) with each rule's
+/// violations left as text, for a re-evaluation that repeats the violations
+/// of a few rules: only theirs are read.
+#[derive(Debug, Deserialize)]
+pub struct StoredRules<'a> {
+    // Read so that a stored evaluation without them does not read, as
+    // with `StoredOutcome`.
+    #[serde(rename = "verdict")]
+    _verdict: Verdict,
+    #[serde(rename = "rule_set_version", borrow)]
+    _rule_set_version: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    rules: Vec<RawRule<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawRule<'a> {
+    #[serde(borrow)]
+    rule: std::borrow::Cow<'a, str>,
+    outcome: RuleOutcome,
+    #[serde(borrow, default)]
+    violations: Option<&'a serde_json::value::RawValue>,
+}
+
+impl<'a> StoredRules<'a> {
+    pub fn parse(text: &'a str) -> Result<StoredRules<'a>, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// A rule's outcome and violations, as the whole stored evaluation
+    /// gives them (None when it has no result for the rule, or its
+    /// violations do not read).
+    pub fn rule(&self, rule: &str) -> Option<(RuleOutcome, Vec<Violation>)> {
+        let found = self.rules.iter().find(|r| r.rule == rule)?;
+        let violations = match found.violations {
+            Some(text) => serde_json::from_str(text.get()).ok()?,
+            None => Vec::new(),
+        };
+        Some((found.outcome, violations))
     }
 }
 
@@ -315,6 +350,26 @@ mod tests {
             let stored = StoredOutcome::parse(&serde_json::to_string(evaluation).unwrap()).unwrap();
             assert!(!stored.is_compact());
             assert_eq!(&stored.complete(|_, _| panic!("no rule set is needed")), evaluation);
+        }
+    }
+
+    #[test]
+    fn the_rules_read_one_at_a_time_are_those_of_the_whole_evaluation() {
+        let (_, evaluations) = evaluations();
+        assert!(evaluations.iter().any(|e| e.rules.iter().any(|r| !r.violations.is_empty())));
+        for evaluation in &evaluations {
+            for text in [evaluation.to_compact().unwrap(), serde_json::to_string(evaluation).unwrap()] {
+                let rules = StoredRules::parse(&text).unwrap();
+                for rule in &evaluation.rules {
+                    assert_eq!(rules.rule(&rule.rule), Some((rule.outcome, rule.violations.clone())), "{text}");
+                }
+                assert_eq!(rules.rule("R99"), None);
+            }
+        }
+        let without = r#"{"verdict":"pass","rule_set_version":"v1","rules":[{"rule":"R1","outcome":"pass"}]}"#;
+        assert_eq!(StoredRules::parse(without).unwrap().rule("R1"), Some((RuleOutcome::Pass, Vec::new())));
+        for unreadable in [r#"{"rules":[]}"#, r#"{"verdict":"maybe","rule_set_version":"v1","rules":[]}"#, "[]"] {
+            assert!(StoredRules::parse(unreadable).is_err(), "{unreadable}");
         }
     }
 

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 
 use super::PolicySet;
 use super::lineage::{Lineage, Prior};
-use super::model::{RuleOutcome, StoredOutcome, Verdict};
+use super::model::{RuleOutcome, StoredRules, Verdict};
 use crate::audit::{self, AuditAction, Audited, NewEvent, SealedEvent};
 use crate::auth::service::new_id;
 use crate::db::schema::{decisions, evaluations, re_reviews, reevaluation_jobs, revisions, rule_sets};
@@ -334,12 +334,13 @@ impl Unchanged {
             let Some(lineage) = self.by_version.get(&evaluation.version) else {
                 continue;
             };
-            let mut stored: Option<Option<StoredOutcome>> = None;
+            // Only the violations of the rules repeated are read.
+            let mut stored: Option<Option<StoredRules<'_>>> = None;
             for (id, outcome) in compact_outcomes(&evaluation.outcomes) {
                 let Some(i) = policies.rules().iter().position(|rule| &*rule.id == id) else { continue };
                 let prior = lineage.prior(i, outcome, || {
                     let text = evaluation.outcome.as_deref()?;
-                    stored.get_or_insert_with(|| StoredOutcome::parse(text).ok()).as_mut()?.take_rule(id)
+                    stored.get_or_insert_with(|| StoredRules::parse(text).ok()).as_ref()?.rule(id)
                 });
                 let current = std::mem::replace(&mut priors[i], Prior::Unknown);
                 priors[i] = current.or_better(prior);
@@ -400,6 +401,9 @@ struct Prepared {
     events: Vec<SealedEvent>,
     /// Live approvals whose outcome got worse (they now need re-review).
     flagged: usize,
+    /// Field offsets made again for revisions that had none or had ones
+    /// that did not fit (revision id, offsets), to be stored.
+    offsets: Vec<(String, String)>,
     /// The live approvals counted, the page's range and how many decisions
     /// it had when read (see `write_page`).
     live_ids: Vec<String>,
@@ -413,6 +417,7 @@ impl Prepared {
             evaluations: Vec::new(),
             events: Vec::new(),
             flagged: 0,
+            offsets: Vec::new(),
             live_ids: Vec::new(),
             range: (String::new(), String::new()),
             decisions_seen: 0,
@@ -424,6 +429,7 @@ impl Prepared {
         self.evaluations.extend(other.evaluations);
         self.events.extend(other.events);
         self.flagged += other.flagged;
+        self.offsets.extend(other.offsets);
     }
 }
 
@@ -469,6 +475,7 @@ pub fn run_job_in_pages(
     let [pages, history] = readers;
     db::map_for_reading(pages, true)?;
     db::map_for_reading(history, true)?;
+    let mut remade = 0usize;
     let result = std::thread::scope(|scope| -> Result<(), AppError> {
         let (pages, history) = (&mut *pages, &mut *history);
         let (page_tx, page_rx) = std::sync::mpsc::sync_channel::<Result<Page, AppError>>(0);
@@ -514,6 +521,7 @@ pub fn run_job_in_pages(
         });
         for prepared in done_rx {
             let (size, prepared) = prepared?;
+            remade += prepared.offsets.len();
             job = write_page(conn, prepared, &job, size)?;
             progress(&job);
         }
@@ -538,6 +546,9 @@ pub fn run_job_in_pages(
     db::tune_for_bulk(conn, 2)?;
     db::map_for_reading(pages, false)?;
     db::map_for_reading(history, false)?;
+    if remade > 0 {
+        log::info!("field offsets recorded for {remade} revisions that had none (or had ones that did not fit)");
+    }
     result?;
     log::info!("re-evaluation {} against {} finished: {} flagged", job.id, job.rule_set_version, job.flagged);
     Ok(job)
@@ -646,6 +657,33 @@ fn rows_of<T>(rows: &mut std::iter::Peekable<impl Iterator<Item = (String, T)>>,
     out
 }
 
+/// A target's document, cut down to `fields` when the rules to run read
+/// only those: straight to them through the revision's field offsets, or,
+/// when it has none (stored before they were kept) or they do not fit the
+/// document, through offsets made again from the document, which are also
+/// returned to be stored (so the next re-evaluation goes straight to the
+/// fields). The document is scanned when it gives no offsets.
+fn read_document(
+    target: &Target,
+    fields: Option<&[&str]>,
+) -> (Result<serde_json::Value, serde_json::Error>, Option<String>) {
+    let document = &target.document;
+    let Some(fields) = fields else {
+        let remade = if target.field_offsets.is_none() { crate::json::field_offsets(document) } else { None };
+        return (crate::json::parse_strict(document), remade);
+    };
+    let stored = target.field_offsets.as_deref();
+    if let Some(doc) = stored.and_then(|offsets| crate::json::parse_fields_at(document, offsets, fields)) {
+        return (Ok(doc), None);
+    }
+    let remade = crate::json::field_offsets(document).filter(|remade| Some(remade.as_str()) != stored);
+    let parsed = remade
+        .as_deref()
+        .and_then(|offsets| crate::json::parse_fields_at(document, offsets, fields))
+        .map_or_else(|| crate::json::parse_fields(document, fields), Ok);
+    (parsed, remade)
+}
+
 /// Evaluates a page's targets on two threads, decides which earlier
 /// evaluations each new one is worse than (and so which live approvals
 /// need re-review), and prepares the rows and audit events. A stored
@@ -661,17 +699,10 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
         let mut event = NewEvent::new(AuditAction::RevisionReevaluated, None, None);
         for target in chunk {
             let known = unchanged.known(policies, &target.earlier);
-            let parsed = match policies.fields_read(&known) {
-                // Straight to the fields through their offsets; scanning
-                // the document when it has none (stored before they were
-                // kept) or they do not fit it.
-                Some(fields) => target
-                    .field_offsets
-                    .as_deref()
-                    .and_then(|offsets| crate::json::parse_fields_at(&target.document, offsets, &fields))
-                    .map_or_else(|| crate::json::parse_fields(&target.document, &fields), Ok),
-                None => crate::json::parse_strict(&target.document),
-            };
+            let (parsed, remade) = read_document(target, policies.fields_read(&known).as_deref());
+            if let Some(offsets) = remade {
+                out.offsets.push((target.revision_id.clone(), offsets));
+            }
             let Ok(doc) = parsed else {
                 log::error!("revision {}: the stored document does not parse; not re-evaluated", target.revision_id);
                 continue;
@@ -772,6 +803,14 @@ fn write_page(conn: &mut DbConnection, prepared: Prepared, job: &JobRow, size: u
             }
         }
         audit::store::append_many(conn, &prepared.events)?;
+        // Derived from the document like risk_class (the row's digest does
+        // not cover them); the triggers that keep revisions immutable leave
+        // them out.
+        for (revision_id, offsets) in &prepared.offsets {
+            diesel::update(revisions::table.filter(revisions::id.eq(revision_id)))
+                .set(revisions::field_offsets.eq(offsets))
+                .execute(conn)?;
+        }
         let done = JobRow {
             done: job.done + i64::try_from(size).unwrap_or(i64::MAX),
             flagged: job.flagged + i64::try_from(flagged).unwrap_or(i64::MAX),

@@ -318,7 +318,7 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
                 .first(&mut conn)
                 .unwrap()
         };
-        let r1 = tillit::policy::model::StoredOutcome::parse(&repeated).unwrap().take_rule("R1").unwrap();
+        let r1 = tillit::policy::model::StoredRules::parse(&repeated).unwrap().rule("R1").unwrap();
         assert_eq!(r1.0, tillit::policy::RuleOutcome::Fail, "{backend:?}");
         assert!(!r1.1.is_empty(), "{backend:?}");
         let again = tillit::policy::reevaluate::start_job(&mut conn, &policies).unwrap();
@@ -755,6 +755,16 @@ async fn a_re_evaluation_gives_the_same_results_whether_documents_have_field_off
                 .unwrap();
             stored.sort();
             results.push((done.flagged, stored));
+            // Offsets missing or not fitting were made again and stored.
+            let documents: Vec<(String, Option<String>)> =
+                revisions::table.select((revisions::document, revisions::field_offsets)).load(&mut conn).unwrap();
+            for (document, field_offsets) in documents {
+                assert_eq!(
+                    field_offsets,
+                    tillit::json::field_offsets(document.as_bytes()),
+                    "{backend:?}, offsets {offsets}: offsets recorded"
+                );
+            }
         }
         assert!(results[0].0 > 0, "{backend:?}: the stricter rule flags some approvals");
         assert_eq!(results[0], results[1], "{backend:?}: with offsets = without");
