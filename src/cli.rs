@@ -827,10 +827,11 @@ fn serve(args: ServeArgs) -> ExitCode {
     };
     let snapshot = state.lookup.snapshot();
     log::info!(
-        "lookup index: {} services, about {} MB, built in {:.2} s",
+        "lookup index: {} services, about {} MB, built in {:.2} s; {} MB of it in memory advised for huge pages",
         snapshot.len(),
         snapshot.memory_bytes() / 1_000_000,
-        started.elapsed().as_secs_f64()
+        started.elapsed().as_secs_f64(),
+        snapshot.huge_page_bytes() / 1_000_000
     );
     drop(snapshot);
     // A changed rule set (or an interrupted re-evaluation) is picked up at start.

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
+use super::huge::HugeSlice;
 use super::normalize::{host_and_parents, host_of, name_keys, normalize};
 pub use super::typo::Fuzzy;
 use super::typo::{Matcher, Typos};
@@ -128,7 +129,8 @@ const WIDE: u8 = 1 << 5;
 /// A decision as a segment stores it: 10 bytes. Dates are days since
 /// 1970-01-01 (up to 2149); a decision whose dates or condition list do not
 /// fit keeps them in the segment's `wide` list instead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
 pub(super) struct StoredDecision {
     pub org: u16,
     pub deciding_org: u16,
@@ -217,7 +219,8 @@ impl StoredDecision {
 
 /// One service, packed (12 bytes). Its name and aliases (and its id, when
 /// that is not a UUID) live in the segment's text arena, each after its length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
+#[repr(C)]
 pub(super) struct Packed {
     pub text: u32,
     /// First of its decisions in the segment's decision list.
@@ -251,16 +254,18 @@ impl Packed {
     }
 }
 
-/// A set of services with their search keys: the base or the overlay.
+/// A set of services with their search keys: the base or the overlay. Its
+/// large arrays are read-only once built, in huge pages when they fill one
+/// (`HugeSlice`).
 pub(super) struct Segment {
-    pub packed: Vec<Packed>,
+    pub packed: HugeSlice<Packed>,
     /// Per service, its id as a UUID (0 when the id is in the text).
-    pub ids: Vec<u128>,
+    pub ids: HugeSlice<u128>,
     /// Vendors of entries whose vendor number does not fit 16 bits: (entry, vendor), sorted.
     pub wide_vendors: Vec<(u32, u32)>,
-    pub text: Vec<u8>,
+    pub text: HugeSlice<u8>,
     /// Sorted by organisation within each service.
-    pub decisions: Vec<StoredDecision>,
+    pub decisions: HugeSlice<StoredDecision>,
     /// Sorted by decision index.
     pub wide: Vec<WideDecision>,
     pub vendors: Vec<Box<str>>,
@@ -269,7 +274,20 @@ pub(super) struct Segment {
     /// where `postings[start]` is the number of entries and they follow it.
     pub keys: fst::Map<Vec<u8>>,
     /// Entries are `entry << 3 | field << 1 | full`.
-    pub postings: Vec<u32>,
+    pub postings: HugeSlice<u32>,
+}
+
+/// A segment while it is built: its arrays grow on the heap.
+#[derive(Default)]
+struct Parts {
+    packed: Vec<Packed>,
+    ids: Vec<u128>,
+    wide_vendors: Vec<(u32, u32)>,
+    text: Vec<u8>,
+    decisions: Vec<StoredDecision>,
+    wide: Vec<WideDecision>,
+    vendors: Vec<Box<str>>,
+    conditions: Vec<Arc<[Condition]>>,
 }
 
 /// A service's id: a UUID kept as 16 bytes, or the text it was given.
@@ -519,17 +537,12 @@ fn postings_of(postings: &[u32], value: u64) -> impl Iterator<Item = u32> + '_ {
 impl Segment {
     /// Builds a segment from services sorted by id.
     fn build(services: &[ServiceData], org_ids: &HashMap<&str, u16>) -> Segment {
-        let mut segment = Segment {
+        let mut segment = Parts {
             packed: Vec::with_capacity(services.len()),
             ids: Vec::with_capacity(services.len()),
-            wide_vendors: Vec::new(),
             text: Vec::with_capacity(services.len() * 48),
             decisions: Vec::with_capacity(services.len() * 4),
-            wide: Vec::new(),
-            vendors: Vec::new(),
-            conditions: Vec::new(),
-            keys: fst::Map::default(),
-            postings: Vec::new(),
+            ..Parts::default()
         };
         let mut interner = Interner::default();
         // Keys live in one arena while they are sorted, to keep the peak small.
@@ -587,16 +600,26 @@ impl Segment {
             // Keys are sorted and unique here, so insertion cannot fail.
             let _ = builder.insert(k, value);
         }
-        segment.keys = builder.into_map();
-        postings.shrink_to_fit();
-        segment.postings = postings;
-        segment.text.shrink_to_fit();
-        segment.decisions.shrink_to_fit();
-        segment.packed.shrink_to_fit();
-        segment.ids.shrink_to_fit();
-        segment
+        drop(records);
+        drop(arena);
+        let Parts { packed, ids, wide_vendors, text, decisions, wide, vendors, conditions } = segment;
+        // Each array is copied to its mapping and freed in turn, to keep the peak small.
+        Segment {
+            packed: HugeSlice::new(packed),
+            ids: HugeSlice::new(ids),
+            wide_vendors,
+            text: HugeSlice::new(text),
+            decisions: HugeSlice::new(decisions),
+            wide,
+            vendors,
+            conditions,
+            keys: builder.into_map(),
+            postings: HugeSlice::new(postings),
+        }
     }
+}
 
+impl Parts {
     /// Adds a service; false when the segment cannot address more text.
     fn push(&mut self, data: &ServiceData, org_ids: &HashMap<&str, u16>, interner: &mut Interner) -> bool {
         let Ok(text) = u32::try_from(self.text.len()) else { return false };
@@ -677,7 +700,9 @@ impl Segment {
         interner.condition_ids.insert(raw.to_string(), id);
         id
     }
+}
 
+impl Segment {
     /// Decision number `index`, unpacked.
     fn unpack(&self, index: usize, d: &StoredDecision) -> DecisionEntry {
         let (decided_on, valid_until, conditions) = if d.flags & WIDE == 0 {
@@ -724,6 +749,15 @@ impl Segment {
 
     fn postings(&self, value: u64) -> impl Iterator<Item = u32> + '_ {
         postings_of(&self.postings, value)
+    }
+
+    /// Bytes of its arrays in huge-page mappings.
+    fn huge_page_bytes(&self) -> usize {
+        self.packed.mapped_bytes()
+            + self.ids.mapped_bytes()
+            + self.text.mapped_bytes()
+            + self.decisions.mapped_bytes()
+            + self.postings.mapped_bytes()
     }
 
     /// Approximate bytes held.
@@ -1010,6 +1044,11 @@ impl Snapshot {
     /// Approximate bytes held by the index (entries, strings, keys, postings).
     pub fn memory_bytes(&self) -> usize {
         self.base.memory_bytes() + self.overlay.segment.memory_bytes()
+    }
+
+    /// Bytes of the index in mappings advised for huge pages (`HugeSlice`).
+    pub fn huge_page_bytes(&self) -> usize {
+        self.base.huge_page_bytes() + self.overlay.segment.huge_page_bytes()
     }
 
     pub fn org_index(&self, slug: &str) -> Option<u16> {

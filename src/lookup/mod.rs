@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod dto;
+pub mod huge;
 pub mod index;
 pub mod normalize;
 pub mod persist;

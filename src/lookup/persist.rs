@@ -18,6 +18,7 @@ use std::sync::Arc;
 use chrono::NaiveDate;
 use sha2::{Digest, Sha256};
 
+use super::huge::{Filler, HugeSlice};
 use super::index::{Packed, Segment, Snapshot, StoredDecision, WideDecision, kind_of};
 use crate::approvals::model::Condition;
 
@@ -188,23 +189,60 @@ impl<R: Read> Reader<R> {
     fn string(&mut self) -> Result<String, String> {
         String::from_utf8(self.bytes()?).map_err(|_| "a string is not UTF-8".to_string())
     }
-    /// Records of `SIZE` bytes, read in blocks.
+    /// `n` records of `SIZE` bytes, read in blocks, each given to `each`.
+    fn each_record<const SIZE: usize>(
+        &mut self,
+        n: usize,
+        mut each: impl FnMut(&[u8]) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let mut left = n;
+        while left > 0 {
+            let batch = left.min(1 << 16);
+            let block = self.take(batch * SIZE)?;
+            for record in block.chunks_exact(SIZE) {
+                each(record)?;
+            }
+            left -= batch;
+        }
+        Ok(())
+    }
+    /// Records of `SIZE` bytes.
     fn records<T, const SIZE: usize>(
         &mut self,
         mut decode: impl FnMut(&[u8]) -> Result<T, String>,
     ) -> Result<Vec<T>, String> {
         let n = self.count(SIZE)?;
         let mut out = Vec::with_capacity(n);
+        self.each_record::<SIZE>(n, |record| {
+            out.push(decode(record)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+    /// Records of `SIZE` bytes, read straight into a `HugeSlice`.
+    fn huge_records<T: bytemuck::Pod, const SIZE: usize>(
+        &mut self,
+        mut decode: impl FnMut(&[u8]) -> Result<T, String>,
+    ) -> Result<HugeSlice<T>, String> {
+        let n = self.count(SIZE)?;
+        let mut out = Filler::new(n);
+        self.each_record::<SIZE>(n, |record| {
+            out.push(decode(record)?);
+            Ok(())
+        })?;
+        out.finish().map_err(|e| e.to_string())
+    }
+    /// A byte string read in blocks straight into a `HugeSlice`.
+    fn huge_bytes(&mut self) -> Result<HugeSlice<u8>, String> {
+        let n = self.count(1)?;
+        let mut out = Filler::new(n);
         let mut left = n;
         while left > 0 {
-            let batch = left.min(1 << 16);
-            let block = self.take(batch * SIZE)?;
-            for record in block.chunks_exact(SIZE) {
-                out.push(decode(record)?);
-            }
+            let batch = left.min(1 << 20);
+            out.extend(&self.take(batch)?);
             left -= batch;
         }
-        Ok(out)
+        out.finish().map_err(|e| e.to_string())
     }
     /// The trailer: the SHA-256 of everything before it.
     fn finish(mut self) -> Result<(), String> {
@@ -255,11 +293,11 @@ pub fn load(path: &Path) -> Result<Option<Saved>, String> {
     let hash = r.string()?;
     let n = r.count(8)?;
     let org_slugs = (0..n).map(|_| r.string()).collect::<Result<Vec<_>, _>>()?;
-    let packed = r.records::<_, PACKED_BYTES>(|b| {
+    let packed = r.huge_records::<_, PACKED_BYTES>(|b| {
         Ok(Packed { text: le32(b), decisions: le32(&b[4..]), vendor: le16(&b[8..]), n_decisions: b[10], bits: b[11] })
     })?;
     let wide_vendors = r.records::<_, 8>(|b| Ok((le32(b), le32(&b[4..]))))?;
-    let ids = r.records::<_, 16>(|b| {
+    let ids = r.huge_records::<_, 16>(|b| {
         let mut id = [0u8; 16];
         id.copy_from_slice(b);
         Ok(u128::from_le_bytes(id))
@@ -267,8 +305,8 @@ pub fn load(path: &Path) -> Result<Option<Saved>, String> {
     if ids.len() != packed.len() {
         return Err("the ids do not match the services".into());
     }
-    let text = r.bytes()?;
-    let decisions = r.records::<_, DECISION_BYTES>(|b| {
+    let text = r.huge_bytes()?;
+    let decisions = r.huge_records::<_, DECISION_BYTES>(|b| {
         let flags = b[9];
         kind_of(flags & 0b11).ok_or("an unknown decision")?;
         Ok(StoredDecision {
@@ -298,7 +336,7 @@ pub fn load(path: &Path) -> Result<Option<Saved>, String> {
         })
         .collect::<Result<Vec<Arc<[Condition]>>, String>>()?;
     let keys = r.bytes()?;
-    let postings = r.records::<_, 4>(|b| Ok(le32(b)))?;
+    let postings = r.huge_records::<_, 4>(|b| Ok(le32(b)))?;
     r.finish()?;
     // Only now that the checksum holds is the key set trusted.
     let keys = fst::Map::new(keys).map_err(|e| e.to_string())?;
@@ -349,6 +387,66 @@ mod tests {
                 }],
             })
             .collect()
+    }
+
+    #[test]
+    fn a_base_whose_arrays_fill_huge_pages_is_saved_and_read_back_into_them() {
+        // Enough services for the entries, ids, text and decisions to fill
+        // at least one huge page each (2 MB), so that they are mapped.
+        let day = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        let services: Vec<ServiceData> = (0..180_000u32)
+            .map(|i| ServiceData {
+                id: format!("0190{:04x}-0000-7000-8000-{i:012x}", i >> 16),
+                name: format!("Tjänst {i}"),
+                vendor: format!("Leverantör {}", i % 7),
+                aliases: Vec::new(),
+                domains: Vec::new(),
+                published: true,
+                withheld: false,
+                decisions: ["kinda", "ydre"]
+                    .iter()
+                    .map(|org| DecisionData {
+                        org: (*org).into(),
+                        kind: DecisionKind::Approved,
+                        revoked: false,
+                        deciding_org: (*org).into(),
+                        via_delegation: false,
+                        needs_re_review: i % 13 == 0,
+                        decided_on: day,
+                        valid_until: None,
+                        conditions: "[]".into(),
+                    })
+                    .collect(),
+            })
+            .collect();
+        let snapshot = Snapshot::build(7, "def456", vec![org("kinda"), org("ydre")], services);
+        let a = &*snapshot.base;
+        assert!(a.packed.is_mapped() && a.ids.is_mapped() && a.text.is_mapped() && a.decisions.is_mapped());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.lookup");
+        save(&snapshot, &path).unwrap();
+        let saved = load(&path).unwrap().unwrap();
+        let b = &saved.base;
+        assert!(b.packed.is_mapped() && b.ids.is_mapped() && b.text.is_mapped() && b.decisions.is_mapped());
+        assert_eq!(a.packed, b.packed);
+        assert_eq!(a.ids, b.ids);
+        assert_eq!(a.text, b.text);
+        assert_eq!(a.decisions, b.decisions);
+        assert_eq!(a.postings, b.postings);
+        assert_eq!(a.keys.as_fst().as_bytes(), b.keys.as_fst().as_bytes());
+        // And a lookup in the loaded base finds what it finds in the built one.
+        let loaded = Snapshot::from_saved(saved, vec![org("kinda"), org("ydre")]);
+        let fuzzy = crate::lookup::index::Fuzzy::default();
+        for query in ["Tjänst 123456", "tjanst 17999", "Tjänst 1234x6"] {
+            let names = |s: &Snapshot| -> Vec<String> {
+                s.search(query, s.org_index("kinda"), false, 10, day, &fuzzy)
+                    .iter()
+                    .map(|h| h.entry.name().to_string())
+                    .collect()
+            };
+            assert_eq!(names(&snapshot), names(&loaded), "{query}");
+            assert!(!names(&loaded).is_empty(), "{query}");
+        }
     }
 
     #[test]
