@@ -31,19 +31,15 @@ impl<T: Pod> HugeSlice<T> {
     /// The items, moved to a huge-page mapping when they fill at least one
     /// huge page (else, or if the mapping cannot be made, kept as they are).
     pub fn new(mut items: Vec<T>) -> Self {
-        let bytes: &[u8] = bytemuck::cast_slice(&items);
-        if bytes.len() < HUGE_PAGE {
+        let Some(mut filler) = Filler::mapped(items.len()) else {
             items.shrink_to_fit();
             return HugeSlice::Heap(items);
-        }
-        match map_huge(bytes) {
-            // A mapping starts on a page boundary, so it is aligned for any T.
-            Ok(map) if map.get(..bytes.len()).is_some_and(|b| bytemuck::try_cast_slice::<u8, T>(b).is_ok()) => {
-                HugeSlice::Mapped { map, len: items.len(), item: PhantomData }
-            }
-            Ok(_) => HugeSlice::Heap(items),
+        };
+        filler.extend(&items);
+        match filler.finish() {
+            Ok(mapped) => mapped,
             Err(e) => {
-                log::warn!("lookup index: {} MB kept in ordinary pages ({e})", bytes.len() >> 20);
+                log::warn!("lookup index: an array kept in ordinary pages ({e})");
                 HugeSlice::Heap(items)
             }
         }
@@ -57,19 +53,6 @@ impl<T: Pod> HugeSlice<T> {
     /// Bytes of items in a huge-page mapping (0 on the heap).
     pub fn mapped_bytes(&self) -> usize {
         if self.is_mapped() { std::mem::size_of_val::<[T]>(self) } else { 0 }
-    }
-}
-
-impl<T> Default for HugeSlice<T> {
-    fn default() -> Self {
-        HugeSlice::Heap(Vec::new())
-    }
-}
-
-impl<T> From<Vec<T>> for HugeSlice<T> {
-    /// On the heap (a segment while it is built, and small ones).
-    fn from(items: Vec<T>) -> Self {
-        HugeSlice::Heap(items)
     }
 }
 
@@ -87,13 +70,6 @@ fn anon_huge(len: usize) -> std::io::Result<memmap2::MmapMut> {
     Ok(map)
 }
 
-/// A huge-page mapping holding a copy of `bytes`.
-fn map_huge(bytes: &[u8]) -> std::io::Result<memmap2::Mmap> {
-    let mut map = anon_huge(bytes.len())?;
-    map[..bytes.len()].copy_from_slice(bytes);
-    map.make_read_only()
-}
-
 /// A `HugeSlice` of a known length written item by item, straight into its
 /// mapping when it fills a huge page: loading a saved index makes no copy
 /// on the heap first (memory the allocator would keep after it is freed).
@@ -109,15 +85,26 @@ enum Target<T> {
 }
 
 impl<T: Pod> Filler<T> {
+    /// Into a huge-page mapping when `len` items fill at least one huge
+    /// page, else on the heap.
     pub fn new(len: usize) -> Self {
+        Filler::mapped(len).unwrap_or_else(|| Filler { target: Target::Heap(Vec::with_capacity(len)), at: 0, len })
+    }
+
+    /// Into a huge-page mapping; None when `len` items fill less than one
+    /// huge page or the mapping cannot be made.
+    fn mapped(len: usize) -> Option<Self> {
         let bytes = len.saturating_mul(std::mem::size_of::<T>());
-        if bytes >= HUGE_PAGE {
-            match anon_huge(bytes) {
-                Ok(map) => return Filler { target: Target::Mapped(map), at: 0, len },
-                Err(e) => log::warn!("lookup index: {} MB kept in ordinary pages ({e})", bytes >> 20),
+        if bytes < HUGE_PAGE {
+            return None;
+        }
+        match anon_huge(bytes) {
+            Ok(map) => Some(Filler { target: Target::Mapped(map), at: 0, len }),
+            Err(e) => {
+                log::warn!("lookup index: {} MB kept in ordinary pages ({e})", bytes >> 20);
+                None
             }
         }
-        Filler { target: Target::Heap(Vec::with_capacity(len)), at: 0, len }
     }
 
     /// Adds the next items; false (adding none) when they would pass the length.
@@ -232,7 +219,7 @@ mod tests {
             (0..n as u32).map(|i| Item { a: i, b: (i % 65_521) as u16, c: (i % 251) as u8, d: 7 }).collect();
         let mapped = HugeSlice::new(items.clone());
         assert!(mapped.is_mapped(), "an array of several huge pages is mapped");
-        assert_eq!(mapped, HugeSlice::from(items.clone()), "equal to the same items on the heap");
+        assert_eq!(mapped, HugeSlice::Heap(items.clone()), "equal to the same items on the heap");
         assert_eq!(mapped.len(), n);
         assert_eq!(mapped.mapped_bytes(), n * 8);
         assert_eq!(&*mapped, &items[..]);
@@ -263,7 +250,7 @@ mod tests {
         assert!(short.push(1));
         assert!(short.finish().is_err(), "a filler not filled is an error");
 
-        let empty: HugeSlice<u8> = HugeSlice::default();
+        let empty: HugeSlice<u8> = HugeSlice::new(Vec::new());
         assert!(empty.is_empty());
     }
 }
