@@ -14,7 +14,7 @@ use serde::Serialize;
 use super::huge::HugeSlice;
 use super::normalize::{host_and_parents, host_of, name_keys, normalize};
 pub use super::typo::Fuzzy;
-use super::typo::{Matcher, Typos};
+use super::typo::{Few, Matcher, Typos};
 use crate::approvals::model::{Condition, DecisionKind};
 
 /// Which field of a service a query matched.
@@ -845,27 +845,73 @@ fn descend<'f>(fst: &'f fst::raw::Fst<Vec<u8>>, prefix: &[u8]) -> Option<(fst::r
     Some((node, out))
 }
 
+/// Which transitions of a node the walk reads: all, in turn from the
+/// first, or, when the search lets only a few bytes through, those of
+/// these bytes (found by input, without reading the others).
+#[derive(Clone, Copy)]
+enum Children {
+    All { next: usize },
+    Few { found: [u8; Few::MAX], len: u8, next: u8 },
+}
+
+impl Children {
+    fn of(node: &fst::raw::Node<'_>, only: Option<Few>) -> Children {
+        match only {
+            Some(few) if few.as_slice().len() < node.len() => {
+                let mut found = [0u8; Few::MAX];
+                let mut len = 0;
+                for &b in few.as_slice() {
+                    // A node has at most 256 transitions.
+                    if let Some(i) = node.find_input(b).and_then(|i| u8::try_from(i).ok()) {
+                        found[usize::from(len)] = i;
+                        len += 1;
+                    }
+                }
+                Children::Few { found, len, next: 0 }
+            }
+            _ => Children::All { next: 0 },
+        }
+    }
+
+    /// The next transition to read, in input order.
+    fn next(&mut self, node: &fst::raw::Node<'_>) -> Option<usize> {
+        match self {
+            Children::All { next } => {
+                let i = *next;
+                *next += 1;
+                (i < node.len()).then_some(i)
+            }
+            Children::Few { found, len, next } => {
+                let i = *next;
+                *next += 1;
+                (i < *len).then(|| usize::from(found[usize::from(i)]))
+            }
+        }
+    }
+}
+
 /// Walks the keys below `node` depth first, in key order, carrying a state
 /// that `step` advances by each byte (None: no key through that byte can
-/// match, and its subtree is skipped unread). `visit` sees every node
-/// reached, with its state and output, and returns false to stop.
+/// match, and its subtree is skipped unread; `only` may name the few bytes
+/// that can, so that the others are not read at all). `visit` sees every
+/// node reached, with its state and output, and returns false to stop.
 fn walk<S: Copy>(
     fst: &fst::raw::Fst<Vec<u8>>,
     node: fst::raw::Node<'_>,
     state: S,
     out: fst::raw::Output,
     step: impl Fn(S, u8) -> Option<S>,
+    only: impl Fn(S) -> Option<Few>,
     mut visit: impl FnMut(&fst::raw::Node<'_>, S, fst::raw::Output) -> bool,
 ) {
-    // (node, state, output so far, next child)
-    let mut stack = vec![(node, state, out, 0usize)];
+    // (node, state, output so far, children to read)
+    let mut stack = vec![(node, state, out, Children::of(&node, only(state)))];
     while let Some(top) = stack.last_mut() {
-        let (node, state, out, next) = (top.0, top.1, top.2, top.3);
-        if next >= node.len() {
+        let (node, state, out) = (top.0, top.1, top.2);
+        let Some(next) = top.3.next(&node) else {
             stack.pop();
             continue;
-        }
-        top.3 += 1;
+        };
         let t = node.transition(next);
         let Some(child_state) = step(state, t.inp) else { continue };
         let child = fst.node(t.addr);
@@ -873,7 +919,10 @@ fn walk<S: Copy>(
         if !visit(&child, child_state, child_out) {
             return;
         }
-        stack.push((child, child_state, child_out, 0));
+        // A node of one transition is read whole either way.
+        let children =
+            if child.len() > 1 { Children::of(&child, only(child_state)) } else { Children::All { next: 0 } };
+        stack.push((child, child_state, child_out, children));
     }
 }
 
@@ -893,6 +942,7 @@ fn longer_keys(
         (),
         out,
         |(), _| Some(()),
+        |()| None,
         |node, (), out| {
             if node.is_final() {
                 emit(out.cat(node.final_output()).value());
@@ -945,7 +995,8 @@ fn within_edits<T: Typos>(
         }
         typos.step(state, b).map(|next| (next, false))
     };
-    walk(fst, node, (state, true), out, step, visit);
+    let only = |(state, top): (T::State, bool)| if top { None } else { typos.only(state) };
+    walk(fst, node, (state, true), out, step, only, visit);
 }
 
 /// `within_edits` with either search.

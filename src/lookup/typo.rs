@@ -26,6 +26,48 @@ pub trait Typos {
     fn step(&self, state: Self::State, byte: u8) -> Option<Self::State>;
     /// The key's distance, when the key read so far is within the edits.
     fn distance(&self, state: Self::State) -> Option<u8>;
+    /// The only bytes through which a key can go on from `state`, when there
+    /// are few: once every edit is spent, only the query's next byte (or the
+    /// other half of a swap) does. None: no such limit is known. A walk then
+    /// looks up these bytes in a node instead of reading all its transitions.
+    /// Keys are UTF-8, so a byte that continues a character never comes where
+    /// a state names its bytes: that is only after an ASCII character.
+    fn only(&self, _state: Self::State) -> Option<Few> {
+        None
+    }
+}
+
+/// A few bytes, ascending and distinct.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Few {
+    bytes: [u8; Few::MAX],
+    len: u8,
+}
+
+impl Few {
+    /// The most bytes a `Few` holds.
+    pub const MAX: usize = 8;
+
+    /// The bytes, ascending; None when more than `MAX` distinct ones.
+    pub fn of(bytes: impl IntoIterator<Item = u8>) -> Option<Few> {
+        let mut few = Few { bytes: [0; Few::MAX], len: 0 };
+        for b in bytes {
+            let held = &few.bytes[..usize::from(few.len)];
+            if let Err(at) = held.binary_search(&b) {
+                if usize::from(few.len) == Few::MAX {
+                    return None;
+                }
+                few.bytes.copy_within(at..usize::from(few.len), at + 1);
+                few.bytes[at] = b;
+                few.len += 1;
+            }
+        }
+        Some(few)
+    }
+
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
 }
 
 /// Levenshtein DFA builders, built once (they are expensive to make and
@@ -101,6 +143,8 @@ pub struct Edits<const N: usize> {
     all: u64,
     /// Bit for the whole query read.
     end: u64,
+    /// The query.
+    query: [u8; 63],
 }
 
 /// Where the search stands after some key bytes. `now[d]` has bit `j` set
@@ -129,7 +173,9 @@ impl<const N: usize> Edits<N> {
             masks[usize::from(*b)] |= 1 << (i + 1);
         }
         let end = 1u64 << query.len();
-        Some(Edits { masks, all: end | (end - 1), end })
+        let mut bytes = [0u8; 63];
+        bytes[..query.len()].copy_from_slice(query);
+        Some(Edits { masks, all: end | (end - 1), end, query: bytes })
     }
 
     fn mask(&self, byte: u8) -> u64 {
@@ -177,6 +223,32 @@ impl<const N: usize> Typos for Edits<N> {
 
     fn distance(&self, state: EditState<N>) -> Option<u8> {
         state.now.iter().position(|bits| bits & self.end != 0).map(|d| d as u8)
+    }
+
+    fn only(&self, state: EditState<N>) -> Option<Few> {
+        // With an edit left (a bit below the last row), a substitution or an
+        // insertion goes on through any byte. After a character that is not
+        // ASCII its continuation bytes follow, which `step` passes over.
+        if state.now[..N - 1].iter().any(|bits| *bits != 0) || state.last == OTHER {
+            return None;
+        }
+        // Otherwise only a byte that matches the query's next one (bit p:
+        // query byte p - 1) or completes a swap with the last one (bit p:
+        // query byte p - 2) keeps any bit alive.
+        let matched = (state.now[N - 1] << 1) & self.all;
+        let swapped =
+            state.before[..N - 1].iter().fold(0, |acc, bits| acc | bits << 2) & self.mask(state.last) & self.all;
+        let at = |mut bits: u64, back: u32| {
+            std::iter::from_fn(move || {
+                if bits == 0 {
+                    return None;
+                }
+                let p = bits.trailing_zeros();
+                bits &= bits.wrapping_sub(1);
+                self.query.get(p.checked_sub(back)? as usize).copied()
+            })
+        };
+        Few::of(at(matched, 1).chain(at(swapped, 2)))
     }
 }
 
@@ -226,36 +298,94 @@ mod tests {
                     Matcher::Two(edits) => distance_of(&**edits, key),
                     Matcher::Dfa(_) => panic!("an ASCII query is searched bit-parallel"),
                 };
-                // Keys made from the query by a few random edits, and unrelated ones.
-                for _ in 0..40 {
-                    let mut key: Vec<&str> = query.split("").filter(|s| !s.is_empty()).collect();
-                    for _ in 0..rng.below(4) {
-                        let at = rng.below(key.len() + 1);
-                        match rng.below(4) {
-                            0 => key.insert(at, letters[rng.below(letters.len())]),
-                            1 if at < key.len() => {
-                                key.remove(at);
-                            }
-                            2 if at < key.len() => key[at] = letters[rng.below(letters.len())],
-                            _ if at + 1 < key.len() => key.swap(at, at + 1),
-                            _ => {}
-                        }
-                    }
-                    let key: String = key.concat();
-                    let len = rng.below(10);
-                    let other = word(&mut rng, false, len);
-                    for key in [key, other] {
-                        assert_eq!(
-                            bits(&key),
-                            distance_of(&dfa, &key),
-                            "query {query:?}, key {key:?}, within {distance}"
-                        );
-                        compared += 1;
-                    }
+                for key in keys_near(&mut rng, &query, &letters) {
+                    assert_eq!(bits(&key), distance_of(&dfa, &key), "query {query:?}, key {key:?}, within {distance}");
+                    compared += 1;
                 }
             }
         }
         assert_eq!(compared, 400 * 2 * 40 * 2);
+    }
+
+    /// Keys made from `query` by up to three random edits (some with
+    /// letters that are not ASCII), and unrelated ones.
+    fn keys_near(rng: &mut Rng, query: &str, letters: &[&'static str]) -> Vec<String> {
+        let mut keys = Vec::new();
+        for _ in 0..40 {
+            let mut key: Vec<&str> = query.split("").filter(|s| !s.is_empty()).collect();
+            for _ in 0..rng.below(4) {
+                let at = rng.below(key.len() + 1);
+                match rng.below(4) {
+                    0 => key.insert(at, letters[rng.below(letters.len())]),
+                    1 if at < key.len() => {
+                        key.remove(at);
+                    }
+                    2 if at < key.len() => key[at] = letters[rng.below(letters.len())],
+                    _ if at + 1 < key.len() => key.swap(at, at + 1),
+                    _ => {}
+                }
+            }
+            keys.push(key.concat());
+            let len = rng.below(10);
+            keys.push((0..len).map(|_| letters[rng.below(letters.len())]).collect());
+        }
+        keys
+    }
+
+    #[test]
+    fn a_state_that_names_its_few_bytes_dies_on_every_other_byte() {
+        let fuzzy = Fuzzy::default();
+        let letters = ["a", "b", "c", "d", "1", "å", "ж"];
+        let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+        // Follows each key byte by byte; wherever the search names the few
+        // bytes it can go on through, tries every byte there.
+        fn check<T: Typos>(typos: &T, keys: &[String]) -> (usize, usize) {
+            let (mut named, mut kept) = (0, 0);
+            for key in keys {
+                let mut state = typos.start();
+                for b in key.bytes() {
+                    if let Some(few) = typos.only(state) {
+                        named += 1;
+                        // Named only after an ASCII character, which in
+                        // UTF-8 no continuation byte (0x80–0xbf) follows.
+                        for c in (0..=255u8).filter(|c| !(0x80..0xc0).contains(c)) {
+                            if typos.step(state, c).is_some() {
+                                assert!(few.as_slice().contains(&c), "{key:?}: byte {c} goes on but is not named");
+                                kept += 1;
+                            }
+                        }
+                    }
+                    match typos.step(state, b) {
+                        Some(next) => state = next,
+                        None => break,
+                    }
+                }
+            }
+            (named, kept)
+        }
+        let (mut named, mut kept) = (0, 0);
+        for _ in 0..300 {
+            let len = 1 + rng.below(9);
+            let query: String = (0..len).map(|_| letters[rng.below(5)]).collect();
+            let keys = keys_near(&mut rng, &query, &letters);
+            let counts = match fuzzy.matcher(&query, 1 + rng.below(2) as u8) {
+                Matcher::One(edits) => check(&*edits, &keys),
+                Matcher::Two(edits) => check(&*edits, &keys),
+                Matcher::Dfa(_) => panic!("an ASCII query is searched bit-parallel"),
+            };
+            named += counts.0;
+            kept += counts.1;
+        }
+        // The property was tried in many states, and held where a byte went on.
+        assert!(named > 2_000 && kept > 1_000, "named {named}, kept {kept}");
+    }
+
+    #[test]
+    fn few_bytes_are_kept_ascending_and_distinct_and_at_most_eight() {
+        assert_eq!(Few::of([b'c', b'a', b'c', b'b']).map(|f| f.as_slice().to_vec()), Some(b"abc".to_vec()));
+        assert_eq!(Few::of([]).map(|f| f.as_slice().len()), Some(0));
+        assert_eq!(Few::of(*b"hgfedcba").map(|f| f.as_slice().to_vec()), Some(b"abcdefgh".to_vec()));
+        assert!(Few::of(*b"abcdefghi").is_none());
     }
 
     #[test]
