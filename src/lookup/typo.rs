@@ -238,15 +238,13 @@ impl<const N: usize> Typos for Edits<N> {
         let matched = (state.now[N - 1] << 1) & self.all;
         let swapped =
             state.before[..N - 1].iter().fold(0, |acc, bits| acc | bits << 2) & self.mask(state.last) & self.all;
-        let at = |mut bits: u64, back: u32| {
-            std::iter::from_fn(move || {
-                if bits == 0 {
-                    return None;
-                }
-                let p = bits.trailing_zeros();
+        let at = |mut bits: u64, back: usize| {
+            let positions = std::iter::from_fn(move || {
+                let p = (bits != 0).then(|| bits.trailing_zeros() as usize);
                 bits &= bits.wrapping_sub(1);
-                self.query.get(p.checked_sub(back)? as usize).copied()
-            })
+                p
+            });
+            positions.filter_map(move |p| self.query.get(p.checked_sub(back)?).copied())
         };
         Few::of(at(matched, 1).chain(at(swapped, 2)))
     }
