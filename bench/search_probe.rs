@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use tillit::db::DatabaseUrl;
 use tillit::lookup::SearchIndex;
+use tillit::web::percent_decode;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -63,28 +64,4 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         hits as f64 / n as f64
     );
     Ok(())
-}
-
-/// The query as typed, from its URL-encoded form (`%XX` and `+`).
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = (bytes[i] == b'%')
-            .then(|| bytes.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
-        match escaped {
-            Some(v) => {
-                out.push(v);
-                i += 3;
-            }
-            None => {
-                out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
