@@ -350,14 +350,19 @@ pub struct Entry<'a> {
     packed: &'a Packed,
 }
 
-/// The strings of an entry, in arena order: (id,) name, aliases.
+/// The strings of an entry, in arena order: (id,) name, aliases, as bytes.
 struct Strings<'a> {
     text: &'a [u8],
 }
 
+/// One of an entry's strings, as text (they are stored from `str`s).
+fn text(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
+}
+
 impl<'a> Iterator for Strings<'a> {
-    type Item = &'a str;
-    fn next(&mut self) -> Option<&'a str> {
+    type Item = &'a [u8];
+    fn next(&mut self) -> Option<&'a [u8]> {
         let (first, rest) = self.text.split_first()?;
         let (len, rest) = if first & 0x80 == 0 {
             (usize::from(*first), rest)
@@ -367,7 +372,7 @@ impl<'a> Iterator for Strings<'a> {
         };
         let (bytes, rest) = rest.split_at_checked(len)?;
         self.text = rest;
-        Some(std::str::from_utf8(bytes).unwrap_or_default())
+        Some(bytes)
     }
 }
 
@@ -382,16 +387,19 @@ impl<'a> Entry<'a> {
     }
     pub fn id(&self) -> ServiceId<'a> {
         if self.packed.text_id() {
-            ServiceId::Text(self.strings().next().unwrap_or_default())
+            ServiceId::Text(text(self.strings().next().unwrap_or_default()))
         } else {
             ServiceId::Uuid(self.segment.ids.get(self.index).copied().unwrap_or_default())
         }
     }
     pub fn name(&self) -> &'a str {
+        text(self.name_bytes())
+    }
+    fn name_bytes(&self) -> &'a [u8] {
         self.names().next().unwrap_or_default()
     }
     pub fn aliases(&self) -> impl Iterator<Item = &'a str> + use<'a> {
-        self.names().skip(1).take(self.packed.n_aliases())
+        self.names().skip(1).take(self.packed.n_aliases()).map(text)
     }
     pub fn vendor(&self) -> &'a str {
         let vendor = if self.packed.vendor == WIDE_VENDOR {
@@ -815,20 +823,28 @@ const MAX_CANDIDATES: usize = 512;
 const MAX_POSTINGS_PER_KEY: usize = 256;
 
 /// Candidates: per entry (segment bit 32, entry index), the best match.
-type Found = HashMap<u64, (MatchKind, u8, Field)>;
+/// The keys are small integers made here, so a fast hash that no client
+/// can steer to collisions (at most `MAX_CANDIDATES` of them per lookup).
+type Found = HashMap<u64, (MatchKind, u8, Field), rustc_hash::FxBuildHasher>;
 
 const OVERLAY_SEGMENT: u64 = 1 << 32;
 
 fn add(found: &mut Found, segment: u64, p: u32, kind: MatchKind, distance: u8) {
     let (index, field, full) = unpack(p);
     let key = segment | index as u64;
-    if found.len() >= MAX_CANDIDATES && !found.contains_key(&key) {
-        return;
-    }
     let kind = if kind == MatchKind::Exact && !full { MatchKind::Prefix } else { kind };
-    let better = found.get(&key).is_none_or(|old| (kind, distance, field) < *old);
-    if better {
-        found.insert(key, (kind, distance, field));
+    let full_up = found.len() >= MAX_CANDIDATES;
+    match found.entry(key) {
+        std::collections::hash_map::Entry::Occupied(mut old) => {
+            if (kind, distance, field) < *old.get() {
+                old.insert((kind, distance, field));
+            }
+        }
+        std::collections::hash_map::Entry::Vacant(slot) => {
+            if !full_up {
+                slot.insert((kind, distance, field));
+            }
+        }
     }
 }
 
@@ -1142,7 +1158,7 @@ impl Snapshot {
     /// the exact stage when it already found `limit` visible entries: prefix
     /// and fuzzy matches rank below every exact one.
     fn candidates(&self, query: &str, fuzzy: &Fuzzy, include_internal: bool, limit: usize) -> Found {
-        let mut found = Found::new();
+        let mut found = Found::with_capacity_and_hasher(MAX_POSTINGS_PER_KEY, rustc_hash::FxBuildHasher);
         // A pasted URL or domain: the service owning the host or a parent domain.
         if let Some(host) = host_of(query) {
             for (depth, candidate) in host_and_parents(&host).into_iter().enumerate() {
@@ -1253,7 +1269,8 @@ impl Snapshot {
                 None => entry.decisions().map(|d| d.status(today).rank()).min().unwrap_or(Status::NotAssessed.rank()),
             }
         };
-        type Ranked<'a> = ((MatchKind, u8, Field, u8), &'a str, ServiceId<'a>, Hit<'a>);
+        // Names compare as their bytes (the order of `str`), unchecked.
+        type Ranked<'a> = ((MatchKind, u8, Field, u8), &'a [u8], u64, Hit<'a>);
         // The rank is computed once per hit; only the best `limit` are sorted.
         let mut ranked: Vec<Ranked<'a>> = self
             .candidates(query, fuzzy, include_internal, limit)
@@ -1261,16 +1278,18 @@ impl Snapshot {
             .filter_map(|(key, (kind, distance, field))| {
                 let entry = self.resolve(key)?;
                 (entry.public() || include_internal).then(|| {
-                    (
-                        (kind, distance, field, status_rank(&entry)),
-                        entry.name(),
-                        entry.id(),
-                        Hit { entry, field, kind, distance },
-                    )
+                    let rank = (kind, distance, field, status_rank(&entry));
+                    (rank, entry.name_bytes(), key, Hit { entry, field, kind, distance })
                 })
             })
             .collect();
-        let order = |a: &Ranked<'a>, b: &Ranked<'a>| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2));
+        // Ties by id: a segment's entries are in id order (both segments
+        // are built from services sorted by id), so within one the entry
+        // index orders them without reading their ids.
+        let by_id = |a: &Ranked<'a>, b: &Ranked<'a>| {
+            if (a.2 ^ b.2) & OVERLAY_SEGMENT == 0 { a.2.cmp(&b.2) } else { a.3.entry.id().cmp(&b.3.entry.id()) }
+        };
+        let order = |a: &Ranked<'a>, b: &Ranked<'a>| (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| by_id(a, b));
         if limit > 0 && ranked.len() > limit {
             ranked.select_nth_unstable_by(limit - 1, order);
         }
@@ -1460,5 +1479,51 @@ mod tests {
         assert_eq!(changed.len(), ids.len() - 2);
         let left: Vec<String> = changed.entries().map(|e| e.id().to_string()).collect();
         assert!(!left.iter().any(|id| id == sorted[1] || id == "demo-chat"));
+    }
+
+    #[test]
+    fn ties_rank_by_name_then_id_in_both_segments() {
+        // Services that all match "Samma" alike (one exact name each, no
+        // decisions), with ids of both kinds, given out of order; some
+        // names differ only in case, which sorts as the names' bytes.
+        let named = |id: &str, name: &str| ServiceData { name: name.into(), aliases: vec![], ..service(id, vec![]) };
+        let base = vec![
+            named("zzz", "Samma"),
+            named("0190a3c4-0000-7000-8000-00000000000b", "Samma"),
+            named("demo-chat", "samma"),
+            named("0190a3c4-0000-7000-8000-000000000001", "Samma"),
+            named("0190A3C4-0000-7000-8000-000000000002", "Samma"),
+            named("aaa", "samma"),
+        ];
+        let snapshot = Snapshot::build(1, "h", vec![org("itsam")], base);
+        // The overlay adds ids that sort between the base's, and replaces one.
+        let changes = vec![
+            (
+                "0190a3c4-0000-7000-8000-000000000005".to_string(),
+                Some(named("0190a3c4-0000-7000-8000-000000000005", "Samma")),
+            ),
+            ("mmm".to_string(), Some(named("mmm", "Samma"))),
+            ("zzz".to_string(), Some(named("zzz", "samma"))),
+            (
+                "0190a3c4-0000-7000-8000-000000000000".to_string(),
+                Some(named("0190a3c4-0000-7000-8000-000000000000", "Samma")),
+            ),
+        ];
+        let changed = snapshot.with_changes(2, changes);
+        let today = date(2026, 6, 1);
+        let fuzzy = Fuzzy::default();
+        for view in [&snapshot, &changed] {
+            let mut expected: Vec<(String, String)> =
+                view.entries().map(|e| (e.name().to_string(), e.id().to_string())).collect();
+            expected.sort();
+            for limit in [1, 3, expected.len(), 50] {
+                let found: Vec<(String, String)> = view
+                    .search("samma", None, false, limit, today, &fuzzy)
+                    .iter()
+                    .map(|hit| (hit.entry.name().to_string(), hit.entry.id().to_string()))
+                    .collect();
+                assert_eq!(found, expected[..limit.min(expected.len())], "limit {limit}");
+            }
+        }
     }
 }
