@@ -1269,7 +1269,7 @@ impl Snapshot {
                 None => entry.decisions().map(|d| d.status(today).rank()).min().unwrap_or(Status::NotAssessed.rank()),
             }
         };
-        // Names compare as their bytes (the order of `str`), unchecked.
+        // Names compare as their bytes (the order of `str`), not checked as UTF-8 again.
         type Ranked<'a> = ((MatchKind, u8, Field, u8), &'a [u8], u64, Hit<'a>);
         // The rank is computed once per hit; only the best `limit` are sorted.
         let mut ranked: Vec<Ranked<'a>> = self
