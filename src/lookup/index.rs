@@ -5,7 +5,7 @@
 //! that a restart does not rebuild it) and a small overlay segment with the
 //! services changed since. A new snapshot replaces the old one atomically.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, hash_map};
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
@@ -835,12 +835,12 @@ fn add(found: &mut Found, segment: u64, p: u32, kind: MatchKind, distance: u8) {
     let kind = if kind == MatchKind::Exact && !full { MatchKind::Prefix } else { kind };
     let full_up = found.len() >= MAX_CANDIDATES;
     match found.entry(key) {
-        std::collections::hash_map::Entry::Occupied(mut old) => {
+        hash_map::Entry::Occupied(mut old) => {
             if (kind, distance, field) < *old.get() {
                 old.insert((kind, distance, field));
             }
         }
-        std::collections::hash_map::Entry::Vacant(slot) => {
+        hash_map::Entry::Vacant(slot) => {
             if !full_up {
                 slot.insert((kind, distance, field));
             }
