@@ -53,7 +53,7 @@ pub struct DriftReport {
 /// The rules of a stored compact outcome list (`R1=pass,R2=warn,…`), with
 /// each outcome's name.
 fn compact_outcomes(outcomes: &str) -> impl Iterator<Item = (&str, &str)> {
-    super::reevaluate::compact_outcomes(outcomes).map(|(rule, outcome)| (rule, outcome.map_or("?", |o| o.as_str())))
+    super::model::compact_outcomes(outcomes).map(|(rule, outcome)| (rule, outcome.map_or("?", |o| o.as_str())))
 }
 
 fn rank(outcome: &str) -> u8 {

@@ -16,8 +16,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::PolicySet;
+use super::catalog::RuleCatalog;
 use super::lineage::{Lineage, Prior};
-use super::model::{RuleOutcome, StoredRules, Verdict};
+use super::model::{RuleOutcome, StoredRules, Verdict, compact_outcomes};
 use crate::audit::{self, AuditAction, Audited, NewEvent, SealedEvent};
 use crate::auth::service::new_id;
 use crate::db::schema::{decisions, evaluations, re_reviews, reevaluation_jobs, revisions, rule_sets};
@@ -210,12 +211,6 @@ fn ranks(outcomes: &str) -> impl Iterator<Item = (&str, u8)> {
     compact_outcomes(outcomes).map(|(id, outcome)| (id, outcome.map_or(0, rank)))
 }
 
-/// The rules of a compact outcome list (`R1=pass,R2=warn,…`) with each
-/// outcome (None for one that does not read).
-pub(crate) fn compact_outcomes(outcomes: &str) -> impl Iterator<Item = (&str, Option<RuleOutcome>)> {
-    outcomes.split(',').filter_map(|pair| pair.split_once('=')).map(|(id, outcome)| (id, RuleOutcome::parse(outcome)))
-}
-
 /// Records the rule set in force as fully evaluated when every revision
 /// already has an evaluation with it (after `tillit seed`, which evaluates
 /// as it writes), so that the next start does not run a job with nothing
@@ -305,6 +300,10 @@ pub fn start_job(conn: &mut DbConnection, policies: &PolicySet) -> Result<JobRow
 /// report), on only the fields they read.
 struct Unchanged {
     by_version: HashMap<String, Lineage>,
+    /// The messages of the checks in force, for violations repeated from an
+    /// evaluation stored without them (a rule of the same text has the same
+    /// checks and messages).
+    in_force: RuleCatalog,
 }
 
 impl Unchanged {
@@ -321,7 +320,7 @@ impl Unchanged {
             };
             by_version.insert(version, Lineage::between(policies, &by_rule));
         }
-        Ok(Unchanged { by_version })
+        Ok(Unchanged { by_version, in_force: RuleCatalog::of(policies) })
     }
 
     /// What the earlier evaluations of a revision say of each rule in force:
@@ -339,8 +338,11 @@ impl Unchanged {
             for (id, outcome) in compact_outcomes(&evaluation.outcomes) {
                 let Some(i) = policies.rules().iter().position(|rule| &*rule.id == id) else { continue };
                 let prior = lineage.prior(i, outcome, || {
+                    let recorded = outcome?;
                     let text = evaluation.outcome.as_deref()?;
-                    stored.get_or_insert_with(|| StoredRules::parse(text).ok()).as_ref()?.rule(id)
+                    let rules = stored.get_or_insert_with(|| StoredRules::parse(text).ok()).as_ref()?;
+                    let message = |check: &str| self.in_force.message(policies.version(), check);
+                    Some((recorded, rules.rule(id, recorded, message)?))
                 });
                 let current = std::mem::replace(&mut priors[i], Prior::Unknown);
                 priors[i] = current.or_better(prior);
@@ -708,7 +710,7 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
                 continue;
             };
             let evaluation = policies.evaluate_stored_knowing(&doc, &known);
-            let mut row = EvaluationRow::new(new_id(), &target.revision_id, &evaluation, now, OutcomeForm::Compact)?;
+            let mut row = EvaluationRow::new(new_id(), &target.revision_id, &evaluation, now, OutcomeForm::Lean)?;
             row.worse_than = worse_than(&target.earlier, &row.verdict, &row.rule_outcomes);
             if !row.worse_than.is_empty() {
                 out.flagged += target

@@ -173,16 +173,19 @@ pub fn submit_revision(
     })
 }
 
-/// The stored evaluations as the API shows them: compact ones get their
-/// titles and severities from their rule sets (one read, only when needed).
+/// The stored evaluations as the API shows them: compact and lean ones get
+/// their titles, severities and messages from their rule sets (one read,
+/// only when needed), lean ones the rest from their rows.
 fn stored<'a>(
     conn: &mut DbConnection,
     rows: impl IntoIterator<Item = &'a EvaluationRow>,
 ) -> Result<HashMap<&'a str, StoredEvaluation>, AppError> {
-    let parsed: Vec<(&EvaluationRow, StoredOutcome)> =
-        rows.into_iter().map(|row| Ok((row, StoredOutcome::parse(&row.outcome)?))).collect::<Result<_, AppError>>()?;
-    let compact = parsed.iter().filter(|(_, o)| o.is_compact()).map(|(_, o)| o.rule_set_version());
-    let catalog = RuleCatalog::load(conn, compact)?;
+    let parsed: Vec<(&EvaluationRow, StoredOutcome)> = rows
+        .into_iter()
+        .map(|row| Ok((row, StoredOutcome::parse(&row.outcome, row.summary())?)))
+        .collect::<Result<_, AppError>>()?;
+    let needed = parsed.iter().filter(|(_, o)| o.needs_rule_set()).map(|(_, o)| o.rule_set_version());
+    let catalog = RuleCatalog::load(conn, needed)?;
     Ok(parsed
         .into_iter()
         .map(|(row, outcome)| {
@@ -190,7 +193,7 @@ fn stored<'a>(
                 rule_set_version: row.rule_set_version.clone(),
                 verdict: row.verdict.clone(),
                 evaluated_at: rfc3339(&row.evaluated_at),
-                outcome: outcome.complete(|version, rule| catalog.meta(version, rule)),
+                outcome: outcome.complete(&catalog),
             };
             (row.id.as_str(), evaluation)
         })

@@ -90,13 +90,18 @@ pub struct EvaluationRow {
 pub enum OutcomeForm {
     /// Every field of the evaluation: reads back with nothing else.
     Full,
-    /// `Evaluation::to_compact`: for writers that have registered the
-    /// evaluation's rule set in `rule_sets`, from which its titles and
-    /// severities are read back.
-    Compact,
+    /// `Evaluation::to_lean`: for writers that have registered the
+    /// evaluation's rule set in `rule_sets`, from which its titles,
+    /// severities and messages are read back (the rest from the row).
+    Lean,
 }
 
 impl EvaluationRow {
+    /// What the row says besides its stored outcome (the lean form reads it).
+    pub fn summary(&self) -> crate::policy::model::RowSummary<'_> {
+        crate::policy::model::RowSummary { rule_set_version: &self.rule_set_version, verdict: &self.verdict }
+    }
+
     /// The stored form of an evaluation of a revision.
     pub fn new(
         id: String,
@@ -105,9 +110,10 @@ impl EvaluationRow {
         evaluated_at: NaiveDateTime,
         form: OutcomeForm,
     ) -> Result<EvaluationRow, AppError> {
+        let rule_outcomes = evaluation.rule_outcomes();
         let outcome = match form {
             OutcomeForm::Full => serde_json::to_string(evaluation)?,
-            OutcomeForm::Compact => evaluation.to_compact()?,
+            OutcomeForm::Lean => evaluation.to_lean_with(&rule_outcomes)?,
         };
         Ok(EvaluationRow {
             id,
@@ -116,7 +122,7 @@ impl EvaluationRow {
             verdict: evaluation.verdict.as_str().to_string(),
             outcome,
             evaluated_at,
-            rule_outcomes: evaluation.rule_outcomes(),
+            rule_outcomes,
             worse_than: String::new(),
         })
     }
