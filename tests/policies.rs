@@ -546,6 +546,7 @@ fn a_rule_whose_checks_changed_runs_only_those_and_gives_what_a_full_evaluation_
             // warned repeats the violations of the stored (lean) outcome, with
             // the messages of the checks in force.
             let lean = then.to_lean().unwrap();
+            assert!(lean.contains(&format!(r#""outcomes":"{}""#, then.rule_outcomes())), "{lean}");
             let stored = StoredRules::parse(&lean).unwrap();
             let in_force = RuleCatalog::of(&new);
             let priors: Vec<Prior> = new

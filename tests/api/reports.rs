@@ -324,6 +324,7 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
             .rule("R1", tillit::policy::RuleOutcome::Fail, |check| in_force.message(policies.version(), check))
             .unwrap();
         assert!(!r1.is_empty(), "{backend:?}");
+        assert!(repeated.starts_with(r#"{"outcomes":"R1=fail,"#), "{backend:?}: R1 still fails: {repeated}");
         assert!(!repeated.contains("message"), "{backend:?}: stored lean: {repeated}");
         let again = tillit::policy::reevaluate::start_job(&mut conn, &policies).unwrap();
         let again =
