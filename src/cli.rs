@@ -835,10 +835,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     );
     drop(snapshot);
     // A changed rule set (or an interrupted re-evaluation) is picked up at start.
-    let pending = state.db.get().and_then(|mut conn| {
-        crate::policy::reevaluate::register_rule_set(&mut conn, &state.policies())?;
-        crate::policy::reevaluate::pending(&mut conn, &state.policies())
-    });
+    let pending = state.db.get().and_then(|mut conn| crate::policy::reevaluate::pending(&mut conn, &state.policies()));
     match pending {
         Ok(true) => match crate::policy::reevaluate::spawn(&state) {
             Ok(job) => log::info!(

@@ -68,6 +68,9 @@ pub fn seed(conn: &mut DbConnection, policies: &PolicySet) -> Result<Vec<DemoLog
     if existing > 0 {
         return Ok(logins);
     }
+    // On record before the examples are submitted, so that their
+    // evaluations are stored in the lean form, as a running server's are.
+    crate::policy::reevaluate::register_rule_set(conn, policies)?;
     let mut ids = Vec::new();
     for (file, org) in OWNERS {
         let bytes = DEMO_SERVICES

@@ -299,6 +299,9 @@ pub fn synthetic(
         .collect::<Result<_, AppError>>()?;
     let orgs: Vec<&str> = DEFAULT_ORGANISATIONS.iter().map(|o| o.0).collect();
     db::tune_for_bulk(conn, 128)?;
+    // On record first, so that the evaluations are stored in the lean form
+    // (as a running server stores them).
+    crate::policy::reevaluate::register_rule_set(conn, policies)?;
     let (coordinators, approvers, delegations) = db::write(conn, |conn| setup(conn, &orgs))?;
     let mut vendor_rng = Rng::new(seed.wrapping_add(1));
     let vendors: Vec<String> =
@@ -464,7 +467,7 @@ fn generate(cx: &Context<'_>, rng: &mut Rng, start: usize, end: usize) -> Result
             field_offsets: parsed.field_offsets.clone(),
         };
         let evaluation =
-            EvaluationRow::new(synthetic_id(rng), &revision.id, &parsed.evaluation, created_at, OutcomeForm::Full)?;
+            EvaluationRow::new(synthetic_id(rng), &revision.id, &parsed.evaluation, created_at, OutcomeForm::Lean)?;
         batch.events.push(
             NewEvent::new(AuditAction::ServiceCreated, Some(&coordinator), Some(owner))
                 .subject(&service)

@@ -32,10 +32,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Builds the state; this loads the lookup index from the database.
+    /// Builds the state; this loads the lookup index from the database and
+    /// records the rule set in force (once per version), so that the
+    /// evaluations stored from here on can be stored in the lean form.
     pub fn new(db: Database, policies: PolicySet, settings: Settings) -> Result<Self, AppError> {
         let lookup = {
             let mut conn = db.get()?;
+            crate::policy::reevaluate::register_rule_set(&mut conn, &policies)?;
             let mut index = SearchIndex::build(&mut conn, settings.index_file.as_deref())?;
             index.keep_answers(settings.lookup_cache_bytes);
             index

@@ -129,6 +129,15 @@ pub async fn reload(
             job: None,
         }));
     }
+    // On record before it is in force, so that the evaluations stored under
+    // it from the first request on are stored in the lean form.
+    let policies = state
+        .db
+        .run(move |conn| {
+            super::reevaluate::register_rule_set(conn, &policies)?;
+            Ok(policies)
+        })
+        .await?;
     state.replace_policies(policies);
     let started = super::reevaluate::spawn(&state)?;
     Ok(HttpResponse::Accepted().json(ReloadResponse {

@@ -19,6 +19,7 @@ use crate::policy::catalog::RuleCatalog;
 use crate::policy::model::StoredOutcome;
 
 fn new_revision_rows(
+    conn: &mut DbConnection,
     service_id: &str,
     number: i32,
     parsed: &ParsedDocument,
@@ -44,7 +45,15 @@ fn new_revision_rows(
         risk_class: parsed.risk_class.clone(),
         field_offsets: parsed.field_offsets.clone(),
     };
-    let evaluation = EvaluationRow::new(new_id(), &revision.id, &parsed.evaluation, now, OutcomeForm::Full)?;
+    // The lean form once the rule set is on record (it is from the server's
+    // start, and from a reload before the new rule set is used), the full
+    // one otherwise, so that the evaluation always reads back whole.
+    let form = if store::rule_set_on_record(conn, &parsed.evaluation.rule_set_version)? {
+        OutcomeForm::Lean
+    } else {
+        OutcomeForm::Full
+    };
+    let evaluation = EvaluationRow::new(new_id(), &revision.id, &parsed.evaluation, now, form)?;
     Ok((revision, evaluation))
 }
 
@@ -75,7 +84,7 @@ pub fn create_service(
             created_at: db::now(),
         };
         store::insert_service(conn, &service)?;
-        let (revision, evaluation) = new_revision_rows(&service.id, 1, parsed, actor)?;
+        let (revision, evaluation) = new_revision_rows(conn, &service.id, 1, parsed, actor)?;
         store::insert_revision(conn, &revision)?;
         store::insert_evaluation(conn, &evaluation)?;
         audit::append(
@@ -109,7 +118,7 @@ pub fn add_revision(
         let (service, has_submitted) = load_service(conn, service_id)?;
         authz::can(actor, Action::AddRevision(ServiceRef { org: &service.org_slug, has_submitted }))?;
         let number = store::latest_revision_number(conn, &service.id)? + 1;
-        let (revision, evaluation) = new_revision_rows(&service.id, number, parsed, actor)?;
+        let (revision, evaluation) = new_revision_rows(conn, &service.id, number, parsed, actor)?;
         store::insert_revision(conn, &revision)?;
         store::insert_evaluation(conn, &evaluation)?;
         audit::append(

@@ -511,27 +511,6 @@ async fn a_flag_recorded_before_flags_moved_to_the_evaluations_still_counts() {
     }
 }
 
-/// The rule set with one more check: training material is required when
-/// training is (a new check R2.5). The directory must outlive its use.
-fn stricter_policies() -> (tempfile::TempDir, tillit::policy::PolicySet) {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/policies")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-    }
-    let path = dir.path().join("r2-transparency.policy.json");
-    let mut policy: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    policy["$defs"]["R2.5"] = json!({
-        "x-tillit-check": {"id": "R2.5", "message": {"sv": "Utbildningsmaterial saknas.", "en": "Training material is missing."}},
-        "if": {"properties": {"ai_literacy": {"properties": {"training_required": {"const": true}}}}},
-        "then": {"properties": {"ai_literacy": {"properties": {"training_material_url": {"$ref": "#/$defs/nonEmptyText"}}}}}
-    });
-    policy["allOf"].as_array_mut().unwrap().push(json!({"$ref": "#/$defs/R2.5"}));
-    std::fs::write(&path, serde_json::to_string_pretty(&policy).unwrap()).unwrap();
-    let policies = tillit::policy::load(Some(dir.path())).unwrap();
-    (dir, policies)
-}
-
 #[actix_web::test]
 async fn a_rule_change_re_evaluates_the_approved_and_the_latest_revisions_only() {
     use diesel::prelude::*;

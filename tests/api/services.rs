@@ -20,6 +20,7 @@ async fn a_coordinator_creates_a_service_and_adds_revisions_on_every_backend() {
         assert_eq!(response.body["org"], "kinda");
         assert_eq!(response.body["state"], "draft");
         assert_eq!(response.body["evaluation"]["verdict"], "fail");
+        let evaluated = response.body["evaluation"].clone();
         assert_eq!(response.body["document_sha256"].as_str().unwrap().len(), 64);
         assert_eq!(
             response.headers.get("location").unwrap().to_str().unwrap(),
@@ -55,6 +56,13 @@ async fn a_coordinator_creates_a_service_and_adds_revisions_on_every_backend() {
         assert_eq!(response.body["document"], example("internal-assistant-no-dpa"));
         assert_eq!(response.body["evaluations"].as_array().unwrap().len(), 1);
         assert_eq!(response.body["evaluations"][0]["outcome"]["rules"][0]["violations"][0]["check"], "R1.1");
+        // Stored in the lean form (the rule set in force is on record from the
+        // start), it reads back as the whole evaluation the submission got.
+        assert_eq!(response.body["evaluations"][0]["outcome"], evaluated, "{backend:?}");
+        let stored = stored_outcomes(&app, &id);
+        assert_eq!(stored.len(), 2, "{backend:?}");
+        assert!(stored.iter().all(|s| s.starts_with(r#"{"outcomes":"R1="#)), "{backend:?}: {stored:?}");
+        assert!(!stored[0].contains("message"), "{backend:?}: {}", stored[0]);
 
         // Drafts are private: another organisation sees nothing, exactly as if it did not exist.
         let hidden = call(&app, get(&format!("/api/v1/services/{id}"), Some(&bo))).await;
@@ -162,4 +170,42 @@ async fn organisations_are_seeded_with_the_fixed_slugs() {
     assert_eq!(slugs, vec!["atvidaberg", "boxholm", "itsam", "kinda", "odeshog", "valdemarsvik", "vimmerby", "ydre"]);
     let itsam = response.body["organisations"].as_array().unwrap().iter().find(|o| o["slug"] == "itsam").unwrap();
     assert_eq!(itsam["kind"], "federation");
+}
+
+#[actix_web::test]
+async fn an_evaluation_under_a_rule_set_not_yet_on_record_is_stored_whole_on_every_backend() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let karin = app.token("kinda", "Karin", &[Role::Coordinator]);
+        // A rule set put in force without being recorded (a server always
+        // records it first): its titles and messages could not be read back
+        // from `rule_sets`, so the evaluation is stored in the full form.
+        let (_dir, stricter) = stricter_policies();
+        let version = stricter.version().to_string();
+        app.state.replace_policies(stricter);
+        let response =
+            call(&app, post_json("/api/v1/services", Some(&karin), example_bytes("internal-assistant-no-dpa"))).await;
+        assert_eq!(response.status, 201, "{backend:?}: {}", response.text);
+        assert_eq!(response.body["evaluation"]["rule_set_version"], version.as_str());
+        let id = response.body["service_id"].as_str().unwrap().to_string();
+        let stored = stored_outcomes(&app, &id);
+        assert_eq!(stored.len(), 1, "{backend:?}");
+        assert!(stored[0].contains(r#""message_sv""#), "{backend:?}: stored whole: {}", stored[0]);
+        let revision = call(&app, get(&format!("/api/v1/services/{id}/revisions/1"), Some(&karin))).await;
+        assert_eq!(revision.body["evaluations"][0]["outcome"], response.body["evaluation"], "{backend:?}");
+    }
+}
+
+/// The stored outcomes of a service's evaluations, oldest revision first.
+fn stored_outcomes(app: &TestApp, service_id: &str) -> Vec<String> {
+    use diesel::prelude::*;
+    use tillit::db::schema::{evaluations, revisions};
+    let mut conn = app.state.db.get().unwrap();
+    evaluations::table
+        .inner_join(revisions::table)
+        .filter(revisions::service_id.eq(service_id))
+        .order(revisions::revision.asc())
+        .select(evaluations::outcome)
+        .load(&mut conn)
+        .unwrap()
 }
