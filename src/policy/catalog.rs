@@ -13,6 +13,15 @@ use crate::db::DbConnection;
 use crate::db::schema::rule_sets;
 use crate::error::AppError;
 
+/// Whether a rule set's files are recorded in `rule_sets`, so that an
+/// evaluation stored in the lean form reads back with its titles,
+/// severities and messages.
+pub fn on_record(conn: &mut DbConnection, version: &str) -> Result<bool, AppError> {
+    let found: Option<String> =
+        rule_sets::table.filter(rule_sets::version.eq(version)).select(rule_sets::version).first(conn).optional()?;
+    Ok(found.is_some())
+}
+
 /// The rules of a rule set's stored files (`{"file name": "text", …}`), by
 /// rule id, with each file's text and parsed document. None when the files
 /// do not read.

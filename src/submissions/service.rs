@@ -15,7 +15,7 @@ use crate::auth::{Actor, Credentials};
 use crate::db::{self, DbConnection, rfc3339, rfc3339_opt};
 use crate::error::AppError;
 use crate::policy::Evaluation;
-use crate::policy::catalog::RuleCatalog;
+use crate::policy::catalog::{self, RuleCatalog};
 use crate::policy::model::StoredOutcome;
 
 fn new_revision_rows(
@@ -48,7 +48,7 @@ fn new_revision_rows(
     // The lean form once the rule set is on record (it is from the server's
     // start, and from a reload before the new rule set is used), the full
     // one otherwise, so that the evaluation always reads back whole.
-    let form = if store::rule_set_on_record(conn, &parsed.evaluation.rule_set_version)? {
+    let form = if catalog::on_record(conn, &parsed.evaluation.rule_set_version)? {
         OutcomeForm::Lean
     } else {
         OutcomeForm::Full

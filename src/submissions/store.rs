@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::audit::Audited;
 use crate::db::DbConnection;
-use crate::db::schema::{evaluations, revisions, rule_sets, services, submission_drafts};
+use crate::db::schema::{evaluations, revisions, services, submission_drafts};
 use crate::error::AppError;
 use crate::json;
 
@@ -178,15 +178,6 @@ pub fn insert_revision(conn: &mut DbConnection, row: &RevisionRow) -> Result<(),
 pub fn insert_evaluation(conn: &mut DbConnection, row: &EvaluationRow) -> Result<(), AppError> {
     diesel::insert_into(evaluations::table).values(row).execute(conn)?;
     Ok(())
-}
-
-/// Whether a rule set's files are recorded in `rule_sets` (so that an
-/// evaluation stored in the lean form reads back with its titles,
-/// severities and messages).
-pub fn rule_set_on_record(conn: &mut DbConnection, version: &str) -> Result<bool, AppError> {
-    let found: Option<String> =
-        rule_sets::table.filter(rule_sets::version.eq(version)).select(rule_sets::version).first(conn).optional()?;
-    Ok(found.is_some())
 }
 
 pub fn find_service(conn: &mut DbConnection, id: &str) -> Result<Option<ServiceRow>, AppError> {
