@@ -94,6 +94,30 @@ impl RuleCatalog {
         Ok(RuleCatalog { by_version })
     }
 
+    /// `load`, with the rule set in force taken from its compiled rules
+    /// (`of`), which say what its stored files say, instead of read and
+    /// parsed again: a page showing evaluations made under it reads nothing.
+    pub fn load_knowing<'a>(
+        conn: &mut DbConnection,
+        versions: impl IntoIterator<Item = &'a str>,
+        in_force: &PolicySet,
+    ) -> Result<RuleCatalog, AppError> {
+        let mut wants_in_force = false;
+        let others: Vec<&str> = versions
+            .into_iter()
+            .filter(|version| {
+                let is_in_force = *version == in_force.version();
+                wants_in_force |= is_in_force;
+                !is_in_force
+            })
+            .collect();
+        let mut catalog = RuleCatalog::load(conn, others)?;
+        if wants_in_force {
+            catalog.by_version.extend(RuleCatalog::of(in_force).by_version);
+        }
+        Ok(catalog)
+    }
+
     /// The catalogue of the rule set in force (as `load` would read it once
     /// it is registered).
     pub fn of(policies: &PolicySet) -> RuleCatalog {

@@ -149,7 +149,8 @@ pub async fn get_service(
     path: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let service_id = path.into_inner();
-    let response = state.db.run(move |conn| service::get_service(conn, &creds, &service_id)).await?;
+    let in_force = state.policies();
+    let response = state.db.run(move |conn| service::get_service(conn, &in_force, &creds, &service_id)).await?;
     Ok(HttpResponse::Ok().json(response))
 }
 
@@ -171,6 +172,8 @@ pub async fn get_revision(
     path: web::Path<(String, i32)>,
 ) -> Result<HttpResponse, AppError> {
     let (service_id, number) = path.into_inner();
-    let response = state.db.run(move |conn| service::get_revision(conn, &creds, &service_id, number)).await?;
+    let in_force = state.policies();
+    let response =
+        state.db.run(move |conn| service::get_revision(conn, &in_force, &creds, &service_id, number)).await?;
     Ok(HttpResponse::Ok().json(response))
 }

@@ -14,9 +14,9 @@ use crate::auth::service::{authenticate, new_id};
 use crate::auth::{Actor, Credentials};
 use crate::db::{self, DbConnection, rfc3339, rfc3339_opt};
 use crate::error::AppError;
-use crate::policy::Evaluation;
 use crate::policy::catalog::{self, RuleCatalog};
 use crate::policy::model::StoredOutcome;
+use crate::policy::{Evaluation, PolicySet};
 
 fn new_revision_rows(
     conn: &mut DbConnection,
@@ -183,10 +183,12 @@ pub fn submit_revision(
 }
 
 /// The stored evaluations as the API shows them: compact and lean ones get
-/// their titles, severities and messages from their rule sets (one read,
-/// only when needed), lean ones the rest from their rows.
+/// their titles, severities and messages from their rule sets (the one in
+/// force from its compiled rules, any other in one read, only when needed),
+/// lean ones the rest from their rows.
 fn stored<'a>(
     conn: &mut DbConnection,
+    in_force: &PolicySet,
     rows: impl IntoIterator<Item = &'a EvaluationRow>,
 ) -> Result<HashMap<&'a str, StoredEvaluation>, AppError> {
     let parsed: Vec<(&EvaluationRow, StoredOutcome)> = rows
@@ -194,7 +196,7 @@ fn stored<'a>(
         .map(|row| Ok((row, StoredOutcome::parse(&row.outcome, row.summary())?)))
         .collect::<Result<_, AppError>>()?;
     let needed = parsed.iter().filter(|(_, o)| o.needs_rule_set()).map(|(_, o)| o.rule_set_version());
-    let catalog = RuleCatalog::load(conn, needed)?;
+    let catalog = RuleCatalog::load_knowing(conn, needed, in_force)?;
     Ok(parsed
         .into_iter()
         .map(|(row, outcome)| {
@@ -235,21 +237,28 @@ fn visible_revisions(
 
 pub fn get_service(
     conn: &mut DbConnection,
+    in_force: &PolicySet,
     creds: &Credentials,
     service_id: &str,
 ) -> Result<ServiceResponse, AppError> {
     db::read(conn, |conn| {
         let actor = authenticate(conn, &creds.token_hash)?;
-        service_as(conn, &actor, service_id)
+        service_as(conn, in_force, &actor, service_id)
     })
 }
 
-/// A service as `actor` may see it (inside the caller's transaction).
-pub fn service_as(conn: &mut DbConnection, actor: &Actor, service_id: &str) -> Result<ServiceResponse, AppError> {
+/// A service as `actor` may see it (inside the caller's transaction), its
+/// evaluations shown whole with the help of the rule set in force.
+pub fn service_as(
+    conn: &mut DbConnection,
+    in_force: &PolicySet,
+    actor: &Actor,
+    service_id: &str,
+) -> Result<ServiceResponse, AppError> {
     {
         let (service, has_submitted) = load_service(conn, service_id)?;
         let (revisions, evaluations) = visible_revisions(conn, actor, &service, has_submitted)?;
-        let mut shown = stored(conn, evaluations.values().filter_map(|e| e.last()))?;
+        let mut shown = stored(conn, in_force, evaluations.values().filter_map(|e| e.last()))?;
         let latest = revisions.last();
         let summaries = revisions
             .iter()
@@ -283,6 +292,7 @@ pub fn service_as(conn: &mut DbConnection, actor: &Actor, service_id: &str) -> R
 
 pub fn get_revision(
     conn: &mut DbConnection,
+    in_force: &PolicySet,
     creds: &Credentials,
     service_id: &str,
     number: i32,
@@ -293,7 +303,7 @@ pub fn get_revision(
         let (revisions, mut evaluations) = visible_revisions(conn, &actor, &service, has_submitted)?;
         let revision = revisions.into_iter().find(|r| r.revision == number).ok_or(AppError::NotFound)?;
         let evaluations = evaluations.remove(&revision.id).unwrap_or_default();
-        let mut shown = stored(conn, &evaluations)?;
+        let mut shown = stored(conn, in_force, &evaluations)?;
         Ok(RevisionResponse {
             service_id: service.id.clone(),
             org: service.org_slug.clone(),

@@ -606,11 +606,12 @@ async fn load_service_page(
     compare: Option<(i32, i32)>,
 ) -> Result<ServicePage, AppError> {
     let actor = web.clone();
+    let in_force = state.policies();
     state
         .db
         .run(move |conn| {
             db::read(conn, |conn| {
-                let service = crate::submissions::service::service_as(conn, &actor.actor, &service_id)?;
+                let service = crate::submissions::service::service_as(conn, &in_force, &actor.actor, &service_id)?;
                 let names: std::collections::HashMap<String, String> =
                     crate::organisations::store::all(conn)?.into_iter().map(|o| (o.slug, o.name)).collect();
                 let orgs = decides_for(conn, &actor)?

@@ -394,6 +394,12 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
         assert_eq!(revision.body["evaluations"][1]["outcome"]["rules"][1]["title_en"], "Transparency");
         let page = call(&w.app, get(&format!("/api/v1/services/{worsens}"), Some(&w.coordinator))).await;
         assert_eq!(page.body["revisions"][0]["evaluation"]["outcome"], serde_json::to_value(&full).unwrap());
+        // The old one, stored lean when the revision was created, is shown with
+        // the titles and messages of its own rule set, no longer in force and
+        // so read back from `rule_sets`.
+        let then = tillit::policy::load(None).unwrap().evaluate(&revision.body["document"]);
+        assert_eq!(&*then.rule_set_version, old_version.as_str());
+        assert_eq!(revision.body["evaluations"][0]["outcome"], serde_json::to_value(&then).unwrap(), "{backend:?}");
 
         // The drift report lists what changed, per rule and per service.
         let drift = call(
