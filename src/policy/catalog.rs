@@ -68,22 +68,30 @@ impl RuleSetText {
 }
 
 impl RuleCatalog {
-    /// The catalogue of the given versions (those registered).
+    /// The catalogue of the given versions: the rule set in force from its
+    /// compiled rules (`of`, which say what its stored files say), so that a
+    /// page showing evaluations made under it reads nothing; any other from
+    /// its files in `rule_sets` (those registered), in one read.
     pub fn load<'a>(
         conn: &mut DbConnection,
         versions: impl IntoIterator<Item = &'a str>,
+        in_force: &PolicySet,
     ) -> Result<RuleCatalog, AppError> {
         let mut wanted: Vec<&str> = versions.into_iter().collect();
         wanted.sort_unstable();
         wanted.dedup();
+        let mut by_version = HashMap::new();
+        if let Some(at) = wanted.iter().position(|version| *version == in_force.version()) {
+            wanted.remove(at);
+            by_version.extend(RuleCatalog::of(in_force).by_version);
+        }
         if wanted.is_empty() {
-            return Ok(RuleCatalog::default());
+            return Ok(RuleCatalog { by_version });
         }
         let rows: Vec<(String, String)> = rule_sets::table
             .filter(rule_sets::version.eq_any(&wanted))
             .select((rule_sets::version, rule_sets::sources))
             .load(conn)?;
-        let mut by_version = HashMap::new();
         for (version, sources) in rows {
             let Some(text) = RuleSetText::read(&sources) else {
                 log::warn!("rule set {version}: its stored files do not read");
@@ -92,30 +100,6 @@ impl RuleCatalog {
             by_version.insert(version, text);
         }
         Ok(RuleCatalog { by_version })
-    }
-
-    /// `load`, with the rule set in force taken from its compiled rules
-    /// (`of`), which say what its stored files say, instead of read and
-    /// parsed again: a page showing evaluations made under it reads nothing.
-    pub fn load_knowing<'a>(
-        conn: &mut DbConnection,
-        versions: impl IntoIterator<Item = &'a str>,
-        in_force: &PolicySet,
-    ) -> Result<RuleCatalog, AppError> {
-        let mut wants_in_force = false;
-        let others: Vec<&str> = versions
-            .into_iter()
-            .filter(|version| {
-                let is_in_force = *version == in_force.version();
-                wants_in_force |= is_in_force;
-                !is_in_force
-            })
-            .collect();
-        let mut catalog = RuleCatalog::load(conn, others)?;
-        if wants_in_force {
-            catalog.by_version.extend(RuleCatalog::of(in_force).by_version);
-        }
-        Ok(catalog)
     }
 
     /// The catalogue of the rule set in force (as `load` would read it once

@@ -196,7 +196,7 @@ fn stored<'a>(
         .map(|row| Ok((row, StoredOutcome::parse(&row.outcome, row.summary())?)))
         .collect::<Result<_, AppError>>()?;
     let needed = parsed.iter().filter(|(_, o)| o.needs_rule_set()).map(|(_, o)| o.rule_set_version());
-    let catalog = RuleCatalog::load_knowing(conn, needed, in_force)?;
+    let catalog = RuleCatalog::load(conn, needed, in_force)?;
     Ok(parsed
         .into_iter()
         .map(|(row, outcome)| {
