@@ -453,6 +453,27 @@ pub fn revoke_decision(
 }
 
 /// Conditions stored on a decision, with their wording.
+/// What changed in `revision` since the revision `org` last decided on:
+/// that revision's number and the changes, or None when `org` has not
+/// decided on an earlier revision of the service (the approver reads it whole).
+pub fn changes_since_decided(
+    conn: &mut DbConnection,
+    org: &str,
+    revision: &RevisionRow,
+) -> Result<Option<(i32, Vec<submissions::diff::Change>)>, AppError> {
+    let decided = store::decisions_of(conn, &revision.service_id)?
+        .into_iter()
+        .filter(|d| d.org_slug == org && d.revision < revision.revision)
+        .max_by_key(|d| d.decided_at);
+    let Some(decided) = decided else { return Ok(None) };
+    let Some(before) = submissions::store::find_revision(conn, &revision.service_id, decided.revision)? else {
+        return Ok(None);
+    };
+    let before: Value = serde_json::from_str(&before.document)?;
+    let after: Value = serde_json::from_str(&revision.document)?;
+    Ok(Some((decided.revision, submissions::diff::changes(&before, &after, 200))))
+}
+
 pub fn condition_views(stored: &str) -> Result<Vec<ConditionView>, AppError> {
     let conditions: Vec<Condition> = serde_json::from_str(stored)?;
     Ok(conditions

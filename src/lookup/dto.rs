@@ -22,6 +22,10 @@ pub struct OrgStatus {
     pub org: String,
     pub org_name: String,
     pub status: Status,
+    /// For `under_review`: the status of the earlier revision this
+    /// organisation decided on (its name may differ; the new revision
+    /// inherits nothing from it).
+    pub decided_status: Option<Status>,
     /// For `allowed_with_conditions`: the conditions, with plain wording.
     pub conditions: Vec<ConditionView>,
     /// The AI function that decided (never a person).

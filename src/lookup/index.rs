@@ -58,6 +58,9 @@ pub enum Status {
     AllowedWithConditions,
     NotAllowed,
     Expired,
+    /// A newer submitted revision awaits this organisation's decision: its
+    /// name, aliases and domains inherit nothing from an earlier decision.
+    UnderReview,
     NotAssessed,
 }
 
@@ -68,8 +71,9 @@ impl Status {
             Status::Allowed => 0,
             Status::AllowedWithConditions => 1,
             Status::Expired => 2,
-            Status::NotAssessed => 3,
-            Status::NotAllowed => 4,
+            Status::UnderReview => 3,
+            Status::NotAssessed => 4,
+            Status::NotAllowed => 5,
         }
     }
 
@@ -79,6 +83,7 @@ impl Status {
             Status::AllowedWithConditions => "allowed_with_conditions",
             Status::NotAllowed => "not_allowed",
             Status::Expired => "expired",
+            Status::UnderReview => "under_review",
             Status::NotAssessed => "not_assessed",
         }
     }
@@ -94,6 +99,9 @@ pub struct DecisionEntry {
     pub deciding_org: u16,
     pub via_delegation: bool,
     pub needs_re_review: bool,
+    /// The decision is on an earlier revision than this entry's: the entry
+    /// is under review in this organisation.
+    pub superseded: bool,
     pub decided_on: NaiveDate,
     pub valid_until: Option<NaiveDate>,
     /// Index into the snapshot's interned condition lists.
@@ -102,6 +110,11 @@ pub struct DecisionEntry {
 
 impl DecisionEntry {
     pub fn status(&self, today: NaiveDate) -> Status {
+        if self.superseded { Status::UnderReview } else { self.decided_status(today) }
+    }
+
+    /// The status of the revision this organisation decided on.
+    pub fn decided_status(&self, today: NaiveDate) -> Status {
         if self.revoked {
             return Status::NotAllowed;
         }
@@ -125,6 +138,7 @@ const VIA_DELEGATION: u8 = 1 << 3;
 const NEEDS_RE_REVIEW: u8 = 1 << 4;
 /// The dates or the condition list did not fit: they are in the segment's `wide` list.
 const WIDE: u8 = 1 << 5;
+const SUPERSEDED: u8 = 1 << 6;
 
 /// A decision as a segment stores it: 10 bytes. Dates are days since
 /// 1970-01-01 (up to 2149); a decision whose dates or condition list do not
@@ -180,9 +194,12 @@ impl StoredDecision {
     /// does not fit goes to `wide`.
     fn pack(d: &DecisionEntry, index: u32, wide: &mut Vec<WideDecision>) -> StoredDecision {
         let mut flags = kind_code(d.kind);
-        for (set, bit) in
-            [(d.revoked, REVOKED), (d.via_delegation, VIA_DELEGATION), (d.needs_re_review, NEEDS_RE_REVIEW)]
-        {
+        for (set, bit) in [
+            (d.revoked, REVOKED),
+            (d.via_delegation, VIA_DELEGATION),
+            (d.needs_re_review, NEEDS_RE_REVIEW),
+            (d.superseded, SUPERSEDED),
+        ] {
             if set {
                 flags |= bit;
             }
@@ -341,8 +358,10 @@ impl Ord for ServiceId<'_> {
     }
 }
 
-/// One service as the lookup knows it (from its latest submitted revision):
-/// a view into a segment.
+/// One service as the lookup knows it, a view into a segment: its latest
+/// submitted revision, or an earlier revision that some organisations
+/// decided on (then only those organisations' decisions, and its id is the
+/// service's id, `#` and the revision: see `face_id`).
 #[derive(Clone, Copy)]
 pub struct Entry<'a> {
     segment: &'a Segment,
@@ -391,6 +410,18 @@ impl<'a> Entry<'a> {
         } else {
             ServiceId::Uuid(self.segment.ids.get(self.index).copied().unwrap_or_default())
         }
+    }
+    /// The service's id (without the revision of an earlier revision's entry).
+    pub fn service_id(&self) -> ServiceId<'a> {
+        match self.id() {
+            ServiceId::Text(id) => ServiceId::Text(split_face(id).0),
+            uuid => uuid,
+        }
+    }
+    /// Whether this entry is an earlier revision's, shown only to the
+    /// organisations that decided on it.
+    pub fn is_earlier_revision(&self) -> bool {
+        self.packed.text_id() && matches!(self.id(), ServiceId::Text(id) if split_face(id).1.is_some())
     }
     pub fn name(&self) -> &'a str {
         text(self.name_bytes())
@@ -441,9 +472,29 @@ pub struct OrgInfo {
     pub function_name: String,
 }
 
-/// What a service contributes to the index, as loaded from the database.
+/// The index id of an earlier revision's entry: the service's id, `#` and
+/// the revision (service ids are UUIDs or slugs, never holding `#`).
+pub fn face_id(service_id: &str, revision: i32) -> String {
+    format!("{service_id}#{revision}")
+}
+
+/// A service's id and, for an earlier revision's entry, its revision.
+pub fn split_face(id: &str) -> (&str, Option<i32>) {
+    match id.rsplit_once('#') {
+        Some((service, revision)) => match revision.parse() {
+            Ok(revision) => (service, Some(revision)),
+            Err(_) => (id, None),
+        },
+        None => (id, None),
+    }
+}
+
+/// What one revision of a service contributes to the index, as loaded from
+/// the database: the latest submitted one with every organisation's latest
+/// decision, or an earlier one with the decisions made on it (`face_id`).
 #[derive(Debug, Clone)]
 pub struct ServiceData {
+    /// The service's id, or for an earlier revision `face_id`.
     pub id: String,
     pub name: String,
     pub vendor: String,
@@ -464,6 +515,8 @@ pub struct DecisionData {
     pub deciding_org: String,
     pub via_delegation: bool,
     pub needs_re_review: bool,
+    /// Made on an earlier revision than the one this data describes.
+    pub superseded: bool,
     pub decided_on: NaiveDate,
     pub valid_until: Option<NaiveDate>,
     /// The stored JSON array of conditions; parsed once per distinct value.
@@ -643,6 +696,7 @@ impl Parts {
                     deciding_org: org_ids.get(d.deciding_org.as_str()).copied().unwrap_or(u16::MAX),
                     via_delegation: d.via_delegation,
                     needs_re_review: d.needs_re_review,
+                    superseded: d.superseded,
                     decided_on: d.decided_on,
                     valid_until: d.valid_until,
                     conditions: self.condition_list(interner, &d.conditions),
@@ -731,6 +785,7 @@ impl Segment {
             deciding_org: d.deciding_org,
             via_delegation: d.flags & VIA_DELEGATION != 0,
             needs_re_review: d.flags & NEEDS_RE_REVIEW != 0,
+            superseded: d.flags & SUPERSEDED != 0,
             decided_on,
             valid_until,
             conditions,
@@ -742,6 +797,7 @@ impl Segment {
     }
 
     /// The entry with this id (entries are sorted by id).
+    #[cfg(test)]
     fn position(&self, id: &str) -> Option<usize> {
         let (mut low, mut high) = (0, self.packed.len());
         while low < high {
@@ -753,6 +809,26 @@ impl Segment {
             }
         }
         None
+    }
+
+    /// The entries of one service: its own, then its earlier revisions'
+    /// (their ids sort right after the service's).
+    fn positions_of_service<'s>(&'s self, id: &'s str) -> impl Iterator<Item = usize> + 's {
+        let (mut low, mut high) = (0, self.packed.len());
+        while low < high {
+            let mid = low + (high - low) / 2;
+            match self.entry(mid).map(|e| e.id().cmp_str(id)) {
+                Some(std::cmp::Ordering::Less) => low = mid + 1,
+                _ => high = mid,
+            }
+        }
+        (low..self.packed.len()).map_while(move |at| {
+            let entry = self.entry(at)?;
+            let mut buf = [0u8; 36];
+            let id_of = entry.id();
+            let text = id_of.as_str(&mut buf);
+            (split_face(text).0 == id).then_some(at)
+        })
     }
 
     fn postings(&self, value: u64) -> impl Iterator<Item = u32> + '_ {
@@ -1068,21 +1144,18 @@ impl Snapshot {
         }
     }
 
-    /// A new snapshot with these services replaced (None: removed from the lookup).
-    pub fn with_changes(&self, seq: i64, changes: Vec<(String, Option<ServiceData>)>) -> Snapshot {
+    /// A new snapshot with these services' entries replaced (none: removed
+    /// from the lookup).
+    pub fn with_changes(&self, seq: i64, changes: Vec<(String, Vec<ServiceData>)>) -> Snapshot {
         let changed: HashSet<&str> = changes.iter().map(|(id, _)| id.as_str()).collect();
         let mut services: Vec<ServiceData> =
-            self.overlay.services.iter().filter(|s| !changed.contains(s.id.as_str())).cloned().collect();
+            self.overlay.services.iter().filter(|s| !changed.contains(split_face(&s.id).0)).cloned().collect();
         let mut replaced = self.overlay.replaced.clone();
         let mut superseded = self.overlay.superseded.clone();
         for (id, data) in changes {
-            if let Some(at) = self.base.position(&id) {
-                superseded.insert(at as u32);
-            }
+            superseded.extend(self.base.positions_of_service(&id).map(|at| at as u32));
             replaced.insert(id.as_str().into());
-            if let Some(data) = data {
-                services.push(data);
-            }
+            services.extend(data);
         }
         services.sort_by(|a, b| a.id.cmp(&b.id));
         let segment = Segment::build(&services, &org_ids(&self.orgs));
@@ -1277,7 +1350,13 @@ impl Snapshot {
             .into_iter()
             .filter_map(|(key, (kind, distance, field))| {
                 let entry = self.resolve(key)?;
-                (entry.public() || include_internal).then(|| {
+                // An earlier revision's entry answers only for the
+                // organisations that decided on it.
+                let decided_here = match org {
+                    Some(org) => !entry.is_earlier_revision() || entry.decision_for(org).is_some(),
+                    None => true,
+                };
+                (decided_here && (entry.public() || include_internal)).then(|| {
                     let rank = (kind, distance, field, status_rank(&entry));
                     (rank, entry.name_bytes(), key, Hit { entry, field, kind, distance })
                 })
@@ -1290,6 +1369,13 @@ impl Snapshot {
             if (a.2 ^ b.2) & OVERLAY_SEGMENT == 0 { a.2.cmp(&b.2) } else { a.3.entry.id().cmp(&b.3.entry.id()) }
         };
         let order = |a: &Ranked<'a>, b: &Ranked<'a>| (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| by_id(a, b));
+        // A service found through more than one of its revisions answers
+        // once, with the best-ranked of them.
+        if ranked.iter().any(|r| r.3.entry.is_earlier_revision()) {
+            ranked.sort_unstable_by(order);
+            let mut seen: HashSet<String> = HashSet::new();
+            ranked.retain(|r| seen.insert(r.3.entry.service_id().to_string()));
+        }
         if limit > 0 && ranked.len() > limit {
             ranked.select_nth_unstable_by(limit - 1, order);
         }
@@ -1329,6 +1415,7 @@ mod tests {
             deciding_org: "itsam".into(),
             via_delegation: true,
             needs_re_review: true,
+            superseded: false,
             decided_on,
             valid_until,
             conditions: r#"[{"type":"no_personal_data"}]"#.into(),
@@ -1475,7 +1562,7 @@ mod tests {
         assert!(entries.windows(2).all(|w| w[0].id() < w[1].id()));
 
         // A change replaces the base entry of that id.
-        let changed = snapshot.with_changes(2, vec![(sorted[1].to_string(), None), ("demo-chat".into(), None)]);
+        let changed = snapshot.with_changes(2, vec![(sorted[1].to_string(), vec![]), ("demo-chat".into(), vec![])]);
         assert_eq!(changed.len(), ids.len() - 2);
         let left: Vec<String> = changed.entries().map(|e| e.id().to_string()).collect();
         assert!(!left.iter().any(|id| id == sorted[1] || id == "demo-chat"));
@@ -1500,13 +1587,13 @@ mod tests {
         let changes = vec![
             (
                 "0190a3c4-0000-7000-8000-000000000005".to_string(),
-                Some(named("0190a3c4-0000-7000-8000-000000000005", "Samma")),
+                vec![named("0190a3c4-0000-7000-8000-000000000005", "Samma")],
             ),
-            ("mmm".to_string(), Some(named("mmm", "Samma"))),
-            ("zzz".to_string(), Some(named("zzz", "samma"))),
+            ("mmm".to_string(), vec![named("mmm", "Samma")]),
+            ("zzz".to_string(), vec![named("zzz", "samma")]),
             (
                 "0190a3c4-0000-7000-8000-000000000000".to_string(),
-                Some(named("0190a3c4-0000-7000-8000-000000000000", "Samma")),
+                vec![named("0190a3c4-0000-7000-8000-000000000000", "Samma")],
             ),
         ];
         let changed = snapshot.with_changes(2, changes);

@@ -23,7 +23,7 @@ use super::index::{Packed, Segment, Snapshot, StoredDecision, WideDecision, kind
 use crate::approvals::model::Condition;
 
 const MAGIC: &[u8; 8] = b"TILLITLX";
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 const PACKED_BYTES: usize = 12;
 const DECISION_BYTES: usize = 10;
 const WIDE_BYTES: usize = 16;
@@ -376,6 +376,7 @@ mod tests {
                     deciding_org: "itsam".into(),
                     via_delegation: i % 4 == 0,
                     needs_re_review: i % 13 == 0,
+                    superseded: false,
                     decided_on: NaiveDate::from_ymd_opt(2026, 1 + (i % 12) as u32, 1).unwrap(),
                     // Year 2200 does not fit a stored decision: it goes to the wide list.
                     valid_until: match i % 4 {
@@ -412,6 +413,7 @@ mod tests {
                         deciding_org: (*org).into(),
                         via_delegation: false,
                         needs_re_review: i % 13 == 0,
+                        superseded: false,
                         decided_on: day,
                         valid_until: None,
                         conditions: "[]".into(),

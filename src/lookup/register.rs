@@ -67,7 +67,7 @@ pub fn entries(conn: &mut DbConnection, snapshot: &Snapshot, org: u16) -> Result
         }
         found.push((
             RegisterEntry {
-                service_id: entry.id().to_string(),
+                service_id: entry.service_id().to_string(),
                 name: entry.name().to_string(),
                 vendor: entry.vendor().to_string(),
                 short_description: String::new(),
@@ -81,32 +81,45 @@ pub fn entries(conn: &mut DbConnection, snapshot: &Snapshot, org: u16) -> Result
                 valid_until: status.valid_until,
                 decision_reference: None,
             },
-            entry.id().to_string(),
+            entry.service_id().to_string(),
         ));
     }
-    // Descriptions and references come from the stored records.
+    // Descriptions and references come from the stored records: the
+    // revision this organisation's latest decision was made on, which is
+    // the revision the entry shows (an approval covers only what it approved).
     for chunk in found.chunks_mut(500) {
         let ids: Vec<String> = chunk.iter().map(|(_, id)| id.clone()).collect();
-        let docs: Vec<(String, i32, String)> = revisions::table
-            .filter(revisions::service_id.eq_any(&ids))
-            .filter(revisions::state.eq("submitted"))
-            .order((revisions::service_id.asc(), revisions::revision.asc()))
-            .select((revisions::service_id, revisions::revision, revisions::document))
-            .load(conn)?;
-        let refs: Vec<(String, Option<String>, chrono::NaiveDateTime)> = decisions::table
+        let refs: Vec<(String, String, Option<String>, chrono::NaiveDateTime)> = decisions::table
             .filter(decisions::service_id.eq_any(&ids))
             .filter(decisions::org_slug.eq(&slug))
             .order(decisions::decided_at.asc())
-            .select((decisions::service_id, decisions::decision_reference, decisions::decided_at))
+            .select((
+                decisions::service_id,
+                decisions::revision_id,
+                decisions::decision_reference,
+                decisions::decided_at,
+            ))
+            .load(conn)?;
+        let latest: Vec<(&String, &String, &Option<String>)> = ids
+            .iter()
+            .filter_map(|id| {
+                refs.iter().rev().find(|r| &r.0 == id).map(|(sid, rev, reference, _)| (sid, rev, reference))
+            })
+            .collect();
+        let revision_ids: Vec<&String> = latest.iter().map(|(_, rev, _)| *rev).collect();
+        let docs: Vec<(String, String)> = revisions::table
+            .filter(revisions::id.eq_any(&revision_ids))
+            .select((revisions::id, revisions::document))
             .load(conn)?;
         for (entry, id) in chunk.iter_mut() {
-            if let Some((_, _, doc)) = docs.iter().rev().find(|(sid, _, _)| sid == id) {
+            let Some((_, revision_id, reference)) = latest.iter().find(|(sid, _, _)| *sid == id) else { continue };
+            entry.decision_reference = (*reference).clone();
+            if let Some((_, doc)) = docs.iter().find(|(rid, _)| rid == *revision_id) {
                 let doc: Value = serde_json::from_str(doc)?;
                 let text = |p: &str| doc.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
                 entry.short_description = text("/service/short_description");
                 entry.intended_use = text("/purpose/intended_use");
             }
-            entry.decision_reference = refs.iter().rev().find(|(sid, _, _)| sid == id).and_then(|(_, r, _)| r.clone());
         }
     }
     let mut entries: Vec<RegisterEntry> = found.into_iter().map(|(e, _)| e).collect();

@@ -228,6 +228,18 @@ fn join(items: &[String], and: &str) -> String {
     }
 }
 
+/// A status in a few plain words (Swedish, English), as the lookup's answers use them.
+pub fn status_words(status: Status) -> (&'static str, &'static str) {
+    match status {
+        Status::Allowed => ("tillåten", "allowed"),
+        Status::AllowedWithConditions => ("tillåten med villkor", "allowed with conditions"),
+        Status::NotAllowed => ("inte tillåten", "not allowed"),
+        Status::Expired => ("godkännandet har gått ut", "the approval has expired"),
+        Status::UnderReview => ("granskas", "under review"),
+        Status::NotAssessed => ("inte bedömd", "not assessed"),
+    }
+}
+
 /// The status of an entry in one organisation, with the answer in words.
 pub fn org_status(snapshot: &Snapshot, entry: Entry<'_>, org: u16, today: NaiveDate) -> OrgStatus {
     let info = &snapshot.orgs[org as usize];
@@ -271,6 +283,21 @@ pub fn org_status(snapshot: &Snapshot, entry: Entry<'_>, org: u16, today: NaiveD
                 format!("No, the approval in {where_} expired on {until} and must be reviewed again."),
             )
         }
+        Status::UnderReview => {
+            let before = decision.map(|d| d.decided_status(today)).unwrap_or(Status::NotAssessed);
+            let (before_sv, before_en) = status_words(before);
+            let on = decision.map(|d| date(&d.decided_on)).unwrap_or_default();
+            (
+                format!(
+                    "{name} granskas i {where_}: en ny version väntar på beslut. Använd den inte förrän den är godkänd. \
+                     Beslutet den {on} gällde en tidigare version: {before_sv}."
+                ),
+                format!(
+                    "{name} is under review in {where_}: a new version awaits a decision. Do not use it until it is \
+                     approved. The decision of {on} was about an earlier version: {before_en}."
+                ),
+            )
+        }
         Status::NotAssessed => (
             format!("{name} är inte bedömd i {where_} ännu. Använd den inte förrän den är godkänd."),
             format!("{name} has not been assessed in {where_} yet. Do not use it until it is approved."),
@@ -285,6 +312,7 @@ pub fn org_status(snapshot: &Snapshot, entry: Entry<'_>, org: u16, today: NaiveD
         org: info.slug.clone(),
         org_name: info.name.clone(),
         status,
+        decided_status: (status == Status::UnderReview).then(|| decision.map(|d| d.decided_status(today))).flatten(),
         conditions,
         decided_by_function: deciding.map(|o| o.function_name.clone()),
         via_delegation: decision.is_some_and(|d| d.via_delegation),
@@ -394,12 +422,18 @@ fn answer(snapshot: &Snapshot, fuzzy: &Fuzzy, question: &Question<'_>) -> Result
                 Some(org) => (Some(org_status(snapshot, hit.entry, org, today)), None),
                 None => (
                     None,
-                    Some((0..snapshot.orgs.len()).map(|o| org_status(snapshot, hit.entry, o as u16, today)).collect()),
+                    // An earlier revision answers only where it was decided on.
+                    Some(
+                        (0..snapshot.orgs.len() as u16)
+                            .filter(|o| !hit.entry.is_earlier_revision() || hit.entry.decision_for(*o).is_some())
+                            .map(|o| org_status(snapshot, hit.entry, o, today))
+                            .collect(),
+                    ),
                 ),
             };
             LookupMatch {
                 service: ServiceSummary {
-                    id: hit.entry.id().to_string(),
+                    id: hit.entry.service_id().to_string(),
                     name: hit.entry.name().to_string(),
                     vendor: hit.entry.vendor().to_string(),
                     aliases: hit.entry.aliases().map(str::to_string).collect(),

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::index::{DecisionData, OrgInfo, ServiceData};
+use super::index::{DecisionData, OrgInfo, ServiceData, face_id, split_face};
 use crate::approvals::model::DecisionKind;
 use crate::audit::store as audit_store;
 use crate::db::DbConnection;
@@ -37,23 +37,28 @@ type DecisionTuple = (
     String,
     String,
     String,
+    i32,
 );
 
-fn service_data(rev: RevisionTuple) -> ServiceData {
-    let (id, _, name, vendor, aliases, domains, publication) = rev;
+/// The submitted revisions of one service, oldest first.
+type Group = (String, Vec<RevisionTuple>);
+
+fn service_data(rev: &RevisionTuple, id: String) -> ServiceData {
+    let (_, _, name, vendor, aliases, domains, publication) = rev;
     ServiceData {
         id,
-        name,
-        vendor,
-        aliases: serde_json::from_str(&aliases).unwrap_or_default(),
-        domains: serde_json::from_str(&domains).unwrap_or_default(),
+        name: name.clone(),
+        vendor: vendor.clone(),
+        aliases: serde_json::from_str(aliases).unwrap_or_default(),
+        domains: serde_json::from_str(domains).unwrap_or_default(),
         published: publication == "published",
         withheld: publication == "withheld",
         decisions: Vec::new(),
     }
 }
 
-fn decision_data(row: DecisionTuple, flags: &ReReviewFlags) -> Option<(String, DecisionData)> {
+/// A decision as the index takes it, with the revision it was made on.
+fn decision_data(row: DecisionTuple, flags: &ReReviewFlags) -> Option<(String, i32, DecisionData)> {
     let (
         service_id,
         org,
@@ -65,14 +70,16 @@ fn decision_data(row: DecisionTuple, flags: &ReReviewFlags) -> Option<(String, D
         via,
         revoked_at,
         id,
-        revision,
+        revision_id,
         version,
+        revision,
     ) = row;
     // Only an approval can need re-review (a flag on one since revoked is
     // kept; the lookup shows it only while the approval is live).
-    let needs_re_review = decision != "rejected" && flags.flagged(&id, &revision, &version);
+    let needs_re_review = decision != "rejected" && flags.flagged(&id, &revision_id, &version);
     Some((
         service_id,
+        revision,
         DecisionData {
             org,
             kind: DecisionKind::parse(&decision)?,
@@ -80,6 +87,7 @@ fn decision_data(row: DecisionTuple, flags: &ReReviewFlags) -> Option<(String, D
             deciding_org,
             via_delegation: via.is_some(),
             needs_re_review,
+            superseded: false,
             decided_on: decided_at.date(),
             valid_until,
             conditions,
@@ -87,14 +95,19 @@ fn decision_data(row: DecisionTuple, flags: &ReReviewFlags) -> Option<(String, D
     ))
 }
 
-/// Attaches each organisation's latest decision to the services (both sorted by id).
-fn attach(
+/// The index entries of services (groups sorted by id): per service, its
+/// latest submitted revision with every organisation's latest decision
+/// (marked superseded when made on an earlier revision), and each earlier
+/// revision that an organisation's latest decision was made on, with those
+/// decisions only. An approval thus covers exactly the revision approved.
+fn entries_of(
     conn: &mut DbConnection,
-    services: &mut [ServiceData],
+    groups: Vec<Group>,
     mut decisions: Vec<DecisionTuple>,
+    out: &mut Vec<ServiceData>,
 ) -> Result<(), AppError> {
     decisions.sort_by(|a, b| (&a.0, &a.1, a.5).cmp(&(&b.0, &b.1, b.5)));
-    // Only the latest decision per service and organisation is shown, so
+    // Only the latest decision per service and organisation counts, so
     // only those need their re-review flags.
     decisions.dedup_by(|later, earlier| {
         let same = later.0 == earlier.0 && later.1 == earlier.1;
@@ -104,41 +117,77 @@ fn attach(
         same
     });
     let flags = ReReviewFlags::load(conn, decisions.iter().map(|d| (d.9.as_str(), d.10.as_str())))?;
-    let mut i = 0;
-    for row in decisions {
-        let Some((service_id, data)) = decision_data(row, &flags) else { continue };
-        while i < services.len() && services[i].id < service_id {
-            i += 1;
-        }
-        if i < services.len() && services[i].id == service_id {
-            let list = &mut services[i].decisions;
-            match list.last_mut() {
-                Some(last) if last.org == data.org => *last = data,
-                _ => list.push(data),
+    let mut decisions = decisions.into_iter().filter_map(|row| decision_data(row, &flags)).peekable();
+    for (service_id, revisions) in groups {
+        let mut own: Vec<(i32, DecisionData)> = Vec::new();
+        while let Some((sid, _, _)) = decisions.peek() {
+            match sid.as_str().cmp(service_id.as_str()) {
+                std::cmp::Ordering::Less => {
+                    decisions.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    if let Some((_, revision, data)) = decisions.next() {
+                        own.push((revision, data));
+                    }
+                }
+                std::cmp::Ordering::Greater => break,
             }
+        }
+        let Some(latest) = revisions.last() else { continue };
+        let mut main = service_data(latest, service_id.clone());
+        main.decisions =
+            own.iter().map(|(revision, d)| DecisionData { superseded: *revision != latest.1, ..d.clone() }).collect();
+        out.push(main);
+        let mut earlier: Vec<i32> = own.iter().map(|(r, _)| *r).filter(|r| *r != latest.1).collect();
+        earlier.sort_unstable();
+        earlier.dedup();
+        for revision in earlier {
+            let Some(rev) = revisions.iter().find(|r| r.1 == revision) else { continue };
+            let mut face = service_data(rev, face_id(&service_id, revision));
+            face.decisions = own.iter().filter(|(r, _)| *r == revision).map(|(_, d)| d.clone()).collect();
+            out.push(face);
         }
     }
     Ok(())
+}
+
+fn decision_columns() -> (
+    decisions::service_id,
+    decisions::org_slug,
+    decisions::decision,
+    decisions::conditions,
+    decisions::valid_until,
+    decisions::decided_at,
+    decisions::deciding_org_slug,
+    decisions::via_delegation_id,
+    decisions::revoked_at,
+    decisions::id,
+    decisions::revision_id,
+    decisions::rule_set_version,
+    decisions::revision,
+) {
+    (
+        decisions::service_id,
+        decisions::org_slug,
+        decisions::decision,
+        decisions::conditions,
+        decisions::valid_until,
+        decisions::decided_at,
+        decisions::deciding_org_slug,
+        decisions::via_delegation_id,
+        decisions::revoked_at,
+        decisions::id,
+        decisions::revision_id,
+        decisions::rule_set_version,
+        decisions::revision,
+    )
 }
 
 fn decisions_between(conn: &mut DbConnection, first: &str, last: &str) -> Result<Vec<DecisionTuple>, AppError> {
     Ok(decisions::table
         .filter(decisions::service_id.ge(first))
         .filter(decisions::service_id.le(last))
-        .select((
-            decisions::service_id,
-            decisions::org_slug,
-            decisions::decision,
-            decisions::conditions,
-            decisions::valid_until,
-            decisions::decided_at,
-            decisions::deciding_org_slug,
-            decisions::via_delegation_id,
-            decisions::revoked_at,
-            decisions::id,
-            decisions::revision_id,
-            decisions::rule_set_version,
-        ))
+        .select(decision_columns())
         .load(conn)?)
 }
 
@@ -169,17 +218,18 @@ fn submitted_revisions() -> SubmittedRevisions {
     ))
 }
 
-/// Keeps the latest submitted revision of each service (rows sorted by id, revision).
-fn latest_per_service(rows: Vec<RevisionTuple>, out: &mut Vec<ServiceData>) {
+/// Groups rows sorted by (id, revision) per service.
+fn group(rows: Vec<RevisionTuple>, out: &mut Vec<Group>) {
     for row in rows {
         match out.last_mut() {
-            Some(last) if last.id == row.0 => *last = service_data(row),
-            _ => out.push(service_data(row)),
+            Some((id, revisions)) if *id == row.0 => revisions.push(row),
+            _ => out.push((row.0.clone(), vec![row])),
         }
     }
 }
 
-/// Every service with a submitted revision, withheld ones left out.
+/// The index entries of every service with a submitted revision, withheld
+/// ones left out.
 pub fn all_services(conn: &mut DbConnection) -> Result<Vec<ServiceData>, AppError> {
     let mut out: Vec<ServiceData> = Vec::new();
     let mut after = String::new();
@@ -200,19 +250,19 @@ pub fn all_services(conn: &mut DbConnection) -> Result<Vec<ServiceData>, AppErro
         rows.retain(|r| r.0 != last_id);
         rows.extend(rest);
         let first_id = rows.first().map(|r| r.0.clone()).unwrap_or_default();
-        let start = out.len();
-        latest_per_service(rows, &mut out);
+        let mut groups = Vec::new();
+        group(rows, &mut groups);
         let decisions = decisions_between(conn, &first_id, &last_id)?;
-        attach(conn, &mut out[start..], decisions)?;
+        entries_of(conn, groups, decisions, &mut out)?;
         after = last_id;
     }
     out.retain(|s| !s.withheld);
     Ok(out)
 }
 
-/// The current data of some services; None for those not (or no longer) in
-/// the lookup (no submitted revision, or withheld).
-pub fn services(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<(String, Option<ServiceData>)>, AppError> {
+/// The current index entries of some services; none for those not (or no
+/// longer) in the lookup (no submitted revision, or withheld).
+pub fn services(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<(String, Vec<ServiceData>)>, AppError> {
     let mut rows: Vec<RevisionTuple> = Vec::new();
     let mut decisions = Vec::new();
     for chunk in ids.chunks(500) {
@@ -225,30 +275,20 @@ pub fn services(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<(String, 
         decisions.extend(
             decisions::table
                 .filter(decisions::service_id.eq_any(chunk))
-                .select((
-                    decisions::service_id,
-                    decisions::org_slug,
-                    decisions::decision,
-                    decisions::conditions,
-                    decisions::valid_until,
-                    decisions::decided_at,
-                    decisions::deciding_org_slug,
-                    decisions::via_delegation_id,
-                    decisions::revoked_at,
-                    decisions::id,
-                    decisions::revision_id,
-                    decisions::rule_set_version,
-                ))
+                .select(decision_columns())
                 .load::<DecisionTuple>(conn)?,
         );
     }
     rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let mut groups = Vec::new();
+    group(rows, &mut groups);
     let mut found: Vec<ServiceData> = Vec::new();
-    latest_per_service(rows, &mut found);
-    attach(conn, &mut found, decisions)?;
-    let mut by_id: std::collections::HashMap<String, ServiceData> =
-        found.into_iter().filter(|s| !s.withheld).map(|s| (s.id.clone(), s)).collect();
-    Ok(ids.iter().map(|id| (id.clone(), by_id.remove(id))).collect())
+    entries_of(conn, groups, decisions, &mut found)?;
+    let mut by_id: std::collections::HashMap<String, Vec<ServiceData>> = std::collections::HashMap::new();
+    for data in found.into_iter().filter(|s| !s.withheld) {
+        by_id.entry(split_face(&data.id).0.to_string()).or_default().push(data);
+    }
+    Ok(ids.iter().map(|id| (id.clone(), by_id.remove(id).unwrap_or_default())).collect())
 }
 
 /// What changed after `seq`: the new head, and the services touched (None

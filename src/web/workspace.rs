@@ -315,6 +315,10 @@ struct QueueItem {
     vendor: String,
     risk_class: String,
     submitted_on: String,
+    /// The revision this organisation decided on before, when there is one.
+    decided_revision: Option<i32>,
+    /// What changed since then, as the form names the fields.
+    changed: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -353,9 +357,11 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
     };
     let lang = lang_of(&req);
     let actor = web.clone();
+    let state_views = state.clone();
     let loaded = state
         .db
         .run(move |conn| {
+            let state_views = &state_views.views;
             db::read(conn, |conn| {
                 let names: std::collections::HashMap<String, String> =
                     crate::organisations::store::all(conn)?.into_iter().map(|o| (o.slug, o.name)).collect();
@@ -368,7 +374,19 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                         {
                             continue;
                         }
+                        let since = approvals::service::changes_since_decided(conn, &org, &r)?;
+                        let text = |key: &str| state_views.text(lang, key);
+                        let mut changed: Vec<String> = since
+                            .iter()
+                            .flat_map(|(_, changes)| changes.iter())
+                            .map(|c| {
+                                super::form::describe_field(&c.field, &text).unwrap_or_else(|| text("field_other"))
+                            })
+                            .collect();
+                        changed.dedup();
                         queue.push(QueueItem {
+                            decided_revision: since.as_ref().map(|(n, _)| *n),
+                            changed,
                             org_name: names.get(&org).cloned().unwrap_or_else(|| org.clone()),
                             org: org.clone(),
                             via_delegation,

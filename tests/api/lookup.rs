@@ -263,6 +263,7 @@ const LOOKUP_FIELDS: &[&str] = &[
     "decided_on",
     "valid_until",
     "needs_re_review",
+    "decided_status",
     "answer_sv",
     "answer_en",
     "statuses",

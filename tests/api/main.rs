@@ -12,6 +12,7 @@ mod errors;
 mod evaluate;
 mod helpers;
 mod hostile;
+mod integrity;
 mod lookup;
 mod openapi;
 mod reports;
