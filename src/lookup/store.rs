@@ -151,7 +151,7 @@ fn entries_of(
     Ok(())
 }
 
-fn decision_columns() -> (
+type DecisionColumns = (
     decisions::service_id,
     decisions::org_slug,
     decisions::decision,
@@ -165,7 +165,9 @@ fn decision_columns() -> (
     decisions::revision_id,
     decisions::rule_set_version,
     decisions::revision,
-) {
+);
+
+fn decision_columns() -> DecisionColumns {
     (
         decisions::service_id,
         decisions::org_slug,
