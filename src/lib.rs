@@ -27,6 +27,7 @@ pub mod policy;
 pub mod ratelimit;
 pub mod reports;
 pub mod seed;
+pub mod spreadsheet;
 pub mod state;
 pub mod stream;
 pub mod submissions;

@@ -149,21 +149,25 @@ pub fn csv(entries: &[RegisterEntry]) -> Result<Vec<u8>, AppError> {
     writer.write_record(header).map_err(fail)?;
     for e in entries {
         writer
-            .write_record([
-                e.service_id.as_str(),
-                &e.name,
-                &e.vendor,
-                &e.short_description,
-                &e.intended_use,
-                e.status.as_str(),
-                &e.conditions_sv.join("; "),
-                &e.conditions_en.join("; "),
-                &e.deciding_function,
-                if e.via_delegation { "true" } else { "false" },
-                &e.decided_on,
-                e.valid_until.as_deref().unwrap_or_default(),
-                e.decision_reference.as_deref().unwrap_or_default(),
-            ])
+            .write_record(
+                [
+                    e.service_id.as_str(),
+                    &e.name,
+                    &e.vendor,
+                    &e.short_description,
+                    &e.intended_use,
+                    e.status.as_str(),
+                    &e.conditions_sv.join("; "),
+                    &e.conditions_en.join("; "),
+                    &e.deciding_function,
+                    if e.via_delegation { "true" } else { "false" },
+                    &e.decided_on,
+                    e.valid_until.as_deref().unwrap_or_default(),
+                    e.decision_reference.as_deref().unwrap_or_default(),
+                ]
+                .map(crate::spreadsheet::cell)
+                .map(|c| c.into_owned()),
+            )
             .map_err(fail)?;
     }
     writer.into_inner().map_err(|e| AppError::internal(format!("csv: {e}")))

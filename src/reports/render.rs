@@ -274,7 +274,7 @@ impl<W: Write> Writer<W> {
         match self.format {
             Format::Csv | Format::CsvExcel => {
                 if let Some(csv) = self.csv.as_mut() {
-                    csv.write_record(cells(row).iter().map(|c| c.as_bytes()))
+                    csv.write_record(cells(row).map(crate::spreadsheet::safe).iter().map(|c| c.as_bytes()))
                         .map_err(|e| AppError::internal(e.to_string()))?;
                 }
                 // Hand rows on in chunks, not one by one.

@@ -7,6 +7,7 @@ mod common;
 
 mod approvals;
 mod authz;
+mod csv_injection;
 mod drafts;
 mod errors;
 mod evaluate;
