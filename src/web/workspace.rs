@@ -134,12 +134,21 @@ pub(super) fn to_login(req: &HttpRequest) -> HttpResponse {
     see_other(&format!("/login?next={}", super::encode(&next)))
 }
 
-/// Only local paths are followed after sign-in.
+/// Only same-site paths made of safe characters are followed after sign-in
+/// (a decoded tab, CR or LF would make a browser read `/\t/evil.example` as
+/// `//evil.example`, or break the Location header); anything else goes to `/start`.
 pub(super) fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
-        _ => "/start".to_string(),
-    }
+    let safe = |n: &str| {
+        let mut rest = n.strip_prefix('/')?.chars();
+        // `//host` and `/\host` leave the site.
+        if matches!(rest.next(), Some('/' | '\\')) {
+            return None;
+        }
+        n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/-._~?=&%+,;:@!$'()*".contains(c))
+            .then(|| n.to_string())
+    };
+    next.filter(|n| n.len() <= 2000).and_then(safe).unwrap_or_else(|| "/start".to_string())
 }
 
 #[derive(Serialize)]

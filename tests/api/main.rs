@@ -16,6 +16,7 @@ mod hostile;
 mod integrity;
 mod lookup;
 mod openapi;
+mod probe;
 mod reports;
 mod services;
 mod sso;

@@ -1,0 +1,57 @@
+//! Regression tests for the outside security probe's smaller findings
+//! (SECURITY.md, "Findings of the outside probe").
+
+use actix_web::http::header;
+use tillit::auth::Role;
+
+use crate::common::*;
+use crate::helpers::*;
+use crate::web::{PASSWORD, cookie_value, enc, form, hidden, page, set_password, sign_in};
+
+/// Open-redirect corpus: each must end at /start, never elsewhere, never 500.
+const HOSTILE_NEXT: &[&str] = &[
+    "//evil.example",
+    "/\\evil.example",
+    "/\t/evil.example",
+    "/\r\n/evil.example",
+    "/\nabc",
+    "\t//evil.example",
+    "https://evil.example",
+    "https:evil.example",
+    "http:/evil.example",
+    "/%2F/evil.example\t",
+    "javascript:alert(1)",
+    "/\u{0}x",
+    " /start",
+    "/å",
+];
+
+#[actix_web::test]
+async fn sign_in_redirects_only_to_safe_local_paths() {
+    let app = TestApp::new(tillit::db::Backend::Sqlite);
+    app.token("kinda", "Kalle", &[Role::Approver]);
+    set_password(&app, "kinda", "Kalle", "kalle");
+    let session = sign_in(&app, "kinda", "kalle").await;
+    for next in HOSTILE_NEXT {
+        // Signed in, GET /login follows next.
+        let r = call(&app, page(&format!("/login?next={}", enc(next)), Some(&session))).await;
+        assert_eq!(r.status, 303, "{next:?}: {}", r.text);
+        assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/start", "{next:?}");
+        // Signing in with the form follows it too.
+        let r = call(&app, page("/login", None)).await;
+        let login = cookie_value(&r, "__Host-tillit_login").unwrap();
+        let csrf = hidden(&r.text, "csrf");
+        let body = format!("csrf={csrf}&next={}&org=kinda&username=kalle&password={}", enc(next), enc(PASSWORD));
+        let r = call(&app, form("/login", &[("__Host-tillit_login", &login)], &body)).await;
+        if r.status == 303 {
+            assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/start", "{next:?}");
+        } else {
+            // A form the server refuses (a NUL byte) is a clear 400 and starts no session.
+            assert_eq!(r.status, 400, "{next:?}: {}", r.text);
+            assert!(cookie_value(&r, "__Host-tillit_session").is_none(), "{next:?}");
+        }
+    }
+    // A same-site path with a query is kept.
+    let r = call(&app, page(&format!("/login?next={}", enc("/services/x?lang=en&from=1")), Some(&session))).await;
+    assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/services/x?lang=en&from=1");
+}
