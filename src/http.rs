@@ -203,12 +203,97 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, App
         ));
     }
     T::deserialize(value).map_err(|e| {
+        let (en, sv) = plain_serde_error(&e.to_string());
         AppError::unprocessable(
             "invalid_request",
-            format!("The request does not have the expected fields: {e}."),
-            format!("Begäran har inte de fält som krävs: {e}."),
+            format!("The request does not have the expected fields: {en}."),
+            format!("Begäran har inte de fält som krävs: {sv}."),
         )
     })
+}
+
+/// A deserializer's message in plain words, in English and Swedish, naming
+/// no Rust type ("expected u32" is "expected a whole number").
+fn plain_serde_error(message: &str) -> (String, String) {
+    let message = message.split(" at line ").next().unwrap_or(message);
+    let kind = |t: &str| -> (&'static str, &'static str) {
+        let t = t.trim().trim_start_matches("struct ").trim_start_matches("enum ");
+        match t {
+            "u8" | "u16" | "u32" | "u64" | "usize" | "i8" | "i16" | "i32" | "i64" | "isize" => {
+                ("a whole number", "ett heltal")
+            }
+            "f32" | "f64" => ("a number", "ett tal"),
+            "a string" | "string" => ("text", "text"),
+            "a boolean" | "boolean" => ("true or false", "true eller false"),
+            "a sequence" | "sequence" => ("a list", "en lista"),
+            "a map" | "map" => ("an object", "ett objekt"),
+            _ if t.starts_with(|c: char| c.is_ascii_uppercase()) => ("an object", "ett objekt"),
+            _ => ("another kind of value", "en annan sorts värde"),
+        }
+    };
+    let got = |t: &str| -> (String, String) {
+        let t = t.trim();
+        let value = t.split('`').nth(1).unwrap_or("");
+        if t.starts_with("floating point") || t.starts_with("integer") {
+            (format!("the number {value}"), format!("talet {value}"))
+        } else if t.starts_with("string") {
+            (format!("the text \"{value}\""), format!("texten \"{value}\""))
+        } else if t.starts_with("boolean") {
+            (format!("{value}"), format!("{value}"))
+        } else if t == "null" {
+            ("null".into(), "null".into())
+        } else if t.starts_with("sequence") {
+            ("a list".into(), "en lista".into())
+        } else {
+            ("an object".into(), "ett objekt".into())
+        }
+    };
+    if let Some(rest) = message.strip_prefix("invalid type: ").or_else(|| message.strip_prefix("invalid value: ")) {
+        if let Some((what, expected)) = rest.split_once(", expected ") {
+            let (got_en, got_sv) = got(what);
+            let (want_en, want_sv) = kind(expected);
+            return (format!("{got_en} where {want_en} is expected"), format!("{got_sv} där det ska stå {want_sv}"));
+        }
+    }
+    if let Some(field) = message.strip_prefix("missing field ") {
+        return (format!("the field {field} is missing"), format!("fältet {field} saknas"));
+    }
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let field = rest.split(',').next().unwrap_or(rest);
+        return (format!("the field {field} is not known"), format!("fältet {field} finns inte"));
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        let (value, allowed) = rest.split_once(", expected ").unwrap_or((rest, ""));
+        return (format!("{value} is not allowed; use {allowed}"), format!("{value} är inte tillåtet; använd {allowed}"));
+    }
+    ("the values do not have the expected form".into(), "värdena har inte den form som krävs".into())
+}
+
+#[cfg(test)]
+mod plain_errors {
+    use super::plain_serde_error;
+
+    #[test]
+    fn no_rust_type_is_named() {
+        let cases = [
+            "invalid type: floating point `113.0`, expected u32 at line 1 column 12",
+            "invalid type: string \"x\", expected a boolean",
+            "invalid value: integer `-1`, expected u64",
+            "missing field `org`",
+            "unknown field `x`, expected one of `a`, `b`",
+            "unknown variant `maybe`, expected one of `approved`, `rejected`",
+            "invalid type: map, expected struct RoleRequest",
+        ];
+        for case in cases {
+            let (en, sv) = plain_serde_error(case);
+            for text in [&en, &sv] {
+                for rust in ["u32", "u64", "struct", "RoleRequest", "line 1"] {
+                    assert!(!text.contains(rust), "{case} -> {text}");
+                }
+            }
+        }
+        assert_eq!(plain_serde_error(cases[0]).0, "the number 113.0 where a whole number is expected");
+    }
 }
 
 /// For endpoints that take no body: an empty request body, or 400. (A body

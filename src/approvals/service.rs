@@ -227,7 +227,20 @@ fn review_interval_months(revision: &RevisionRow) -> Result<u32, AppError> {
     doc.pointer("/governance/review/interval_months")
         .and_then(Value::as_u64)
         .and_then(|m| u32::try_from(m).ok())
-        .ok_or_else(|| AppError::internal("stored revision without a review interval"))
+        // Revisions stored before whole numbers were checked may hold 12.0.
+        .or_else(|| {
+            doc.pointer("/governance/review/interval_months")
+                .and_then(Value::as_f64)
+                .filter(|m| m.fract() == 0.0 && (1.0..=600.0).contains(m))
+                .map(|m| m as u32)
+        })
+        .ok_or_else(|| {
+            AppError::conflict(
+                "no_review_interval",
+                "The revision has no usable review interval (governance.review.interval_months); add a revision with one.",
+                "Versionen saknar ett användbart omprövningsintervall (governance.review.interval_months); lägg till en version med ett.",
+            )
+        })
 }
 
 struct Authority {

@@ -180,6 +180,20 @@ impl PolicySet {
                 describe_schema_error(&error, &mut errors);
             }
         }
+        // JSON Schema counts 12.0 as an integer; Tillit stores and reads
+        // whole numbers as integers, so a whole number written with a
+        // fraction or an exponent is refused here, with its pointer.
+        let mut decimals = Vec::new();
+        whole_numbers_with_decimals(doc, String::new(), &mut decimals);
+        for pointer in decimals {
+            if !errors.iter().any(|e| e.pointer == pointer) {
+                errors.push(FieldError::new(
+                    pointer,
+                    "Write a whole number without decimals, for example 12, not 12.0.",
+                    "Skriv ett heltal utan decimaler, till exempel 12 och inte 12.0.",
+                ));
+            }
+        }
         for pointer in json::forbidden_text_pointers(doc) {
             if errors.iter().any(|e| e.pointer == pointer) {
                 continue;
@@ -191,6 +205,27 @@ impl PolicySet {
             ));
         }
         errors
+    }
+}
+
+/// Pointers of numbers that are whole but not written as integers (12.0, 1e1).
+fn whole_numbers_with_decimals(value: &Value, pointer: String, out: &mut Vec<String>) {
+    match value {
+        Value::Number(n) if !n.is_i64() && !n.is_u64() && n.as_f64().is_some_and(|f| f.fract() == 0.0) => {
+            out.push(pointer)
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                whole_numbers_with_decimals(item, format!("{pointer}/{i}"), out);
+            }
+        }
+        Value::Object(map) => {
+            for (key, item) in map {
+                let key = key.replace('~', "~0").replace('/', "~1");
+                whole_numbers_with_decimals(item, format!("{pointer}/{key}"), out);
+            }
+        }
+        _ => {}
     }
 }
 

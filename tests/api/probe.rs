@@ -55,3 +55,28 @@ async fn sign_in_redirects_only_to_safe_local_paths() {
     let r = call(&app, page(&format!("/login?next={}", enc("/services/x?lang=en&from=1")), Some(&session))).await;
     assert_eq!(r.headers.get(header::LOCATION).unwrap(), "/services/x?lang=en&from=1");
 }
+
+#[actix_web::test]
+async fn whole_numbers_with_decimals_are_refused_plainly_never_500() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let coordinator = app.token("kinda", "Karin", &[Role::Coordinator]);
+        let admin = app.token("kinda", "Ada", &[Role::Admin]);
+        let mut d = example("internal-assistant-pass");
+        set_pointer(&mut d, "/governance/review/interval_months", serde_json::json!(12.0));
+        let r = call(&app, post_json("/api/v1/services", Some(&coordinator), serde_json::to_vec(&d).unwrap())).await;
+        assert_eq!(r.status, 422, "{backend:?}: {}", r.text);
+        assert!(r.text.contains("/governance/review/interval_months"), "{}", r.text);
+        assert!(r.text.contains("Skriv ett heltal utan decimaler"), "{}", r.text);
+
+        let people = call(&app, get("/api/v1/people?org=kinda", Some(&admin))).await;
+        let ada = people.body["people"].as_array().unwrap().iter().find(|p| p["name"] == "Ada").unwrap()["person_id"].clone();
+        let ada = ada.as_str().unwrap();
+        let r = call(&app, post_json(&format!("/api/v1/people/{ada}/tokens"), Some(&admin), r#"{"days": 113.0}"#)).await;
+        assert_envelope(&r, 422, "invalid_request");
+        for rust in ["u32", "u64", "expected u", "line 1"] {
+            assert!(!r.text.contains(rust), "{}", r.text);
+        }
+        assert!(r.text.contains("whole number") && r.text.contains("heltal"), "{}", r.text);
+    }
+}
