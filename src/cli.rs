@@ -217,8 +217,8 @@ pub struct ServeArgs {
     #[arg(long, env = "TILLIT_LOOKUP_CACHE_MB", default_value_t = 16)]
     pub lookup_cache_mb: u64,
     /// Per-client limit on the public lookup and pages: RATE/BURST requests
-    /// per second ("10/60"), or 0 for none.
-    #[arg(long, env = "TILLIT_RATE_LIMIT", default_value = "10/60")]
+    /// per second ("50/1500": 50 a second, bursts of 1,500), or 0 for none.
+    #[arg(long, env = "TILLIT_RATE_LIMIT", default_value = "50/1500")]
     pub rate_limit: String,
     /// Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.
     #[arg(long, env = "TILLIT_TRUSTED_PROXIES", default_value = "")]

@@ -264,7 +264,10 @@ fn plain_serde_error(message: &str) -> (String, String) {
     }
     if let Some(rest) = message.strip_prefix("unknown variant ") {
         let (value, allowed) = rest.split_once(", expected ").unwrap_or((rest, ""));
-        return (format!("{value} is not allowed; use {allowed}"), format!("{value} är inte tillåtet; använd {allowed}"));
+        return (
+            format!("{value} is not allowed; use {allowed}"),
+            format!("{value} är inte tillåtet; använd {allowed}"),
+        );
     }
     ("the values do not have the expected form".into(), "värdena har inte den form som krävs".into())
 }

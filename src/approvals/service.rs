@@ -291,10 +291,15 @@ pub fn decide(
         }),
     )?;
 
-    let revision = revisions.iter().find(|r| r.revision == request.revision).ok_or_else(|| AppError::NotFoundWith {
-        code: "unknown_revision",
-        message: format!("The service has no revision {}.", request.revision),
-        message_sv: format!("Tjänsten har ingen version {}.", request.revision),
+    // Another organisation's draft looks exactly like a revision that does not exist.
+    let visible =
+        |r: &&RevisionRow| actor.is_member_of(&service.org_slug) || r.state == RevisionState::Submitted.as_str();
+    let revision = revisions.iter().filter(visible).find(|r| r.revision == request.revision).ok_or_else(|| {
+        AppError::NotFoundWith {
+            code: "unknown_revision",
+            message: format!("The service has no revision {}.", request.revision),
+            message_sv: format!("Tjänsten har ingen version {}.", request.revision),
+        }
     })?;
     let under_review =
         revisions.iter().filter(|r| r.state == RevisionState::Submitted.as_str()).map(|r| r.revision).max();

@@ -118,6 +118,9 @@ pub fn grant_roles(
     Ok(granted)
 }
 
+/// Longest label a token may have.
+pub const MAX_LABEL_CHARS: usize = 120;
+
 /// Issues a token for a person, one event.
 pub fn issue_token_for(
     conn: &mut DbConnection,
@@ -136,7 +139,15 @@ pub fn issue_token_for(
     }
     let secret = format!("{TOKEN_PREFIX}{}", random_hex(32)?);
     let now = db::now();
-    let label: String = label.trim().chars().filter(|c| !c.is_control()).take(120).collect();
+    if label.trim().chars().count() > MAX_LABEL_CHARS {
+        return Err(AppError::field(
+            "invalid_label",
+            "/label",
+            &format!("A token's label is at most {MAX_LABEL_CHARS} characters."),
+            &format!("En tokens etikett får vara högst {MAX_LABEL_CHARS} tecken."),
+        ));
+    }
+    let label: String = label.trim().chars().filter(|c| !c.is_control()).collect();
     let token = ApiTokenRow {
         id: new_id(),
         user_id: user.id.clone(),

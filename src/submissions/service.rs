@@ -142,7 +142,9 @@ pub fn submit_revision(
     let (service, has_submitted) = load_service(conn, service_id)?;
     let service_ref = ServiceRef { org: &service.org_slug, has_submitted };
     // A draft of another organisation must look exactly like nothing.
-    if !actor.is_member_of(&service.org_slug) && store::find_revision(conn, &service.id, number)?.is_none() {
+    if !actor.is_member_of(&service.org_slug)
+        && store::find_revision(conn, &service.id, number)?.is_none_or(|r| r.state != RevisionState::Submitted.as_str())
+    {
         return Err(AppError::NotFound);
     }
     authz::can(actor, Action::SubmitRevision(service_ref))?;

@@ -144,9 +144,7 @@ pub(super) fn safe_next(next: Option<&str>) -> String {
         if matches!(rest.next(), Some('/' | '\\')) {
             return None;
         }
-        n.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "/-._~?=&%+,;:@!$'()*".contains(c))
-            .then(|| n.to_string())
+        n.chars().all(|c| c.is_ascii_alphanumeric() || "/-._~?=&%+,;:@!$'()*".contains(c)).then(|| n.to_string())
     };
     next.filter(|n| n.len() <= 2000).and_then(safe).unwrap_or_else(|| "/start".to_string())
 }

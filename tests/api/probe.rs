@@ -70,13 +70,66 @@ async fn whole_numbers_with_decimals_are_refused_plainly_never_500() {
         assert!(r.text.contains("Skriv ett heltal utan decimaler"), "{}", r.text);
 
         let people = call(&app, get("/api/v1/people?org=kinda", Some(&admin))).await;
-        let ada = people.body["people"].as_array().unwrap().iter().find(|p| p["name"] == "Ada").unwrap()["person_id"].clone();
+        let ada =
+            people.body["people"].as_array().unwrap().iter().find(|p| p["name"] == "Ada").unwrap()["person_id"].clone();
         let ada = ada.as_str().unwrap();
-        let r = call(&app, post_json(&format!("/api/v1/people/{ada}/tokens"), Some(&admin), r#"{"days": 113.0}"#)).await;
+        let r =
+            call(&app, post_json(&format!("/api/v1/people/{ada}/tokens"), Some(&admin), r#"{"days": 113.0}"#)).await;
         assert_envelope(&r, 422, "invalid_request");
         for rust in ["u32", "u64", "expected u", "line 1"] {
             assert!(!r.text.contains(rust), "{}", r.text);
         }
         assert!(r.text.contains("whole number") && r.text.contains("heltal"), "{}", r.text);
+    }
+}
+
+#[actix_web::test]
+async fn another_organisations_draft_looks_like_nothing_and_long_labels_are_refused() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let karin = app.token("kinda", "Karin", &[Role::Coordinator]);
+        let bo = app.token("boxholm", "Bo", &[Role::Coordinator, Role::Approver]);
+        let r = call(&app, post_json("/api/v1/services", Some(&karin), example_bytes("internal-assistant-pass"))).await;
+        let service = r.body["service_id"].as_str().unwrap().to_string();
+        crate::authz::submit(&app, &karin, &service, 1).await;
+        let r = call(
+            &app,
+            post_json(
+                &format!("/api/v1/services/{service}/revisions"),
+                Some(&karin),
+                example_bytes("internal-assistant-pass"),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, 201);
+        // Revision 2 is Kinda's draft; revision 9 does not exist. Boxholm cannot tell them apart.
+        let submit = |n: i32| post_json(&format!("/api/v1/services/{service}/revisions/{n}/submit"), Some(&bo), "");
+        let (draft, none) = (call(&app, submit(2)).await, call(&app, submit(9)).await);
+        assert_eq!(
+            (draft.status, draft.body["error"]["code"].clone()),
+            (none.status, none.body["error"]["code"].clone())
+        );
+        assert_eq!(draft.status, 404, "{backend:?}: {}", draft.text);
+        let decide = |n: i32| {
+            let body = serde_json::json!({"org": "boxholm", "revision": n, "decision": "rejected", "reason": "x"});
+            post_json(&format!("/api/v1/services/{service}/decisions"), Some(&bo), body.to_string())
+        };
+        let (draft, none) = (call(&app, decide(2)).await, call(&app, decide(9)).await);
+        assert_envelope(&draft, 404, "unknown_revision");
+        assert_envelope(&none, 404, "unknown_revision");
+
+        let admin = app.token("kinda", "Ada", &[Role::Admin]);
+        let people = call(&app, get("/api/v1/people?org=kinda", Some(&admin))).await;
+        let ada = people.body["people"].as_array().unwrap().iter().find(|p| p["name"] == "Ada").unwrap()["person_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let label = "x".repeat(121);
+        let body = serde_json::json!({"label": label}).to_string();
+        let r = call(&app, post_json(&format!("/api/v1/people/{ada}/tokens"), Some(&admin), body)).await;
+        assert_envelope(&r, 422, "invalid_label");
+        let body = serde_json::json!({"label": "x".repeat(120)}).to_string();
+        let r = call(&app, post_json(&format!("/api/v1/people/{ada}/tokens"), Some(&admin), body)).await;
+        assert_eq!(r.status, 201, "{}", r.text);
     }
 }
