@@ -239,7 +239,7 @@ fn plain_serde_error(message: &str) -> (String, String) {
         } else if t.starts_with("string") {
             (format!("the text \"{value}\""), format!("texten \"{value}\""))
         } else if t.starts_with("boolean") {
-            (format!("{value}"), format!("{value}"))
+            (value.to_string(), value.to_string())
         } else if t == "null" {
             ("null".into(), "null".into())
         } else if t.starts_with("sequence") {
