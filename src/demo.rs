@@ -79,7 +79,7 @@ pub fn seed(conn: &mut DbConnection, policies: &PolicySet) -> Result<Vec<DemoLog
             .ok_or_else(|| AppError::internal(format!("demo file {file} is missing")))?;
         let parsed = ParsedDocument::parse(policies, bytes)?;
         let created = as_person(conn, &logins, org, Role::Coordinator, |conn, actor| {
-            crate::submissions::service::create_service(conn, actor, &parsed)
+            crate::submissions::service::create_service(conn, actor, &parsed, &[])
         })?;
         ids.push(created.service_id);
     }

@@ -46,6 +46,10 @@ pub enum AppError {
     Unauthorized,
     #[error("forbidden: {why}")]
     Forbidden { why: &'static str, why_sv: &'static str },
+    /// A decision refused because the approver, or whoever granted them the
+    /// approver role, wrote, edited or submitted the service.
+    #[error("separation of duties: {why}")]
+    SeparationOfDuties { why: &'static str, why_sv: &'static str },
     #[error("not found")]
     NotFound,
     /// A 404 that says what was not found (an unknown organisation slug).
@@ -110,6 +114,7 @@ impl AppError {
             | AppError::NotFoundWith { code, .. } => code,
             AppError::Unauthorized => "unauthorized",
             AppError::Forbidden { .. } => "forbidden",
+            AppError::SeparationOfDuties { .. } => "separation_of_duties",
             AppError::NotFound => "not_found",
             AppError::RouteNotFound => "route_not_found",
             AppError::MethodNotAllowed => "method_not_allowed",
@@ -139,7 +144,7 @@ impl AppError {
                 "Sign in or send a valid bearer token (Authorization: Bearer …).",
                 "Logga in eller skicka en giltig token (Authorization: Bearer …).",
             ),
-            AppError::Forbidden { why, why_sv } => (
+            AppError::Forbidden { why, why_sv } | AppError::SeparationOfDuties { why, why_sv } => (
                 format!("You do not have permission to do this: {why}."),
                 format!("Du har inte behörighet att göra detta: {why_sv}."),
             ),
@@ -232,7 +237,7 @@ impl ResponseError for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::InvalidDocument(_) | AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
-            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::Forbidden { .. } | AppError::SeparationOfDuties { .. } => StatusCode::FORBIDDEN,
             AppError::NotFound | AppError::RouteNotFound | AppError::NotFoundWith { .. } => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict { .. } => StatusCode::CONFLICT,

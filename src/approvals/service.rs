@@ -246,6 +246,8 @@ fn review_interval_months(revision: &RevisionRow) -> Result<u32, AppError> {
 struct Authority {
     delegation: Option<DelegationRow>,
     is_author: bool,
+    /// Everyone who wrote, edited or submitted the service.
+    authors: Vec<String>,
 }
 
 /// Finds the delegation (if the actor decides for another organisation) and
@@ -261,10 +263,31 @@ fn authority(
     } else {
         None
     };
-    let is_author = revisions
-        .iter()
-        .any(|r| r.created_by == actor.user_id || r.submitted_by.as_deref() == Some(actor.user_id.as_str()));
-    Ok(Authority { delegation, is_author })
+    let authors = submissions::store::authors_of(conn, revisions.first().map_or("", |r| r.service_id.as_str()))?;
+    let is_author = authors.contains(&actor.user_id);
+    Ok(Authority { delegation, is_author, authors })
+}
+
+/// Whether separation of duties lets this person decide on the service: they
+/// did not write, edit or submit it, and neither did whoever made them an approver.
+pub fn may_decide_on(conn: &mut DbConnection, user_id: &str, service_id: &str) -> Result<bool, AppError> {
+    let authors = submissions::store::authors_of(conn, service_id)?;
+    let grantors = crate::auth::service::approver_grantors(conn, user_id)?;
+    Ok(!authors.iter().any(|a| a == user_id || grantors.contains(a)))
+}
+
+/// Refuses a decision by an approver whose approver role was granted by
+/// someone who wrote, edited or submitted the service: otherwise one person
+/// could write a service, make a new approver and approve it through them.
+fn check_role_grantor(conn: &mut DbConnection, actor: &Actor, authors: &[String]) -> Result<(), AppError> {
+    let grantors = crate::auth::service::approver_grantors(conn, &actor.user_id)?;
+    if grantors.iter().any(|g| authors.contains(g)) {
+        return Err(AppError::SeparationOfDuties {
+            why: "your approver role was granted by someone who wrote, edited or submitted this service",
+            why_sv: "din roll som beslutsfattare gavs av någon som har skrivit, ändrat eller lämnat in den här tjänsten",
+        });
+    }
+    Ok(())
 }
 
 /// Records a decision on the revision under review, for one organisation.
@@ -290,6 +313,7 @@ pub fn decide(
             actor_is_author: authority.is_author,
         }),
     )?;
+    check_role_grantor(conn, actor, &authority.authors)?;
 
     // Another organisation's draft looks exactly like a revision that does not exist.
     let visible =

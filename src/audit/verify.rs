@@ -14,13 +14,13 @@ use crate::approvals::store::{DecisionRow, DelegationRow};
 use crate::auth::store::{ApiTokenRow, RoleGrantRow, UserRow};
 use crate::db::DbConnection;
 use crate::db::schema::{
-    api_tokens, decisions, delegations, evaluations, organisations, re_reviews, revisions, role_grants, rule_sets,
-    services, users,
+    api_tokens, decisions, delegations, evaluations, organisations, re_reviews, revision_contributors, revisions,
+    role_grants, rule_sets, services, users,
 };
 use crate::error::AppError;
 use crate::organisations::model::OrganisationRow;
 use crate::policy::reevaluate::{ReReviewRow, RuleSetRow};
-use crate::submissions::store::{EvaluationRow, RevisionRow, ServiceRow};
+use crate::submissions::store::{ContributorRow, EvaluationRow, RevisionRow, ServiceRow};
 
 const PAGE: i64 = 5_000;
 /// Events read at a time: a re-evaluation batch event names a few hundred rows.
@@ -323,6 +323,7 @@ fn verify_rows(conn: &mut DbConnection, latest: &mut Latest, report: &mut Report
     table!(decisions, id, DecisionRow);
     table!(rule_sets, version, RuleSetRow);
     table!(re_reviews, id, ReReviewRow);
+    table!(revision_contributors, id, ContributorRow);
     let mut gone: Vec<(i64, &str, &RowId)> = latest
         .tables
         .iter()
@@ -352,6 +353,29 @@ fn verify_invariants(conn: &mut DbConnection, report: &mut Report) -> Result<(),
             }
         }
     }
+    // Contributors of revisions (people who saved the draft) are authors too.
+    let contributed: Vec<(String, String)> = revision_contributors::table
+        .inner_join(revisions::table.on(revisions::id.eq(revision_contributors::revision_id)))
+        .select((revisions::service_id, revision_contributors::user_id))
+        .load(conn)?;
+    for (service, person) in contributed {
+        let people = by_service.entry(RowId::new(&service)).or_default();
+        let person = RowId::new(&person);
+        if !people.contains(&person) {
+            people.push(person);
+        }
+    }
+    // Who granted each person's approver role, and when it was live.
+    let mut approver_grants: HashMap<RowId, Vec<(RowId, NaiveDateTime, Option<NaiveDateTime>)>> = HashMap::new();
+    let grants: Vec<(String, Option<String>, NaiveDateTime, Option<NaiveDateTime>)> = role_grants::table
+        .filter(role_grants::role.eq("approver"))
+        .select((role_grants::user_id, role_grants::granted_by, role_grants::granted_at, role_grants::revoked_at))
+        .load(conn)?;
+    for (user, by, at, revoked) in grants {
+        if let Some(by) = by {
+            approver_grants.entry(RowId::new(&user)).or_default().push((RowId::new(&by), at, revoked));
+        }
+    }
     let delegation_rows: HashMap<String, DelegationRow> = delegations::table
         .select(DelegationRow::as_select())
         .load(conn)?
@@ -377,6 +401,25 @@ fn verify_invariants(conn: &mut DbConnection, report: &mut Report) -> Result<(),
                     None,
                     "separation_of_duties",
                     format!("decision {} was taken by a person who wrote or submitted the service", d.id),
+                );
+            }
+            // The approver role the decision was taken under was granted by an author.
+            let authors = by_service.get(&RowId::new(&d.service_id));
+            let granted_by_author = approver_grants.get(&RowId::new(&d.decided_by)).is_some_and(|grants| {
+                grants.iter().any(|(by, at, revoked)| {
+                    *at <= d.decided_at
+                        && revoked.is_none_or(|r| r > d.decided_at)
+                        && authors.is_some_and(|a| a.contains(by))
+                })
+            });
+            if granted_by_author {
+                report.problem(
+                    None,
+                    "separation_of_duties",
+                    format!(
+                        "decision {} was taken by an approver whose role was granted by a person who wrote or submitted the service",
+                        d.id
+                    ),
                 );
             }
             match &d.via_delegation_id {

@@ -123,14 +123,14 @@ pub fn can(actor: &Actor, action: Action<'_>) -> Result<(), AppError> {
             }
             forbidden("only the organisation's admins", "bara organisationens administratörer")
         }
-        Action::GrantRole { org, person_id, role } => {
+        Action::GrantRole { org, person_id, .. } => {
             if !(actor.is_member_of(org) && actor.has(Role::Admin)) {
                 return forbidden("only the organisation's admins", "bara organisationens administratörer");
             }
-            if person_id == actor.user_id && role == Role::Approver {
+            if person_id == actor.user_id {
                 return forbidden(
-                    "an admin cannot make themself an approver; another admin must",
-                    "en administratör kan inte göra sig själv till beslutsfattare; en annan administratör måste göra det",
+                    "nobody grants themself a role; another admin must",
+                    "ingen kan ge sig själv en roll; en annan administratör måste göra det",
                 );
             }
             Ok(())

@@ -96,6 +96,13 @@ pub fn grant_roles(
     roles: &[Role],
     by: Option<&str>,
 ) -> Result<Vec<Role>, AppError> {
+    if user.deactivated_at.is_some() && !roles.is_empty() {
+        return Err(AppError::conflict(
+            "deactivated",
+            "The person is deactivated; a role cannot be granted to them.",
+            "Personen är avaktiverad och kan inte få en roll.",
+        ));
+    }
     let held = store::active_roles(conn, &user.id)?;
     let mut granted = Vec::new();
     for role in roles {
@@ -116,6 +123,16 @@ pub fn grant_roles(
         granted.push(*role);
     }
     Ok(granted)
+}
+
+/// Who granted the person's live approver role (none when it came from the
+/// command line, which acts as the operator).
+pub fn approver_grantors(conn: &mut DbConnection, user_id: &str) -> Result<Vec<String>, AppError> {
+    Ok(store::active_grants(conn, user_id)?
+        .into_iter()
+        .filter(|g| g.role == Role::Approver.as_str())
+        .filter_map(|g| g.granted_by)
+        .collect())
 }
 
 /// Longest label a token may have.

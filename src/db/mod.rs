@@ -29,6 +29,9 @@ pub const AUDITED_TABLES: &[&str] = &[
     "decisions",
     "rule_sets",
     "re_reviews",
+    "revision_contributors",
+    "password_credentials",
+    "sso_identities",
 ];
 
 /// How long an SQLite connection waits for the write lock before giving up.

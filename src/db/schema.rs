@@ -267,7 +267,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    draft_contributors (draft_id, user_id) {
+        draft_id -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::table! {
+    revision_contributors (id) {
+        id -> Text,
+        revision_id -> Text,
+        user_id -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    draft_contributors,
+    revision_contributors,
     sso_logins,
     sso_identities,
     submission_drafts,

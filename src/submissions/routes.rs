@@ -54,7 +54,7 @@ pub async fn create_service(
     let parsed = ParsedDocument::parse(&state.policies(), &body.0)?;
     let fingerprint = idempotency::fingerprint(&req, &body.0);
     idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
-        let created = service::create_service(conn, actor, &parsed)?;
+        let created = service::create_service(conn, actor, &parsed, &[])?;
         Reply::created(&created, revision_location(&created))
     })
     .await
@@ -91,7 +91,7 @@ pub async fn add_revision(
     let fingerprint = idempotency::fingerprint(&req, &body.0);
     let service_id = path.into_inner();
     idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
-        let created = service::add_revision(conn, actor, &service_id, &parsed)?;
+        let created = service::add_revision(conn, actor, &service_id, &parsed, &[])?;
         Reply::created(&created, revision_location(&created))
     })
     .await

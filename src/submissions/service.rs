@@ -74,6 +74,7 @@ pub fn create_service(
     conn: &mut DbConnection,
     actor: &Actor,
     parsed: &ParsedDocument,
+    contributors: &[String],
 ) -> Result<RevisionCreated, AppError> {
     {
         authz::can(actor, Action::CreateService { org: &actor.org_slug })?;
@@ -87,16 +88,37 @@ pub fn create_service(
         let (revision, evaluation) = new_revision_rows(conn, &service.id, 1, parsed, actor)?;
         store::insert_revision(conn, &revision)?;
         store::insert_evaluation(conn, &evaluation)?;
-        audit::append(
-            conn,
-            NewEvent::new(AuditAction::ServiceCreated, Some(&actor.user_id), Some(&actor.org_slug))
-                .subject(&service)
-                .subject(&revision)
-                .subject(&evaluation),
-        )?;
+        let mut event = NewEvent::new(AuditAction::ServiceCreated, Some(&actor.user_id), Some(&actor.org_slug))
+            .subject(&service)
+            .subject(&revision)
+            .subject(&evaluation);
+        for row in record_contributors(conn, &revision, contributors)? {
+            event = event.subject(&row);
+        }
+        audit::append(conn, event)?;
         log::info!("service {} created by user {} of {}", service.id, actor.user_id, actor.org_slug);
         Ok(created(&service, &revision, &parsed.evaluation))
     }
+}
+
+/// Records the people who saved the draft a revision was made from (its
+/// creator is recorded as `created_by`); the rows go into the revision's
+/// audit event.
+fn record_contributors(
+    conn: &mut DbConnection,
+    revision: &RevisionRow,
+    contributors: &[String],
+) -> Result<Vec<store::ContributorRow>, AppError> {
+    let mut people: Vec<&String> = contributors.iter().filter(|p| **p != revision.created_by).collect();
+    people.sort();
+    people.dedup();
+    let mut rows = Vec::with_capacity(people.len());
+    for person in people {
+        let row = store::ContributorRow { id: new_id(), revision_id: revision.id.clone(), user_id: person.clone() };
+        store::insert_contributor(conn, &row)?;
+        rows.push(row);
+    }
+    Ok(rows)
 }
 
 /// Loads a service and what authorization needs to know about it.
@@ -113,6 +135,7 @@ pub fn add_revision(
     actor: &Actor,
     service_id: &str,
     parsed: &ParsedDocument,
+    contributors: &[String],
 ) -> Result<RevisionCreated, AppError> {
     {
         let (service, has_submitted) = load_service(conn, service_id)?;
@@ -121,12 +144,13 @@ pub fn add_revision(
         let (revision, evaluation) = new_revision_rows(conn, &service.id, number, parsed, actor)?;
         store::insert_revision(conn, &revision)?;
         store::insert_evaluation(conn, &evaluation)?;
-        audit::append(
-            conn,
-            NewEvent::new(AuditAction::RevisionCreated, Some(&actor.user_id), Some(&service.org_slug))
-                .subject(&revision)
-                .subject(&evaluation),
-        )?;
+        let mut event = NewEvent::new(AuditAction::RevisionCreated, Some(&actor.user_id), Some(&service.org_slug))
+            .subject(&revision)
+            .subject(&evaluation);
+        for row in record_contributors(conn, &revision, contributors)? {
+            event = event.subject(&row);
+        }
+        audit::append(conn, event)?;
         Ok(created(&service, &revision, &parsed.evaluation))
     }
 }
@@ -368,6 +392,7 @@ pub fn start_draft(
         updated_at: now,
     };
     store::insert_draft(conn, &row)?;
+    store::add_draft_contributor(conn, &row.id, &actor.user_id)?;
     Ok(row)
 }
 
@@ -383,6 +408,7 @@ pub fn save_draft(
     draft.updated_by = actor.user_id.clone();
     draft.updated_at = db::now();
     store::update_draft(conn, &draft.id, &draft.document, &actor.user_id, draft.updated_at)?;
+    store::add_draft_contributor(conn, &draft.id, &actor.user_id)?;
     Ok(draft)
 }
 
@@ -403,9 +429,11 @@ pub fn complete_draft(
         Err(AppError::InvalidDocument(_)) => return Ok(None),
         Err(e) => return Err(e),
     };
+    // Everyone who saved the draft wrote the revision (separation of duties).
+    let contributors = store::draft_contributors(conn, &draft.id)?;
     let created = match &draft.service_id {
-        Some(service_id) => add_revision(conn, actor, service_id, &parsed)?,
-        None => create_service(conn, actor, &parsed)?,
+        Some(service_id) => add_revision(conn, actor, service_id, &parsed, &contributors)?,
+        None => create_service(conn, actor, &parsed, &contributors)?,
     };
     store::delete_draft(conn, &draft.id)?;
     Ok(Some(created))

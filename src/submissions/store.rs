@@ -6,7 +6,9 @@ use serde::Serialize;
 
 use crate::audit::Audited;
 use crate::db::DbConnection;
-use crate::db::schema::{evaluations, revisions, services, submission_drafts};
+use crate::db::schema::{
+    draft_contributors, evaluations, revision_contributors, revisions, services, submission_drafts,
+};
 use crate::error::AppError;
 use crate::json;
 
@@ -307,7 +309,74 @@ pub fn update_draft(
 }
 
 pub fn delete_draft(conn: &mut DbConnection, id: &str) -> Result<usize, AppError> {
+    diesel::delete(draft_contributors::table.filter(draft_contributors::draft_id.eq(id))).execute(conn)?;
     Ok(diesel::delete(submission_drafts::table.filter(submission_drafts::id.eq(id))).execute(conn)?)
+}
+
+/// Records that a person saved a draft (once per person).
+pub fn add_draft_contributor(conn: &mut DbConnection, draft_id: &str, user_id: &str) -> Result<(), AppError> {
+    let known: i64 = draft_contributors::table
+        .filter(draft_contributors::draft_id.eq(draft_id))
+        .filter(draft_contributors::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    if known == 0 {
+        diesel::insert_into(draft_contributors::table)
+            .values((draft_contributors::draft_id.eq(draft_id), draft_contributors::user_id.eq(user_id)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Everyone who saved a draft.
+pub fn draft_contributors(conn: &mut DbConnection, draft_id: &str) -> Result<Vec<String>, AppError> {
+    Ok(draft_contributors::table
+        .filter(draft_contributors::draft_id.eq(draft_id))
+        .order(draft_contributors::user_id.asc())
+        .select(draft_contributors::user_id)
+        .load(conn)?)
+}
+
+/// A person who saved the draft a revision was made from, other than the
+/// revision's creator (`created_by`), who is its author anyway.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = revision_contributors)]
+pub struct ContributorRow {
+    pub id: String,
+    pub revision_id: String,
+    pub user_id: String,
+}
+
+impl Audited for ContributorRow {
+    const TABLE: &'static str = "revision_contributors";
+    fn audit_id(&self) -> String {
+        self.id.clone()
+    }
+}
+
+pub fn insert_contributor(conn: &mut DbConnection, row: &ContributorRow) -> Result<(), AppError> {
+    diesel::insert_into(revision_contributors::table).values(row).execute(conn)?;
+    Ok(())
+}
+
+/// Everyone who wrote, edited or submitted a revision of the service: its
+/// creators, submitters and contributors.
+pub fn authors_of(conn: &mut DbConnection, service_id: &str) -> Result<Vec<String>, AppError> {
+    let rows: Vec<(String, String, Option<String>)> = revisions::table
+        .filter(revisions::service_id.eq(service_id))
+        .select((revisions::id, revisions::created_by, revisions::submitted_by))
+        .load(conn)?;
+    let ids: Vec<&String> = rows.iter().map(|r| &r.0).collect();
+    let contributors: Vec<String> = revision_contributors::table
+        .filter(revision_contributors::revision_id.eq_any(ids))
+        .select(revision_contributors::user_id)
+        .load(conn)?;
+    let mut people: Vec<String> =
+        rows.into_iter().flat_map(|(_, created, submitted)| std::iter::once(created).chain(submitted)).collect();
+    people.extend(contributors);
+    people.sort();
+    people.dedup();
+    Ok(people)
 }
 
 /// An organisation's drafts, the most recently saved first.

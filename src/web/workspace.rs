@@ -375,10 +375,8 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                 let mut queue = Vec::new();
                 for (org, via_delegation) in decides_for(conn, &actor)? {
                     for r in approvals::store::waiting_for(conn, &org, 100)? {
-                        // Nobody decides on what they wrote or submitted.
-                        if r.created_by == actor.actor.user_id
-                            || r.submitted_by.as_deref() == Some(actor.actor.user_id.as_str())
-                        {
+                        // Nobody decides on what they (or whoever made them an approver) wrote.
+                        if !approvals::service::may_decide_on(conn, &actor.actor.user_id, &r.service_id)? {
                             continue;
                         }
                         let since = approvals::service::changes_since_decided(conn, &org, &r)?;

@@ -9,6 +9,7 @@ mod approvals;
 mod authz;
 mod csv_injection;
 mod drafts;
+mod duties;
 mod errors;
 mod evaluate;
 mod helpers;

@@ -115,7 +115,7 @@ fn revisions_cannot_be_edited_or_deleted_in_the_database() {
             &tillit::idempotency::IdempotencyKey(None),
             "",
             |conn, actor| {
-                let created = tillit::submissions::service::create_service(conn, actor, &parsed)?;
+                let created = tillit::submissions::service::create_service(conn, actor, &parsed, &[])?;
                 tillit::idempotency::Reply::new(actix_web::http::StatusCode::CREATED, &created)
             },
         )
