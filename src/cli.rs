@@ -223,6 +223,10 @@ pub struct ServeArgs {
     /// Comma-separated addresses of reverse proxies whose X-Forwarded-For is believed.
     #[arg(long, env = "TILLIT_TRUSTED_PROXIES", default_value = "")]
     pub trusted_proxies: String,
+    /// Comma-separated ids of people who may act for the whole deployment
+    /// over HTTP (reloading the rule set). Empty: only the command line may.
+    #[arg(long, env = "TILLIT_OPERATORS", default_value = "")]
+    pub operators: String,
     /// A JSON file naming each organisation's OpenID Connect identity
     /// provider, for single sign-on (see the README).
     #[arg(long, env = "TILLIT_SSO_CONFIG")]
@@ -643,6 +647,8 @@ fn open_database(url: &str, pool_size: u32) -> Result<Database, String> {
     let db = Database::open(&url, pool_size).map_err(|e| format!("{}: {e}", url.redacted()))?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
     organisations::service::seed_defaults(&mut conn).map_err(|e| format!("seeding organisations: {e}"))?;
+    crate::auth::sessions::record_credentials_from_before(&mut conn)
+        .map_err(|e| format!("recording earlier credentials in the audit log: {e}"))?;
     Ok(db)
 }
 
@@ -819,6 +825,7 @@ fn serve(args: ServeArgs) -> ExitCode {
         workers: args.workers,
         rate_limit,
         trusted_proxies,
+        operators: args.operators.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect(),
     };
     let started = std::time::Instant::now();
     let state = match AppState::new(db, policies, settings) {

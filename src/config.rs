@@ -33,6 +33,10 @@ pub struct Settings {
     /// Bytes of lookup answers kept for questions asked again
     /// (`TILLIT_LOOKUP_CACHE_MB`, `--lookup-cache-mb`); 0 keeps none.
     pub lookup_cache_bytes: u64,
+    /// People (ids) who may act for the whole deployment over HTTP, such as
+    /// reloading the rule set (`TILLIT_OPERATORS`, `--operators`). None by
+    /// default: then only the command line, which is the operator, does.
+    pub operators: Vec<String>,
 }
 
 impl Settings {
@@ -47,6 +51,7 @@ impl Settings {
             sso: crate::auth::oidc::SsoSettings::default(),
             index_file: Settings::default_index_file(&database),
             lookup_cache_bytes: crate::lookup::service::DEFAULT_ANSWER_CACHE_BYTES,
+            operators: Vec::new(),
             database,
         }
     }

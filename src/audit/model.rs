@@ -26,10 +26,13 @@ pub enum AuditAction {
     DecisionRecorded,
     DecisionRevoked,
     RuleSetRegistered,
+    PasswordSet,
+    IdentityLinked,
+    CredentialsRecorded,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::OrganisationCreated,
         AuditAction::PersonCreated,
         AuditAction::PersonDeactivated,
@@ -46,6 +49,9 @@ impl AuditAction {
         AuditAction::DecisionRecorded,
         AuditAction::DecisionRevoked,
         AuditAction::RuleSetRegistered,
+        AuditAction::PasswordSet,
+        AuditAction::IdentityLinked,
+        AuditAction::CredentialsRecorded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +72,9 @@ impl AuditAction {
             AuditAction::DecisionRecorded => "decision.recorded",
             AuditAction::DecisionRevoked => "decision.revoked",
             AuditAction::RuleSetRegistered => "rule_set.registered",
+            AuditAction::PasswordSet => "password.set",
+            AuditAction::IdentityLinked => "identity.linked",
+            AuditAction::CredentialsRecorded => "credentials.recorded",
         }
     }
 

@@ -11,11 +11,13 @@ use serde::Serialize;
 use super::model::{AuditEvent, Audited, GENESIS_HASH};
 use super::store;
 use crate::approvals::store::{DecisionRow, DelegationRow};
+use crate::auth::oidc::IdentityRow;
+use crate::auth::sessions::PasswordRow;
 use crate::auth::store::{ApiTokenRow, RoleGrantRow, UserRow};
 use crate::db::DbConnection;
 use crate::db::schema::{
-    api_tokens, decisions, delegations, evaluations, organisations, re_reviews, revision_contributors, revisions,
-    role_grants, rule_sets, services, users,
+    api_tokens, decisions, delegations, evaluations, organisations, password_credentials, re_reviews,
+    revision_contributors, revisions, role_grants, rule_sets, services, users,
 };
 use crate::error::AppError;
 use crate::organisations::model::OrganisationRow;
@@ -324,6 +326,16 @@ fn verify_rows(conn: &mut DbConnection, latest: &mut Latest, report: &mut Report
     table!(rule_sets, version, RuleSetRow);
     table!(re_reviews, id, ReReviewRow);
     table!(revision_contributors, id, ContributorRow);
+    table!(password_credentials, user_id, PasswordRow);
+    // Linked identities have a two-column key and are few (one per person): read at once.
+    check_table::<IdentityRow, _>(conn, latest, report, |conn, after| {
+        if after.is_empty() {
+            crate::auth::oidc::all_identities(conn)
+                .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))
+        } else {
+            Ok(Vec::new())
+        }
+    })?;
     let mut gone: Vec<(i64, &str, &RowId)> = latest
         .tables
         .iter()

@@ -370,15 +370,46 @@ fn verify(
     Ok(Identity { issuer: claims.issuer().as_str().to_string(), subject: claims.subject().as_str().to_string(), name })
 }
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+/// A sign-on identity linked to a person. The audit chain records the link
+/// (who, for which organisation, since when); `last_sign_in_at` changes at
+/// every sign-in and is left out of the record.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = sso_identities)]
-struct IdentityRow {
-    issuer: String,
-    subject: String,
-    org_slug: String,
-    user_id: String,
-    created_at: NaiveDateTime,
-    last_sign_in_at: NaiveDateTime,
+pub struct IdentityRow {
+    pub issuer: String,
+    pub subject: String,
+    pub org_slug: String,
+    pub user_id: String,
+    pub created_at: NaiveDateTime,
+    #[serde(skip)]
+    pub last_sign_in_at: NaiveDateTime,
+}
+
+impl crate::audit::Audited for IdentityRow {
+    const TABLE: &'static str = "sso_identities";
+    /// The issuer (a URL, which holds no space), a space, and the subject.
+    fn audit_id(&self) -> String {
+        format!("{} {}", self.issuer, self.subject)
+    }
+}
+
+/// The identity an audit id names.
+pub fn identity_by_audit_id(conn: &mut DbConnection, id: &str) -> Result<Option<IdentityRow>, AppError> {
+    let Some((issuer, subject)) = id.split_once(' ') else { return Ok(None) };
+    Ok(sso_identities::table
+        .filter(sso_identities::issuer.eq(issuer))
+        .filter(sso_identities::subject.eq(subject))
+        .select(IdentityRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Every linked identity, for the audit verification.
+pub fn all_identities(conn: &mut DbConnection) -> Result<Vec<IdentityRow>, AppError> {
+    Ok(sso_identities::table
+        .order((sso_identities::issuer.asc(), sso_identities::subject.asc()))
+        .select(IdentityRow::as_select())
+        .load(conn)?)
 }
 
 /// Opens a session for the person an identity belongs to in `org` (the
@@ -432,6 +463,11 @@ pub fn sign_in(conn: &mut DbConnection, org: &str, identity: &Identity) -> Resul
                     last_sign_in_at: now,
                 };
                 diesel::insert_into(sso_identities::table).values(&row).execute(conn)?;
+                crate::audit::append(
+                    conn,
+                    crate::audit::NewEvent::new(crate::audit::AuditAction::IdentityLinked, None, Some(org))
+                        .subject(&row),
+                )?;
                 log::info!("single sign-on: identity linked to person {} of {org}", user.id);
                 user
             }

@@ -32,7 +32,9 @@ const TOUCH_EVERY: Duration = Duration::seconds(60);
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_CHARS: usize = 256;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+/// A person's password credential. The audit chain records the digest of
+/// the whole row (never the hash itself), so a changed hash is tampering.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
 #[diesel(table_name = password_credentials)]
 pub struct PasswordRow {
     pub user_id: String,
@@ -40,6 +42,13 @@ pub struct PasswordRow {
     pub username: String,
     pub password_hash: String,
     pub updated_at: NaiveDateTime,
+}
+
+impl crate::audit::Audited for PasswordRow {
+    const TABLE: &'static str = "password_credentials";
+    fn audit_id(&self) -> String {
+        self.user_id.clone()
+    }
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -151,7 +160,55 @@ pub fn set_password(
         };
         crate::on_backend!(&mut *conn, |c| diesel::insert_into(password_credentials::table).values(&row).execute(c))?;
         end_sessions_of(conn, &user.id, now)?;
+        // Set or replaced by the operator (the command line): the chain holds the row's digest only.
+        crate::audit::append(
+            conn,
+            crate::audit::NewEvent::new(crate::audit::AuditAction::PasswordSet, None, Some(org)).subject(&row),
+        )?;
         Ok(user.id)
+    })
+}
+
+/// Records in the audit chain the credentials that were stored before
+/// setting a password and linking an identity were audited (listed by the
+/// migration in `unrecorded_credentials`): one event, then the list is empty.
+pub fn record_credentials_from_before(conn: &mut DbConnection) -> Result<usize, AppError> {
+    use crate::db::schema::unrecorded_credentials;
+    db::write(conn, |conn| {
+        let pending: Vec<(String, String)> = unrecorded_credentials::table
+            .select((unrecorded_credentials::table_name, unrecorded_credentials::row_id))
+            .load(conn)?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let mut event = crate::audit::NewEvent::new(crate::audit::AuditAction::CredentialsRecorded, None, None);
+        let mut recorded = 0;
+        for (table, id) in &pending {
+            match table.as_str() {
+                "password_credentials" => {
+                    let row: Option<PasswordRow> = password_credentials::table
+                        .filter(password_credentials::user_id.eq(id))
+                        .select(PasswordRow::as_select())
+                        .first(conn)
+                        .optional()?;
+                    if let Some(row) = row {
+                        event = event.subject(&row);
+                        recorded += 1;
+                    }
+                }
+                _ => {
+                    if let Some(row) = super::oidc::identity_by_audit_id(conn, id)? {
+                        event = event.subject(&row);
+                        recorded += 1;
+                    }
+                }
+            }
+        }
+        if recorded > 0 {
+            crate::audit::append(conn, event)?;
+        }
+        diesel::delete(unrecorded_credentials::table).execute(conn)?;
+        Ok(recorded)
     })
 }
 

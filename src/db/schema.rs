@@ -282,7 +282,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    unrecorded_credentials (table_name, row_id) {
+        table_name -> Text,
+        row_id -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    unrecorded_credentials,
     draft_contributors,
     revision_contributors,
     sso_logins,

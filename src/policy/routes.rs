@@ -76,7 +76,8 @@ pub async fn rule_set(state: web::Data<AppState>) -> HttpResponse {
 }
 
 /// `POST /api/v1/policies/reload` — read the policy directory again; if the
-/// rule set changed, put it in force and start re-evaluating (admins).
+/// rule set changed, put it in force and start re-evaluating (deployment
+/// operators only, `--operators`).
 #[utoipa::path(
     tag = "policies",
     responses(
@@ -94,16 +95,18 @@ pub async fn reload(
     creds: crate::auth::Credentials,
     _body: crate::http::NoBody,
 ) -> Result<HttpResponse, AppError> {
+    let operators = state.settings.operators.clone();
     state
         .db
         .run(move |conn| {
             let actor = crate::auth::service::authenticate(conn, &creds.token_hash)?;
-            if actor.has(crate::auth::Role::Admin) {
+            // A deployment-wide act: no municipality's admin may do it.
+            if operators.contains(&actor.user_id) {
                 Ok(())
             } else {
                 Err(AppError::Forbidden {
-                    why: "only admins reload the rule set",
-                    why_sv: "bara administratörer laddar om regeluppsättningen",
+                    why: "only a deployment operator reloads the rule set (tillit policies reload, or --operators)",
+                    why_sv: "bara driftens operatör laddar om regeluppsättningen (tillit policies reload, eller --operators)",
                 })
             }
         })

@@ -7,6 +7,7 @@ mod common;
 
 mod approvals;
 mod authz;
+mod credentials;
 mod csv_injection;
 mod drafts;
 mod duties;

@@ -44,3 +44,14 @@ BEGIN
     SELECT RAISE(ABORT, 'separation_of_duties: the approver or the grantor of their role wrote the service');
 END;
 
+
+-- Setting a password and linking a sign-on identity are audit events from
+-- now on. Rows from before are listed here, and recorded in the chain by one
+-- event when the upgraded database is first opened (then this list is empty).
+CREATE TABLE unrecorded_credentials (
+    table_name TEXT NOT NULL CHECK (table_name IN ('password_credentials', 'sso_identities')),
+    row_id TEXT NOT NULL,
+    PRIMARY KEY (table_name, row_id)
+);
+INSERT INTO unrecorded_credentials (table_name, row_id) SELECT 'password_credentials', user_id FROM password_credentials;
+INSERT INTO unrecorded_credentials (table_name, row_id) SELECT 'sso_identities', issuer || ' ' || subject FROM sso_identities;
