@@ -92,6 +92,91 @@ pub fn page(conn: &mut DbConnection, after_seq: i64, limit: i64) -> Result<Vec<A
         .load(conn)?)
 }
 
+/// An event row that cannot be read as its columns' types: its sequence
+/// number (or the one before it, when that is what cannot be read), the
+/// column, and its entry hash as stored (to follow the chain past it).
+#[derive(Debug, Clone)]
+pub struct UnreadableEvent {
+    pub seq: i64,
+    pub column: &'static str,
+    pub entry_hash: String,
+}
+
+#[derive(diesel::QueryableByName)]
+struct RawEvent {
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    seq: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    occurred_at: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    actor_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    org_slug: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    via_delegation_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    action: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    subjects: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    prev_hash: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    entry_hash: Option<String>,
+}
+
+/// A stored timestamp as both backends write it as text.
+fn timestamp(text: &str) -> Option<chrono::NaiveDateTime> {
+    ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
+}
+
+/// A page of events for verification: like `page`, but a row whose columns
+/// cannot be read (a tampered timestamp, say) is returned as unreadable
+/// instead of failing the whole read. Reads each column as text only when
+/// the typed read fails.
+pub fn page_for_verify(
+    conn: &mut DbConnection,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<Result<AuditEventRow, UnreadableEvent>>, AppError> {
+    match page(conn, after_seq, limit) {
+        Ok(rows) => return Ok(rows.into_iter().map(Ok).collect()),
+        Err(e) => log::warn!("audit events after {after_seq} do not read as their types ({e}); reading them as text"),
+    }
+    let sql = format!(
+        "SELECT CAST(seq AS TEXT) AS seq, CAST(occurred_at AS TEXT) AS occurred_at, CAST(actor_id AS TEXT) AS actor_id, \
+         CAST(org_slug AS TEXT) AS org_slug, CAST(via_delegation_id AS TEXT) AS via_delegation_id, \
+         CAST(action AS TEXT) AS action, CAST(subjects AS TEXT) AS subjects, CAST(prev_hash AS TEXT) AS prev_hash, \
+         CAST(entry_hash AS TEXT) AS entry_hash FROM audit_events WHERE seq > {after_seq} ORDER BY seq LIMIT {limit}"
+    );
+    let raw: Vec<RawEvent> = crate::on_backend!(&mut *conn, |c| diesel::sql_query(&sql).load(c))?;
+    let mut previous = after_seq;
+    Ok(raw
+        .into_iter()
+        .map(|r| {
+            let entry_hash = r.entry_hash.clone().unwrap_or_default();
+            let Some(seq) = r.seq.as_deref().and_then(|s| s.parse::<i64>().ok()) else {
+                return Err(UnreadableEvent { seq: previous + 1, column: "seq", entry_hash });
+            };
+            previous = seq;
+            let unreadable = |column| UnreadableEvent { seq, column, entry_hash: entry_hash.clone() };
+            let occurred_at = r.occurred_at.as_deref().and_then(timestamp).ok_or_else(|| unreadable("occurred_at"))?;
+            Ok(AuditEventRow {
+                seq,
+                occurred_at,
+                actor_id: r.actor_id,
+                org_slug: r.org_slug,
+                via_delegation_id: r.via_delegation_id,
+                action: r.action.ok_or_else(|| unreadable("action"))?,
+                subjects: r.subjects.ok_or_else(|| unreadable("subjects"))?,
+                prev_hash: r.prev_hash.ok_or_else(|| unreadable("prev_hash"))?,
+                entry_hash: r.entry_hash.ok_or_else(|| unreadable("entry_hash"))?,
+            })
+        })
+        .collect())
+}
+
 /// The newest events, newest first, before `before_seq` when given.
 pub fn latest(conn: &mut DbConnection, before_seq: Option<i64>, limit: i64) -> Result<Vec<AuditEventRow>, AppError> {
     let mut query = audit_events::table.select(AuditEventRow::as_select()).into_boxed();

@@ -11,7 +11,6 @@ use serde::Serialize;
 use super::model::{AuditEvent, Audited, GENESIS_HASH};
 use super::store;
 use crate::approvals::store::{DecisionRow, DelegationRow};
-use crate::auth::oidc::IdentityRow;
 use crate::auth::sessions::PasswordRow;
 use crate::auth::store::{ApiTokenRow, RoleGrantRow, UserRow};
 use crate::db::DbConnection;
@@ -167,7 +166,15 @@ pub fn verify(conn: &mut DbConnection, checkpoints: &[Checkpoint]) -> Result<Rep
         verify_rows(conn, &mut latest, &mut report)?;
         // The largest thing verification holds; the invariants do not need it.
         drop(latest);
-        verify_invariants(conn, &mut report)
+        match verify_invariants(conn, &mut report) {
+            // Rows already found unreadable can stop the invariants' read:
+            // the tampering is reported, and said to have stopped them.
+            Err(e) if !report.intact => {
+                report.problem(None, "invariants_not_checked", format!("unreadable rows stopped the checks: {e}"));
+                Ok(())
+            }
+            other => other,
+        }
     })?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
@@ -182,10 +189,31 @@ fn verify_chain(conn: &mut DbConnection, checkpoints: &[Checkpoint], report: &mu
     let wanted: HashSet<i64> = checkpoints.iter().map(|c| c.seq).collect();
     let mut after = 0i64;
     loop {
-        let page = store::page(conn, after, EVENT_PAGE)?;
+        let page = store::page_for_verify(conn, after, EVENT_PAGE)?;
         let Some(last) = page.last() else { break };
-        after = last.seq;
+        after = match last {
+            Ok(row) => row.seq,
+            Err(unreadable) => unreadable.seq,
+        };
+        // Rows whose sequence number is not a number sort after every
+        // number (SQLite): nothing readable follows them.
+        let seq_unreadable = page.iter().any(|r| matches!(r, Err(u) if u.column == "seq"));
         for row in &page {
+            // A row that cannot be read is tampering: named with its column.
+            let row = match row {
+                Ok(row) => row,
+                Err(unreadable) => {
+                    report.events += 1;
+                    report.problem(
+                        Some(unreadable.seq),
+                        "unreadable_event",
+                        format!("event {}: the column {} cannot be read", unreadable.seq, unreadable.column),
+                    );
+                    expected_seq = unreadable.seq + 1;
+                    prev_hash = unreadable.entry_hash.clone();
+                    continue;
+                }
+            };
             report.events += 1;
             if row.seq != expected_seq {
                 let missing = if row.seq > expected_seq { "missing or deleted" } else { "out of order" };
@@ -227,6 +255,9 @@ fn verify_chain(conn: &mut DbConnection, checkpoints: &[Checkpoint], report: &mu
             report.head_seq = row.seq;
             report.head_hash = row.entry_hash.clone();
         }
+        if seq_unreadable {
+            break;
+        }
     }
     let (head_seq, head_hash) = store::head(conn)?;
     if head_seq != report.head_seq || head_hash != report.head_hash {
@@ -258,60 +289,117 @@ fn verify_chain(conn: &mut DbConnection, checkpoints: &[Checkpoint], report: &mu
     Ok(latest)
 }
 
-/// Checks each row of one table against the digest its latest event recorded.
-fn check_table<T, F>(
+/// Checks each row of one table against the digest its latest event
+/// recorded. A page that does not read as its types is read again one row at
+/// a time (`keys` gives the page's keys, `one` a row by key): a row that
+/// cannot be read is tampering and is named.
+fn check_table<T, F, K, O>(
     conn: &mut DbConnection,
     latest: &mut Latest,
     report: &mut Report,
     mut page: F,
+    mut keys: K,
+    mut one: O,
 ) -> Result<(), AppError>
 where
     T: Audited,
     F: FnMut(&mut DbConnection, &str) -> QueryResult<Vec<T>>,
+    K: FnMut(&mut DbConnection, &str) -> QueryResult<Vec<String>>,
+    O: FnMut(&mut DbConnection, &str) -> QueryResult<T>,
 {
     let mut after = String::new();
     loop {
-        let rows = page(conn, &after)?;
-        let Some(last) = rows.last() else { break };
-        after = last.audit_id();
-        let recorded = latest.table_mut(T::TABLE);
-        for row in &rows {
-            let subject = row.subject();
-            match recorded.get_mut(&RowId::new(&subject.id)) {
-                None => report.problem(
-                    None,
-                    "row_without_event",
-                    format!("{} row {} has no audit event", subject.t, subject.id),
-                ),
-                Some(record) => {
-                    record.seen = true;
-                    if record.digest.is_none() || record.digest != digest_bytes(&subject.d) {
-                        let seq = record.seq;
-                        report.problem(
-                            Some(seq),
-                            "row_changed_without_event",
-                            format!("{} row {} differs from what event {seq} recorded", subject.t, subject.id),
-                        );
+        let rows = match page(conn, &after) {
+            Ok(rows) => rows,
+            Err(diesel::result::Error::DeserializationError(_)) => {
+                let keys = keys(conn, &after)?;
+                let Some(last_key) = keys.last().cloned() else { break };
+                let mut readable = Vec::with_capacity(keys.len());
+                for key in keys {
+                    match one(conn, &key) {
+                        Ok(row) => readable.push(row),
+                        Err(diesel::result::Error::DeserializationError(e)) => {
+                            let seq = latest.table_mut(T::TABLE).get_mut(&RowId::new(&key)).map(|r| {
+                                r.seen = true;
+                                r.seq
+                            });
+                            report.problem(
+                                seq,
+                                "unreadable_row",
+                                format!("{} row {key} cannot be read ({e})", T::TABLE),
+                            );
+                            report.rows_checked += 1;
+                        }
+                        Err(e) => return Err(e.into()),
                     }
                 }
+                check_rows(latest, report, &readable);
+                after = last_key;
+                continue;
             }
-            report.rows_checked += 1;
-        }
+            Err(e) => return Err(e.into()),
+        };
+        let Some(last) = rows.last() else { break };
+        after = last.audit_id();
+        check_rows(latest, report, &rows);
     }
     Ok(())
+}
+
+/// Checks rows against the digests their latest events recorded.
+fn check_rows<T: Audited>(latest: &mut Latest, report: &mut Report, rows: &[T]) {
+    let recorded = latest.table_mut(T::TABLE);
+    for row in rows {
+        let subject = row.subject();
+        match recorded.get_mut(&RowId::new(&subject.id)) {
+            None => report.problem(
+                None,
+                "row_without_event",
+                format!("{} row {} has no audit event", subject.t, subject.id),
+            ),
+            Some(record) => {
+                record.seen = true;
+                if record.digest.is_none() || record.digest != digest_bytes(&subject.d) {
+                    let seq = record.seq;
+                    report.problem(
+                        Some(seq),
+                        "row_changed_without_event",
+                        format!("{} row {} differs from what event {seq} recorded", subject.t, subject.id),
+                    );
+                }
+            }
+        }
+        report.rows_checked += 1;
+    }
 }
 
 fn verify_rows(conn: &mut DbConnection, latest: &mut Latest, report: &mut Report) -> Result<(), AppError> {
     macro_rules! table {
         ($table:ident, $key:ident, $row:ty) => {
-            check_table::<$row, _>(conn, latest, report, |conn, after| {
-                $table::table
-                    .filter($table::$key.gt(after.to_string()))
-                    .order($table::$key.asc())
-                    .limit(PAGE)
-                    .select(<$row>::as_select())
-                    .load(conn)
-            })?
+            check_table::<$row, _, _, _>(
+                conn,
+                latest,
+                report,
+                |conn, after| {
+                    $table::table
+                        .filter($table::$key.gt(after.to_string()))
+                        .order($table::$key.asc())
+                        .limit(PAGE)
+                        .select(<$row>::as_select())
+                        .load(conn)
+                },
+                |conn, after| {
+                    $table::table
+                        .filter($table::$key.gt(after.to_string()))
+                        .order($table::$key.asc())
+                        .limit(PAGE)
+                        .select($table::$key)
+                        .load(conn)
+                },
+                |conn, key| {
+                    $table::table.filter($table::$key.eq(key.to_string())).select(<$row>::as_select()).first(conn)
+                },
+            )?
         };
     }
     table!(organisations, slug, OrganisationRow);
@@ -328,14 +416,8 @@ fn verify_rows(conn: &mut DbConnection, latest: &mut Latest, report: &mut Report
     table!(revision_contributors, id, ContributorRow);
     table!(password_credentials, user_id, PasswordRow);
     // Linked identities have a two-column key and are few (one per person): read at once.
-    check_table::<IdentityRow, _>(conn, latest, report, |conn, after| {
-        if after.is_empty() {
-            crate::auth::oidc::all_identities(conn)
-                .map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))
-        } else {
-            Ok(Vec::new())
-        }
-    })?;
+    let identities = crate::auth::oidc::all_identities(conn)?;
+    check_rows(latest, report, &identities);
     let mut gone: Vec<(i64, &str, &RowId)> = latest
         .tables
         .iter()

@@ -138,3 +138,59 @@ async fn a_deactivated_person_gets_no_role() {
         assert_envelope(&r, 409, "deactivated");
     }
 }
+
+/// `tillit audit verify` on the test's database: exit code and output.
+fn verify_cli(app: &TestApp) -> (Option<i32>, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tillit"))
+        .args(["audit", "verify", "--database", &app.db.url_string()])
+        .output()
+        .unwrap();
+    (out.status.code(), format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+}
+
+#[actix_web::test]
+async fn unreadable_rows_are_reported_as_tampering() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        app.token("kinda", "Kalle", &[Role::Approver]);
+        assert_eq!(verify_cli(&app).0, Some(0), "{backend:?}");
+        let sqlite = backend == tillit::db::Backend::Sqlite;
+        {
+            let mut conn = app.state.db.get().unwrap();
+            let lift = if sqlite {
+                "DROP TRIGGER audit_events_no_update"
+            } else {
+                "DROP TRIGGER audit_events_append_only ON audit_events"
+            };
+            diesel::sql_query(lift).execute(&mut *conn).unwrap();
+            // SQLite keeps any text in a timestamp column; PostgreSQL only a
+            // timestamp, so there the event's subjects are made unreadable.
+            let tamper = if sqlite {
+                "UPDATE audit_events SET occurred_at = 'gestern' WHERE seq = 2"
+            } else {
+                "UPDATE audit_events SET subjects = '[{' WHERE seq = 2"
+            };
+            diesel::sql_query(tamper).execute(&mut *conn).unwrap();
+        }
+        let (code, text) = verify_cli(&app);
+        assert_eq!(code, Some(1), "{backend:?}: {text}");
+        let column = if sqlite { "the column occurred_at cannot be read" } else { "unreadable subjects" };
+        assert!(text.contains("event 2") && text.contains(column), "{backend:?}: {text}");
+        assert!(!text.contains("Something went wrong"), "{text}");
+        if sqlite {
+            // A business row whose timestamp no longer reads is named too.
+            let mut conn = app.state.db.get().unwrap();
+            diesel::sql_query("UPDATE role_grants SET granted_at = 'igår'").execute(&mut *conn).unwrap();
+            drop(conn);
+            let (code, text) = verify_cli(&app);
+            assert_eq!(code, Some(1), "{text}");
+            assert!(text.contains("role_grants row") && text.contains("cannot be read"), "{text}");
+        }
+    }
+    // Exit 2 stays for a database that cannot be opened.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tillit"))
+        .args(["audit", "verify", "--database", "sqlite:///nowhere/tillit.db"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
