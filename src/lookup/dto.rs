@@ -63,5 +63,46 @@ pub struct LookupResponse {
     pub query: String,
     pub org: Option<String>,
     /// Best match first.
+    #[schema(value_type = Vec<DescribedMatch>)]
     pub matches: Vec<LookupMatch>,
+}
+
+/// How a match is described in the OpenAPI document: `LookupMatch` flattens
+/// an optional status, which a generated schema cannot say, so the two
+/// shapes an answer takes are described here instead (never built).
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum DescribedMatch {
+    /// With `org`: the status there, flattened into the match.
+    InOrganisation(MatchInOrganisation),
+    /// Without `org`: the status in every organisation.
+    Everywhere(MatchEverywhere),
+}
+
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+struct MatchInOrganisation {
+    service: ServiceSummary,
+    /// Which field matched: `name`, `alias`, `vendor` or `domain`.
+    matched_on: Field,
+    /// `exact`, `prefix` or `fuzzy`.
+    #[serde(rename = "match")]
+    match_kind: MatchKind,
+    #[serde(flatten)]
+    status: OrgStatus,
+}
+
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+struct MatchEverywhere {
+    service: ServiceSummary,
+    /// Which field matched: `name`, `alias`, `vendor` or `domain`.
+    matched_on: Field,
+    /// `exact`, `prefix` or `fuzzy`.
+    #[serde(rename = "match")]
+    match_kind: MatchKind,
+    /// The status in every organisation (an earlier revision's entry: only
+    /// where it was decided on).
+    statuses: Vec<OrgStatus>,
 }

@@ -83,3 +83,34 @@ async fn healthz_answers_when_the_database_does() {
     assert_eq!(response.status, 200);
     assert_eq!(response.body["status"], "ok");
 }
+
+/// The lookup's answers, with and without `org`, follow the response schema
+/// the OpenAPI document gives for them (a schema that drifts from the
+/// answers fails here, before any outside contract run).
+#[actix_web::test]
+async fn lookup_answers_follow_their_documented_schema() {
+    use tillit::auth::Role;
+    let app = TestApp::new(tillit::db::Backend::Sqlite);
+    let doc = call(&app, get("/openapi.json", None)).await.body;
+    let mut root = serde_json::json!({"$ref": "#/components/schemas/LookupResponse"});
+    root["components"] = doc["components"].clone();
+    let validator = jsonschema::validator_for(&root).unwrap();
+    let coordinator = app.token("kinda", "Karin", &[Role::Coordinator]);
+    let r =
+        call(&app, post_json("/api/v1/services", Some(&coordinator), example_bytes("internal-assistant-pass"))).await;
+    let service = r.body["service_id"].as_str().unwrap().to_string();
+    crate::authz::submit(&app, &coordinator, &service, 1).await;
+    let name = example("internal-assistant-pass")["service"]["name"].as_str().unwrap().to_string();
+    for url in [
+        format!("/api/v1/lookup?q={}", tillit::web::encode(&name)),
+        format!("/api/v1/lookup?q={}&org=kinda", tillit::web::encode(&name)),
+        "/api/v1/lookup?q=%C4%AE".to_string(),
+        "/api/v1/lookup?q=%C4%AE&org=kinda".to_string(),
+    ] {
+        let r = call(&app, get(&url, None)).await;
+        assert_eq!(r.status, 200, "{url}: {}", r.text);
+        let errors: Vec<String> =
+            validator.iter_errors(&r.body).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        assert!(errors.is_empty(), "{url}: {errors:?}\n{}", r.text);
+    }
+}
