@@ -15,9 +15,17 @@ use crate::state::AppState;
 pub struct LookupQuery {
     /// A name, alias, vendor or domain; a pasted URL works too. Case,
     /// diacritics, spaces, hyphens and punctuation are ignored, and small
-    /// typos are forgiven.
+    /// typos are forgiven. At most 200 characters, not only spaces, and no
+    /// control or text-direction characters.
+    #[param(
+        required = true,
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*[^\s\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]*$"
+    )]
     pub q: Option<String>,
     /// An organisation's slug. Without it, the status in every organisation.
+    #[param(pattern = r"^[a-z0-9-]{2,40}$")]
     pub org: Option<String>,
     /// At most this many matches (default 10, at most 50).
     pub limit: Option<usize>,

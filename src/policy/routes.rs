@@ -181,9 +181,19 @@ pub async fn job(state: web::Data<AppState>, path: web::Path<String>) -> Result<
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
 pub struct DriftQuery {
-    /// The earlier rule-set version.
+    /// The earlier rule-set version, for example `2026.1+3f9a2c1b7d0e`.
+    #[param(
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]{1,80}$"
+    )]
     pub from: String,
     /// The later rule-set version (default: the one in force).
+    #[param(
+        min_length = 1,
+        max_length = 80,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]{1,80}$"
+    )]
     pub to: Option<String>,
 }
 
@@ -199,7 +209,7 @@ pub async fn drift(
     let to = query.to.unwrap_or_else(|| state.policies().version().to_string());
     for version in [&query.from, &to] {
         if version.is_empty()
-            || version.len() > 80
+            || version.chars().count() > 80
             || version.chars().any(|c| c.is_control() || crate::json::is_forbidden_char(c))
         {
             return Err(AppError::field(

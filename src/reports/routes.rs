@@ -13,11 +13,14 @@ use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct ReportQuery {
-    /// Only rows of this organisation.
+    /// Only rows of this organisation (its slug).
+    #[param(pattern = r"^[a-z0-9-]{2,40}$")]
     pub org: Option<String>,
     /// allowed, allowed_with_conditions, not_allowed, expired or not_assessed.
+    #[param(pattern = r"^(allowed|allowed_with_conditions|not_allowed|expired|not_assessed)$")]
     pub status: Option<String>,
     /// prohibited, high_risk, limited_transparency, minimal or not_ai_system.
+    #[param(pattern = r"^(prohibited|high_risk|limited_transparency|minimal|not_ai_system)$")]
     pub risk_class: Option<String>,
     /// Only approvals whose valid_until is within this many days.
     #[param(minimum = 0, maximum = 3650)]
@@ -26,6 +29,7 @@ pub struct ReportQuery {
     #[param(format = Date)]
     pub as_of: Option<String>,
     /// csv, csv-excel (semicolons and a byte-order mark, for Swedish Excel), json or html.
+    #[param(pattern = r"^(csv|csv-excel|csv_excel|excel|json|html)$")]
     pub format: Option<String>,
 }
 
