@@ -103,6 +103,7 @@ pub fn build_app(
         .route("/start", web::get().to(workspace::start_page))
         .route("/services/{id}", web::get().to(workspace::service_page))
         .route("/services/{id}/decide", web::post().to(workspace::decide))
+        .route("/decisions/{id}/revoke", web::post().to(workspace::revoke_decision))
         .route("/services/{id}/revisions/{n}/submit", web::post().to(workspace::submit))
         .route("/services/{id}/drafts", web::post().to(drafts::start_version))
         .route("/drafts", web::post().to(drafts::start))
@@ -174,6 +175,7 @@ const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/start", &["GET"]),
     ("/services/{id}", &["GET"]),
     ("/services/{id}/decide", &["POST"]),
+    ("/decisions/{id}/revoke", &["POST"]),
     ("/services/{id}/revisions/{n}/submit", &["POST"]),
     ("/services/{id}/drafts", &["POST"]),
     ("/drafts", &["POST"]),

@@ -107,6 +107,7 @@ pub struct DecisionCreated {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DecisionRevoked {
     pub decision_id: String,
+    pub service_id: String,
     pub revoked_at: String,
 }
 

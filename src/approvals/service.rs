@@ -491,10 +491,13 @@ pub fn revoke_decision(
             .via_delegation(via)
             .subject(&row),
     )?;
-    Ok(DecisionRevoked { decision_id: row.id, revoked_at: rfc3339_opt(&row.revoked_at).unwrap_or_default() })
+    Ok(DecisionRevoked {
+        decision_id: row.id,
+        service_id: row.service_id,
+        revoked_at: rfc3339_opt(&row.revoked_at).unwrap_or_default(),
+    })
 }
 
-/// Conditions stored on a decision, with their wording.
 /// What changed in `revision` since the revision `org` last decided on:
 /// that revision's number and the changes, or None when `org` has not
 /// decided on an earlier revision of the service (the approver reads it whole).
@@ -516,6 +519,7 @@ pub fn changes_since_decided(
     Ok(Some((decided.revision, submissions::diff::changes(&before, &after, 200))))
 }
 
+/// Conditions stored on a decision, with their wording.
 pub fn condition_views(stored: &str) -> Result<Vec<ConditionView>, AppError> {
     let conditions: Vec<Condition> = serde_json::from_str(stored)?;
     Ok(conditions

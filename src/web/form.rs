@@ -814,6 +814,120 @@ pub fn describe_value(pointer: &str, value: &str, text: &dyn Fn(&str) -> String)
     if options.contains(&value) { text(&format!("value.{value}")) } else { value.to_string() }
 }
 
+/// A value as a reader sees it on a read-only page: labels for choices, yes
+/// and no, lists joined, and "–" for nothing.
+fn reading(value: Option<&Value>, kind: Kind, text: &dyn Fn(&str) -> String) -> String {
+    let none = || "–".to_string();
+    let label = |options: &[&str], v: &str| {
+        if options.contains(&v) { text(&format!("value.{v}")) } else { v.to_string() }
+    };
+    let plain = |v: &Value| match v {
+        Value::String(s) if s.trim().is_empty() => none(),
+        Value::String(s) => s.clone(),
+        Value::Null => none(),
+        other => other.to_string(),
+    };
+    let Some(value) = value else { return none() };
+    match kind {
+        Kind::Bool => match value {
+            Value::Bool(true) => text("form_yes"),
+            Value::Bool(false) => text("form_no"),
+            other => plain(other),
+        },
+        Kind::Choice(options) => value.as_str().map_or_else(|| plain(value), |v| label(options, v)),
+        Kind::Multi(options) => {
+            let items: Vec<String> = value
+                .as_array()
+                .map(|a| a.iter().map(|v| v.as_str().map_or_else(|| plain(v), |v| label(options, v))).collect())
+                .unwrap_or_default();
+            if items.is_empty() { none() } else { items.join(", ") }
+        }
+        Kind::Lines | Kind::Hosts | Kind::Languages => {
+            let items: Vec<String> = value.as_array().map(|a| a.iter().map(plain).collect()).unwrap_or_default();
+            if items.is_empty() { none() } else { items.join(", ") }
+        }
+        Kind::Table(_) => plain(value),
+        _ => plain(value),
+    }
+}
+
+/// A submitted description as a reader sees it: each section of the form
+/// with its rule's outcome and failing checks, each field with the form's
+/// label and its value in words, and the fields in `changed` (pointers of
+/// changed values) marked.
+pub fn describe(doc: &Value, rules: &[RuleResult], changed: &[String], texts: &Texts<'_>) -> Vec<Value> {
+    let t = texts.text;
+    let sv = texts.lang == Lang::Sv;
+    let is_changed = |pointer: &str| {
+        changed.iter().any(|c| c == pointer || c.strip_prefix(pointer).is_some_and(|rest| rest.starts_with('/')))
+    };
+    SECTIONS
+        .iter()
+        .map(|section| {
+            let fields: Vec<Value> = section
+                .fields
+                .iter()
+                .map(|field| {
+                    let key = text_key(field.pointer);
+                    let value = doc.pointer(field.pointer);
+                    let rows: Vec<Value> = match (field.kind, value.and_then(Value::as_array)) {
+                        (Kind::Table(columns), Some(rows)) => rows
+                            .iter()
+                            .map(|row| {
+                                let cells: Vec<Value> = columns
+                                    .iter()
+                                    .map(|c| {
+                                        json!({
+                                            "label": t(&format!("field.{key}.{}", c.key)),
+                                            "value": reading(row.get(c.key), c.kind, t),
+                                        })
+                                    })
+                                    .collect();
+                                json!({"cells": cells})
+                            })
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    let is_table = matches!(field.kind, Kind::Table(_));
+                    json!({
+                        "label": t(&format!("field.{key}")),
+                        "value": if is_table && !rows.is_empty() { String::new() } else { reading(value, field.kind, t) },
+                        "rows": rows,
+                        "changed": is_changed(field.pointer),
+                    })
+                })
+                .collect();
+            let rule = section.rule.and_then(|id| rules.iter().find(|r| &*r.rule == id));
+            let (outcome, outcome_class) = match rule.map(|r| outcome_words(r.outcome)) {
+                Some((key, class)) => (t(key), class),
+                None => (String::new(), ""),
+            };
+            let failing: Vec<Value> = rule
+                .map(|r| {
+                    r.violations
+                        .iter()
+                        .map(|v| {
+                            json!({
+                                "field": describe_field(&v.pointer, t).unwrap_or_default(),
+                                "message": if sv { v.message_sv.to_string() } else { v.message_en.to_string() },
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            json!({
+                "id": section.id,
+                "title": t(&format!("section.{}", section.id)),
+                "outcome": outcome,
+                "outcome_class": outcome_class,
+                "failing": failing,
+                "fields": fields,
+                "changed": fields.iter().any(|f| f["changed"] == true),
+            })
+        })
+        .collect()
+}
+
 /// Every key of the strings the form needs, for the test that each exists.
 pub fn text_keys() -> Vec<String> {
     let mut keys = Vec::new();

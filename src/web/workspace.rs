@@ -365,6 +365,11 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
     let lang = lang_of(&req);
     let actor = web.clone();
     let state_views = state.clone();
+    // The queue's filters: one municipality, and a service's name or vendor.
+    let queue_org = super::query_param(&req, "queue_org").filter(|v| !v.is_empty());
+    let queue_service =
+        super::query_param(&req, "queue_service").map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let (shown_org, shown_service) = (queue_org.clone(), queue_service.clone());
     let loaded = state
         .db
         .run(move |conn| {
@@ -373,8 +378,24 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                 let names: std::collections::HashMap<String, String> =
                     crate::organisations::store::all(conn)?.into_iter().map(|o| (o.slug, o.name)).collect();
                 let mut queue = Vec::new();
-                for (org, via_delegation) in decides_for(conn, &actor)? {
+                let deciding = decides_for(conn, &actor)?;
+                let filter_options: Vec<(String, String)> = deciding
+                    .iter()
+                    .map(|(slug, _)| (slug.clone(), names.get(slug).cloned().unwrap_or_else(|| slug.clone())))
+                    .collect();
+                for (org, via_delegation) in deciding {
+                    if queue_org.as_deref().is_some_and(|wanted| wanted != org) {
+                        continue;
+                    }
                     for r in approvals::store::waiting_for(conn, &org, 100)? {
+                        if let Some(wanted) = &queue_service {
+                            let folded = |t: &str| t.to_lowercase();
+                            if !folded(&r.name).contains(&folded(wanted))
+                                && !folded(&r.vendor).contains(&folded(wanted))
+                            {
+                                continue;
+                            }
+                        }
                         // Nobody decides on what they (or whoever made them an approver) wrote.
                         if !approvals::service::may_decide_on(conn, &actor.actor.user_id, &r.service_id)? {
                             continue;
@@ -399,7 +420,11 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                             revision: r.revision,
                             name: r.name,
                             vendor: r.vendor,
-                            risk_class: r.risk_class,
+                            risk_class: super::form::describe_value(
+                                "/assessments/ai_act/risk_class",
+                                &r.risk_class,
+                                &text,
+                            ),
                             submitted_on: r.submitted_at.map(|t| t.date().to_string()).unwrap_or_default(),
                         });
                     }
@@ -423,11 +448,11 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                 } else {
                     Vec::new()
                 };
-                Ok((queue, services, drafts))
+                Ok((queue, services, drafts, filter_options))
             })
         })
         .await;
-    let (queue, services, drafts) = match loaded {
+    let (queue, services, drafts, filter_options) = match loaded {
         Ok(x) => x,
         Err(e) => return error_page(&state, &req, &e),
     };
@@ -445,6 +470,13 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
         "can_audit": web.actor.has(Role::Auditor) || web.actor.has(Role::Admin),
         "is_admin": web.actor.has(Role::Admin),
         "queue": queue,
+        "queue_filter": (filter_options.len() > 1).then(|| json!({
+            "orgs": filter_options.iter().map(|(slug, name)| json!({
+                "slug": slug, "name": name, "selected": shown_org.as_deref() == Some(slug.as_str()),
+            })).collect::<Vec<_>>(),
+            "service": shown_service.clone().unwrap_or_default(),
+            "active": shown_org.is_some() || shown_service.is_some(),
+        })),
         "services": services,
         "drafts": drafts.iter().map(|d| {
             let doc: Value = serde_json::from_str(&d.document).unwrap_or(Value::Null);
@@ -529,6 +561,7 @@ fn service_context(state: &AppState, lang: Lang, web: &WebActor, loaded: &Servic
                 "via_delegation": d.via_delegation,
                 "delegation_reference": d.delegation_reference,
                 "decided_on": d.decided_at.get(..10).unwrap_or(""),
+                "decision_reference": d.decision_reference,
                 "valid_until": d.valid_until,
                 "revoked": d.revoked_at.is_some(),
                 "expired": d.expired,
@@ -541,15 +574,62 @@ fn service_context(state: &AppState, lang: Lang, web: &WebActor, loaded: &Servic
         .iter()
         .map(|c| json!({"value": c, "label": views.text(lang, &format!("class_{c}"))}))
         .collect();
-    let orgs: Vec<Value> =
-        decide_for.iter().map(|(slug, name, via)| json!({"slug": slug, "name": name, "via_delegation": via})).collect();
+    // Decisions this person may revoke: the live ones of the organisations
+    // they decide for. An organisation that has decided on the revision under
+    // review sees its decision and the revoke form instead of the decision form.
+    let revocable: Vec<Value> = service
+        .decisions
+        .iter()
+        .filter(|d| d.revoked_at.is_none() && decide_for.iter().any(|(slug, _, _)| *slug == d.org))
+        .map(|d| {
+            json!({
+                "decision_id": d.decision_id,
+                "org": name_of(&d.org),
+                "revision": d.revision,
+                "decision": views.text(lang, &format!("decision_{}", d.decision)),
+                "decision_reference": d.decision_reference,
+                "decided_on": d.decided_at.get(..10).unwrap_or(""),
+            })
+        })
+        .collect();
+    let undecided: Vec<Value> = decide_for
+        .iter()
+        .filter(|(slug, _, _)| {
+            !service
+                .decisions
+                .iter()
+                .any(|d| d.org == *slug && d.revoked_at.is_none() && Some(d.revision) == under_review)
+        })
+        .map(|(slug, name, via)| json!({"slug": slug, "name": name, "via_delegation": via}))
+        .collect();
     let form = match under_review {
-        Some(revision) if !decide_for.is_empty() => Some(json!({
-            "revision": revision, "orgs": orgs, "classes": classes,
+        Some(revision) if !undecided.is_empty() => Some(json!({
+            "revision": revision, "orgs": undecided, "classes": classes,
             "valid_until": loaded.default_valid_until.map(|d| d.to_string()).unwrap_or_default(),
         })),
         _ => None,
     };
+    // The whole description, grouped as the form groups it, with what changed
+    // since the revision this person's organisation decided on.
+    let description = loaded.described.as_ref().map(|d| {
+        let rules: Vec<crate::policy::model::RuleResult> = service
+            .revisions
+            .iter()
+            .find(|r| r.revision == d.revision)
+            .and_then(|r| r.evaluation.as_ref())
+            .and_then(|e| serde_json::to_value(&e.outcome).ok())
+            .and_then(|v| serde_json::from_value::<crate::policy::model::Evaluation>(v).ok())
+            .map(|e| e.rules)
+            .unwrap_or_default();
+        let text = |key: &str| views.text(lang, key);
+        let texts = super::form::Texts { lang, text: &text };
+        json!({
+            "revision": d.revision,
+            "since": d.since,
+            "sections": super::form::describe(&d.document, &rules, &d.changed, &texts),
+            "changed_count": d.changed.len(),
+        })
+    });
     // The owning organisation's coordinators submit the latest draft.
     let submit_revision = service
         .revisions
@@ -573,8 +653,16 @@ fn service_context(state: &AppState, lang: Lang, web: &WebActor, loaded: &Servic
             (at(n.saturating_sub(2)), at(n.saturating_sub(1)))
         }
     };
+    // What the decision form shows typed: nothing yet (a refused form puts
+    // back what was typed, see `decide`).
+    let typed: serde_json::Map<String, Value> =
+        DECISION_FIELDS.iter().map(|name| (name.to_string(), Value::String(String::new()))).collect();
     json!({
         "user": user_view(state, lang, web),
+        "typed": typed,
+        "field_errors": {},
+        "description": description,
+        "revocable": revocable,
         "can_change": can_change,
         "compare": compare,
         "compare_choices": if revision_numbers.len() > 1 { Some(json!({"from": choose(from), "to": choose(to)})) } else { None },
@@ -620,6 +708,17 @@ struct ServicePage {
     /// The decision form's valid-until: today plus the review interval of
     /// the revision under review.
     default_valid_until: Option<chrono::NaiveDate>,
+    /// The description shown whole: the revision under review (or the latest
+    /// the person may see), its document, and the revision the person's
+    /// organisation decided on before with what changed since.
+    described: Option<Described>,
+}
+
+struct Described {
+    revision: i32,
+    document: Value,
+    since: Option<i32>,
+    changed: Vec<String>,
 }
 
 async fn load_service_page(
@@ -637,7 +736,7 @@ async fn load_service_page(
                 let service = crate::submissions::service::service_as(conn, &in_force, &actor.actor, &service_id)?;
                 let names: std::collections::HashMap<String, String> =
                     crate::organisations::store::all(conn)?.into_iter().map(|o| (o.slug, o.name)).collect();
-                let orgs = decides_for(conn, &actor)?
+                let orgs: Vec<(String, String, bool)> = decides_for(conn, &actor)?
                     .into_iter()
                     .map(|(slug, via)| (slug.clone(), names.get(&slug).cloned().unwrap_or(slug), via))
                     .collect();
@@ -668,7 +767,51 @@ async fn load_service_page(
                     let (before, after) = (documents.get(&a)?, documents.get(&b)?);
                     Some((a, b, crate::submissions::diff::changes(before, after, 500)))
                 });
-                Ok(ServicePage { service, decide_for: orgs, changes, compare, names, default_valid_until })
+                // The description to read: the revision under review, else the latest visible one.
+                let shown = service
+                    .revisions
+                    .iter()
+                    .rev()
+                    .find(|r| r.state == "submitted")
+                    .or_else(|| service.revisions.last())
+                    .map(|r| r.revision);
+                let mine: Vec<&str> = std::iter::once(actor.actor.org_slug.as_str())
+                    .chain(orgs.iter().map(|(slug, _, _): &(String, String, bool)| slug.as_str()))
+                    .collect();
+                let described = match shown {
+                    Some(number) => {
+                        let rows = crate::submissions::store::revisions_of(conn, &service.id)?;
+                        let document = rows
+                            .iter()
+                            .find(|r| r.revision == number)
+                            .map(|r| serde_json::from_str::<Value>(&r.document))
+                            .transpose()?;
+                        // The revision the person's organisation (or one it decides for) decided on before.
+                        let since = service
+                            .decisions
+                            .iter()
+                            .filter(|d| d.revision < number && mine.contains(&d.org.as_str()))
+                            .max_by_key(|d| (d.org == actor.actor.org_slug, d.revision))
+                            .map(|d| d.revision);
+                        let before = since
+                            .and_then(|n| rows.iter().find(|r| r.revision == n))
+                            .map(|r| serde_json::from_str::<Value>(&r.document))
+                            .transpose()?;
+                        document.map(|document| {
+                            let changed = before
+                                .map(|b| {
+                                    crate::submissions::diff::changes(&b, &document, 1000)
+                                        .into_iter()
+                                        .map(|c| c.field)
+                                        .collect()
+                                })
+                                .unwrap_or_default();
+                            Described { revision: number, document, since, changed }
+                        })
+                    }
+                    None => None,
+                };
+                Ok(ServicePage { service, decide_for: orgs, changes, compare, names, default_valid_until, described })
             })
         })
         .await
@@ -690,6 +833,7 @@ pub async fn service_page(state: web::Data<AppState>, req: HttpRequest, path: we
             let mut context = service_context(&state, lang, &web, &loaded);
             if let Some(map) = context.as_object_mut() {
                 map.insert("decided".into(), json!(super::query_param(&req, "decided").is_some()));
+                map.insert("revoked".into(), json!(super::query_param(&req, "revoked").is_some()));
                 map.insert("submitted".into(), json!(super::query_param(&req, "submitted").is_some()));
                 map.insert("created".into(), json!(super::query_param(&req, "created")));
                 map.insert("error".into(), Value::Null);
@@ -807,6 +951,21 @@ pub async fn decide(
                     message.push_str(&format!(" {detail}"));
                 }
             }
+            // What was typed stays, and each message stands beside its field.
+            let typed: serde_json::Map<String, Value> = DECISION_FIELDS
+                .iter()
+                .map(|name| (name.to_string(), json!(field(&fields, name).unwrap_or(""))))
+                .collect();
+            let field_errors: serde_json::Map<String, Value> = envelope
+                .error
+                .details
+                .iter()
+                .filter_map(|d| {
+                    let name = d.pointer.trim_start_matches('/').split('/').next()?;
+                    let name = if name == "conditions" { "other_condition" } else { name };
+                    (!name.is_empty()).then(|| (name.to_string(), json!(pick(lang, &d.message_sv, &d.message))))
+                })
+                .collect();
             match load_service_page(&state, &web, service_id, None).await {
                 Ok(loaded) => {
                     let mut context = service_context(&state, lang, &web, &loaded);
@@ -815,6 +974,8 @@ pub async fn decide(
                         map.insert("submitted".into(), json!(false));
                         map.insert("created".into(), Value::Null);
                         map.insert("error".into(), json!(message));
+                        map.insert("typed".into(), Value::Object(typed));
+                        map.insert("field_errors".into(), Value::Object(field_errors));
                     }
                     let title = state.views.text(lang, "service_title");
                     match state.views.render(&req, lang, "service", &title, &context) {
@@ -826,6 +987,39 @@ pub async fn decide(
             }
         }
     }
+}
+
+/// The fields of the decision form.
+const DECISION_FIELDS: &[&str] = &[
+    "org",
+    "decision",
+    "information_class_max",
+    "no_personal_data",
+    "no_special_category_data",
+    "permitted_tasks",
+    "required_settings",
+    "other_condition",
+    "reason",
+    "valid_until",
+    "decision_reference",
+];
+
+/// `POST /decisions/{id}/revoke` — an approver revokes a decision with a
+/// reason, as `POST /api/v1/decisions/{id}/revoke` does.
+pub async fn revoke_decision(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    let lang = lang_of(&req).as_str();
+    let decision_id = path.into_inner();
+    post_form(&state, &req, &body, move |conn, web, fields| {
+        let reason = field(fields, "reason").unwrap_or("").trim().to_string();
+        let revoked = approvals::service::revoke_decision(conn, &web.actor, &decision_id, &reason)?;
+        Ok(format!("/services/{}?revoked=1&lang={lang}", super::encode(&revoked.service_id)))
+    })
+    .await
 }
 
 /// Runs `action` in one write transaction as the request's session,

@@ -6,6 +6,7 @@
 mod common;
 
 mod approvals;
+mod approver_page;
 mod authz;
 mod credentials;
 mod csv_injection;

@@ -75,7 +75,7 @@ pub(crate) async fn sign_in(app: &TestApp, org: &str, username: &str) -> String 
 }
 
 /// Posts a service's decision form with the session's CSRF token from the page.
-async fn decide_form(app: &TestApp, service: &str, session: &str, fields: &str) -> Response {
+pub(crate) async fn decide_form(app: &TestApp, service: &str, session: &str, fields: &str) -> Response {
     let r = call(app, page(&format!("/services/{service}"), Some(session))).await;
     let csrf = hidden(&r.text, "csrf");
     let path = format!("/services/{service}/decide");
