@@ -20,6 +20,9 @@ pub struct CompiledCheck {
     pub message_sv: Arc<str>,
     pub message_en: Arc<str>,
     pub validator: jsonschema::Validator,
+    /// The document fields its `if` condition asks about: while one of them
+    /// is unanswered, the check cannot be judged (a half-filled draft).
+    pub condition: Box<[String]>,
 }
 
 pub struct CompiledRule {
@@ -40,6 +43,18 @@ pub struct CompiledRule {
 }
 
 /// The compiled rule set, immutable once built and shared by every request.
+/// A check of a draft that cannot be judged yet: its condition asks about a
+/// field with no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub rule: Arc<str>,
+    pub check: Arc<str>,
+    /// The field the check would judge.
+    pub pointer: String,
+    /// The unanswered field its condition asks about.
+    pub answer_first: String,
+}
+
 pub struct PolicySet {
     name: String,
     version: Arc<str>,
@@ -162,6 +177,36 @@ impl PolicySet {
         fields.sort_unstable();
         fields.dedup();
         Some(fields)
+    }
+
+    /// A draft's rules, judged only on answered facts: a violation of a check
+    /// whose condition asks about a field not answered yet is taken out of
+    /// its rule and returned as waiting for that answer. A rule left with
+    /// only such checks is not judged yet (its outcome says `Fail` still, and
+    /// the caller shows it as "cannot be judged yet").
+    pub fn evaluate_answered(&self, doc: &Value) -> (Vec<RuleResult>, Vec<Waiting>) {
+        let mut results = self.evaluate_rules(doc);
+        let mut waiting = Vec::new();
+        let unanswered = |pointer: &str| doc.pointer(pointer).is_none_or(Value::is_null);
+        for result in &mut results {
+            let Some(rule) = self.rules.iter().find(|r| r.id == result.rule) else { continue };
+            result.violations.retain(|v| {
+                let condition = rule.checks.iter().find(|c| c.id == v.check).map(|c| &c.condition[..]).unwrap_or(&[]);
+                match condition.iter().find(|p| unanswered(p)) {
+                    Some(first) => {
+                        waiting.push(Waiting {
+                            rule: result.rule.clone(),
+                            check: v.check.clone(),
+                            pointer: v.pointer.clone(),
+                            answer_first: first.clone(),
+                        });
+                        false
+                    }
+                    None => true,
+                }
+            });
+        }
+        (results, waiting)
     }
 
     /// Every rule, without the schema's gate: for a draft that is not

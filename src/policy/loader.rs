@@ -314,6 +314,11 @@ fn compile_rule(source: &PolicySource) -> Result<CompiledRule, PolicyError> {
             message_sv: Arc::from(str_at(&doc, file, &format!("{base}/x-tillit-check/message/sv"))?),
             message_en: Arc::from(str_at(&doc, file, &format!("{base}/x-tillit-check/message/en"))?),
             validator: validator_at(&base)?,
+            condition: defs
+                .get(check_id)
+                .and_then(|def| def.get("if"))
+                .map(|c| condition_pointers(c, defs))
+                .unwrap_or_default(),
         });
     }
     Ok(CompiledRule {
@@ -389,4 +394,40 @@ fn keys_at_root<'a>(
         "$comment" | "title" | "description" | "x-tillit-rule" | "x-tillit-check" => true,
         _ => false,
     })
+}
+
+/// The document fields an `if` condition asks about: each property chain
+/// that ends in a constraint on a value (`const`, `enum`, `not`, ...).
+/// Local `$ref`s to `$defs` are followed once.
+fn condition_pointers(schema: &Value, defs: &serde_json::Map<String, Value>) -> Box<[String]> {
+    fn walk(schema: &Value, at: &str, defs: &serde_json::Map<String, Value>, depth: u8, out: &mut Vec<String>) {
+        let Some(map) = schema.as_object() else { return };
+        if depth > 8 {
+            return;
+        }
+        if let Some(target) = map.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix("#/$defs/")) {
+            if let Some(def) = defs.get(target) {
+                walk(def, at, defs, depth + 1, out);
+            }
+        }
+        let constrains = ["const", "enum", "not", "type", "pattern", "minimum", "maximum", "minItems", "contains"]
+            .iter()
+            .any(|k| map.contains_key(*k));
+        if constrains && !at.is_empty() && !out.iter().any(|p| p == at) {
+            out.push(at.to_string());
+        }
+        if let Some(props) = map.get("properties").and_then(Value::as_object) {
+            for (key, sub) in props {
+                walk(sub, &format!("{at}/{}", json::escape_pointer_token(key)), defs, depth + 1, out);
+            }
+        }
+        for list in ["allOf", "anyOf", "oneOf"] {
+            for sub in map.get(list).and_then(Value::as_array).into_iter().flatten() {
+                walk(sub, at, defs, depth + 1, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(schema, "", defs, 0, &mut out);
+    out.into_boxed_slice()
 }

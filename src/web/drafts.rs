@@ -78,14 +78,18 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
     // A new, empty draft is not judged before its first save.
     let judged = draft.updated_at > draft.created_at || draft.service_id.is_some();
     let policies = state.policies();
-    let (errors, rules) =
-        if judged { (policies.schema_errors(&doc), policies.evaluate_rules(&doc)) } else { (Vec::new(), Vec::new()) };
+    // Only answered facts are judged: a check whose condition is unanswered waits.
+    let (errors, (rules, waiting)) = if judged {
+        (policies.schema_errors(&doc), policies.evaluate_answered(&doc))
+    } else {
+        (Vec::new(), (Vec::new(), Vec::new()))
+    };
     let text = |key: &str| state.views.text(lang, key);
-    let (sections, summary) = form::render(&doc, &errors, &rules, &Texts { lang, text: &text });
+    let (sections, summary) = form::render(&doc, &errors, &rules, &waiting, &Texts { lang, text: &text });
     let rule_list: Vec<Value> = rules
         .iter()
         .map(|r| {
-            let (outcome, class) = form::outcome_words(r.outcome);
+            let (outcome, class) = form::draft_outcome_words(r, &waiting);
             json!({
                 "rule": r.rule.to_string(),
                 "title": pick(lang, &r.title, &r.title_en),

@@ -551,6 +551,17 @@ pub fn outcome_words(outcome: RuleOutcome) -> (&'static str, &'static str) {
     }
 }
 
+/// A draft rule's outcome as the pages say it: a failing rule whose every
+/// remaining failure waits for an answer "cannot be judged yet".
+pub fn draft_outcome_words(
+    rule: &RuleResult,
+    waiting: &[crate::policy::engine::Waiting],
+) -> (&'static str, &'static str) {
+    let only_waiting =
+        rule.outcome == RuleOutcome::Fail && rule.violations.is_empty() && waiting.iter().any(|w| w.rule == rule.rule);
+    if only_waiting { ("outcome_not_judged_yet", "warn") } else { outcome_words(rule.outcome) }
+}
+
 pub struct Texts<'a> {
     pub lang: Lang,
     pub text: &'a dyn Fn(&str) -> String,
@@ -562,6 +573,7 @@ pub fn render(
     doc: &Value,
     schema_errors: &[FieldError],
     rules: &[RuleResult],
+    waiting: &[crate::policy::engine::Waiting],
     texts: &Texts<'_>,
 ) -> (Vec<Value>, Vec<Value>) {
     let t = texts.text;
@@ -597,6 +609,18 @@ pub fn render(
             }
         }
     }
+    // Checks waiting for an answer: "Answer first: …" at the field they judge.
+    let mut answer_first: std::collections::HashMap<&'static str, Vec<String>> = std::collections::HashMap::new();
+    for w in waiting {
+        if let Some(field) = owner(&w.pointer) {
+            let question = describe_field(&w.answer_first, t).unwrap_or_else(|| w.answer_first.clone());
+            let line = format!("{} {question}", t("form_answer_first"));
+            let list = answer_first.entry(field).or_default();
+            if !list.contains(&line) {
+                list.push(line);
+            }
+        }
+    }
     let mut summary = Vec::new();
     let sections = SECTIONS
         .iter()
@@ -610,11 +634,15 @@ pub fn render(
                     for p in &found {
                         summary.push(json!({"href": format!("#{}", html_id(field.pointer)), "label": label, "check": p.check, "message": p.message}));
                     }
-                    field_context(doc, field, &label, &found, texts)
+                    let mut context = field_context(doc, field, &label, &found, texts);
+                    if let Some(map) = context.as_object_mut() {
+                        map.insert("answer_first".into(), json!(answer_first.remove(field.pointer).unwrap_or_default()));
+                    }
+                    context
                 })
                 .collect();
             let rule = section.rule.and_then(|id| rules.iter().find(|r| &*r.rule == id));
-            let (outcome, outcome_class) = match rule.map(|r| outcome_words(r.outcome)) {
+            let (outcome, outcome_class) = match rule.map(|r| draft_outcome_words(r, waiting)) {
                 Some((key, class)) => (t(key), class),
                 None => (String::new(), ""),
             };

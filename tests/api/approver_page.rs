@@ -130,7 +130,10 @@ async fn a_federations_queue_filters_by_municipality_and_service() {
     };
     let all = queue(&call(&app, page("/start", Some(&session))).await.text);
     assert!(all.contains("Alfa Assistent") && all.contains("Beta Översättare") && all.contains("Boxholms kommun"));
-    assert!(all.contains("Begränsad risk, krav på transparens") && !all.contains("limited_transparency"), "risk class as a label");
+    assert!(
+        all.contains("Begränsad risk, krav på transparens") && !all.contains("limited_transparency"),
+        "risk class as a label"
+    );
     let only_boxholm = queue(&call(&app, page("/start?queue_org=boxholm", Some(&session))).await.text);
     assert!(only_boxholm.contains("Boxholms kommun") && !only_boxholm.contains("<td>Kinda kommun"), "{only_boxholm}");
     let only_beta = queue(

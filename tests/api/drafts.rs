@@ -330,3 +330,32 @@ async fn the_hostile_corpus_against_the_submission_form_never_breaks_it() {
         assert_eq!(count_services(&app), 0, "nothing hostile became a service");
     }
 }
+
+#[actix_web::test]
+async fn a_half_filled_draft_is_told_no_false_failure() {
+    let app = TestApp::new(tillit::db::Backend::Sqlite);
+    let (karin, draft, csrf) = karin_with_a_draft(&app).await;
+    // The processor agreement is answered "no", but whether personal data is
+    // processed is not answered yet: R1.1 cannot be judged.
+    let partial = vec![
+        ("/service/name".to_string(), "Copilot Chat".to_string()),
+        ("/service/service_type".to_string(), "saas".to_string()),
+        ("/vendor/dpa_signed".to_string(), "false".to_string()),
+    ];
+    let r = call(&app, post(&draft, &[(SESSION, &karin)], &body(&csrf, "save", &partial))).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let r = call(&app, page(&location(&r), Some(&karin))).await;
+    let dpa = field_block(&r.text, "/vendor/dpa_signed");
+    assert!(!dpa.contains("field-errors"), "no failure on an unanswered condition: {dpa}");
+    assert!(dpa.contains("Svara först på: Behandlas personuppgifter"), "{dpa}");
+    assert!(!r.text.contains("Personuppgiftsbiträdesavtal saknas"));
+    // Once answered, the same draft fails R1.1 at the field.
+    let answered = [partial, vec![("/data/personal_data_processed".to_string(), "true".to_string())]].concat();
+    let r = call(&app, post(&draft, &[(SESSION, &karin)], &body(&csrf, "save", &answered))).await;
+    let r = call(&app, page(&location(&r), Some(&karin))).await;
+    let dpa = field_block(&r.text, "/vendor/dpa_signed");
+    assert!(
+        dpa.contains("field-errors") && dpa.contains("<strong>R1.1</strong>") && !dpa.contains("Svara först på"),
+        "{dpa}"
+    );
+}
