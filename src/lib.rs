@@ -31,6 +31,7 @@ pub mod spreadsheet;
 pub mod state;
 pub mod stream;
 pub mod submissions;
+pub mod swedish;
 pub mod web;
 
 pub use app::build_app;

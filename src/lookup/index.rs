@@ -470,6 +470,8 @@ pub struct OrgInfo {
     pub slug: String,
     pub name: String,
     pub function_name: String,
+    /// The AI function's public contact for questions (an e-mail address).
+    pub contact: String,
 }
 
 /// The index id of an earlier revision's entry: the service's id, `#` and
@@ -1400,7 +1402,12 @@ mod tests {
     use levenshtein_automata::Distance;
 
     fn org(slug: &str) -> OrgInfo {
-        OrgInfo { slug: slug.into(), name: slug.into(), function_name: format!("AI-funktionen {slug}") }
+        OrgInfo {
+            slug: slug.into(),
+            name: slug.into(),
+            function_name: format!("AI-funktionen {slug}"),
+            contact: format!("ai@{slug}.example.se"),
+        }
     }
 
     fn date(y: i32, m: u32, d: u32) -> NaiveDate {

@@ -355,7 +355,12 @@ mod tests {
     use crate::lookup::index::{DecisionData, OrgInfo, ServiceData};
 
     fn org(slug: &str) -> OrgInfo {
-        OrgInfo { slug: slug.into(), name: slug.into(), function_name: format!("AI-funktionen {slug}") }
+        OrgInfo {
+            slug: slug.into(),
+            name: slug.into(),
+            function_name: format!("AI-funktionen {slug}"),
+            contact: format!("ai@{slug}.example.se"),
+        }
     }
 
     fn services() -> Vec<ServiceData> {

@@ -16,11 +16,14 @@ use crate::policy::reevaluate::ReReviewFlags;
 const PAGE: i64 = 20_000;
 
 pub fn orgs(conn: &mut DbConnection) -> Result<Vec<OrgInfo>, AppError> {
-    let rows: Vec<(String, String, String)> = organisations::table
+    let rows: Vec<(String, String, String, String)> = organisations::table
         .order(organisations::slug.asc())
-        .select((organisations::slug, organisations::name, organisations::function_name))
+        .select((organisations::slug, organisations::name, organisations::function_name, organisations::function_email))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(slug, name, function_name)| OrgInfo { slug, name, function_name }).collect())
+    Ok(rows
+        .into_iter()
+        .map(|(slug, name, function_name, contact)| OrgInfo { slug, name, function_name, contact })
+        .collect())
 }
 
 type RevisionTuple = (String, i32, String, String, String, String, String);

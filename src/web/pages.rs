@@ -72,6 +72,14 @@ struct LookupPage {
     searched: bool,
     matches: Vec<MatchView>,
     error: Option<String>,
+    /// With a municipality chosen: whom to ask about a tool not found.
+    ask: Option<AskView>,
+}
+
+#[derive(Serialize)]
+struct AskView {
+    function_name: String,
+    contact: String,
 }
 
 /// `GET /` — "Får jag använda X?", as a page.
@@ -88,7 +96,7 @@ pub async fn lookup_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
         org_param.clone().or_else(|| req.cookie(ORG_COOKIE).map(|c| c.value().to_string())).filter(|o| !o.is_empty());
     let snapshot = state.lookup.snapshot();
     let org = org.filter(|o| snapshot.org_index(o).is_some());
-    let orgs = snapshot
+    let orgs: Vec<OrgOption> = snapshot
         .orgs
         .iter()
         .map(|o| OrgOption {
@@ -97,7 +105,14 @@ pub async fn lookup_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
             selected: org.as_deref() == Some(o.slug.as_str()),
         })
         .collect();
-    let mut page = LookupPage { q: q.clone(), orgs, searched: false, matches: Vec::new(), error: None };
+    let mut orgs: Vec<OrgOption> = orgs;
+    crate::swedish::SwedishOrder::new().sort_by_key(&mut orgs, |o| &o.name);
+    // Whom to ask when nothing is found: the chosen municipality's AI function.
+    let ask = org
+        .as_deref()
+        .and_then(|slug| snapshot.orgs.iter().find(|o| o.slug == slug))
+        .map(|o| AskView { function_name: o.function_name.clone(), contact: o.contact.clone() });
+    let mut page = LookupPage { q: q.clone(), orgs, searched: false, matches: Vec::new(), error: None, ask };
     if !q.trim().is_empty() {
         page.searched = true;
         match lookup(&state.lookup, &q, org.as_deref(), false, 10) {
@@ -136,7 +151,15 @@ pub async fn lookup_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
                         if let Some(s) = m.status {
                             view.status = s.status.as_str();
                             view.status_label = status_label(views, lang, s.status);
-                            view.answer = Some(pick(&s.answer_sv, &s.answer_en));
+                            // The conditions are listed once below, not also run into the answer.
+                            view.answer = Some(if s.status == Status::AllowedWithConditions {
+                                pick(
+                                    &format!("Ja, {} får användas i {} med de här villkoren:", view.name, s.org_name),
+                                    &format!("Yes, {} may be used in {} on these conditions:", view.name, s.org_name),
+                                )
+                            } else {
+                                pick(&s.answer_sv, &s.answer_en)
+                            });
                             view.conditions = s.conditions.iter().map(|c| pick(&c.text_sv, &c.text_en)).collect();
                             view.decided_by = s.decided_by_function;
                             view.via_delegation = s.via_delegation;

@@ -384,7 +384,10 @@ async fn pages_work_without_javascript_in_both_languages() {
     let r = call(&w.app, get("/?q=copilot&org=kinda", None)).await;
     assert_eq!(r.status, 200);
     assert!(r.text.contains("<html lang=\"sv\">"));
-    assert!(r.text.contains("Ja, men bara för allmänna och interna uppgifter och utan personuppgifter."), "{}", r.text);
+    // The conditions appear once, as a list under a short answer.
+    assert!(r.text.contains("Ja, Copilot Chat får användas i Kinda kommun med de här villkoren:"), "{}", r.text);
+    assert!(r.text.contains("<li>bara för allmänna och interna uppgifter</li>"), "{}", r.text);
+    assert_eq!(r.text.matches("utan personuppgifter").count(), 1);
     assert!(!r.text.contains("<script"), "no script needed");
     let cookie = r.headers.get("set-cookie").unwrap().to_str().unwrap();
     assert!(cookie.starts_with("tillit_org=kinda"), "the municipality is remembered");
@@ -394,7 +397,8 @@ async fn pages_work_without_javascript_in_both_languages() {
     assert!(again.text.contains("<option value=\"kinda\" selected>"));
     let en = call(&w.app, get("/?q=copilot&org=kinda&lang=en", None)).await;
     assert!(en.text.contains("<html lang=\"en\">"));
-    assert!(en.text.contains("Yes, but only for public and internal information and without personal data."));
+    assert!(en.text.contains("Yes, Copilot Chat may be used in Kinda kommun on these conditions:"));
+    assert!(en.text.contains("<li>without personal data</li>"), "{}", en.text);
     // Markup in a name is shown as text, never run.
     let x = w.service(doc("<script>alert(1)</script>", &[], &[], "published"), true).await;
     let _ = x;

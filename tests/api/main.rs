@@ -12,6 +12,7 @@ mod credentials;
 mod csv_injection;
 mod drafts;
 mod duties;
+mod employee_page;
 mod errors;
 mod evaluate;
 mod helpers;
