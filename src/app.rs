@@ -93,6 +93,7 @@ pub fn build_app(
         .route("/", web::get().to(pages::lookup_page))
         .route("/register", web::get().to(pages::registers_page))
         .route("/register/{org}", web::get().to(pages::register_page))
+        .route("/register/{org}/{service_id}", web::get().to(pages::public_service_page))
         .service(
             web::resource("/login").route(web::get().to(workspace::login_page)).route(web::post().to(workspace::login)),
         )
@@ -168,6 +169,7 @@ const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/", &["GET"]),
     ("/register", &["GET"]),
     ("/register/{org}", &["GET"]),
+    ("/register/{org}/{service_id}", &["GET"]),
     ("/login", &["GET", "POST"]),
     ("/login/sso/callback", &["GET"]),
     ("/login/sso/{org}", &["GET"]),

@@ -35,6 +35,10 @@ pub struct RegisterEntry {
     pub valid_until: Option<String>,
     /// The decision's reference (diarienummer), a public record.
     pub decision_reference: Option<String>,
+    /// The AI Act risk class the description gives (`minimal`, `high_risk`, ...).
+    pub risk_class: String,
+    /// `planned`, `pilot`, `in_use` or `retired`.
+    pub phase: String,
 }
 
 /// The JSON download.
@@ -80,6 +84,8 @@ pub fn entries(conn: &mut DbConnection, snapshot: &Snapshot, org: u16) -> Result
                 decided_on: status.decided_on.unwrap_or_default(),
                 valid_until: status.valid_until,
                 decision_reference: None,
+                risk_class: String::new(),
+                phase: String::new(),
             },
             entry.service_id().to_string(),
         ));
@@ -119,56 +125,178 @@ pub fn entries(conn: &mut DbConnection, snapshot: &Snapshot, org: u16) -> Result
                 let text = |p: &str| doc.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
                 entry.short_description = text("/service/short_description");
                 entry.intended_use = text("/purpose/intended_use");
+                entry.risk_class = text("/assessments/ai_act/risk_class");
+                entry.phase = text("/service/phase");
             }
         }
     }
     let mut entries: Vec<RegisterEntry> = found.into_iter().map(|(e, _)| e).collect();
-    entries.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()).then(a.service_id.cmp(&b.service_id)));
+    let order = crate::swedish::SwedishOrder::new();
+    entries.sort_by(|a, b| order.compare(&a.name, &b.name).then(a.service_id.cmp(&b.service_id)));
     Ok(entries)
 }
 
-/// The CSV download: UTF-8, comma-separated, one row per service.
-pub fn csv(entries: &[RegisterEntry]) -> Result<Vec<u8>, AppError> {
+/// The columns of the downloads: the machine name, and the Swedish header.
+const COLUMNS: &[(&str, &str)] = &[
+    ("service_id", "Tjänstens id"),
+    ("name", "Namn"),
+    ("vendor", "Leverantör"),
+    ("short_description", "Kort beskrivning"),
+    ("intended_use", "Syfte"),
+    ("status", "Status (kod)"),
+    ("status_sv", "Status"),
+    ("risk_class", "Riskklass (kod)"),
+    ("risk_class_sv", "Riskklass"),
+    ("phase", "Fas (kod)"),
+    ("phase_sv", "Fas"),
+    ("conditions_sv", "Villkor"),
+    ("conditions_en", "Villkor (engelska)"),
+    ("deciding_function", "Beslutat av"),
+    ("via_delegation", "Enligt delegering"),
+    ("decided_on", "Beslutsdatum"),
+    ("valid_until", "Gäller till och med"),
+    ("decision_reference", "Diarienummer"),
+];
+
+/// One entry's cells in the order of `COLUMNS`; `label` gives a code's
+/// Swedish words.
+fn cells(e: &RegisterEntry, label: &dyn Fn(&str) -> String) -> Vec<String> {
+    vec![
+        e.service_id.clone(),
+        e.name.clone(),
+        e.vendor.clone(),
+        e.short_description.clone(),
+        e.intended_use.clone(),
+        e.status.as_str().to_string(),
+        label(&format!("status_{}", e.status.as_str())),
+        e.risk_class.clone(),
+        label(&format!("value.{}", e.risk_class)),
+        e.phase.clone(),
+        label(&format!("value.{}", e.phase)),
+        e.conditions_sv.join("; "),
+        e.conditions_en.join("; "),
+        e.deciding_function.clone(),
+        if e.via_delegation { "ja" } else { "nej" }.to_string(),
+        e.decided_on.clone(),
+        e.valid_until.clone().unwrap_or_default(),
+        e.decision_reference.clone().unwrap_or_default(),
+    ]
+}
+
+/// The CSV download: UTF-8, comma-separated, one row per service; machine
+/// names in the header, Swedish labels beside the codes.
+pub fn csv(entries: &[RegisterEntry], label: &dyn Fn(&str) -> String) -> Result<Vec<u8>, AppError> {
     let mut writer = ::csv::Writer::from_writer(Vec::new());
-    let header = [
-        "service_id",
-        "name",
-        "vendor",
-        "short_description",
-        "intended_use",
-        "status",
-        "conditions_sv",
-        "conditions_en",
-        "deciding_function",
-        "via_delegation",
-        "decided_on",
-        "valid_until",
-        "decision_reference",
-    ];
     let fail = |e: ::csv::Error| AppError::internal(format!("csv: {e}"));
-    writer.write_record(header).map_err(fail)?;
+    writer.write_record(COLUMNS.iter().map(|(name, _)| *name)).map_err(fail)?;
     for e in entries {
-        writer
-            .write_record(
-                [
-                    e.service_id.as_str(),
-                    &e.name,
-                    &e.vendor,
-                    &e.short_description,
-                    &e.intended_use,
-                    e.status.as_str(),
-                    &e.conditions_sv.join("; "),
-                    &e.conditions_en.join("; "),
-                    &e.deciding_function,
-                    if e.via_delegation { "true" } else { "false" },
-                    &e.decided_on,
-                    e.valid_until.as_deref().unwrap_or_default(),
-                    e.decision_reference.as_deref().unwrap_or_default(),
-                ]
-                .map(crate::spreadsheet::cell)
-                .map(|c| c.into_owned()),
-            )
-            .map_err(fail)?;
+        writer.write_record(cells(e, label).iter().map(|c| crate::spreadsheet::cell(c).into_owned())).map_err(fail)?;
     }
     writer.into_inner().map_err(|e| AppError::internal(format!("csv: {e}")))
+}
+
+/// The Excel download: one sheet, Swedish headers and labels, a frozen
+/// header row. Excel reads text cells as text, so nothing runs as a formula.
+pub fn xlsx(entries: &[RegisterEntry], label: &dyn Fn(&str) -> String, title: &str) -> Result<Vec<u8>, AppError> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let fail = |e: rust_xlsxwriter::XlsxError| AppError::internal(format!("xlsx: {e}"));
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name("AI-register").map_err(fail)?;
+    let bold = Format::new().set_bold();
+    for (col, (_, header)) in COLUMNS.iter().enumerate() {
+        let col = col as u16;
+        sheet.write_string_with_format(0, col, *header, &bold).map_err(fail)?;
+        sheet.set_column_width(col, if col < 5 { 30 } else { 18 }).map_err(fail)?;
+    }
+    for (row, e) in entries.iter().enumerate() {
+        for (col, value) in cells(e, label).iter().enumerate() {
+            sheet.write_string((row + 1) as u32, col as u16, value).map_err(fail)?;
+        }
+    }
+    sheet.set_freeze_panes(1, 0).map_err(fail)?;
+    workbook.set_properties(&rust_xlsxwriter::DocProperties::new().set_title(title));
+    workbook.save_to_buffer().map_err(fail)
+}
+
+/// A published service's public page in one organisation: what the UK
+/// standard calls the two tiers, a plain summary and the details. Only
+/// public fields: no person, no reason, no assessment beyond its summary.
+#[derive(Debug, Serialize)]
+pub struct PublicService {
+    pub entry: RegisterEntry,
+    pub how_it_affects_decisions: String,
+    pub human_oversight: String,
+    pub human_oversight_description: String,
+    pub data_storage: String,
+    pub data_processing: String,
+    pub dpia_summary: String,
+    pub fria_summary: String,
+    pub contact: String,
+    pub product_url: String,
+    /// The organisation's decisions on the service, oldest first.
+    pub history: Vec<PublicDecision>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PublicDecision {
+    pub decided_on: String,
+    pub decision: String,
+    pub revision: i32,
+    pub revoked_on: Option<String>,
+    pub decision_reference: Option<String>,
+}
+
+/// The public page of one service in one organisation's register; None when
+/// it is not in that register (not published, not approved there).
+pub fn public_service(
+    conn: &mut DbConnection,
+    snapshot: &Snapshot,
+    org: u16,
+    service_id: &str,
+) -> Result<Option<PublicService>, AppError> {
+    let Some(entry) = entries(conn, snapshot, org)?.into_iter().find(|e| e.service_id == service_id) else {
+        return Ok(None);
+    };
+    let slug = snapshot.orgs[org as usize].slug.clone();
+    let decided: Vec<(String, i32, String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, Option<String>)> =
+        decisions::table
+            .filter(decisions::service_id.eq(service_id))
+            .filter(decisions::org_slug.eq(&slug))
+            .order(decisions::decided_at.asc())
+            .select((
+                decisions::revision_id,
+                decisions::revision,
+                decisions::decision,
+                decisions::decided_at,
+                decisions::revoked_at,
+                decisions::decision_reference,
+            ))
+            .load(conn)?;
+    let Some(shown) = decided.last().map(|d| d.0.clone()) else { return Ok(None) };
+    let document: String = revisions::table.filter(revisions::id.eq(&shown)).select(revisions::document).first(conn)?;
+    let doc: Value = serde_json::from_str(&document)?;
+    let text = |p: &str| doc.pointer(p).and_then(Value::as_str).unwrap_or_default().to_string();
+    Ok(Some(PublicService {
+        how_it_affects_decisions: text("/transparency/how_ai_affects_decisions"),
+        human_oversight: text("/human_oversight/model"),
+        human_oversight_description: text("/human_oversight/description"),
+        data_storage: text("/data/data_location/storage"),
+        data_processing: text("/data/data_location/processing"),
+        dpia_summary: text("/assessments/dpia/summary"),
+        fria_summary: text("/assessments/fria/summary"),
+        contact: text("/governance/public_contact_email"),
+        product_url: text("/service/product_url"),
+        history: decided
+            .into_iter()
+            .map(|(_, revision, decision, at, revoked, reference)| PublicDecision {
+                decided_on: db::date_text(&at.date()),
+                decision,
+                revision,
+                revoked_on: revoked.map(|r| db::date_text(&r.date())),
+                decision_reference: reference,
+            })
+            .collect(),
+        entry,
+    }))
 }

@@ -10,6 +10,7 @@ pub struct Response {
     pub headers: HeaderMap,
     pub body: Value,
     pub text: String,
+    pub bytes: Vec<u8>,
 }
 
 /// Sends one request through the real application.
@@ -21,7 +22,7 @@ pub async fn call(app: &TestApp, req: TestRequest) -> Response {
     let bytes = test::read_body(response).await;
     let text = String::from_utf8_lossy(&bytes).to_string();
     let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    Response { status, headers, body, text }
+    Response { status, headers, body, text, bytes: bytes.to_vec() }
 }
 
 pub fn post_json(path: &str, token: Option<&str>, body: impl Into<actix_web::web::Bytes>) -> TestRequest {
@@ -90,4 +91,13 @@ pub fn stricter_policies() -> (tempfile::TempDir, tillit::policy::PolicySet) {
     std::fs::write(&path, serde_json::to_string_pretty(&policy).unwrap()).unwrap();
     let policies = tillit::policy::load(Some(dir.path())).unwrap();
     (dir, policies)
+}
+
+/// Every cell of an `.xlsx` file's first sheet, row by row, read with calamine.
+pub fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+    use calamine::{Reader, Xlsx};
+    let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    let sheet = workbook.sheet_names()[0].clone();
+    let range = workbook.worksheet_range(&sheet).unwrap();
+    range.rows().map(|row| row.iter().map(|c| c.to_string()).collect()).collect()
 }

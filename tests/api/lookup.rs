@@ -282,6 +282,29 @@ const REGISTER_FIELDS: &[&str] = &[
     "decided_on",
     "valid_until",
     "decision_reference",
+    "risk_class",
+    "phase",
+];
+/// The CSV's columns: the public fields, with Swedish labels beside the codes.
+const CSV_COLUMNS: &[&str] = &[
+    "service_id",
+    "name",
+    "vendor",
+    "short_description",
+    "intended_use",
+    "status",
+    "status_sv",
+    "risk_class",
+    "risk_class_sv",
+    "phase",
+    "phase_sv",
+    "conditions_sv",
+    "conditions_en",
+    "deciding_function",
+    "via_delegation",
+    "decided_on",
+    "valid_until",
+    "decision_reference",
 ];
 
 #[actix_web::test]
@@ -340,11 +363,28 @@ async fn public_output_holds_only_allowlisted_fields_and_no_person() {
     assert_eq!(boxholm.body["entries"][0]["deciding_function"], "Itsams AI-funktion");
     let csv = call(&w.app, get("/register/kinda.csv", None)).await;
     assert_eq!(csv.headers.get("content-type").unwrap(), "text/csv; charset=utf-8");
-    assert_eq!(csv.text.lines().next().unwrap(), REGISTER_FIELDS.join(","));
+    assert_eq!(csv.text.lines().next().unwrap(), CSV_COLUMNS.join(","));
+    assert!(csv.text.contains(",allowed_with_conditions,Godkänd med villkor,"), "Swedish labels beside the codes");
     assert_eq!(csv.text.lines().count(), 2);
 
     // No person, no internal comment, on any public output.
+    // The national register, the service's public pages and the Excel file.
+    let national = call(&w.app, get("/register?q=publik", None)).await;
+    assert!(national.text.contains("Publik tjänst") && national.text.contains(&format!("/register/kinda/{s}")));
+    let public_kinda = call(&w.app, get(&format!("/register/kinda/{s}"), None)).await;
+    assert_eq!(public_kinda.status, 200);
+    assert!(public_kinda.text.contains("Sammanfattning") && public_kinda.text.contains("KS 2026/5"));
+    let public_boxholm = call(&w.app, get(&format!("/register/boxholm/{s}?lang=en"), None)).await;
+    assert_eq!(public_boxholm.status, 200);
+    assert_eq!(call(&w.app, get(&format!("/register/ydre/{s}"), None)).await.status, 404, "not in Ydre's register");
+    let excel = call(&w.app, get("/register/kinda.xlsx", None)).await;
+    assert_eq!(excel.status, 200);
+    let excel_text: String = xlsx_rows(&excel.bytes).concat().join("\n");
     let pages = [
+        national.text,
+        public_kinda.text,
+        public_boxholm.text,
+        excel_text,
         call(&w.app, get("/?q=Publik+tj%C3%A4nst", None)).await.text,
         call(&w.app, get("/?q=Publik+tj%C3%A4nst&org=kinda&lang=en", None)).await.text,
         call(&w.app, get("/register/kinda", None)).await.text,

@@ -22,6 +22,7 @@ mod lookup;
 mod openapi;
 mod probe;
 mod reports;
+mod resident_register;
 mod services;
 mod sso;
 mod storage;
