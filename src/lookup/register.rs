@@ -247,6 +247,10 @@ pub struct PublicDecision {
     pub decision_reference: Option<String>,
 }
 
+/// A decision as the public page reads it: revision id and number, kind,
+/// when, when revoked, reference.
+type DecidedRow = (String, i32, String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, Option<String>);
+
 /// The public page of one service in one organisation's register; None when
 /// it is not in that register (not published, not approved there).
 pub fn public_service(
@@ -259,20 +263,19 @@ pub fn public_service(
         return Ok(None);
     };
     let slug = snapshot.orgs[org as usize].slug.clone();
-    let decided: Vec<(String, i32, String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>, Option<String>)> =
-        decisions::table
-            .filter(decisions::service_id.eq(service_id))
-            .filter(decisions::org_slug.eq(&slug))
-            .order(decisions::decided_at.asc())
-            .select((
-                decisions::revision_id,
-                decisions::revision,
-                decisions::decision,
-                decisions::decided_at,
-                decisions::revoked_at,
-                decisions::decision_reference,
-            ))
-            .load(conn)?;
+    let decided: Vec<DecidedRow> = decisions::table
+        .filter(decisions::service_id.eq(service_id))
+        .filter(decisions::org_slug.eq(&slug))
+        .order(decisions::decided_at.asc())
+        .select((
+            decisions::revision_id,
+            decisions::revision,
+            decisions::decision,
+            decisions::decided_at,
+            decisions::revoked_at,
+            decisions::decision_reference,
+        ))
+        .load(conn)?;
     let Some(shown) = decided.last().map(|d| d.0.clone()) else { return Ok(None) };
     let document: String = revisions::table.filter(revisions::id.eq(&shown)).select(revisions::document).first(conn)?;
     let doc: Value = serde_json::from_str(&document)?;
