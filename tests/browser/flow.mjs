@@ -559,6 +559,118 @@ await step("a name from the identity provider is shown as text", async () => {
   await ssoContext.close();
 });
 
+// ---- The five people's journeys, each also at a 390 px wide screen.
+
+async function fitsNarrow(p, label) {
+  await p.setViewportSize({ width: 390, height: 800 });
+  const wide = await p.evaluate(() => document.documentElement.scrollWidth);
+  expect(wide <= 390, `${label}: ${wide} px wide at a 390 px screen`);
+  await screenshot(p, `${label.replace(/[^a-z0-9]+/gi, "-")}-390`);
+  await p.setViewportSize({ width: 1100, height: 900 });
+}
+
+await step("journey: the approver reads the description, decides and revokes", async () => {
+  const { ctx, p } = await signInAs("kinda", "kalle");
+  const first = p.locator("section[aria-labelledby=queue-heading] tbody tr a").first();
+  await first.click();
+  await p.waitForURL(/\/services\//);
+  const described = await p.locator("section[aria-labelledby=description-heading]").innerText();
+  expect(described.includes("Tjänstens namn") && described.includes("R1 Säkerhet och dataskydd"), described.slice(0, 300));
+  await axeCheck(p, "service page with the description");
+  await screenshot(p, "journey-approver-reads");
+  await fitsNarrow(p, "service page");
+  await p.selectOption("#org", "kinda");
+  await p.check("input[name=decision][value=rejected]");
+  await p.fill("#reason", "Tjänsten behövs inte just nu.");
+  await p.fill("#decision_reference", "KS 2026/77");
+  await p.click("section[aria-labelledby=decide-heading] button[type=submit]");
+  await p.waitForURL(/decided=1/);
+  const revoke = p.locator("section[aria-labelledby=revoke-heading] form").first();
+  await revoke.locator("textarea").fill("Leverantören ändrade sina villkor.");
+  await screenshot(p, "journey-approver-revoke-form");
+  await revoke.locator("button[type=submit]").click();
+  await p.waitForURL(/revoked=1/);
+  expect((await p.locator("[role=status]").innerText()).includes("Beslutet är återkallat"), "no confirmation");
+  expect((await p.locator("section[aria-labelledby=decisions-heading]").innerText()).includes("KS 2026/77"), "diarienummer");
+  await axeCheck(p, "service page after revoking");
+  await screenshot(p, "journey-approver-revoked");
+  await ctx.close();
+});
+
+await step("journey: the coordinator saves a half-filled draft and sees no false failure", async () => {
+  const { ctx, p } = await signInAs("kinda", "karin");
+  await p.click("form[action^='/drafts'] button[type=submit]");
+  await p.waitForURL(/\/drafts\//);
+  await p.fill("input[name='/service/name']", "Halvfärdig tjänst");
+  await p.selectOption("select[name='/service/service_type']", "saas");
+  await p.check("input[name='/vendor/dpa_signed'][value=false]");
+  await p.click("button[name=action][value=save]");
+  await p.waitForURL(/saved=1/);
+  const dpa = await p.locator("#f-vendor-dpa_signed").locator("xpath=..").innerText();
+  expect(dpa.includes("Svara först på"), dpa);
+  expect(!(await p.content()).includes("Personuppgiftsbiträdesavtal saknas"), "a false failure");
+  await axeCheck(p, "half-filled draft");
+  await screenshot(p, "journey-coordinator-draft");
+  await fitsNarrow(p, "draft form");
+  await ctx.close();
+});
+
+await step("journey: the employee is asked 'Menade du' and told whom to ask", async () => {
+  const anonymous = await browser.newContext({ viewport: { width: 390, height: 800 } });
+  const p = await anonymous.newPage();
+  watch(p);
+  await p.goto(`${base}/`);
+  expect((await p.evaluate(() => document.documentElement.scrollWidth)) <= 390, "the first visit fits 390 px");
+  await p.fill("#q", "whisprr");
+  await p.selectOption("#org", "boxholm");
+  await p.click("form.lookup button[type=submit]");
+  await p.waitForURL(/q=whisprr/);
+  expect((await p.locator(".did-you-mean").first().innerText()).startsWith("Menade du"), "no 'Menade du'");
+  await axeCheck(p, "lookup with a typo");
+  await screenshot(p, "journey-employee-did-you-mean-390");
+  await p.fill("#q", "Ett verktyg som inte finns");
+  await p.click("form.lookup button[type=submit]");
+  await p.waitForLoadState();
+  expect((await p.content()).includes("Fråga innan du använder det"), "no one to ask");
+  await screenshot(p, "journey-employee-not-found-390");
+  await anonymous.close();
+});
+
+await step("journey: the resident searches the national register and opens a service page", async () => {
+  const anonymous = await browser.newContext();
+  const p = await anonymous.newPage();
+  watch(p);
+  await p.goto(`${base}/register`);
+  expect((await p.locator("h1").innerText()) === "AI-registret", "the national register");
+  await p.fill("#q", "whisper");
+  await p.click("form.filters button[type=submit]");
+  await p.waitForURL(/q=whisper/);
+  await axeCheck(p, "national register");
+  await screenshot(p, "journey-resident-register");
+  await fitsNarrow(p, "national register");
+  await p.locator("ul.register h2 a").first().click();
+  await p.waitForURL(/\/register\/[a-z-]+\/[^/?]+/);
+  const text = await p.locator("main").innerText();
+  expect(text.includes("Sammanfattning") && text.includes("Mer om tjänsten"), text.slice(0, 200));
+  await axeCheck(p, "public service page");
+  await screenshot(p, "journey-resident-service-page");
+  await fitsNarrow(p, "public service page");
+  await anonymous.close();
+});
+
+await step("journey: the auditor downloads the register as .xlsx", async () => {
+  const { ctx, p } = await signInAs("itsam", "irene");
+  await p.goto(`${base}/register/boxholm`);
+  const [download] = await Promise.all([p.waitForEvent("download"), p.click("a[href$='.xlsx']")]);
+  const name = download.suggestedFilename();
+  expect(/^tillit-boxholm-\d{4}-\d{2}-\d{2}\.xlsx$/.test(name), name);
+  const file = await download.path();
+  const bytes = fs.readFileSync(file);
+  expect(bytes.subarray(0, 2).toString() === "PK", "an .xlsx is a zip file");
+  await screenshot(p, "journey-auditor-download");
+  await ctx.close();
+});
+
 await step("no script payload ever ran", async () => {
   expect(executed.length === 0, `executed: ${executed.join(" | ")}`);
 });
