@@ -156,7 +156,9 @@ pub enum RoleCommand {
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Recompute the whole chain and check every business row against its
-    /// latest event. Prints a JSON summary. Exit 0: intact; 1: tampered.
+    /// latest event. Prints a JSON summary. Exit 0: intact; 1: tampered
+    /// (including a row that cannot be read); 2: the database cannot be
+    /// opened or read.
     Verify {
         #[command(flatten)]
         database: DatabaseArgs,

@@ -38,15 +38,20 @@ pub fn render(source: &str, evaluation: &Evaluation, lang: Lang) -> String {
     let mut out = String::new();
     let sv = lang == Lang::Sv;
     let (verdict, explanation) = match (evaluation.verdict, sv) {
-        (Verdict::Pass, true) => ("GODKÄND", "alla blockerande regler är uppfyllda"),
+        // Words about the rules, not a decision: only an approver decides.
+        (Verdict::Pass, true) => ("uppfyller reglerna", "alla blockerande regler är uppfyllda"),
         (Verdict::Fail, true) => {
-            ("UNDERKÄND", "minst en blockerande regel är inte uppfylld; tjänsten kan inte godkännas")
+            ("uppfyller inte reglerna", "minst en blockerande regel är inte uppfylld; tjänsten kan inte godkännas")
         }
-        (Verdict::Invalid, true) => ("OGILTIG", "dokumentet följer inte inlämningsschemat; inga regler har prövats"),
-        (Verdict::Pass, false) => ("PASS", "every blocking rule holds"),
-        (Verdict::Fail, false) => ("FAIL", "at least one blocking rule fails; the service cannot be approved"),
+        (Verdict::Invalid, true) => {
+            ("kan inte prövas", "dokumentet följer inte inlämningsschemat; inga regler har prövats")
+        }
+        (Verdict::Pass, false) => ("meets the rules", "every blocking rule holds"),
+        (Verdict::Fail, false) => {
+            ("does not meet the rules", "at least one blocking rule fails; the service cannot be approved")
+        }
         (Verdict::Invalid, false) => {
-            ("INVALID", "the document does not follow the submission schema; no rule was checked")
+            ("cannot be checked", "the document does not follow the submission schema; no rule was checked")
         }
     };
     let source = if source == "-" { if sv { "standard in" } else { "standard input" } } else { source };
