@@ -901,7 +901,9 @@ fn decision_request(fields: &[(String, String)]) -> Result<approvals::dto::Decis
         "decision": text("decision").unwrap_or_default(),
         "conditions": conditions,
         "reason": text("reason"),
-        "valid_until": text("valid_until"),
+        // The form offers a valid-until date for an approval; a rejection has
+        // none, so the pre-filled date is not held against the person.
+        "valid_until": if text("decision").as_deref() == Some("rejected") { None } else { text("valid_until") },
         "decision_reference": text("decision_reference"),
     });
     serde_json::from_value(request).map_err(|_| {

@@ -141,3 +141,26 @@ async fn a_federations_queue_filters_by_municipality_and_service() {
     );
     assert!(only_beta.contains("Beta Översättare") && !only_beta.contains("Alfa Assistent"), "{only_beta}");
 }
+
+#[actix_web::test]
+async fn a_rejection_ignores_the_prefilled_valid_until() {
+    let app = TestApp::new(tillit::db::Backend::Sqlite);
+    let coordinator = app.token("kinda", "Karin", &[Role::Coordinator]);
+    app.token("kinda", "Kalle", &[Role::Approver]);
+    set_password(&app, "kinda", "Kalle", "kalle");
+    let session = sign_in(&app, "kinda", "kalle").await;
+    let r =
+        call(&app, post_json("/api/v1/services", Some(&coordinator), example_bytes("internal-assistant-pass"))).await;
+    let service = r.body["service_id"].as_str().unwrap().to_string();
+    submit(&app, &coordinator, &service, 1).await;
+    let r = call(&app, page(&format!("/services/{service}"), Some(&session))).await;
+    let prefilled = {
+        let marker = r#"id="valid_until" name="valid_until" type="date" value=""#;
+        let at = r.text.find(marker).unwrap() + marker.len();
+        r.text[at..at + 10].to_string()
+    };
+    assert!(chrono::NaiveDate::parse_from_str(&prefilled, "%Y-%m-%d").is_ok(), "{prefilled}");
+    let fields = format!("org=kinda&revision=1&decision=rejected&reason=Beh%C3%B6vs+inte&valid_until={prefilled}");
+    let r = decide_form(&app, &service, &session, &fields).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+}
