@@ -99,6 +99,19 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
             })
         })
         .collect();
+    // The section menu, with how many sections are done: judged, and no
+    // field in them missing or failing.
+    let menu: Vec<Value> = sections
+        .iter()
+        .map(|section| {
+            let fields = section["fields"].as_array().map(Vec::as_slice).unwrap_or_default();
+            let done = judged && fields.iter().all(|f| f["invalid"] != true);
+            json!({"href": format!("#s-{}", section["id"].as_str().unwrap_or_default()), "title": section["title"], "done": done})
+        })
+        .collect();
+    let done = menu.iter().filter(|m| m["done"] == true).count();
+    let progress =
+        text("draft_progress").replace("{done}", &done.to_string()).replace("{total}", &menu.len().to_string());
     let all_clear = judged
         && errors.is_empty()
         && rules.iter().all(|r| matches!(r.outcome, RuleOutcome::Pass | RuleOutcome::NotApplicable));
@@ -119,6 +132,8 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
         "rules": rule_list,
         "summary": summary,
         "sections": sections,
+        "menu": menu,
+        "progress": progress,
     });
     workspace::page(&state, &req, lang, "draft", "draft_title", context)
 }

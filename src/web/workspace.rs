@@ -335,6 +335,8 @@ struct ServiceItem {
     vendor: String,
     revision: i32,
     state: String,
+    /// Each organisation's current decision: (org slug, decision, revoked, revision it was on).
+    decided: Vec<(String, String, bool, i32)>,
 }
 
 /// The organisations `actor` may decide for today: their own (as an
@@ -432,14 +434,21 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                 let services = if actor.actor.has(Role::Coordinator) || actor.actor.has(Role::Approver) {
                     crate::submissions::store::services_of(conn, &actor.actor.org_slug, 200)?
                         .into_iter()
-                        .map(|(s, r)| ServiceItem {
-                            service_id: s.id,
-                            name: r.name,
-                            vendor: r.vendor,
-                            revision: r.revision,
-                            state: r.state,
+                        .map(|(s, r)| {
+                            let decided = approvals::service::current_decisions(conn, &s.id)?
+                                .into_iter()
+                                .map(|d| (d.org, d.decision, d.revoked_at.is_some(), d.revision))
+                                .collect();
+                            Ok(ServiceItem {
+                                service_id: s.id,
+                                name: r.name,
+                                vendor: r.vendor,
+                                revision: r.revision,
+                                state: r.state,
+                                decided,
+                            })
                         })
-                        .collect()
+                        .collect::<Result<Vec<_>, AppError>>()?
                 } else {
                     Vec::new()
                 };
@@ -456,11 +465,34 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
         Ok(x) => x,
         Err(e) => return error_page(&state, &req, &e),
     };
+    // Each service's real state in each organisation: "Avslagen i Kinda
+    // kommun", "Granskas i …" for a newer version, else the revision's state.
+    let org_names = state.lookup.snapshot();
+    let org_name = |slug: &str| {
+        org_names.orgs.iter().find(|o| o.slug == slug).map(|o| o.name.clone()).unwrap_or_else(|| slug.to_string())
+    };
+    let t = |key: &str| state.views.text(lang, key);
     let services: Vec<Value> = services
         .into_iter()
         .map(|s| {
-            let label = state.views.text(lang, &format!("revision_state_{}", s.state));
-            json!({"service_id": s.service_id, "name": s.name, "vendor": s.vendor, "revision": s.revision, "state_label": label})
+            let mut states: Vec<String> = s
+                .decided
+                .iter()
+                .map(|(org, decision, revoked, revision)| {
+                    let word = if *revoked {
+                        t("state_revoked")
+                    } else if *revision < s.revision && s.state == "submitted" {
+                        t("state_under_review")
+                    } else {
+                        t(&format!("state_{decision}"))
+                    };
+                    format!("{word} {} {}", t("state_in"), org_name(org))
+                })
+                .collect();
+            if states.is_empty() {
+                states.push(t(&format!("revision_state_{}", s.state)));
+            }
+            json!({"service_id": s.service_id, "name": s.name, "vendor": s.vendor, "revision": s.revision, "states": states})
         })
         .collect();
     let context = json!({

@@ -164,3 +164,25 @@ async fn a_rejection_ignores_the_prefilled_valid_until() {
     let r = decide_form(&app, &service, &session, &fields).await;
     assert_eq!(r.status, 303, "{}", r.text);
 }
+
+#[actix_web::test]
+async fn the_start_page_shows_each_services_state_per_organisation() {
+    let app = TestApp::new(tillit::db::Backend::Sqlite);
+    let coordinator = app.token("kinda", "Karin", &[Role::Coordinator]);
+    let approver = app.token("kinda", "Kalle", &[Role::Approver]);
+    set_password(&app, "kinda", "Karin", "karin");
+    let r =
+        call(&app, post_json("/api/v1/services", Some(&coordinator), example_bytes("internal-assistant-pass"))).await;
+    let service = r.body["service_id"].as_str().unwrap().to_string();
+    submit(&app, &coordinator, &service, 1).await;
+    let karin = sign_in(&app, "kinda", "karin").await;
+    let start = call(&app, page("/start", Some(&karin))).await;
+    assert!(start.text.contains("inlämnad för granskning"), "no decision yet");
+    let body = json!({"org": "kinda", "revision": 1, "decision": "rejected", "reason": "Behövs inte"});
+    let r = call(&app, post_json(&format!("/api/v1/services/{service}/decisions"), Some(&approver), body.to_string()))
+        .await;
+    assert_eq!(r.status, 201);
+    let start = call(&app, page("/start", Some(&karin))).await;
+    assert!(start.text.contains("Avslagen i Kinda kommun"), "{}", start.text);
+    assert!(start.text.contains("som skrivit och beslutat"), "the footer tells the truth to a signed-in person");
+}

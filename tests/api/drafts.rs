@@ -349,6 +349,10 @@ async fn a_half_filled_draft_is_told_no_false_failure() {
     assert!(!dpa.contains("field-errors"), "no failure on an unanswered condition: {dpa}");
     assert!(dpa.contains("Svara först på: Behandlas personuppgifter"), "{dpa}");
     assert!(!r.text.contains("Personuppgiftsbiträdesavtal saknas"));
+    // The section menu says how far the draft has come.
+    let sections = form::text_keys().iter().filter(|k| k.starts_with("section.") && !k.ends_with(".intro")).count();
+    assert!(r.text.contains(&format!(" av {sections} avsnitt klara")), "progress");
+    assert!(r.text.contains("href=\"#s-r1\""), "the menu links to each section");
     // Once answered, the same draft fails R1.1 at the field.
     let answered = [partial, vec![("/data/personal_data_processed".to_string(), "true".to_string())]].concat();
     let r = call(&app, post(&draft, &[(SESSION, &karin)], &body(&csrf, "save", &answered))).await;
