@@ -137,7 +137,8 @@ pub fn seed(conn: &mut DbConnection, policies: &PolicySet) -> Result<Vec<DemoLog
         "kinda",
         &ids[1],
         json!({"org": "kinda", "revision": 1, "decision": "rejected",
-        "reason": "Konsumenttjänst utan personuppgiftsbiträdesavtal; leverantören kan träna på inmatad text.", "decision_reference": "KS 2026/89"}),
+        "reason": "Konsumenttjänst utan personuppgiftsbiträdesavtal; leverantören kan träna på inmatad text.", "decision_reference": "KS 2026/89",
+        "public_reason": "Leverantören får använda det du skriver för att träna sin AI, och det finns inget avtal om hur uppgifterna skyddas."}),
     )?;
     decide(
         conn,

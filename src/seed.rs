@@ -629,6 +629,7 @@ fn decision_row(
         revoked_at: None,
         revoked_by: None,
         revocation_reason: None,
+        public_reason: None,
     }
 }
 

@@ -80,6 +80,10 @@ pub struct DecisionRequest {
     pub valid_until: Option<String>,
     /// The decision's reference (diarienummer).
     pub decision_reference: Option<String>,
+    /// The reason in plain words for everyone (shown on the public pages and
+    /// the lookup's answer); `reason` stays internal.
+    #[serde(default)]
+    pub public_reason: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -159,6 +159,7 @@ struct Decision {
     reason: Option<String>,
     valid_until: Option<NaiveDate>,
     decision_reference: Option<String>,
+    public_reason: Option<String>,
 }
 
 fn parse_decision(request: &DecisionRequest) -> Result<Decision, AppError> {
@@ -211,7 +212,8 @@ fn parse_decision(request: &DecisionRequest) -> Result<Decision, AppError> {
         }
         _ => {}
     }
-    Ok(Decision { kind: request.decision, conditions, reason, valid_until, decision_reference })
+    let public_reason = optional_text(request.public_reason.as_deref(), 1000, "/public_reason")?;
+    Ok(Decision { kind: request.decision, conditions, reason, valid_until, decision_reference, public_reason })
 }
 
 /// The latest day an approval of `revision` decided today may hold: today
@@ -409,6 +411,7 @@ pub fn decide(
         revoked_at: None,
         revoked_by: None,
         revocation_reason: None,
+        public_reason: decision.public_reason,
     };
     store::insert_decision(conn, &row)?;
     audit::append(

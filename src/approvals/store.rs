@@ -68,6 +68,11 @@ pub struct DecisionRow {
     pub revoked_at: Option<NaiveDateTime>,
     pub revoked_by: Option<String>,
     pub revocation_reason: Option<String>,
+    /// The reason given to the public (the lookup's "Nej" says it). Left
+    /// out of the audit record when there is none, so that decisions
+    /// recorded before it existed keep their digests.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_reason: Option<String>,
 }
 
 impl Audited for DecisionRow {

@@ -159,6 +159,7 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         revoked_by -> Nullable<Text>,
         revocation_reason -> Nullable<Text>,
+        public_reason -> Nullable<Text>,
     }
 }
 

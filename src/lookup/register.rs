@@ -39,6 +39,10 @@ pub struct RegisterEntry {
     pub risk_class: String,
     /// `planned`, `pilot`, `in_use` or `retired`.
     pub phase: String,
+    /// What the service can do (`summarisation`, ...), to suggest
+    /// alternatives; not part of the published fields.
+    #[serde(skip)]
+    pub capabilities: Vec<String>,
 }
 
 /// The JSON download.
@@ -86,6 +90,7 @@ pub fn entries(conn: &mut DbConnection, snapshot: &Snapshot, org: u16) -> Result
                 decision_reference: None,
                 risk_class: String::new(),
                 phase: String::new(),
+                capabilities: Vec::new(),
             },
             entry.service_id().to_string(),
         ));
@@ -127,6 +132,7 @@ pub fn entries(conn: &mut DbConnection, snapshot: &Snapshot, org: u16) -> Result
                 entry.intended_use = text("/purpose/intended_use");
                 entry.risk_class = text("/assessments/ai_act/risk_class");
                 entry.phase = text("/service/phase");
+                entry.capabilities = strings(&doc, "/service/capabilities");
             }
         }
     }
@@ -134,6 +140,53 @@ pub fn entries(conn: &mut DbConnection, snapshot: &Snapshot, org: u16) -> Result
     let order = crate::swedish::SwedishOrder::new();
     entries.sort_by(|a, b| order.compare(&a.name, &b.name).then(a.service_id.cmp(&b.service_id)));
     Ok(entries)
+}
+
+fn strings(doc: &Value, pointer: &str) -> Vec<String> {
+    doc.pointer(pointer)
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Why a service is not allowed in an organisation, for the employee: the
+/// decision's public reason, and the services allowed there that can do
+/// something it does (by capability), by name.
+pub fn why_not(
+    conn: &mut DbConnection,
+    snapshot: &Snapshot,
+    org: u16,
+    service_id: &str,
+) -> Result<(Option<String>, Vec<RegisterEntry>), AppError> {
+    let slug = snapshot.orgs[org as usize].slug.clone();
+    let reason: Option<Option<String>> = decisions::table
+        .filter(decisions::service_id.eq(service_id))
+        .filter(decisions::org_slug.eq(&slug))
+        .order(decisions::decided_at.desc())
+        .select(decisions::public_reason)
+        .first(conn)
+        .optional()?;
+    let documents: Vec<String> = revisions::table
+        .filter(revisions::service_id.eq(service_id))
+        .filter(revisions::state.eq("submitted"))
+        .order(revisions::revision.desc())
+        .limit(1)
+        .select(revisions::document)
+        .load(conn)?;
+    let wanted: Vec<String> = match documents.first() {
+        Some(doc) => strings(&serde_json::from_str(doc)?, "/service/capabilities"),
+        None => Vec::new(),
+    };
+    let alternatives = if wanted.is_empty() {
+        Vec::new()
+    } else {
+        entries(conn, snapshot, org)?
+            .into_iter()
+            .filter(|e| e.service_id != service_id && e.capabilities.iter().any(|c| c != "other" && wanted.contains(c)))
+            .take(5)
+            .collect()
+    };
+    Ok((reason.flatten(), alternatives))
 }
 
 /// The columns of the downloads: the machine name, and the Swedish header.

@@ -49,6 +49,12 @@ struct PerOrg {
 
 #[derive(Serialize)]
 struct MatchView {
+    #[serde(skip)]
+    service_id: String,
+    /// For "Nej": the decision's public reason, and services allowed here
+    /// that can do the same (name, public page).
+    why: Option<String>,
+    alternatives: Vec<(String, String)>,
     name: String,
     vendor: String,
     aliases: String,
@@ -133,6 +139,9 @@ pub async fn lookup_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
                             ),
                         );
                         let mut view = MatchView {
+                            service_id: m.service.id.clone(),
+                            why: None,
+                            alternatives: Vec::new(),
                             name: m.service.name,
                             vendor: m.service.vendor,
                             aliases: m.service.aliases.join(", "),
@@ -181,6 +190,43 @@ pub async fn lookup_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
             Err(e) => {
                 let (en, sv) = e.messages();
                 page.error = Some(if lang == Lang::Sv { sv } else { en });
+            }
+        }
+    }
+    // "Nej" says why, and what may be used instead.
+    if let Some(org_index) = org.as_deref().and_then(|o| snapshot.org_index(o)) {
+        let refused: Vec<(usize, String)> = page
+            .matches
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| m.status == Status::NotAllowed.as_str())
+            .map(|(i, m)| (i, m.service_id.clone()))
+            .collect();
+        if !refused.is_empty() {
+            let snap = snapshot.clone();
+            let slug = snapshot.orgs[org_index as usize].slug.clone();
+            let found = state
+                .db
+                .run(move |conn| {
+                    refused
+                        .into_iter()
+                        .map(|(i, id)| Ok((i, register::why_not(conn, &snap, org_index, &id)?)))
+                        .collect::<Result<Vec<_>, crate::error::AppError>>()
+                })
+                .await;
+            match found {
+                Ok(found) => {
+                    for (i, (why, alternatives)) in found {
+                        if let Some(view) = page.matches.get_mut(i) {
+                            view.why = why;
+                            view.alternatives = alternatives
+                                .into_iter()
+                                .map(|e| (e.name, format!("/register/{slug}/{}", crate::web::encode(&e.service_id))))
+                                .collect();
+                        }
+                    }
+                }
+                Err(e) => log::warn!("reasons and alternatives for a refused lookup: {e}"),
             }
         }
     }

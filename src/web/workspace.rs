@@ -937,6 +937,7 @@ fn decision_request(fields: &[(String, String)]) -> Result<approvals::dto::Decis
         // none, so the pre-filled date is not held against the person.
         "valid_until": if text("decision").as_deref() == Some("rejected") { None } else { text("valid_until") },
         "decision_reference": text("decision_reference"),
+        "public_reason": text("public_reason"),
     });
     serde_json::from_value(request).map_err(|_| {
         AppError::field(
@@ -1036,6 +1037,7 @@ const DECISION_FIELDS: &[&str] = &[
     "reason",
     "valid_until",
     "decision_reference",
+    "public_reason",
 ];
 
 /// `POST /decisions/{id}/revoke` — an approver revokes a decision with a

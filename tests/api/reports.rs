@@ -213,6 +213,7 @@ async fn as_of_rebuilds_each_day_from_the_history() {
                 revoked_at: revoked.map(at),
                 revoked_by: revoked.map(|_| approver_id.clone()),
                 revocation_reason: revoked.map(|_| "Brister".to_string()),
+                public_reason: None,
             }
         };
         tillit::db::write(&mut conn, |conn| {

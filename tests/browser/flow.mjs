@@ -636,6 +636,19 @@ await step("journey: the employee is asked 'Menade du' and told whom to ask", as
   await anonymous.close();
 });
 
+await step("journey: the employee gets a 'Nej' with a reason and alternatives", async () => {
+  const anonymous = await browser.newContext();
+  const p = await anonymous.newPage();
+  watch(p);
+  await p.goto(`${base}/?q=chatgpt&org=kinda`);
+  const answer = await p.locator("li.match").first().innerText();
+  expect(answer.includes("Varför:") && answer.includes("träna sin AI"), answer);
+  await axeCheck(p, "lookup with a refusal");
+  await screenshot(p, "journey-employee-no-with-reason");
+  await fitsNarrow(p, "lookup with a refusal");
+  await anonymous.close();
+});
+
 await step("journey: the resident searches the national register and opens a service page", async () => {
   const anonymous = await browser.newContext();
   const p = await anonymous.newPage();
