@@ -870,13 +870,29 @@ fn reading(value: Option<&Value>, kind: Kind, text: &dyn Fn(&str) -> String) -> 
                 .unwrap_or_default();
             if items.is_empty() { none() } else { items.join(", ") }
         }
-        Kind::Lines | Kind::Hosts | Kind::Languages => {
+        Kind::Lines | Kind::Hosts => {
             let items: Vec<String> = value.as_array().map(|a| a.iter().map(plain).collect()).unwrap_or_default();
+            if items.is_empty() { none() } else { items.join(", ") }
+        }
+        // ISO codes read as the names of the countries and languages.
+        Kind::Country => value.as_str().map_or_else(|| plain(value), |code| coded(code, text)),
+        Kind::Languages => {
+            let items: Vec<String> = value
+                .as_array()
+                .map(|a| a.iter().map(|v| v.as_str().map_or_else(|| plain(v), |code| coded(code, text))).collect())
+                .unwrap_or_default();
             if items.is_empty() { none() } else { items.join(", ") }
         }
         Kind::Table(_) => plain(value),
         _ => plain(value),
     }
+}
+
+/// A code's name (`SE` → "Sverige"), or the code when it has none.
+fn coded(code: &str, text: &dyn Fn(&str) -> String) -> String {
+    let key = format!("value.{code}");
+    let name = text(&key);
+    if name == key { code.to_string() } else { name }
 }
 
 /// A submitted description as a reader sees it: each section of the form

@@ -141,11 +141,15 @@ impl Views {
         // The pages' strings and the submission form's, as one map per language.
         let merged = |lang: &str| -> Result<Value, String> {
             let mut all = strings(lang)?;
-            let form = strings(&format!("form.{lang}"))?;
-            if let (Some(all), Some(form)) = (all.as_object_mut(), form.as_object()) {
-                for (key, value) in form {
-                    if all.insert(key.clone(), value.clone()).is_some() {
-                        return Err(format!("i18n/form.{lang}.json repeats the key {key}"));
+            // The form's strings, and the names of countries and languages
+            // (from Debian's iso-codes, ISO 3166-1 and ISO 639-1).
+            for part in ["form", "codes"] {
+                let more = strings(&format!("{part}.{lang}"))?;
+                if let (Some(all), Some(more)) = (all.as_object_mut(), more.as_object()) {
+                    for (key, value) in more {
+                        if all.insert(key.clone(), value.clone()).is_some() {
+                            return Err(format!("i18n/{part}.{lang}.json repeats the key {key}"));
+                        }
                     }
                 }
             }

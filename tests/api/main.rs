@@ -18,6 +18,7 @@ mod evaluate;
 mod helpers;
 mod hostile;
 mod integrity;
+mod labels;
 mod lookup;
 mod openapi;
 mod probe;
