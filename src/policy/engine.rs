@@ -23,6 +23,8 @@ pub struct CompiledCheck {
     /// The document fields its `if` condition asks about: while one of them
     /// is unanswered, the check cannot be judged (a half-filled draft).
     pub condition: Box<[String]>,
+    /// The fields its `then` requires something of, when the condition holds.
+    pub judges: Box<[String]>,
 }
 
 pub struct CompiledRule {
@@ -207,6 +209,24 @@ impl PolicySet {
             });
         }
         (results, waiting)
+    }
+
+    /// The fields whose answers decide whether the field at `pointer` is
+    /// required: the conditions of the checks that require something of it
+    /// (empty when no conditional check does).
+    pub fn required_when(&self, pointer: &str) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for check in self.rules.iter().flat_map(|r| r.checks.iter()) {
+            let judged = check.judges.iter().any(|j| j == pointer || j.starts_with(&format!("{pointer}/")));
+            if judged && !check.condition.is_empty() {
+                for c in check.condition.iter().filter(|c| *c != pointer) {
+                    if !out.contains(c) {
+                        out.push(c.clone());
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Every rule, without the schema's gate: for a draft that is not

@@ -319,6 +319,11 @@ fn compile_rule(source: &PolicySource) -> Result<CompiledRule, PolicyError> {
                 .and_then(|def| def.get("if"))
                 .map(|c| condition_pointers(c, defs))
                 .unwrap_or_default(),
+            judges: defs
+                .get(check_id)
+                .and_then(|def| def.get("then"))
+                .map(|c| condition_pointers(c, defs))
+                .unwrap_or_default(),
         });
     }
     Ok(CompiledRule {

@@ -85,7 +85,9 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
         (Vec::new(), (Vec::new(), Vec::new()))
     };
     let text = |key: &str| state.views.text(lang, key);
-    let (sections, summary) = form::render(&doc, &errors, &rules, &waiting, &Texts { lang, text: &text });
+    let required_when = |pointer: &str| policies.required_when(pointer);
+    let (sections, summary) =
+        form::render(&doc, &errors, &rules, &waiting, &required_when, &Texts { lang, text: &text });
     let rule_list: Vec<Value> = rules
         .iter()
         .map(|r| {

@@ -567,6 +567,9 @@ pub struct Texts<'a> {
     pub text: &'a dyn Fn(&str) -> String,
 }
 
+/// Which fields a field's requirement depends on (`PolicySet::required_when`).
+pub type RequiredWhen<'a> = &'a dyn Fn(&str) -> Vec<String>;
+
 /// The form's context for the template: each section with its rule's
 /// outcome, each field with its value, help, and the problems found in it.
 pub fn render(
@@ -574,6 +577,7 @@ pub fn render(
     schema_errors: &[FieldError],
     rules: &[RuleResult],
     waiting: &[crate::policy::engine::Waiting],
+    required_when: RequiredWhen<'_>,
     texts: &Texts<'_>,
 ) -> (Vec<Value>, Vec<Value>) {
     let t = texts.text;
@@ -637,6 +641,17 @@ pub fn render(
                     let mut context = field_context(doc, field, &label, &found, texts);
                     if let Some(map) = context.as_object_mut() {
                         map.insert("answer_first".into(), json!(answer_first.remove(field.pointer).unwrap_or_default()));
+                        // "(frivilligt)" only where no answer can make the field required;
+                        // otherwise the field says what it depends on.
+                        let depends: Vec<String> =
+                            required_when(field.pointer).iter().filter_map(|p| describe_field(p, t)).collect();
+                        if !depends.is_empty() {
+                            map.insert("optional".into(), json!(false));
+                            map.insert(
+                                "required_when".into(),
+                                json!(format!("{} {}.", t("form_required_when"), depends.join(", "))),
+                            );
+                        }
                     }
                     context
                 })
@@ -703,6 +718,7 @@ fn field_context(doc: &Value, field: &Field, label: &str, problems: &[Problem], 
         "yes": value == Some(&Value::Bool(true)),
         "no": value == Some(&Value::Bool(false)),
         "hint": "",
+        "required_when": "",
     });
     let Some(map) = context.as_object_mut() else { return context };
     let flag = |map: &mut Map<String, Value>, name: &str| {

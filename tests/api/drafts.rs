@@ -363,3 +363,29 @@ async fn a_half_filled_draft_is_told_no_false_failure() {
         "{dpa}"
     );
 }
+
+#[actix_web::test]
+async fn only_fields_optional_in_every_case_say_frivilligt() {
+    let app = TestApp::new(tillit::db::Backend::Sqlite);
+    let (karin, draft, _) = karin_with_a_draft(&app).await;
+    let text = r_text(&app, &draft, &karin).await;
+    let label = |id: &str| {
+        let start = text.find(&format!("for=\"{id}\"")).unwrap_or_else(|| panic!("no label for {id}"));
+        let end = text[start..].find("</label>").unwrap() + start;
+        text[start..end].to_string()
+    };
+    // The Article 9 exception is required once special categories are processed (R1.6).
+    let exception = "f-data-special_categories_art9-art9_2_exception";
+    assert!(!label(exception).contains("(frivilligt)"), "{}", label(exception));
+    let block = field_block(&text, "/data/special_categories_art9/art9_2_exception");
+    assert!(block.contains("Krävs beroende på svaret om:"), "{block}");
+    // A field that no answer makes required stays optional.
+    assert!(label("f-service-product_url").contains("(frivilligt)"));
+    let policies = tillit::policy::load(None).unwrap();
+    assert!(policies.required_when("/service/product_url").is_empty());
+    assert!(
+        policies
+            .required_when("/data/special_categories_art9/art9_2_exception")
+            .contains(&"/data/special_categories_art9/processed".to_string())
+    );
+}
