@@ -271,11 +271,21 @@ fn authority(
 }
 
 /// Whether separation of duties lets this person decide on the service: they
-/// did not write, edit or submit it, and neither did whoever made them an approver.
-pub fn may_decide_on(conn: &mut DbConnection, user_id: &str, service_id: &str) -> Result<bool, AppError> {
+/// did not write, edit or submit it, and neither did any of `grantors`, who
+/// made them an approver (`approver_grantors`, read once for many services).
+pub fn may_decide_on(
+    conn: &mut DbConnection,
+    user_id: &str,
+    grantors: &[String],
+    service_id: &str,
+) -> Result<bool, AppError> {
     let authors = submissions::store::authors_of(conn, service_id)?;
-    let grantors = crate::auth::service::approver_grantors(conn, user_id)?;
     Ok(!authors.iter().any(|a| a == user_id || grantors.contains(a)))
+}
+
+/// Who granted the person's live approver role.
+pub fn approver_grantors(conn: &mut DbConnection, user_id: &str) -> Result<Vec<String>, AppError> {
+    crate::auth::service::approver_grantors(conn, user_id)
 }
 
 /// Refuses a decision by an approver whose approver role was granted by

@@ -385,6 +385,7 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                     .iter()
                     .map(|(slug, _)| (slug.clone(), names.get(slug).cloned().unwrap_or_else(|| slug.clone())))
                     .collect();
+                let grantors = approvals::service::approver_grantors(conn, &actor.actor.user_id)?;
                 for (org, via_delegation) in deciding {
                     if queue_org.as_deref().is_some_and(|wanted| wanted != org) {
                         continue;
@@ -399,7 +400,7 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                             }
                         }
                         // Nobody decides on what they (or whoever made them an approver) wrote.
-                        if !approvals::service::may_decide_on(conn, &actor.actor.user_id, &r.service_id)? {
+                        if !approvals::service::may_decide_on(conn, &actor.actor.user_id, &grantors, &r.service_id)? {
                             continue;
                         }
                         let since = approvals::service::changes_since_decided(conn, &org, &r)?;
