@@ -649,7 +649,7 @@ fn open_database(url: &str, pool_size: u32) -> Result<Database, String> {
     let db = Database::open(&url, pool_size).map_err(|e| format!("{}: {e}", url.redacted()))?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
     organisations::service::seed_defaults(&mut conn).map_err(|e| format!("seeding organisations: {e}"))?;
-    crate::auth::sessions::record_credentials_from_before(&mut conn)
+    crate::auth::oidc::record_credentials_from_before(&mut conn)
         .map_err(|e| format!("recording earlier credentials in the audit log: {e}"))?;
     Ok(db)
 }

@@ -169,49 +169,6 @@ pub fn set_password(
     })
 }
 
-/// Records in the audit chain the credentials that were stored before
-/// setting a password and linking an identity were audited (listed by the
-/// migration in `unrecorded_credentials`): one event, then the list is empty.
-pub fn record_credentials_from_before(conn: &mut DbConnection) -> Result<usize, AppError> {
-    use crate::db::schema::unrecorded_credentials;
-    db::write(conn, |conn| {
-        let pending: Vec<(String, String)> = unrecorded_credentials::table
-            .select((unrecorded_credentials::table_name, unrecorded_credentials::row_id))
-            .load(conn)?;
-        if pending.is_empty() {
-            return Ok(0);
-        }
-        let mut event = crate::audit::NewEvent::new(crate::audit::AuditAction::CredentialsRecorded, None, None);
-        let mut recorded = 0;
-        for (table, id) in &pending {
-            match table.as_str() {
-                "password_credentials" => {
-                    let row: Option<PasswordRow> = password_credentials::table
-                        .filter(password_credentials::user_id.eq(id))
-                        .select(PasswordRow::as_select())
-                        .first(conn)
-                        .optional()?;
-                    if let Some(row) = row {
-                        event = event.subject(&row);
-                        recorded += 1;
-                    }
-                }
-                _ => {
-                    if let Some(row) = super::oidc::identity_by_audit_id(conn, id)? {
-                        event = event.subject(&row);
-                        recorded += 1;
-                    }
-                }
-            }
-        }
-        if recorded > 0 {
-            crate::audit::append(conn, event)?;
-        }
-        diesel::delete(unrecorded_credentials::table).execute(conn)?;
-        Ok(recorded)
-    })
-}
-
 fn end_sessions_of(conn: &mut DbConnection, user_id: &str, now: NaiveDateTime) -> Result<usize, AppError> {
     Ok(diesel::update(
         web_sessions::table.filter(web_sessions::user_id.eq(user_id)).filter(web_sessions::ended_at.is_null()),

@@ -93,8 +93,8 @@ async fn credentials_from_before_the_upgrade_are_recorded_once() {
         diesel::sql_query("INSERT INTO unrecorded_credentials (table_name, row_id) SELECT 'password_credentials', user_id FROM password_credentials")
             .execute(&mut *conn)
             .unwrap();
-        assert_eq!(tillit::auth::sessions::record_credentials_from_before(&mut conn).unwrap(), 1);
-        assert_eq!(tillit::auth::sessions::record_credentials_from_before(&mut conn).unwrap(), 0, "once");
+        assert_eq!(tillit::auth::oidc::record_credentials_from_before(&mut conn).unwrap(), 1);
+        assert_eq!(tillit::auth::oidc::record_credentials_from_before(&mut conn).unwrap(), 0, "once");
         drop(conn);
         assert!(actions(&app).contains(&"credentials.recorded".to_string()));
         assert!(verify(&app).intact, "{backend:?}");
