@@ -68,7 +68,7 @@ pub enum ExportCommand {
         /// What the registry said at the end of this day (YYYY-MM-DD).
         #[arg(long = "as-of")]
         as_of: Option<String>,
-        /// csv, csv-excel, json or html.
+        /// csv, csv-excel, json, html or xlsx (html and xlsx in Swedish words).
         #[arg(long, default_value = "csv")]
         format: String,
         /// Write here instead of standard output.
@@ -391,7 +391,13 @@ fn export_compliance(
                 })?)),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
             };
-        let mut writer = crate::reports::render::Writer::new(format, sink);
+        let views = crate::web::Views::load().map_err(crate::error::AppError::internal)?;
+        let readable = crate::reports::render::Readable {
+            lang: "sv",
+            strings: views.strings(crate::web::Lang::Sv).clone(),
+            org_names: crate::organisations::store::all(&mut conn)?.into_iter().map(|o| (o.slug, o.name)).collect(),
+        };
+        let mut writer = crate::reports::render::Writer::new(format, sink, readable);
         writer.start(&meta)?;
         let rows = db::read(&mut conn, |conn| crate::reports::query::rows(conn, &filter, |row| writer.row(row)))?;
         writer.finish()?.flush().map_err(|e| crate::error::AppError::internal(e.to_string()))?;

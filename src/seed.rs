@@ -306,7 +306,7 @@ pub fn synthetic(
     let mut vendor_rng = Rng::new(seed.wrapping_add(1));
     let vendors: Vec<String> =
         (0..5_000).map(|_| format!("{} {}", stem(&mut vendor_rng), vendor_rng.pick(COMPANY_FORMS))).collect();
-    let today = db::now().date();
+    let today = crate::swedish::today();
     let mut report = SeedReport { services: 0, decisions: 0, failing: 0, seconds: 0.0 };
     let context = Context {
         policies,
@@ -650,7 +650,7 @@ fn setup(conn: &mut DbConnection, orgs: &[&str]) -> Result<(Ids, Ids, Ids), AppE
     }
     let mut delegations = Vec::new();
     for org in DELEGATING {
-        let existing = crate::approvals::store::delegation_in_force(conn, org, "itsam", db::now().date())?;
+        let existing = crate::approvals::store::delegation_in_force(conn, org, "itsam", crate::swedish::today())?;
         let row = match existing {
             Some(row) => row,
             None => {

@@ -25,7 +25,7 @@ use crate::submissions::model::RevisionState;
 use crate::submissions::{self, store::RevisionRow};
 
 fn today() -> NaiveDate {
-    db::now().date()
+    crate::swedish::today()
 }
 
 pub fn delegation_response(row: &DelegationRow) -> DelegationResponse {

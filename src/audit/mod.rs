@@ -1,6 +1,7 @@
 //! The tamper-evident audit log: a SHA-256 hash chain of events, one per
 //! change, written in the same transaction as the change.
 
+pub mod log;
 pub mod model;
 pub mod routes;
 pub mod store;

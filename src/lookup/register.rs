@@ -62,7 +62,7 @@ impl Register {
 
 /// The published services approved in the organisation, by name.
 pub fn entries(conn: &mut DbConnection, snapshot: &Snapshot, org: u16) -> Result<Vec<RegisterEntry>, AppError> {
-    let today: NaiveDate = db::now().date();
+    let today: NaiveDate = crate::swedish::today();
     let slug = snapshot.orgs[org as usize].slug.clone();
     let mut found: Vec<(RegisterEntry, String)> = Vec::new();
     for entry in snapshot.entries() {
@@ -346,10 +346,10 @@ pub fn public_service(
         history: decided
             .into_iter()
             .map(|(_, revision, decision, at, revoked, reference)| PublicDecision {
-                decided_on: db::date_text(&at.date()),
+                decided_on: db::date_text(&crate::swedish::local_date(&at)),
                 decision,
                 revision,
-                revoked_on: revoked.map(|r| db::date_text(&r.date())),
+                revoked_on: revoked.map(|r| db::date_text(&crate::swedish::local_date(&r))),
                 decision_reference: reference,
             })
             .collect(),

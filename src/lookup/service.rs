@@ -335,7 +335,7 @@ pub fn lookup(
     include_internal: bool,
     limit: usize,
 ) -> Result<LookupResponse, AppError> {
-    lookup_on(index, query, org, include_internal, limit, db::now().date())
+    lookup_on(index, query, org, include_internal, limit, crate::swedish::today())
 }
 
 /// A lookup as it would be answered on `today` (approvals past their
@@ -363,7 +363,7 @@ pub fn lookup_json(
     include_internal: bool,
     limit: usize,
 ) -> Result<Bytes, AppError> {
-    let question = question(query, org, include_internal, limit, db::now().date())?;
+    let question = question(query, org, include_internal, limit, crate::swedish::today())?;
     let (generation, snapshot) = index.current();
     let key = AnswerCache::key(generation, &question);
     if let Some(kept) = index.answers.get(&key) {

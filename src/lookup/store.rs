@@ -91,7 +91,7 @@ fn decision_data(row: DecisionTuple, flags: &ReReviewFlags) -> Option<(String, i
             via_delegation: via.is_some(),
             needs_re_review,
             superseded: false,
-            decided_on: decided_at.date(),
+            decided_on: crate::swedish::local_date(&decided_at),
             valid_until,
             conditions,
         },

@@ -68,10 +68,15 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// The instant the report describes: the end of `as_of`, or now.
+    /// The instant the report describes: the end of `as_of` (a Swedish
+    /// calendar day), or now.
     pub fn instant(&self) -> NaiveDateTime {
         match self.as_of {
-            Some(day) => day.and_hms_micro_opt(23, 59, 59, 999_999).unwrap_or_else(crate::db::now),
+            // The end of that day in Sweden.
+            Some(day) => match day.succ_opt() {
+                Some(next) => crate::swedish::day_start_utc(next) - chrono::Duration::microseconds(1),
+                None => crate::db::now(),
+            },
             None => crate::db::now(),
         }
     }
@@ -128,7 +133,7 @@ pub fn rows(
     mut emit: impl FnMut(&ComplianceRow) -> Result<(), AppError>,
 ) -> Result<u64, AppError> {
     let at = filter.instant();
-    let today = at.date();
+    let today = crate::swedish::local_date(&at);
     let functions = functions(conn)?;
     let delegation_refs: HashMap<String, String> = delegations::table
         .select((delegations::id, delegations::decision_reference))
@@ -298,7 +303,7 @@ pub fn rows(
                     decision: decision.map(|d| d.5.clone()),
                     decision_id: decision.map(|d| d.0.clone()),
                     decision_reference: decision.and_then(|d| d.7.clone()),
-                    decided_on: decision.map(|d| date(&d.12.date())),
+                    decided_on: decision.map(|d| date(&crate::swedish::local_date(&d.12))),
                     deciding_org: decision.map(|d| d.9.clone()),
                     deciding_function: decision.and_then(|d| functions.get(&d.9).cloned()),
                     decided_by: decision.map(|d| d.8.clone()),

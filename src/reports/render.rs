@@ -1,7 +1,13 @@
 //! The report's formats. Each writes a header, then one row at a time, then
-//! a footer, so that the whole report is never held in memory.
+//! a footer, so that the whole report is never held in memory (Excel keeps
+//! its rows in temporary files until the workbook is written).
+//!
+//! The machine formats (CSV, JSON) carry the codes. The formats meant for
+//! people (the print-ready page and Excel) carry words instead: labels in the
+//! reader's language, organisations' names, local dates and "–" for none.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::io::Write;
 
 use serde::Serialize;
@@ -19,6 +25,8 @@ pub enum Format {
     Json,
     /// A print-ready page.
     Html,
+    /// An Excel workbook (Office Open XML).
+    Xlsx,
 }
 
 impl Format {
@@ -28,6 +36,7 @@ impl Format {
             "csv-excel" | "csv_excel" | "excel" => Some(Format::CsvExcel),
             "json" => Some(Format::Json),
             "html" => Some(Format::Html),
+            "xlsx" => Some(Format::Xlsx),
             _ => None,
         }
     }
@@ -37,6 +46,7 @@ impl Format {
             Format::Csv | Format::CsvExcel => "text/csv; charset=utf-8",
             Format::Json => "application/json",
             Format::Html => "text/html; charset=utf-8",
+            Format::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
     }
 
@@ -45,9 +55,132 @@ impl Format {
             Format::Csv | Format::CsvExcel => "csv",
             Format::Json => "json",
             Format::Html => "html",
+            Format::Xlsx => "xlsx",
         }
     }
 }
+
+/// What the formats meant for people need to speak without codes: the
+/// words for codes in the reader's language and the organisations' names.
+pub struct Readable {
+    /// The reader's language code (`sv` or `en`), for the page's `lang`.
+    pub lang: &'static str,
+    /// The page strings of that language (`templates/i18n`), by key.
+    pub strings: serde_json::Value,
+    /// Organisation names by slug.
+    pub org_names: HashMap<String, String>,
+}
+
+/// Shown in a cell that has nothing to show.
+pub const NONE: &str = "–";
+
+impl Readable {
+    pub fn text(&self, key: &str) -> String {
+        self.strings.get(key).and_then(serde_json::Value::as_str).unwrap_or(key).to_string()
+    }
+
+    fn org(&self, slug: &str) -> String {
+        self.org_names.get(slug).cloned().unwrap_or_else(|| slug.to_string())
+    }
+
+    fn or_none(value: Option<&str>) -> String {
+        match value {
+            Some(v) if !v.trim().is_empty() => v.to_string(),
+            _ => NONE.to_string(),
+        }
+    }
+
+    fn yes_no(&self, value: bool) -> String {
+        self.text(if value { "form_yes" } else { "form_no" })
+    }
+
+    /// "R1=pass,R2=fail" as "R1 uppfylls, R2 uppfylls inte".
+    fn outcomes(&self, coded: Option<&str>) -> String {
+        let Some(coded) = coded.filter(|c| !c.is_empty()) else { return NONE.to_string() };
+        coded
+            .split(',')
+            .map(|pair| match pair.split_once('=') {
+                Some((rule, outcome)) => format!("{rule} {}", self.text(&format!("outcome_{outcome}"))),
+                None => pair.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The headers of the people's formats, in column order.
+    fn headers(&self) -> Vec<String> {
+        READABLE_COLUMNS.iter().map(|key| self.text(&format!("report_col_{key}"))).collect()
+    }
+
+    /// One row in words, in the order of `READABLE_COLUMNS`.
+    fn cells(&self, row: &ComplianceRow) -> Vec<String> {
+        let decided_by = match (&row.deciding_function, &row.decided_by_name) {
+            (Some(f), Some(n)) => format!("{f} ({n})"),
+            (Some(f), None) => f.clone(),
+            (None, Some(n)) => n.clone(),
+            (None, None) => NONE.to_string(),
+        };
+        vec![
+            row.service_name.clone(),
+            Self::or_none(Some(&row.vendor)),
+            row.service_id.clone(),
+            row.revision.to_string(),
+            row.latest_revision.to_string(),
+            self.org(&row.owner_org),
+            self.text(&format!("value.{}", row.risk_class)),
+            self.org(&row.org),
+            self.text(&format!("status_{}", row.status.as_str())),
+            row.decision.as_ref().map(|d| self.text(&format!("decision_{d}"))).unwrap_or_else(|| NONE.to_string()),
+            Self::or_none(row.decision_reference.as_deref()),
+            Self::or_none(row.decided_on.as_deref()),
+            decided_by,
+            row.deciding_org.as_deref().map(|o| self.org(o)).unwrap_or_else(|| NONE.to_string()),
+            self.yes_no(row.via_delegation),
+            Self::or_none(row.delegation_reference.as_deref()),
+            self.outcomes(row.rule_outcomes_at_decision.as_deref()),
+            Self::or_none(row.rule_set_version_at_decision.as_deref()),
+            self.outcomes(row.rule_outcomes_now.as_deref()),
+            Self::or_none(row.rule_set_version_now.as_deref()),
+            Self::or_none(row.valid_until.as_deref()),
+            self.yes_no(row.expiring_within_60_days),
+            self.yes_no(row.expired),
+            self.yes_no(row.needs_re_review),
+            if row.conditions.is_empty() { NONE.to_string() } else { row.conditions.join("; ") },
+        ]
+    }
+}
+
+/// The columns of the people's formats (their header keys are `report_col_*`).
+const READABLE_COLUMNS: &[&str] = &[
+    "service",
+    "vendor",
+    "service_id",
+    "revision",
+    "latest_revision",
+    "owner_org",
+    "risk_class",
+    "org",
+    "status",
+    "decision",
+    "decision_reference",
+    "decided_on",
+    "decided_by",
+    "deciding_org",
+    "via_delegation",
+    "delegation_reference",
+    "rules_then",
+    "rule_set_then",
+    "rules_now",
+    "rule_set_now",
+    "valid_until",
+    "expiring",
+    "expired",
+    "needs_re_review",
+    "conditions",
+];
+
+/// Rows an Excel sheet holds below its header; further rows go on to a new sheet.
+const XLSX_ROWS_PER_SHEET: u32 = 1_048_575;
 
 pub const COLUMNS: &[&str] = &[
     "service_id",
@@ -166,6 +299,19 @@ pub struct Writer<W: Write> {
     csv: Option<csv::Writer<Vec<u8>>>,
     /// Rows buffered in `csv` since the last flush.
     pending: usize,
+    readable: Readable,
+    xlsx: Option<Xlsx>,
+}
+
+/// The workbook being written, and where the next row goes.
+struct Xlsx {
+    workbook: rust_xlsxwriter::Workbook,
+    sheets: u16,
+    next_row: u32,
+}
+
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> AppError {
+    AppError::internal(format!("xlsx: {e}"))
 }
 
 fn io(e: std::io::Error) -> AppError {
@@ -187,8 +333,42 @@ fn csv_writer(format: Format, buffer: Vec<u8>) -> Option<csv::Writer<Vec<u8>>> {
 }
 
 impl<W: Write> Writer<W> {
-    pub fn new(format: Format, out: W) -> Writer<W> {
-        Writer { format, out, rows: 0, csv: csv_writer(format, Vec::with_capacity(64 * 1024)), pending: 0 }
+    pub fn new(format: Format, out: W, readable: Readable) -> Writer<W> {
+        Writer {
+            format,
+            out,
+            rows: 0,
+            csv: csv_writer(format, Vec::with_capacity(64 * 1024)),
+            pending: 0,
+            readable,
+            xlsx: None,
+        }
+    }
+
+    /// Starts a new sheet with the header row (the first, or the next when
+    /// one is full).
+    fn xlsx_sheet(&mut self) -> Result<(), AppError> {
+        let headers = self.readable.headers();
+        let title = self.readable.text("report_doc_title");
+        let xlsx = self.xlsx.get_or_insert_with(|| Xlsx {
+            workbook: rust_xlsxwriter::Workbook::new(),
+            sheets: 0,
+            next_row: 0,
+        });
+        xlsx.sheets += 1;
+        let name = if xlsx.sheets == 1 { title } else { format!("{title} {}", xlsx.sheets) };
+        let sheet = xlsx.workbook.add_worksheet_with_constant_memory();
+        // Sheet names hold at most 31 characters.
+        sheet.set_name(name.chars().take(31).collect::<String>()).map_err(xlsx_error)?;
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        for (col, header) in headers.iter().enumerate() {
+            let col = col as u16;
+            sheet.set_column_width(col, if col < 3 { 30 } else { 18 }).map_err(xlsx_error)?;
+            sheet.write_string_with_format(0, col, header, &bold).map_err(xlsx_error)?;
+        }
+        sheet.set_freeze_panes(1, 0).map_err(xlsx_error)?;
+        xlsx.next_row = 1;
+        Ok(())
     }
 
     /// Hands the buffered CSV to the output and starts a new buffer.
@@ -221,51 +401,62 @@ impl<W: Write> Writer<W> {
                 write!(self.out, "{{\"report\":\"compliance\",{},\"rows\":[", &body[1..]).map_err(io)
             }
             Format::Html => {
+                let r = &self.readable;
                 let filter = [
-                    meta.filter.org.as_ref().map(|o| format!("organisation {o}")),
-                    meta.filter.status.as_ref().map(|s| format!("status {s}")),
-                    meta.filter.risk_class.as_ref().map(|r| format!("risk class {r}")),
-                    meta.filter.expiring_within_days.map(|d| format!("expiring within {d} days")),
+                    meta.filter.org.as_ref().map(|o| r.org(o)),
+                    meta.filter.status.as_ref().map(|s| r.text(&format!("status_{s}"))),
+                    meta.filter.risk_class.as_ref().map(|c| r.text(&format!("value.{c}"))),
+                    meta.filter
+                        .expiring_within_days
+                        .map(|d| r.text("report_expiring_days").replace("{days}", &d.to_string())),
                 ]
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>();
-                let filter = if filter.is_empty() { "none".to_string() } else { filter.join(", ") };
+                let filter = if filter.is_empty() { r.text("report_filter_none") } else { filter.join(", ") };
                 write!(
                     self.out,
-                    "<!DOCTYPE html><html lang=\"sv\"><head><meta charset=\"utf-8\"><title>Efterlevnadsrapport – Tillit</title>\
+                    "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\">\
+                     <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>{} – Tillit</title>\
                      <link rel=\"icon\" href=\"data:,\"><link rel=\"stylesheet\" href=\"/static/report.css\"></head><body><header>\
-                     <h1>Efterlevnadsrapport / Compliance report</h1><dl>\
-                     <dt>Exporterad / Exported</dt><dd>{}</dd>\
-                     <dt>Per dag / As of</dt><dd>{}</dd>\
-                     <dt>Urval / Filter</dt><dd>{}</dd>\
-                     <dt>Regeluppsättning / Rule set</dt><dd>{}</dd>\
-                     <dt>Granskningskedjans huvud / Audit chain head</dt><dd><code>{} {}</code></dd>\
+                     <h1>{}</h1><dl>\
+                     <dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd><dt>{}</dt><dd>{}</dd>\
+                     <dt>{}</dt><dd><code>{} {}</code></dd>\
                      </dl></header><main><table><thead><tr>",
-                    esc(&meta.generated_at),
-                    esc(meta.as_of.as_deref().unwrap_or("now")),
+                    r.lang,
+                    esc(&r.text("report_doc_title")),
+                    esc(&r.text("report_doc_title")),
+                    esc(&r.text("report_exported")),
+                    esc(&crate::swedish::local_minute_text(&meta.generated_at)),
+                    esc(&r.text("report_as_of")),
+                    esc(&meta.as_of.clone().unwrap_or_else(|| r.text("report_now"))),
+                    esc(&r.text("report_filter")),
                     esc(&filter),
+                    esc(&r.text("report_rule_set")),
                     esc(&meta.rule_set_version),
+                    esc(&r.text("report_chain_head")),
                     meta.audit_head_seq,
                     esc(&meta.audit_head_hash),
                 )
                 .map_err(io)?;
-                for column in [
-                    "Tjänst / Service",
-                    "Organisation",
-                    "Status",
-                    "Beslut / Decision",
-                    "Beslutat av / Decided by",
-                    "Regler då / Rules then",
-                    "Regler nu / Rules now",
-                    "Giltig till / Valid until",
-                    "Flaggor / Flags",
-                    "Villkor / Conditions",
+                for key in [
+                    "service",
+                    "org",
+                    "status",
+                    "decision",
+                    "decided_by",
+                    "rules_then",
+                    "rules_now",
+                    "valid_until",
+                    "flags",
+                    "conditions",
                 ] {
-                    write!(self.out, "<th scope=\"col\">{}</th>", esc(column)).map_err(io)?;
+                    write!(self.out, "<th scope=\"col\">{}</th>", esc(&r.text(&format!("report_col_{key}"))))
+                        .map_err(io)?;
                 }
                 self.out.write_all(b"</tr></thead><tbody>").map_err(io)
             }
+            Format::Xlsx => self.xlsx_sheet(),
         }
     }
 
@@ -292,41 +483,69 @@ impl<W: Write> Writer<W> {
                 Ok(())
             }
             Format::Html => {
+                let r = &self.readable;
                 let flags = [
-                    row.expired.then_some("utgången / expired"),
-                    row.expiring_within_60_days.then_some("går ut inom 60 dagar / expiring within 60 days"),
-                    row.needs_re_review.then_some("omprövning / needs re-review"),
-                    row.via_delegation.then_some("delegering / delegation"),
+                    row.expired.then(|| r.text("report_flag_expired")),
+                    row.expiring_within_60_days.then(|| r.text("report_flag_expiring")),
+                    row.needs_re_review.then(|| r.text("report_flag_re_review")),
+                    row.via_delegation.then(|| r.text("report_flag_delegation")),
                 ]
                 .into_iter()
                 .flatten()
-                .collect::<Vec<_>>()
-                .join(", ");
-                let decided = match (&row.deciding_function, &row.decided_by_name) {
-                    (Some(f), Some(n)) => format!("{f} ({n})"),
-                    (Some(f), None) => f.clone(),
-                    _ => String::new(),
+                .collect::<Vec<_>>();
+                let flags = if flags.is_empty() { NONE.to_string() } else { flags.join(", ") };
+                let cells = r.cells(row);
+                // Indexes into `READABLE_COLUMNS`.
+                let cell = |key: &str| {
+                    READABLE_COLUMNS.iter().position(|c| *c == key).map(|i| cells[i].as_str()).unwrap_or(NONE)
                 };
+                let decision = match row.decision_reference.as_deref() {
+                    Some(reference) if row.decision.is_some() => format!(
+                        "{} <small>{} · {}</small>",
+                        esc(cell("decision")),
+                        esc(reference),
+                        esc(cell("decided_on"))
+                    ),
+                    _ if row.decision.is_some() => {
+                        format!("{} <small>{}</small>", esc(cell("decision")), esc(cell("decided_on")))
+                    }
+                    _ => NONE.to_string(),
+                };
+                let version = r.text("report_version").replace("{n}", &row.revision.to_string());
                 write!(
                     self.out,
-                    "<tr><td>{} <small>{} · v{}</small></td><td>{}</td><td>{}</td><td>{} {}</td><td>{}</td><td>{} <small>{}</small></td><td>{} <small>{}</small></td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                    esc(&row.service_name),
-                    esc(&row.vendor),
-                    row.revision,
-                    esc(&row.org),
-                    esc(row.status.as_str()),
-                    esc(row.decision.as_deref().unwrap_or("")),
-                    esc(row.decision_reference.as_deref().unwrap_or("")),
-                    esc(&decided),
-                    esc(row.rule_outcomes_at_decision.as_deref().unwrap_or("")),
+                    "<tr><td>{} <small>{} · {}</small></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} <small>{}</small></td><td>{} <small>{}</small></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    esc(cell("service")),
+                    esc(cell("vendor")),
+                    esc(&version),
+                    esc(cell("org")),
+                    esc(cell("status")),
+                    decision,
+                    esc(cell("decided_by")),
+                    esc(cell("rules_then")),
                     esc(row.rule_set_version_at_decision.as_deref().unwrap_or("")),
-                    esc(row.rule_outcomes_now.as_deref().unwrap_or("")),
+                    esc(cell("rules_now")),
                     esc(row.rule_set_version_now.as_deref().unwrap_or("")),
-                    esc(row.valid_until.as_deref().unwrap_or("")),
+                    esc(cell("valid_until")),
                     esc(&flags),
-                    esc(&row.conditions.join("; ")),
+                    esc(cell("conditions")),
                 )
                 .map_err(io)
+            }
+            Format::Xlsx => {
+                if self.xlsx.as_ref().is_some_and(|x| x.next_row > XLSX_ROWS_PER_SHEET) {
+                    self.xlsx_sheet()?;
+                }
+                let cells = self.readable.cells(row);
+                let Some(xlsx) = self.xlsx.as_mut() else {
+                    return Err(AppError::internal("xlsx: a row before the header"));
+                };
+                let sheet = xlsx.workbook.worksheet_from_index(usize::from(xlsx.sheets - 1)).map_err(xlsx_error)?;
+                for (col, value) in cells.iter().enumerate() {
+                    sheet.write_string(xlsx.next_row, col as u16, value).map_err(xlsx_error)?;
+                }
+                xlsx.next_row += 1;
+                Ok(())
             }
         }
     }
@@ -337,10 +556,19 @@ impl<W: Write> Writer<W> {
             Format::Json => write!(self.out, "],\"row_count\":{}}}", self.rows).map_err(io)?,
             Format::Html => write!(
                 self.out,
-                "</tbody></table><p class=\"count\">{} rader / rows</p></main></body></html>",
-                self.rows
+                "</tbody></table><p class=\"count\">{}</p></main></body></html>",
+                esc(&self.readable.text("report_rows").replace("{rows}", &self.rows.to_string()))
             )
             .map_err(io)?,
+            Format::Xlsx => {
+                if let Some(mut xlsx) = self.xlsx.take() {
+                    xlsx.workbook.set_properties(
+                        &rust_xlsxwriter::DocProperties::new().set_title(self.readable.text("report_doc_title")),
+                    );
+                    let bytes = xlsx.workbook.save_to_buffer().map_err(xlsx_error)?;
+                    self.out.write_all(&bytes).map_err(io)?;
+                }
+            }
         }
         Ok(self.out)
     }

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::query::{self, Filter};
-use super::render::{Format, Meta, Writer};
+use super::render::{Format, Meta, Readable, Writer};
 use crate::auth::Credentials;
 use crate::auth::authz::{self, Action};
 use crate::error::{AppError, ErrorEnvelope};
@@ -28,8 +28,10 @@ pub struct ReportQuery {
     /// What the registry said at the end of this day (YYYY-MM-DD).
     #[param(format = Date)]
     pub as_of: Option<String>,
-    /// csv, csv-excel (semicolons and a byte-order mark, for Swedish Excel), json or html.
-    #[param(pattern = r"^(csv|csv-excel|csv_excel|excel|json|html)$")]
+    /// csv, csv-excel (semicolons and a byte-order mark, for Swedish Excel), json,
+    /// html (a print-ready page) or xlsx (an Excel workbook). html and xlsx speak
+    /// in words: labels, organisation names, local dates.
+    #[param(pattern = r"^(csv|csv-excel|csv_excel|excel|json|html|xlsx)$")]
     pub format: Option<String>,
 }
 
@@ -41,8 +43,8 @@ pub fn parse(query: ReportQuery, known_orgs: &[String]) -> Result<(Filter, Forma
             AppError::field(
                 "invalid_format",
                 "/format",
-                "Use csv, csv-excel, json or html.",
-                "Använd csv, csv-excel, json eller html.",
+                "Use csv, csv-excel, json, html or xlsx.",
+                "Använd csv, csv-excel, json, html eller xlsx.",
             )
         })?,
     };
@@ -125,6 +127,7 @@ pub fn meta(conn: &mut crate::db::DbConnection, filter: &Filter, rule_set_versio
             (crate::openapi::ComplianceReportDocument = "application/json"),
             (String = "text/csv"),
             (String = "text/html"),
+            (String = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
         )),
         (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
@@ -139,7 +142,27 @@ pub async fn compliance(
     creds: Credentials,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
-    respond(&state, query.into_inner(), move |conn| crate::auth::service::authenticate(conn, &creds.token_hash)).await
+    respond(&state, query.into_inner(), crate::web::Lang::Sv, move |conn| {
+        crate::auth::service::authenticate(conn, &creds.token_hash)
+    })
+    .await
+}
+
+/// The words the people's formats use, in `lang`, with the organisations'
+/// names as the lookup index holds them.
+pub fn readable(state: &AppState, lang: crate::web::Lang) -> Readable {
+    Readable {
+        lang: lang.as_str(),
+        strings: state.views.strings(lang).clone(),
+        org_names: state.lookup.snapshot().orgs.iter().map(|o| (o.slug.clone(), o.name.clone())).collect(),
+    }
+}
+
+/// The report's file name: the organisation (or "alla", every one) and the
+/// day it describes, for example `tillit-efterlevnad-kinda-2026-12-07.xlsx`.
+pub fn file_name(filter: &Filter, format: Format) -> String {
+    let day = filter.as_of.unwrap_or_else(crate::swedish::today);
+    format!("tillit-efterlevnad-{}-{day}.{}", filter.org.as_deref().unwrap_or("alla"), format.extension())
 }
 
 /// The compliance report for whoever `authenticate` finds (a bearer token,
@@ -147,6 +170,7 @@ pub async fn compliance(
 pub async fn respond(
     state: &AppState,
     query: ReportQuery,
+    lang: crate::web::Lang,
     authenticate: impl FnOnce(&mut crate::db::DbConnection) -> Result<crate::auth::Actor, AppError> + Send + 'static,
 ) -> Result<HttpResponse, AppError> {
     let orgs: Vec<String> = state.lookup.snapshot().orgs.iter().map(|o| o.slug.clone()).collect();
@@ -167,14 +191,15 @@ pub async fn respond(
         (
             "Content-Disposition",
             format!(
-                "{}; filename=\"compliance-report.{}\"",
+                "{}; filename=\"{}\"",
                 if format == Format::Html { "inline" } else { "attachment" },
-                format.extension()
+                file_name(&filter, format)
             ),
         ),
     ];
+    let readable = readable(state, lang);
     Ok(crate::stream::respond(&state.db, format.content_type(), &headers, move |conn, sink| {
-        let mut writer = Writer::new(format, sink);
+        let mut writer = Writer::new(format, sink, readable);
         writer.start(&meta)?;
         crate::db::read(conn, |conn| query::rows(conn, &filter, |row| writer.row(row)))?;
         writer.finish()?.flush()?;

@@ -84,7 +84,7 @@ pub async fn delegations_page(state: web::Data<AppState>, req: HttpRequest) -> H
         "user": user_view(&state, lang, &web),
         "delegations": delegations,
         "federations": federations,
-        "today": chrono::Utc::now().date_naive().to_string(),
+        "today": crate::swedish::today().to_string(),
     });
     page(&state, &req, lang, "delegations", "delegations_title", context)
 }

@@ -123,7 +123,7 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
             "id": draft.id,
             "service_id": draft.service_id,
             "service_name": service_name,
-            "saved_at": db::rfc3339(&draft.updated_at).get(..16).unwrap_or("").replace('T', " "),
+            "saved_at": crate::swedish::local_minute(&draft.updated_at),
         },
         "saved": query_param(&req, "saved").is_some(),
         "incomplete": query_param(&req, "incomplete").is_some(),

@@ -480,7 +480,7 @@ pub async fn register_page(state: web::Data<AppState>, req: HttpRequest, path: w
 /// A download's file name: the organisation and today's date, for example
 /// `tillit-kinda-2026-12-07.xlsx`.
 pub fn download_name(org: &str, extension: &str) -> String {
-    format!("tillit-{org}-{}.{extension}", crate::db::now().date())
+    format!("tillit-{org}-{}.{extension}", crate::swedish::today())
 }
 
 /// `GET /register/{org}/{service_id}` — a published service's permanent

@@ -6,15 +6,14 @@
 use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::prelude::*;
 use serde_json::{Value, json};
 
 use super::workspace::{error_page, page, signed_in, to_login, user_view};
 use super::{lang_of, url_query_pairs};
+use crate::audit::AuditAction;
+use crate::audit::log::{self as audit_log, LogFilter};
 use crate::auth::authz::{self, Action};
 use crate::auth::sessions;
-use crate::db::schema::users;
-use crate::db::{self};
 use crate::error::AppError;
 use crate::reports::routes::ReportQuery;
 use crate::state::AppState;
@@ -30,13 +29,24 @@ pub async fn reports_page(state: web::Data<AppState>, req: HttpRequest) -> HttpR
         return error_page(&state, &req, &e);
     }
     let lang = lang_of(&req);
-    let orgs: Vec<Value> =
-        state.lookup.snapshot().orgs.iter().map(|o| json!({"slug": o.slug, "name": o.name})).collect();
+    let snapshot = state.lookup.snapshot();
+    let mut orgs: Vec<(&str, &str)> = snapshot.orgs.iter().map(|o| (o.slug.as_str(), o.name.as_str())).collect();
+    crate::swedish::SwedishOrder::new().sort_by_key(&mut orgs, |o| o.1);
+    let orgs: Vec<Value> = orgs.iter().map(|(slug, name)| json!({"slug": slug, "name": name})).collect();
+    let risk_classes: Vec<Value> = ["prohibited", "high_risk", "limited_transparency", "minimal", "not_ai_system"]
+        .iter()
+        .map(|c| json!({"value": c, "label": state.views.text(lang, &format!("value.{c}"))}))
+        .collect();
     let statuses: Vec<Value> = ["allowed", "allowed_with_conditions", "not_allowed", "expired", "not_assessed"]
         .iter()
         .map(|s| json!({"value": s, "label": state.views.text(lang, &format!("status_{s}"))}))
         .collect();
-    let context = json!({"user": user_view(&state, lang, &web), "orgs": orgs, "statuses": statuses});
+    let context = json!({
+        "user": user_view(&state, lang, &web),
+        "orgs": orgs,
+        "statuses": statuses,
+        "risk_classes": risk_classes,
+    });
     page(&state, &req, lang, "reports", "reports_title", context)
 }
 
@@ -69,7 +79,7 @@ pub async fn report(state: web::Data<AppState>, req: HttpRequest) -> HttpRespons
         as_of: fields.get("as_of").cloned(),
         format: fields.get("format").cloned(),
     };
-    let result = crate::reports::routes::respond(&state, query, move |conn| {
+    let result = crate::reports::routes::respond(&state, query, lang_of(&req), move |conn| {
         sessions::authenticate(conn, &id).map(|web| web.actor)
     })
     .await;
@@ -82,7 +92,8 @@ pub async fn report(state: web::Data<AppState>, req: HttpRequest) -> HttpRespons
 
 const AUDIT_PAGE: i64 = 50;
 
-/// `GET /audit-log?before=SEQ` — the audit log, newest first, 50 at a time.
+/// `GET /audit-log?service=&person=&action=&from=&until=&before=SEQ` — the
+/// audit log, newest first, 50 at a time, with names beside ids.
 pub async fn audit_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let web = match signed_in(&state, &req).await {
         Ok(Some(web)) => web,
@@ -93,63 +104,117 @@ pub async fn audit_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
         return error_page(&state, &req, &e);
     }
     let lang = lang_of(&req);
-    let before = super::query_param(&req, "before").and_then(|b| b.parse::<i64>().ok()).filter(|b| *b > 0);
-    let loaded = state
-        .db
-        .run(move |conn| {
-            db::read(conn, |conn| {
-                let head = crate::audit::store::head(conn)?;
-                let events = crate::audit::store::latest(conn, before, AUDIT_PAGE)?;
-                let ids: Vec<String> = events.iter().filter_map(|e| e.actor_id.clone()).collect();
-                let names: HashMap<String, String> = users::table
-                    .filter(users::id.eq_any(&ids))
-                    .select((users::id, users::name))
-                    .load::<(String, String)>(conn)?
-                    .into_iter()
-                    .collect();
-                Ok((head, events, names))
-            })
-        })
-        .await;
-    let ((head_seq, head_hash), events, names) = match loaded {
+    let fields: HashMap<String, String> = url_query_pairs(req.query_string())
+        .into_iter()
+        .map(|(k, v)| (k, v.trim().to_string()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+    let text = |key: &str| state.views.text(lang, key);
+    // A day that is not a date is said beside its field, not ignored.
+    let mut problems: Vec<Value> = Vec::new();
+    let mut day = |name: &str| -> Option<chrono::NaiveDate> {
+        let value = fields.get(name)?;
+        match chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                problems.push(json!({"field": name, "message": text("audit_filter_bad_date")}));
+                None
+            }
+        }
+    };
+    let filter = LogFilter {
+        service: fields.get("service").cloned(),
+        person: fields.get("person").cloned(),
+        action: fields.get("action").and_then(|a| AuditAction::parse(a)),
+        from: day("from"),
+        until: day("until"),
+    };
+    let before = fields.get("before").and_then(|b| b.parse::<i64>().ok()).filter(|b| *b > 0);
+    let query_filter = filter.clone();
+    let loaded = state.db.run(move |conn| audit_log::page(conn, &query_filter, before, AUDIT_PAGE)).await;
+    let page_data = match loaded {
         Ok(x) => x,
         Err(e) => return error_page(&state, &req, &e),
     };
-    let next = events.last().map(|e| e.seq).filter(|seq| *seq > 1);
-    let rows: Vec<Value> = events
+    let rows: Vec<Value> = page_data
+        .entries
         .iter()
         .map(|e| {
-            let subjects: Vec<String> = serde_json::from_str::<Value>(&e.subjects)
-                .ok()
-                .and_then(|v| v.as_array().cloned())
-                .unwrap_or_default()
+            let subjects: Vec<Value> = e
+                .subjects
                 .iter()
                 .map(|s| {
-                    format!(
-                        "{} {}",
-                        s.get("t").and_then(Value::as_str).unwrap_or(""),
-                        s.get("id").and_then(Value::as_str).unwrap_or("")
-                    )
+                    json!({
+                        "kind": text(&format!("audit_subject_{}", s.table)),
+                        "name": s.name,
+                        "version": s.revision.map(|n| text("report_version").replace("{n}", &n.to_string())),
+                        "for_org": s.for_org,
+                        "id": s.id,
+                    })
                 })
                 .collect();
             json!({
                 "seq": e.seq,
-                "at": db::rfc3339(&e.occurred_at),
-                "action": e.action,
-                "org": e.org_slug,
-                "actor": e.actor_id.as_ref().map(|id| names.get(id).cloned().unwrap_or_else(|| id.clone())),
-                "via_delegation": e.via_delegation_id.is_some(),
+                "at": crate::swedish::local_minute(&e.occurred_at),
+                "action": e.action.map(|a| action_label(&state, lang, a)).unwrap_or_else(|| e.action_code.clone()),
+                "org": e.org_name.clone().or_else(|| e.org.clone()),
+                "actor": e.actor_name.clone(),
+                "actor_id": e.actor_id,
+                "via_delegation": e.via_delegation,
                 "subjects": subjects,
                 "hash": e.entry_hash.get(..16).unwrap_or(""),
             })
         })
         .collect();
+    let chosen = |name: &str| fields.get(name).cloned().unwrap_or_default();
+    let mut people: Vec<(String, String)> = page_data.people.clone();
+    crate::swedish::SwedishOrder::new().sort_by_key(&mut people, |(_, name)| name.as_str());
+    let people: Vec<Value> = people
+        .iter()
+        .map(|(id, name)| json!({"value": id, "label": name, "selected": fields.get("person") == Some(id)}))
+        .collect();
+    let mut actions: Vec<(String, String)> =
+        AuditAction::ALL.iter().map(|a| (a.as_str().to_string(), action_label(&state, lang, *a))).collect();
+    crate::swedish::SwedishOrder::new().sort_by_key(&mut actions, |(_, label)| label.as_str());
+    let actions: Vec<Value> = actions
+        .iter()
+        .map(|(code, label)| json!({"value": code, "label": label, "selected": fields.get("action") == Some(code)}))
+        .collect();
+    let matched: Vec<Value> =
+        page_data.matched_services.iter().map(|(id, name)| json!({"id": id, "name": name})).collect();
+    // The older page keeps the filters.
+    let next_url = page_data.next_before.map(|before| {
+        let mut pairs: Vec<String> = ["service", "person", "action", "from", "until"]
+            .iter()
+            .filter_map(|k| fields.get(*k).map(|v| format!("{k}={}", super::encode(v))))
+            .collect();
+        pairs.push(format!("before={before}"));
+        pairs.push(format!("lang={}", lang.as_str()));
+        format!("/audit-log?{}", pairs.join("&"))
+    });
+    let filtered = ["service", "person", "action", "from", "until"].iter().any(|k| fields.contains_key(*k));
     let context = json!({
         "user": user_view(&state, lang, &web),
-        "head_seq": head_seq,
-        "head_hash": head_hash,
+        "head_seq": page_data.head_seq,
+        "head_hash": page_data.head_hash,
         "events": rows,
-        "next_before": next,
+        "next_url": next_url,
+        "filtered": filtered,
+        "filter": {
+            "service": chosen("service"),
+            "from": chosen("from"),
+            "until": chosen("until"),
+            "people": people,
+            "actions": actions,
+            "problems": problems,
+        },
+        "matched_services": matched,
+        "service_searched": fields.contains_key("service"),
     });
     page(&state, &req, lang, "audit", "audit_title", context)
+}
+
+/// An action's words ("Beslut registrerat") for the log.
+fn action_label(state: &AppState, lang: super::Lang, action: AuditAction) -> String {
+    state.views.text(lang, &format!("audit_action_{}", action.as_str().replace('.', "_")))
 }

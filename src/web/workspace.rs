@@ -19,6 +19,7 @@ use crate::auth::sessions::{self, SESSION_COOKIE, SignInError, WebActor};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::swedish;
 
 /// The cookie that carries the sign-in form's CSRF token (double submit):
 /// before sign-in there is no session to hold it.
@@ -349,7 +350,7 @@ fn decides_for(conn: &mut DbConnection, web: &WebActor) -> Result<Vec<(String, b
     }
     orgs.push((web.actor.org_slug.clone(), false));
     if web.actor.org_kind == OrgKind::Federation {
-        let today = chrono::Utc::now().date_naive();
+        let today = crate::swedish::today();
         for d in approvals::store::delegations_to(conn, &web.actor.org_slug, today)? {
             orgs.push((d.org_slug, true));
         }
@@ -428,7 +429,10 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                                 &r.risk_class,
                                 &text,
                             ),
-                            submitted_on: r.submitted_at.map(|t| t.date().to_string()).unwrap_or_default(),
+                            submitted_on: r
+                                .submitted_at
+                                .map(|t| db::date_text(&swedish::local_date(&t)))
+                                .unwrap_or_default(),
                         });
                     }
                 }
@@ -517,7 +521,7 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
             json!({
                 "id": d.id,
                 "name": if name.is_empty() { state.views.text(lang, "draft_untitled") } else { name },
-                "saved_on": d.updated_at.date().to_string(),
+                "saved_on": db::date_text(&swedish::local_date(&d.updated_at)),
                 "new_version": d.service_id.is_some(),
             })
         }).collect::<Vec<_>>(),
@@ -573,8 +577,8 @@ fn service_context(state: &AppState, lang: Lang, web: &WebActor, loaded: &Servic
             json!({
                 "revision": r.revision,
                 "state_label": views.text(lang, &format!("revision_state_{}", r.state)),
-                "created_on": r.created_at.get(..10).unwrap_or(""),
-                "submitted_on": r.submitted_at.as_deref().and_then(|s| s.get(..10)),
+                "created_on": swedish::local_date_text(&r.created_at),
+                "submitted_on": r.submitted_at.as_deref().map(swedish::local_date_text),
                 "verdict": verdict,
                 "failing_rules": rules,
                 "changes": changes.get(&r.revision).map(|c| readable(state, lang, c)),
@@ -593,7 +597,7 @@ fn service_context(state: &AppState, lang: Lang, web: &WebActor, loaded: &Servic
                 "deciding_function": d.deciding_function,
                 "via_delegation": d.via_delegation,
                 "delegation_reference": d.delegation_reference,
-                "decided_on": d.decided_at.get(..10).unwrap_or(""),
+                "decided_on": swedish::local_date_text(&d.decided_at),
                 "decision_reference": d.decision_reference,
                 "valid_until": d.valid_until,
                 "revoked": d.revoked_at.is_some(),
@@ -621,7 +625,7 @@ fn service_context(state: &AppState, lang: Lang, web: &WebActor, loaded: &Servic
                 "revision": d.revision,
                 "decision": views.text(lang, &format!("decision_{}", d.decision)),
                 "decision_reference": d.decision_reference,
-                "decided_on": d.decided_at.get(..10).unwrap_or(""),
+                "decided_on": swedish::local_date_text(&d.decided_at),
             })
         })
         .collect();

@@ -212,7 +212,7 @@ async fn refusals_have_the_right_status() {
         )
         .await;
         assert_envelope(&r, 422, "invalid_valid_until");
-        let far = (chrono::Utc::now().date_naive() + chrono::Duration::days(365 * 2)).format("%Y-%m-%d").to_string();
+        let far = (tillit::swedish::today() + chrono::Duration::days(365 * 2)).format("%Y-%m-%d").to_string();
         let r = call(
             &app,
             post_json(

@@ -47,15 +47,14 @@ async fn fixture(backend: tillit::db::Backend, delegation: &str) -> Fixture {
     .await;
     assert_eq!(response.status, 201, "{}", response.text);
     let decision = response.body["decision_id"].as_str().unwrap().to_string();
-    let next_year = (chrono::Utc::now().date_naive() + chrono::Duration::days(400)).format("%Y-%m-%d").to_string();
+    let next_year = (tillit::swedish::today() + chrono::Duration::days(400)).format("%Y-%m-%d").to_string();
     let future_delegation = create_delegation(&app, &admin, &next_year, None).await;
     match delegation {
         "valid" => {
             create_delegation(&app, &admin, "2020-01-01", None).await;
         }
         "expired" => {
-            let yesterday =
-                (chrono::Utc::now().date_naive() - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
+            let yesterday = (tillit::swedish::today() - chrono::Duration::days(1)).format("%Y-%m-%d").to_string();
             create_delegation(&app, &admin, "2020-01-01", Some(&yesterday)).await;
         }
         "revoked" => {

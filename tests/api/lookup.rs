@@ -174,7 +174,7 @@ async fn every_status_on_every_backend() {
         )
         .await;
         assert_eq!(r.status, 200);
-        let today = chrono::Utc::now().date_naive();
+        let today = tillit::swedish::today();
         w.decide(&expiring, json!({"org": "kinda", "revision": 1, "decision": "approved", "valid_until": today.format("%Y-%m-%d").to_string()})).await;
 
         let status = |body: &Value| body["matches"][0]["status"].as_str().unwrap().to_string();
@@ -628,7 +628,7 @@ async fn synthetic_seed_is_deterministic_and_keeps_the_chain_intact() {
         let snapshot = app.state.lookup.snapshot();
         for entry in snapshot.entries() {
             for org in 0..8u16 {
-                let s = tillit::lookup::service::org_status(&snapshot, entry, org, chrono::Utc::now().date_naive());
+                let s = tillit::lookup::service::org_status(&snapshot, entry, org, tillit::swedish::today());
                 seen.insert(s.status.as_str());
             }
         }

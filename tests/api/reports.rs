@@ -86,7 +86,7 @@ async fn every_format_and_filter_on_every_backend() {
         let mut high = example("high-risk-decision-support-pass");
         set_pointer(&mut high, "/service/name", json!("Gamma"));
         let c = w.service(&high).await;
-        let soon = (chrono::Utc::now().date_naive() + Duration::days(20)).format("%Y-%m-%d").to_string();
+        let soon = (tillit::swedish::today() + Duration::days(20)).format("%Y-%m-%d").to_string();
         w.decide(
             &a,
             json!({"org": "kinda", "revision": 1, "decision": "approved_with_conditions", "decision_reference": "KS 1",
@@ -143,10 +143,46 @@ async fn every_format_and_filter_on_every_backend() {
         // HTML: print-ready, with the filter, the time of export and the chain head.
         let html = w.report("format=html&status=allowed_with_conditions").await;
         assert_eq!(html.headers.get("content-type").unwrap(), "text/html; charset=utf-8");
-        assert!(html.text.contains("status allowed_with_conditions"));
+        // In words: the status's label, the organisation's name, "–" for none.
+        assert!(html.text.contains("<dt>Urval</dt><dd>Godkänd med villkor</dd>"), "{}", html.text);
+        assert!(html.text.contains("<td>Kinda kommun</td>") || html.text.contains("<td>Kinda</td>"), "{}", html.text);
+        assert!(!html.text.contains("allowed_with_conditions") && !html.text.contains(">kinda<"));
+        let disposition = html.headers.get("content-disposition").unwrap().to_str().unwrap().to_string();
+        assert!(disposition.contains(&format!("tillit-efterlevnad-alla-{}.html", tillit::swedish::today())));
         assert!(html.text.contains(r.body["audit_head_hash"].as_str().unwrap()));
         assert!(html.text.contains("/static/report.css") && !html.text.contains("<script"));
         assert!(html.text.contains("Alfa") && !html.text.contains("Beta"));
+
+        // Excel for auditors: Swedish headers, labels and names, "–" for none.
+        let x = w.report("format=xlsx&org=kinda").await;
+        assert_eq!(x.status, 200);
+        assert_eq!(
+            x.headers.get("content-type").unwrap(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        );
+        let disposition = x.headers.get("content-disposition").unwrap().to_str().unwrap().to_string();
+        assert!(disposition.contains(&format!("tillit-efterlevnad-kinda-{}.xlsx", tillit::swedish::today())));
+        let sheet = xlsx_rows(&x.bytes);
+        assert_eq!(sheet.len(), 4, "a header and three services");
+        assert_eq!(&sheet[0][..3], ["Tjänst", "Leverantör", "Tjänstens id"]);
+        let col = |header: &str| sheet[0].iter().position(|h| h == header).unwrap_or_else(|| panic!("{header}"));
+        let alfa = sheet.iter().find(|r| r[0] == "Alfa").unwrap();
+        assert_eq!(alfa[col("Status")], "Godkänd med villkor");
+        assert_eq!(alfa[col("Beslut")], "Godkänd med villkor");
+        assert_eq!(alfa[col("Diarienummer")], "KS 1");
+        assert_eq!(alfa[col("Organisation")], alfa[col("Ägs av")]);
+        assert!(!alfa[col("Organisation")].is_empty() && alfa[col("Organisation")] != "kinda");
+        assert_eq!(alfa[col("Riskklass")], "Begränsad risk, krav på transparens");
+        assert_eq!(alfa[col("Gäller till och med")], soon);
+        assert_eq!(alfa[col("Går ut inom 60 dagar")], "Ja");
+        assert!(alfa[col("AI-reglerna i dag")].starts_with("R1 uppfylls"), "{:?}", alfa);
+        let beta = sheet.iter().find(|r| r[0] == "Beta").unwrap();
+        assert_eq!(beta[col("Beslut")], "Avslag");
+        assert_eq!(beta[col("Diarienummer")], "–");
+        let gamma = sheet.iter().find(|r| r[0] == "Gamma").unwrap();
+        assert_eq!(gamma[col("Beslut")], "–");
+        assert_eq!(gamma[col("Status")], "Inte bedömd");
+        assert_eq!(gamma[col("Riskklass")], "Hög risk");
 
         // Bad filters get clear answers.
         assert_envelope(&w.report("format=pdf").await, 422, "invalid_format");
@@ -176,7 +212,7 @@ async fn as_of_rebuilds_each_day_from_the_history() {
     for backend in backends() {
         let w = World::new(backend);
         let s = w.service(&named("Historik")).await;
-        let today = chrono::Utc::now().date_naive();
+        let today = tillit::swedish::today();
         let day = |n: i64| today + Duration::days(n);
         // The history: approved on day 1, revoked on day 2, approved with
         // conditions on day 3, flagged nothing; written as the records are.

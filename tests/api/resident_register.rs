@@ -58,7 +58,7 @@ async fn the_register_can_be_searched_filtered_and_downloaded() {
     let r = call(&app, get("/register/kinda.xlsx", None)).await;
     assert_eq!(r.status, 200);
     let disposition = r.headers.get("content-disposition").unwrap().to_str().unwrap().to_string();
-    let today = chrono::Utc::now().date_naive();
+    let today = tillit::swedish::today();
     assert!(disposition.contains(&format!("tillit-kinda-{today}.xlsx")), "{disposition}");
     let rows = xlsx_rows(&r.bytes);
     assert_eq!(rows.len(), 3, "a header and two services");

@@ -265,7 +265,7 @@ async fn itsam_decides_under_delegation_and_nobody_decides_on_their_own_revision
         let r = call(&app, page(&format!("/services/{service}"), Some(&isak))).await;
         assert!(r.text.contains("value=\"boxholm\""));
         // Valid-until is suggested: today plus the document's 12-month review interval.
-        let suggested = chrono::Utc::now().date_naive().checked_add_months(chrono::Months::new(12)).unwrap();
+        let suggested = tillit::swedish::today().checked_add_months(chrono::Months::new(12)).unwrap();
         assert!(r.text.contains(&format!("name=\"valid_until\" type=\"date\" value=\"{suggested}\"")), "{}", r.text);
         let r = decide_form(&app, &service, &isak, "revision=1&org=boxholm&decision=approved&decision_reference=IT+5")
             .await;
@@ -494,18 +494,53 @@ async fn auditors_get_the_report_and_the_audit_log_and_nobody_else_does() {
         let r = call(&app, page("/reports/compliance?org=atlantis&format=csv", Some(&agnes))).await;
         assert!(r.status.is_client_error(), "{}", r.status);
 
-        // The audit log: newest first, with the head to save as a checkpoint.
+        // The audit log: newest first, in words, with the head to save as a checkpoint.
         let r = call(&app, page("/audit-log", Some(&agnes))).await;
         assert_eq!(r.status, 200, "{}", r.text);
-        assert!(r.text.contains("decision.recorded"));
-        let recorded = r.text.find("decision.recorded").unwrap();
-        let created = r.text.find("service.created").unwrap();
+        assert!(!r.text.contains(">decision.recorded<"), "actions in words, not codes");
+        let recorded = r.text.find("<td>Beslut registrerat</td>").unwrap();
+        let created = r.text.find("<td>Tjänst registrerad</td>").unwrap();
         assert!(recorded < created, "newest first");
+        assert!(r.text.contains("Tjänst: Copilot Chat"), "the service's name beside its id");
         let head = call(&app, get("/api/v1/audit/head", None)).await;
         assert!(r.text.contains(head.body["entry_hash"].as_str().unwrap()));
         let r = call(&app, page("/audit-log?before=3", Some(&agnes))).await;
         assert_eq!(r.status, 200);
-        assert!(!r.text.contains("decision.recorded"));
+        assert!(!r.text.contains("Beslut registrerat</td>"));
+
+        // Filters: by service (part of its name), action, person and day.
+        let r = call(&app, page("/audit-log?service=copilot", Some(&agnes))).await;
+        assert_eq!(r.status, 200);
+        assert!(
+            r.text.contains("<td>Tjänst registrerad</td>") && r.text.contains("Beslut registrerat</td>"),
+            "{}",
+            r.text
+        );
+        assert!(!r.text.contains("<td>Roll tilldelad</td>"), "only events about the service");
+        let r = call(&app, page("/audit-log?service=finns-inte", Some(&agnes))).await;
+        assert!(r.text.contains("Ingen tjänst har ett namn") && !r.text.contains("<tbody>"));
+        let r = call(&app, page("/audit-log?action=decision.recorded", Some(&agnes))).await;
+        assert!(r.text.contains("<td>Beslut registrerat</td>") && !r.text.contains("<td>Tjänst registrerad</td>"));
+        let kalle: String = {
+            use diesel::prelude::*;
+            let mut conn = app.state.db.get().unwrap();
+            tillit::db::schema::users::table
+                .filter(tillit::db::schema::users::name.eq("Kalle"))
+                .select(tillit::db::schema::users::id)
+                .first(&mut *conn)
+                .unwrap()
+        };
+        let r = call(&app, page(&format!("/audit-log?person={kalle}"), Some(&agnes))).await;
+        assert!(r.text.contains("<td>Beslut registrerat</td>") && !r.text.contains("<td>Tjänst registrerad</td>"));
+        let today = tillit::swedish::today();
+        let r = call(&app, page(&format!("/audit-log?from={today}&until={today}"), Some(&agnes))).await;
+        assert!(r.text.contains("<td>Beslut registrerat</td>"));
+        let tomorrow = today.succ_opt().unwrap();
+        let r = call(&app, page(&format!("/audit-log?from={tomorrow}"), Some(&agnes))).await;
+        assert!(r.text.contains("Inga händelser stämmer med urvalet."));
+        let r = call(&app, page("/audit-log?from=ig%C3%A5r", Some(&agnes))).await;
+        assert_eq!(r.status, 200);
+        assert!(r.text.contains("Skriv dagen som år-månad-dag"));
 
         // A coordinator gets neither.
         let karin = sign_in(&app, "kinda", "karin").await;
