@@ -20,10 +20,12 @@ pub struct CompiledCheck {
     pub message_sv: Arc<str>,
     pub message_en: Arc<str>,
     pub validator: jsonschema::Validator,
-    /// The document fields its `if` condition asks about: while one of them
-    /// is unanswered, the check cannot be judged (a half-filled draft).
+    /// The document fields its `if` condition (and, in a rule that applies
+    /// only sometimes, the rule's condition) asks about: while one of them is
+    /// unanswered, the check cannot be judged (a half-filled draft).
     pub condition: Box<[String]>,
-    /// The fields its `then` requires something of, when the condition holds.
+    /// The fields it requires something of when its condition holds (its
+    /// `then`, or the whole check in a rule that applies only sometimes).
     pub judges: Box<[String]>,
 }
 

@@ -305,6 +305,10 @@ fn compile_rule(source: &PolicySource) -> Result<CompiledRule, PolicyError> {
     };
     let whole = validator_at("")?;
     let applies = if conditional { Some(validator_at("/$defs/applies")?) } else { None };
+    // A conditional rule's applicability is a condition of each of its
+    // checks: while it is unanswered, no check of the rule can be judged.
+    let applies_condition: Vec<String> =
+        defs.get("applies").filter(|_| conditional).map(|a| condition_pointers(a, defs).into_vec()).unwrap_or_default();
     let mut checks = Vec::new();
     for check_id in &check_ids {
         let base = format!("/$defs/{}", json::escape_pointer_token(check_id));
@@ -314,15 +318,21 @@ fn compile_rule(source: &PolicySource) -> Result<CompiledRule, PolicyError> {
             message_sv: Arc::from(str_at(&doc, file, &format!("{base}/x-tillit-check/message/sv"))?),
             message_en: Arc::from(str_at(&doc, file, &format!("{base}/x-tillit-check/message/en"))?),
             validator: validator_at(&base)?,
-            condition: defs
-                .get(check_id)
-                .and_then(|def| def.get("if"))
-                .map(|c| condition_pointers(c, defs))
-                .unwrap_or_default(),
+            condition: applies_condition
+                .iter()
+                .cloned()
+                .chain(
+                    defs.get(check_id)
+                        .and_then(|def| def.get("if"))
+                        .map(|c| condition_pointers(c, defs).into_vec())
+                        .unwrap_or_default(),
+                )
+                .collect(),
+            // What a check requires: its `then`, or the whole check when it
+            // has no condition of its own.
             judges: defs
                 .get(check_id)
-                .and_then(|def| def.get("then"))
-                .map(|c| condition_pointers(c, defs))
+                .map(|def| condition_pointers(def.get("then").unwrap_or(def), defs))
                 .unwrap_or_default(),
         });
     }

@@ -47,8 +47,38 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
         Ok(None) => return workspace::to_login(&req),
         Err(e) => return workspace::error_page(&state, &req, &e),
     };
-    let lang = lang_of(&req);
-    let id = path.into_inner();
+    form_page(&state, &req, web, path.into_inner(), None).await
+}
+
+/// A table's rows as the form posted them, and one more for the table whose
+/// "Lägg till rad" was pressed: shown again without saving.
+struct Unsaved {
+    fields: Vec<(String, String)>,
+    add_row_to: String,
+}
+
+impl Unsaved {
+    /// How many rows the form showed for a table (blank ones too).
+    fn posted_rows(&self, table: &str) -> usize {
+        let prefix = format!("{table}/");
+        self.fields
+            .iter()
+            .filter_map(|(k, _)| k.strip_prefix(&prefix)?.split('/').next()?.parse::<usize>().ok())
+            .map(|i| i + 1)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// The form of a draft: as saved, or as posted when a row was added.
+async fn form_page(
+    state: &AppState,
+    req: &HttpRequest,
+    web: crate::auth::sessions::WebActor,
+    id: String,
+    unsaved: Option<Unsaved>,
+) -> HttpResponse {
+    let lang = lang_of(req);
     let actor = web.actor.clone();
     let loaded = state
         .db
@@ -67,16 +97,25 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
         .await;
     let (draft, service_name) = match loaded {
         Ok(x) => x,
-        Err(e) => return workspace::error_page(&state, &req, &e),
+        Err(e) => return workspace::error_page(state, req, &e),
     };
-    // A draft that is not JSON any more cannot come from this form; start
-    // from nothing rather than fail.
-    let doc: Value = serde_json::from_str(&draft.document).unwrap_or_else(|e| {
-        log::warn!("draft {} holds a document that is not JSON: {e}", draft.id);
-        json!({"schema_version": "1.0"})
-    });
+    let doc: Value = match &unsaved {
+        Some(unsaved) => form::document_from_form(&unsaved.fields),
+        // A draft that is not JSON any more cannot come from this form;
+        // start from nothing rather than fail.
+        None => serde_json::from_str(&draft.document).unwrap_or_else(|e| {
+            log::warn!("draft {} holds a document that is not JSON: {e}", draft.id);
+            json!({"schema_version": "1.0"})
+        }),
+    };
     // A new, empty draft is not judged before its first save.
-    let judged = draft.updated_at > draft.created_at || draft.service_id.is_some();
+    let judged = unsaved.is_some() || draft.updated_at > draft.created_at || draft.service_id.is_some();
+    let rows_wanted = |table: &str| -> usize {
+        match &unsaved {
+            Some(u) => u.posted_rows(table) + usize::from(u.add_row_to == table),
+            None => 0,
+        }
+    };
     let policies = state.policies();
     // Only answered facts are judged: a check whose condition is unanswered waits.
     let (errors, (rules, waiting)) = if judged {
@@ -87,7 +126,7 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
     let text = |key: &str| state.views.text(lang, key);
     let required_when = |pointer: &str| policies.required_when(pointer);
     let (sections, summary) =
-        form::render(&doc, &errors, &rules, &waiting, &required_when, &Texts { lang, text: &text });
+        form::render(&doc, &errors, &rules, &waiting, &required_when, &rows_wanted, &Texts { lang, text: &text });
     let rule_list: Vec<Value> = rules
         .iter()
         .map(|r| {
@@ -118,15 +157,16 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
         && errors.is_empty()
         && rules.iter().all(|r| matches!(r.outcome, RuleOutcome::Pass | RuleOutcome::NotApplicable));
     let context = json!({
-        "user": workspace::user_view(&state, lang, &web),
+        "user": workspace::user_view(state, lang, &web),
         "draft": {
             "id": draft.id,
             "service_id": draft.service_id,
             "service_name": service_name,
             "saved_at": crate::swedish::local_minute(&draft.updated_at),
         },
-        "saved": query_param(&req, "saved").is_some(),
-        "incomplete": query_param(&req, "incomplete").is_some(),
+        "saved": unsaved.is_none() && query_param(req, "saved").is_some(),
+        "incomplete": unsaved.is_none() && query_param(req, "incomplete").is_some(),
+        "unsaved": unsaved.is_some(),
         "judged": judged,
         "complete": judged && errors.is_empty(),
         "all_clear": all_clear,
@@ -137,7 +177,7 @@ pub async fn page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<
         "menu": menu,
         "progress": progress,
     });
-    workspace::page(&state, &req, lang, "draft", "draft_title", context)
+    workspace::page(state, req, lang, "draft", "draft_title", context)
 }
 
 /// `POST /drafts/{id}` — saves the form (`action=save`), saves it and makes
@@ -149,13 +189,21 @@ pub async fn save(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> HttpResponse {
-    let (_, fields) = match checked_form_limited(&state, &req, &body, crate::http::MAX_BODY_BYTES).await {
+    let (web, fields) = match checked_form_limited(&state, &req, &body, crate::http::MAX_BODY_BYTES).await {
         Ok(checked) => checked,
         Err(response) => return response,
     };
     let lang = lang_of(&req).as_str();
     let id = path.into_inner();
     let action = workspace::form_field(&fields, "action").unwrap_or("save").to_string();
+    // "Lägg till rad": the same form again with one more row, not saved.
+    if let Some(table) = action.strip_prefix("add_row:") {
+        if !form::is_table(table) {
+            return workspace::error_page(&state, &req, &AppError::bad_request("unknown table"));
+        }
+        let unsaved = Unsaved { add_row_to: table.to_string(), fields };
+        return no_store(form_page(&state, &req, web, id, Some(unsaved)).await);
+    }
     let draft_url = |marker: &str| format!("/drafts/{}?{marker}=1&lang={lang}#form-summary", encode(&id));
     let outcome: Result<String, AppError> = match action.as_str() {
         "discard" => {
@@ -188,7 +236,7 @@ pub async fn save(
             .await
             .map(|_| draft_url("saved"))
         }
-        _ => Err(AppError::bad_request("unknown action: save, complete or discard")),
+        _ => Err(AppError::bad_request("unknown action: save, complete, discard or add_row:TABLE")),
     };
     match outcome {
         Ok(location) => no_store(see_other(&location)),

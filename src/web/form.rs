@@ -494,8 +494,13 @@ pub fn fields_for(doc: &Value) -> Vec<(String, String)> {
 /// A message shown next to a field.
 struct Problem {
     message: String,
-    /// "R1.1" for a failing check; empty for a schema error.
+    /// "R1.1" for a failing check (or "R1.1, R5.1" for checks that fail on
+    /// the same answer); empty for a schema error no check repeats.
     check: String,
+    /// Where in the document the mistake is.
+    pointer: String,
+    /// Found by the schema (the answer itself is missing or malformed).
+    from_schema: bool,
 }
 
 /// The text of a value as an input shows it.
@@ -578,35 +583,59 @@ pub fn render(
     rules: &[RuleResult],
     waiting: &[crate::policy::engine::Waiting],
     required_when: RequiredWhen<'_>,
+    rows_wanted: &dyn Fn(&str) -> usize,
     texts: &Texts<'_>,
 ) -> (Vec<Value>, Vec<Value>) {
     let t = texts.text;
     let sv = texts.lang == Lang::Sv;
     let mut problems: std::collections::HashMap<&'static str, Vec<Problem>> = std::collections::HashMap::new();
     let mut unplaced: Vec<Problem> = Vec::new();
+    // One message per mistake: one per answer the schema finds wrong (the
+    // first, when several of its keywords say the same thing in different
+    // words), and a failing check on an answer already found wrong adds its
+    // number to that message instead of a second one.
     for error in schema_errors {
         let message = if sv { error.message_sv.clone() } else { error.message.clone() };
+        let pointer = error.pointer.clone();
         match owner(&error.pointer) {
             Some(field) => {
-                let missing = error.pointer == field && doc.pointer(field).is_none();
-                let message = if missing { t("form_required_missing") } else { message };
+                let missing = doc.pointer(&error.pointer).is_none();
+                // A missing answer is named the way the form names it, never
+                // by its key in the document ("Rad 1, Modell", not "name").
+                let message = match (missing, error.pointer == field) {
+                    (true, true) => t("form_required_missing"),
+                    (true, false) => match row_part(&error.pointer, t) {
+                        Some(part) => format!("{part}: {}", t("form_required_missing")),
+                        None => t("form_required_missing"),
+                    },
+                    (false, _) => message,
+                };
                 let list = problems.entry(field).or_default();
-                if !list.iter().any(|p| p.message == message) {
-                    list.push(Problem { message, check: String::new() });
+                if !list.iter().any(|p| p.message == message || p.pointer == pointer) {
+                    list.push(Problem { message, check: String::new(), pointer, from_schema: true });
                 }
             }
-            None => unplaced.push(Problem { message, check: String::new() }),
+            None => unplaced.push(Problem { message, check: String::new(), pointer, from_schema: true }),
         }
     }
     for rule in rules {
         for v in &rule.violations {
             let message = if sv { v.message_sv.to_string() } else { v.message_en.to_string() };
-            let problem = Problem { message, check: v.check.to_string() };
+            let problem =
+                Problem { message, check: v.check.to_string(), pointer: v.pointer.clone(), from_schema: false };
             match owner(&v.pointer) {
                 Some(field) => {
                     let list = problems.entry(field).or_default();
-                    if !list.iter().any(|p| p.check == problem.check) {
-                        list.push(problem);
+                    // The same answer, already found wrong: one message, both numbers.
+                    let same_answer =
+                        |p: &Problem| p.from_schema && (p.pointer == problem.pointer || p.pointer == field);
+                    if list.iter().any(|p| p.check.split(", ").any(|c| c == problem.check)) {
+                        continue;
+                    }
+                    match list.iter_mut().find(|p| same_answer(p)) {
+                        Some(existing) if existing.check.is_empty() => existing.check = problem.check,
+                        Some(existing) => existing.check = format!("{}, {}", existing.check, problem.check),
+                        None => list.push(problem),
                     }
                 }
                 None => unplaced.push(problem),
@@ -638,7 +667,7 @@ pub fn render(
                     for p in &found {
                         summary.push(json!({"href": format!("#{}", html_id(field.pointer)), "label": label, "check": p.check, "message": p.message}));
                     }
-                    let mut context = field_context(doc, field, &label, &found, texts);
+                    let mut context = field_context(doc, field, &label, &found, rows_wanted(field.pointer), texts);
                     if let Some(map) = context.as_object_mut() {
                         map.insert("answer_first".into(), json!(answer_first.remove(field.pointer).unwrap_or_default()));
                         // "(frivilligt)" only where no answer can make the field required;
@@ -697,7 +726,21 @@ fn input_type(kind: Kind) -> &'static str {
     }
 }
 
-fn field_context(doc: &Value, field: &Field, label: &str, problems: &[Problem], texts: &Texts<'_>) -> Value {
+/// Whether the pointer is one of the form's tables.
+pub fn is_table(pointer: &str) -> bool {
+    SECTIONS.iter().flat_map(|s| s.fields.iter()).any(|f| f.pointer == pointer && matches!(f.kind, Kind::Table(_)))
+}
+
+/// A field's context; a table shows its rows and at least one empty row,
+/// or `rows` rows when more were asked for ("Lägg till rad").
+fn field_context(
+    doc: &Value,
+    field: &Field,
+    label: &str,
+    problems: &[Problem],
+    rows: usize,
+    texts: &Texts<'_>,
+) -> Value {
     let t = texts.text;
     let key = text_key(field.pointer);
     let id = html_id(field.pointer);
@@ -775,11 +818,15 @@ fn field_context(doc: &Value, field: &Field, label: &str, problems: &[Problem], 
                 .map(|c| json!({"label": t(&format!("field.{key}.{}", c.key)), "optional": c.nullable}))
                 .collect();
             map.insert("columns".into(), json!(column_labels));
-            // The rows there are, and one empty row for the next.
+            // The rows there are, and one empty row for the next (or as
+            // many empty rows as were asked for).
+            let row_count = rows.max(existing.len() + 1).min(MAX_ROWS);
+            map.insert("add_row".into(), json!(format!("add_row:{}", field.pointer)));
+            map.insert("can_add_row".into(), json!(row_count < MAX_ROWS));
             let rows: Vec<Value> = existing
                 .iter()
-                .chain(std::iter::once(&Value::Null))
-                .take(MAX_ROWS)
+                .chain(std::iter::repeat(&Value::Null))
+                .take(row_count)
                 .enumerate()
                 .map(|(i, row)| {
                     let cells: Vec<Value> = columns
@@ -812,6 +859,20 @@ fn field_context(doc: &Value, field: &Field, label: &str, problems: &[Problem], 
         }
     }
     context
+}
+
+/// The part of a table a pointer inside it names: "Rad 1, Modell" for
+/// `/service/models/0/name`. `None` outside a table.
+fn row_part(pointer: &str, text: &dyn Fn(&str) -> String) -> Option<String> {
+    let field = owner_field(pointer)?;
+    let Kind::Table(_) = field.kind else { return None };
+    let rest: Vec<&str> = pointer.strip_prefix(field.pointer)?.split('/').filter(|t| !t.is_empty()).collect();
+    let row = rest.first()?.parse::<usize>().ok()? + 1;
+    let key = text_key(field.pointer);
+    Some(match rest.get(1) {
+        Some(column) => format!("{} {row}, {}", text("form_row"), text(&format!("field.{key}.{column}"))),
+        None => format!("{} {row}", text("form_row")),
+    })
 }
 
 /// A document field as the form names it, for a reader: "AI-modeller, rad 1:

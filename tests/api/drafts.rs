@@ -389,3 +389,95 @@ async fn only_fields_optional_in_every_case_say_frivilligt() {
             .contains(&"/data/special_categories_art9/processed".to_string())
     );
 }
+
+#[actix_web::test]
+async fn a_rule_whose_applicability_is_unanswered_waits() {
+    let app = TestApp::new(tillit::db::Backend::Sqlite);
+    let (karin, draft, csrf) = karin_with_a_draft(&app).await;
+    // Whether the service meets residents is not answered: R6 (accessibility)
+    // cannot be judged, so it says so instead of "the service meets residents".
+    let partial = vec![("/service/name".to_string(), "Copilot Chat".to_string())];
+    let r = call(&app, post(&draft, &[(SESSION, &karin)], &body(&csrf, "save", &partial))).await;
+    let r = call(&app, page(&location(&r), Some(&karin))).await;
+    assert!(!r.text.contains("Tjänsten möter invånare och måste"), "no claim about an unanswered fact");
+    let languages = field_block(&r.text, "/accessibility/languages_supported");
+    assert!(languages.contains("Svara först på: Möter tjänsten invånare direkt?"), "{languages}");
+    assert!(r.text.contains("R6 Tillgänglighet och inkludering</a>: <span class=\"outcome warn\">kan inte bedömas än"));
+    // The statement's address is required only for services that meet residents.
+    let policies = tillit::policy::load(None).unwrap();
+    assert!(
+        policies
+            .required_when("/accessibility/accessibility_statement_url")
+            .contains(&"/service/interacts_directly_with_residents".to_string())
+    );
+    // Answered "yes", R6 is judged.
+    let answered =
+        [partial, vec![("/service/interacts_directly_with_residents".to_string(), "true".to_string())]].concat();
+    let r = call(&app, post(&draft, &[(SESSION, &karin)], &body(&csrf, "save", &answered))).await;
+    let r = call(&app, page(&location(&r), Some(&karin))).await;
+    assert!(r.text.contains("Tjänsten möter invånare och måste fungera på svenska"));
+}
+
+#[actix_web::test]
+async fn one_message_per_mistake() {
+    let app = TestApp::new(tillit::db::Backend::Sqlite);
+    let (karin, draft, csrf) = karin_with_a_draft(&app).await;
+    let answers = vec![
+        ("/service/name".to_string(), "Copilot Chat".to_string()),
+        // Wrong in two ways the schema checks (not https, not a full address).
+        ("/service/product_url".to_string(), "=x".to_string()),
+        // Above the schema's 60 months and R4's 24: one mistake.
+        ("/governance/review/interval_months".to_string(), "99".to_string()),
+        // A model row without its model's name.
+        ("/service/models/0/provider".to_string(), "OpenAI".to_string()),
+    ];
+    let r = call(&app, post(&draft, &[(SESSION, &karin)], &body(&csrf, "save", &answers))).await;
+    let r = call(&app, page(&location(&r), Some(&karin))).await;
+    let errors = |pointer: &str| -> Vec<String> {
+        let block = field_block(&r.text, pointer);
+        block.split("<li>").skip(1).map(|li| li.split("</li>").next().unwrap().to_string()).collect()
+    };
+    assert_eq!(errors("/service/product_url").len(), 1, "{:?}", errors("/service/product_url"));
+    let interval = errors("/governance/review/interval_months");
+    assert_eq!(interval.len(), 1, "{interval:?}");
+    assert!(interval[0].contains("<strong>R4."), "the check's number joins the one message: {interval:?}");
+    // A missing cell is named as the form names it, never by its key.
+    let models = errors("/service/models");
+    assert_eq!(models, vec!["Rad 1, Modell: Fyll i det här fältet.".to_string()]);
+    assert!(!r.text.contains("\"name\" saknas"));
+}
+
+#[actix_web::test]
+async fn a_row_is_added_without_saving_first() {
+    for backend in backends() {
+        let app = TestApp::new(backend);
+        let (karin, draft, csrf) = karin_with_a_draft(&app).await;
+        let typed = vec![
+            ("/service/name".to_string(), "Radtest".to_string()),
+            ("/service/models/0/name".to_string(), "GPT-4o".to_string()),
+            ("/service/models/0/provider".to_string(), "OpenAI".to_string()),
+            ("/service/models/1/name".to_string(), String::new()),
+        ];
+        let r = call(&app, post(&draft, &[(SESSION, &karin)], &body(&csrf, "add_row:/service/models", &typed))).await;
+        assert_eq!(r.status, 200, "the form again, not a redirect: {}", r.text);
+        assert!(r.text.contains("Raden är tillagd. Det du har skrivit är inte sparat än"));
+        // What was typed is kept, and there is one row more than was shown.
+        assert!(r.text.contains("value=\"Radtest\"") && r.text.contains("value=\"GPT-4o\""));
+        assert!(
+            r.text.contains("name=\"/service/models/2/name\"") && !r.text.contains("name=\"/service/models/3/name\"")
+        );
+        // Nothing was saved.
+        let saved = r_text(&app, &draft, &karin).await;
+        assert!(!saved.contains("value=\"Radtest\""), "the draft is unchanged until it is saved");
+        // A table that is not one of the form's is refused, not guessed at.
+        let r = call(&app, post(&draft, &[(SESSION, &karin)], &body(&csrf, "add_row:/service/name", &typed))).await;
+        assert_eq!(r.status, 400);
+        // Another coordinator's draft cannot be shown this way either.
+        app.token("boxholm", "Bo", &[Role::Coordinator]);
+        set_password(&app, "boxholm", "Bo", "bo");
+        let bo = sign_in(&app, "boxholm", "bo").await;
+        let bo_csrf = hidden(&r_text(&app, "/start", &bo).await, "csrf");
+        let r = call(&app, post(&draft, &[(SESSION, &bo)], &body(&bo_csrf, "add_row:/service/models", &typed))).await;
+        assert!(r.status == 403 || r.status == 404, "{}", r.status);
+    }
+}

@@ -498,8 +498,8 @@ async fn auditors_get_the_report_and_the_audit_log_and_nobody_else_does() {
         let r = call(&app, page("/audit-log", Some(&agnes))).await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert!(!r.text.contains(">decision.recorded<"), "actions in words, not codes");
-        let recorded = r.text.find("<td>Beslut registrerat</td>").unwrap();
-        let created = r.text.find("<td>Tjänst registrerad</td>").unwrap();
+        let recorded = r.text.find("\">Beslut registrerat</td>").unwrap();
+        let created = r.text.find("\">Tjänst registrerad</td>").unwrap();
         assert!(recorded < created, "newest first");
         assert!(r.text.contains("Tjänst: Copilot Chat"), "the service's name beside its id");
         let head = call(&app, get("/api/v1/audit/head", None)).await;
@@ -512,15 +512,15 @@ async fn auditors_get_the_report_and_the_audit_log_and_nobody_else_does() {
         let r = call(&app, page("/audit-log?service=copilot", Some(&agnes))).await;
         assert_eq!(r.status, 200);
         assert!(
-            r.text.contains("<td>Tjänst registrerad</td>") && r.text.contains("Beslut registrerat</td>"),
+            r.text.contains("\">Tjänst registrerad</td>") && r.text.contains("Beslut registrerat</td>"),
             "{}",
             r.text
         );
-        assert!(!r.text.contains("<td>Roll tilldelad</td>"), "only events about the service");
+        assert!(!r.text.contains("\">Roll tilldelad</td>"), "only events about the service");
         let r = call(&app, page("/audit-log?service=finns-inte", Some(&agnes))).await;
         assert!(r.text.contains("Ingen tjänst har ett namn") && !r.text.contains("<tbody>"));
         let r = call(&app, page("/audit-log?action=decision.recorded", Some(&agnes))).await;
-        assert!(r.text.contains("<td>Beslut registrerat</td>") && !r.text.contains("<td>Tjänst registrerad</td>"));
+        assert!(r.text.contains("\">Beslut registrerat</td>") && !r.text.contains("\">Tjänst registrerad</td>"));
         let kalle: String = {
             use diesel::prelude::*;
             let mut conn = app.state.db.get().unwrap();
@@ -531,10 +531,10 @@ async fn auditors_get_the_report_and_the_audit_log_and_nobody_else_does() {
                 .unwrap()
         };
         let r = call(&app, page(&format!("/audit-log?person={kalle}"), Some(&agnes))).await;
-        assert!(r.text.contains("<td>Beslut registrerat</td>") && !r.text.contains("<td>Tjänst registrerad</td>"));
+        assert!(r.text.contains("\">Beslut registrerat</td>") && !r.text.contains("\">Tjänst registrerad</td>"));
         let today = tillit::swedish::today();
         let r = call(&app, page(&format!("/audit-log?from={today}&until={today}"), Some(&agnes))).await;
-        assert!(r.text.contains("<td>Beslut registrerat</td>"));
+        assert!(r.text.contains("\">Beslut registrerat</td>"));
         let tomorrow = today.succ_opt().unwrap();
         let r = call(&app, page(&format!("/audit-log?from={tomorrow}"), Some(&agnes))).await;
         assert!(r.text.contains("Inga händelser stämmer med urvalet."));

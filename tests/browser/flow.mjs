@@ -206,7 +206,7 @@ async function saveDraft(p) {
 }
 
 // Fills the form from a document, field by field, as a person would: text
-// boxes, choices, yes/no, check boxes and table rows (saving the draft when
+// boxes, choices, yes/no, check boxes and table rows ("Lägg till rad" when
 // a table needs another row).
 // Fields whose values have a fixed shape (codes, host names, checksums);
 // every other text box is free text.
@@ -232,7 +232,13 @@ async function fillForm(p, doc, probe = false) {
       for (let i = 0; i < value.length; i++) {
         for (const [key, cell] of Object.entries(value[i])) {
           const input = field(p, `${name}/${i}/${key}`);
-          if ((await input.count()) === 0) await saveDraft(p);
+          // A new row without saving first: "Lägg till rad" shows the form
+          // again, as typed, with one more row.
+          if ((await input.count()) === 0) {
+            await p.click(`button[value="add_row:${name}"]`);
+            await p.waitForLoadState();
+            expect((await input.count()) === 1, `no row ${i} in ${name} after "Lägg till rad"`);
+          }
           const tag = await input.evaluate((el) => el.tagName);
           if (tag === "SELECT") await input.selectOption(String(cell ?? ""));
           else await input.fill(text(`${name}/${i}/${key}`, cell));
@@ -422,14 +428,16 @@ await step("an auditor signs in with the keyboard alone and reads the report and
   await axeCheck(p, "reports");
   await screenshot(p, "reports-form");
   await p.selectOption("#org", "boxholm");
+  await p.selectOption("#format", "html");
   await p.click("form.stack button[type=submit]");
   await p.waitForURL(/reports\/compliance/);
   const report = await p.locator("body").innerText();
   expect(report.includes("Transkribering"), "the report lacks the decision");
   expect(report.includes("Isak"), "auditors see who decided");
+  expect(report.includes("Boxholms kommun") && !report.includes("allowed_with_conditions"), "the report speaks in names and words");
   await screenshot(p, "report");
   await p.goto(`${base}/audit-log`);
-  expect((await p.locator("body").innerText()).includes("decision.recorded"), "no decision in the audit log");
+  expect((await p.locator("main table").innerText()).includes("Beslut registrerat"), "no decision in the audit log");
   await axeCheck(p, "audit log");
   await screenshot(p, "audit-log");
   await ctx.close();
@@ -671,7 +679,7 @@ await step("journey: the resident searches the national register and opens a ser
   await anonymous.close();
 });
 
-await step("journey: the auditor downloads the register as .xlsx", async () => {
+await step("journey: the auditor downloads the register and the compliance report as .xlsx and filters the audit log", async () => {
   const { ctx, p } = await signInAs("itsam", "irene");
   await p.goto(`${base}/register/boxholm`);
   const [download] = await Promise.all([p.waitForEvent("download"), p.click("a[href$='.xlsx']")]);
@@ -681,6 +689,27 @@ await step("journey: the auditor downloads the register as .xlsx", async () => {
   const bytes = fs.readFileSync(file);
   expect(bytes.subarray(0, 2).toString() === "PK", "an .xlsx is a zip file");
   await screenshot(p, "journey-auditor-download");
+
+  // The compliance report as Excel, from the reports page.
+  await p.goto(`${base}/reports`);
+  await axeCheck(p, "reports page");
+  await fitsNarrow(p, "reports page");
+  await p.selectOption("#format", "xlsx");
+  const [report] = await Promise.all([p.waitForEvent("download"), p.click("form.stack button[type=submit]")]);
+  const reportName = report.suggestedFilename();
+  expect(/^tillit-efterlevnad-alla-\d{4}-\d{2}-\d{2}\.xlsx$/.test(reportName), reportName);
+  expect(fs.readFileSync(await report.path()).subarray(0, 2).toString() === "PK", "the report is an .xlsx");
+
+  // The audit log, in words, filtered to one action.
+  await p.goto(`${base}/audit-log`);
+  await p.selectOption("#action", "decision.recorded");
+  await p.click("form.filters button[type=submit]");
+  await p.waitForURL(/action=decision.recorded/);
+  const log = await p.locator("main table").innerText();
+  expect(log.includes("Beslut registrerat") && !log.includes("decision.recorded") && !log.includes("Tjänst registrerad"), log.slice(0, 300));
+  await axeCheck(p, "audit log");
+  await screenshot(p, "journey-auditor-audit-log");
+  await fitsNarrow(p, "audit log");
   await ctx.close();
 });
 
