@@ -125,8 +125,15 @@ async fn form_page(
     };
     let text = |key: &str| state.views.text(lang, key);
     let required_when = |pointer: &str| policies.required_when(pointer);
-    let (sections, summary) =
-        form::render(&doc, &errors, &rules, &waiting, &required_when, &rows_wanted, &Texts { lang, text: &text });
+    let (sections, summary) = form::render(
+        &doc,
+        &errors,
+        &rules,
+        &waiting,
+        &required_when,
+        &rows_wanted,
+        &Texts { lang, text: &text, countries: state.views.countries(lang) },
+    );
     let rule_list: Vec<Value> = rules
         .iter()
         .map(|r| {

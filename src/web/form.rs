@@ -570,6 +570,9 @@ pub fn draft_outcome_words(
 pub struct Texts<'a> {
     pub lang: Lang,
     pub text: &'a dyn Fn(&str) -> String,
+    /// Every country as (code, name), in the language's alphabetical order:
+    /// a country is chosen by its name, never typed as a code.
+    pub countries: &'a [(String, String)],
 }
 
 /// Which fields a field's requirement depends on (`PolicySet::required_when`).
@@ -670,6 +673,8 @@ pub fn render(
                     let mut context = field_context(doc, field, &label, &found, rows_wanted(field.pointer), texts);
                     if let Some(map) = context.as_object_mut() {
                         map.insert("answer_first".into(), json!(answer_first.remove(field.pointer).unwrap_or_default()));
+                        // Words that must stay (DPIA, SCC, …) link to the glossary.
+                        map.insert("glossary".into(), json!(super::glossary::entry_for(field.pointer)));
                         // "(frivilligt)" only where no answer can make the field required;
                         // otherwise the field says what it depends on.
                         let depends: Vec<String> =
@@ -713,6 +718,14 @@ fn option_list(options: &[&str], chosen: &[String], texts: &Texts<'_>) -> Vec<Va
         .map(|o| {
             json!({"value": o, "label": (texts.text)(&format!("value.{o}")), "selected": chosen.iter().any(|c| c == o)})
         })
+        .collect()
+}
+
+fn country_options(chosen: &str, texts: &Texts<'_>) -> Vec<Value> {
+    texts
+        .countries
+        .iter()
+        .map(|(code, name)| json!({"value": code, "label": name, "selected": code == chosen}))
         .collect()
 }
 
@@ -768,7 +781,12 @@ fn field_context(
         map.insert(name.to_string(), Value::Bool(true));
     };
     match field.kind {
-        Kind::Text | Kind::Email | Kind::Url | Kind::Date | Kind::Integer | Kind::Country => flag(map, "input"),
+        Kind::Text | Kind::Email | Kind::Url | Kind::Date | Kind::Integer => flag(map, "input"),
+        Kind::Country => {
+            flag(map, "choice");
+            let chosen = value.and_then(Value::as_str).unwrap_or_default();
+            map.insert("options".into(), json!(country_options(chosen, texts)));
+        }
         Kind::Languages => {
             flag(map, "input");
             let codes = value.and_then(Value::as_array).map(|a| {
@@ -839,6 +857,9 @@ fn field_context(
                                     let chosen: Vec<String> =
                                         cell_value.and_then(Value::as_str).map(|s| vec![s.to_string()]).unwrap_or_default();
                                     (true, option_list(options, &chosen, texts))
+                                }
+                                Kind::Country => {
+                                    (true, country_options(cell_value.and_then(Value::as_str).unwrap_or_default(), texts))
                                 }
                                 _ => (false, Vec::new()),
                             };

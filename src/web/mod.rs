@@ -5,6 +5,7 @@
 pub mod admin;
 pub mod drafts;
 pub mod form;
+pub mod glossary;
 pub mod pages;
 pub mod records;
 pub mod sso;
@@ -116,6 +117,8 @@ pub struct Views {
     hb: Handlebars<'static>,
     sv: Value,
     en: Value,
+    countries_sv: Vec<(String, String)>,
+    countries_en: Vec<(String, String)>,
 }
 
 impl Views {
@@ -155,7 +158,23 @@ impl Views {
             }
             Ok(all)
         };
-        let views = Views { hb, sv: merged("sv")?, en: merged("en")? };
+        let (sv, en) = (merged("sv")?, merged("en")?);
+        // Countries by name, from the ISO 3166-1 names (keys `value.XX`).
+        let countries = |strings: &Value| -> Vec<(String, String)> {
+            let mut list: Vec<(String, String)> = strings
+                .as_object()
+                .into_iter()
+                .flatten()
+                .filter_map(|(key, name)| {
+                    let code = key.strip_prefix("value.")?;
+                    let is_country = code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase());
+                    is_country.then(|| (code.to_string(), name.as_str().unwrap_or(code).to_string()))
+                })
+                .collect();
+            crate::swedish::SwedishOrder::new().sort_by_key(&mut list, |(_, name)| name.as_str());
+            list
+        };
+        let views = Views { hb, countries_sv: countries(&sv), countries_en: countries(&en), sv, en };
         // Every string exists in both languages.
         let keys =
             |v: &Value| -> Vec<String> { v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default() };
@@ -169,6 +188,14 @@ impl Views {
         match lang {
             Lang::Sv => &self.sv,
             Lang::En => &self.en,
+        }
+    }
+
+    /// Every country as (code, name), in alphabetical order.
+    pub fn countries(&self, lang: Lang) -> &[(String, String)] {
+        match lang {
+            Lang::Sv => &self.countries_sv,
+            Lang::En => &self.countries_en,
         }
     }
 

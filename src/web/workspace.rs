@@ -659,7 +659,7 @@ fn service_context(state: &AppState, lang: Lang, web: &WebActor, loaded: &Servic
             .map(|e| e.rules)
             .unwrap_or_default();
         let text = |key: &str| views.text(lang, key);
-        let texts = super::form::Texts { lang, text: &text };
+        let texts = super::form::Texts { lang, text: &text, countries: views.countries(lang) };
         json!({
             "revision": d.revision,
             "since": d.since,

@@ -46,3 +46,38 @@ fn every_coded_value_has_a_swedish_and_an_english_label() {
     assert_eq!(views.text(Lang::Sv, "value.sv"), "svenska");
     assert!(!views.text(Lang::En, "value.limited_transparency").is_empty());
 }
+
+#[actix_web::test]
+async fn the_glossary_explains_the_words_that_must_stay() {
+    use crate::common::*;
+    use crate::helpers::*;
+    let app = TestApp::new(tillit::db::Backend::Sqlite);
+    let r = call(&app, get("/ordlista", None)).await;
+    assert_eq!(r.status, 200);
+    for anchor in ["dpia", "fria", "scc", "third_country", "wcag"] {
+        assert!(r.text.contains(&format!("<dt id=\"{anchor}\">")), "{anchor}");
+    }
+    // In Swedish alphabetical order: "Underbiträde" before "WCAG", "AI-förordningen" first.
+    let at = |term: &str| r.text.find(term).unwrap_or_else(|| panic!("{term}"));
+    assert!(at(">AI-förordningen<") < at(">DPIA") && at(">Underbiträde<") < at(">WCAG 2.1 AA<"));
+    let r = call(&app, get("/ordlista?lang=en", None)).await;
+    assert!(r.text.contains("standard contractual clauses") && r.text.contains("lang=\"en\""));
+    // Each glossary entry a form field links to exists, in both languages.
+    let views = Views::load().unwrap();
+    for pointer in ["/assessments/dpia/status", "/assessments/fria/status", "/data/data_location/transfer_mechanism"] {
+        let id = tillit::web::glossary::entry_for(pointer).unwrap();
+        assert!(tillit::web::glossary::TERMS.contains(&id));
+        for lang in [Lang::Sv, Lang::En] {
+            assert_ne!(views.text(lang, &format!("glossary.{id}.term")), format!("glossary.{id}.term"));
+        }
+    }
+    // Countries are chosen by name.
+    let countries = views.countries(Lang::Sv);
+    assert!(countries.iter().any(|(code, name)| code == "SE" && name == "Sverige"));
+    let names: Vec<&str> = countries.iter().map(|(_, n)| n.as_str()).collect();
+    let (a, o) = (
+        names.iter().position(|n| *n == "Afghanistan").unwrap(),
+        names.iter().position(|n| *n == "Österrike").unwrap(),
+    );
+    assert!(a < o && o > names.iter().position(|n| *n == "Zimbabwe").unwrap(), "Ö after Z");
+}

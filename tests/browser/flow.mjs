@@ -620,6 +620,14 @@ await step("journey: the coordinator saves a half-filled draft and sees no false
   await axeCheck(p, "half-filled draft");
   await screenshot(p, "journey-coordinator-draft");
   await fitsNarrow(p, "draft form");
+  // A country is chosen by its name, and a word that must stay is explained.
+  const country = await p.locator("select[name='/vendor/country'] option[value=IE]").innerText();
+  expect(country === "Irland", country);
+  await p.click("a[href$='#dpia']");
+  await p.waitForURL(/\/ordlista/);
+  expect((await p.locator("#dpia").innerText()).startsWith("DPIA"), "no DPIA in the glossary");
+  await axeCheck(p, "glossary");
+  await fitsNarrow(p, "glossary");
   await ctx.close();
 });
 
