@@ -25,8 +25,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run pending database migrations and exit.
     Migrate(DatabaseArgs),
-    /// Evaluate a submission document offline against the policies.
-    /// Exit 0: pass; 1: fail; 2: invalid document or unreadable input.
+    /// Evaluate a submission document offline against the AI rules.
+    /// Exit 0: it meets the rules; 1: it does not; 2: the document is
+    /// invalid or cannot be read.
     Check(CheckArgs),
     /// API tokens.
     #[command(subcommand)]
@@ -57,15 +58,21 @@ pub enum Command {
 pub enum ExportCommand {
     /// The compliance report (as GET /api/v1/reports/compliance), to a file or stdout.
     Compliance {
+        /// Only this organisation's rows (its short name, such as kinda).
         #[arg(long)]
         org: Option<String>,
+        /// Only rows with this status: allowed, allowed_with_conditions,
+        /// not_allowed, expired or not_assessed.
         #[arg(long)]
         status: Option<String>,
+        /// Only services of this risk class: prohibited, high_risk,
+        /// limited_transparency, minimal or not_ai_system.
         #[arg(long = "risk-class")]
         risk_class: Option<String>,
+        /// Only approvals that end within this many days.
         #[arg(long = "expiring-within-days")]
         expiring_within_days: Option<i64>,
-        /// What the registry said at the end of this day (YYYY-MM-DD).
+        /// What the registry said at the end of this day in Sweden (YYYY-MM-DD).
         #[arg(long = "as-of")]
         as_of: Option<String>,
         /// csv, csv-excel, json, html or xlsx (html and xlsx in Swedish words).
@@ -94,6 +101,7 @@ pub enum PoliciesCommand {
     },
     /// What changed between two rule-set versions, per rule and per service (JSON).
     Drift {
+        /// The earlier rule-set version, as recorded (such as 2026.1+c87c65eedf32).
         #[arg(long)]
         from: String,
         /// Default: the rule set in the policy directory (or built in).
@@ -124,6 +132,7 @@ pub struct SeedArgs {
 pub enum PeopleCommand {
     /// List the people of an organisation with their roles.
     List {
+        /// The organisation's short name, such as kinda.
         #[arg(long)]
         org: String,
         #[command(flatten)]
@@ -133,6 +142,7 @@ pub enum PeopleCommand {
 
 #[derive(Debug, Args)]
 pub struct RoleArgs {
+    /// The organisation's short name, such as kinda.
     #[arg(long)]
     pub org: String,
     /// The person's name in the organisation.
@@ -891,5 +901,47 @@ fn serve(args: ServeArgs) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("server: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every command and every option says what it is for in `--help`.
+    #[test]
+    fn every_command_and_option_has_help_text() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} --{id}"));
+                }
+            }
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {}", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "tillit", &mut missing);
+        assert!(missing.is_empty(), "without help text: {missing:#?}");
+    }
+
+    #[test]
+    fn the_exit_codes_are_in_the_help() {
+        let mut cli = Cli::command();
+        let audit = cli.find_subcommand_mut("audit").unwrap();
+        let verify = audit.find_subcommand_mut("verify").unwrap().render_long_help().to_string();
+        assert!(verify.contains("0:") && verify.contains("1:") && verify.contains("2:"), "{verify}");
+        let check = Cli::command().find_subcommand_mut("check").unwrap().render_long_help().to_string();
+        assert!(check.contains("0:") && check.contains("2:"), "{check}");
     }
 }

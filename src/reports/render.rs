@@ -107,6 +107,23 @@ impl Readable {
             .join(", ")
     }
 
+    /// The words of every code a CSV row can hold, looked up once per report
+    /// rather than once per row.
+    fn label_table(&self) -> HashMap<String, String> {
+        let mut table = HashMap::new();
+        let statuses = ["allowed", "allowed_with_conditions", "not_allowed", "expired", "under_review", "not_assessed"];
+        for status in statuses {
+            table.insert(format!("status_{status}"), self.text(&format!("status_{status}")));
+        }
+        for decision in ["approved", "approved_with_conditions", "rejected"] {
+            table.insert(format!("decision_{decision}"), self.text(&format!("decision_{decision}")));
+        }
+        for class in ["prohibited", "high_risk", "limited_transparency", "minimal", "not_ai_system"] {
+            table.insert(class.to_string(), self.text(&format!("value.{class}")));
+        }
+        table
+    }
+
     /// The headers of the people's formats, in column order.
     fn headers(&self) -> Vec<String> {
         READABLE_COLUMNS.iter().map(|key| self.text(&format!("report_col_{key}"))).collect()
@@ -149,6 +166,10 @@ impl Readable {
         ]
     }
 }
+
+/// The words beside the codes in the CSV formats, after the coded columns
+/// (each header ends in the language: `status_sv`).
+const LABEL_COLUMNS: &[&str] = &["owner_org_name", "risk_class", "org_name", "status", "decision"];
 
 /// The columns of the people's formats (their header keys are `report_col_*`).
 const READABLE_COLUMNS: &[&str] = &[
@@ -300,6 +321,8 @@ pub struct Writer<W: Write> {
     /// Rows buffered in `csv` since the last flush.
     pending: usize,
     readable: Readable,
+    /// `Readable::label_table`, for the CSV formats.
+    words: HashMap<String, String>,
     xlsx: Option<Xlsx>,
 }
 
@@ -340,6 +363,11 @@ impl<W: Write> Writer<W> {
             rows: 0,
             csv: csv_writer(format, Vec::with_capacity(64 * 1024)),
             pending: 0,
+            words: if matches!(format, Format::Csv | Format::CsvExcel) {
+                readable.label_table()
+            } else {
+                HashMap::new()
+            },
             readable,
             xlsx: None,
         }
@@ -389,8 +417,11 @@ impl<W: Write> Writer<W> {
                 if self.format == Format::CsvExcel {
                     self.out.write_all("\u{feff}".as_bytes()).map_err(io)?;
                 }
+                let lang = self.readable.lang;
+                let labels = LABEL_COLUMNS.iter().map(|c| format!("{c}_{lang}"));
                 if let Some(csv) = self.csv.as_mut() {
-                    csv.write_record(COLUMNS).map_err(|e| AppError::internal(e.to_string()))?;
+                    csv.write_record(COLUMNS.iter().map(|c| c.to_string()).chain(labels))
+                        .map_err(|e| AppError::internal(e.to_string()))?;
                 }
                 self.flush_csv()
             }
@@ -464,8 +495,25 @@ impl<W: Write> Writer<W> {
         self.rows += 1;
         match self.format {
             Format::Csv | Format::CsvExcel => {
+                fn word<'a>(words: &'a HashMap<String, String>, key: &'a str) -> Cow<'a, str> {
+                    Cow::Borrowed(words.get(key).map(String::as_str).unwrap_or(key))
+                }
+                fn org<'a>(names: &'a HashMap<String, String>, slug: &'a str) -> Cow<'a, str> {
+                    crate::spreadsheet::cell(names.get(slug).map(String::as_str).unwrap_or(slug))
+                }
+                let (words, names) = (&self.words, &self.readable.org_names);
+                let status_key = format!("status_{}", row.status.as_str());
+                let decision_key = row.decision.as_ref().map(|d| format!("decision_{d}"));
+                let labels = [
+                    org(names, &row.owner_org),
+                    word(words, &row.risk_class),
+                    org(names, &row.org),
+                    word(words, &status_key),
+                    decision_key.as_deref().map(|k| word(words, k)).unwrap_or(Cow::Borrowed("")),
+                ];
                 if let Some(csv) = self.csv.as_mut() {
-                    csv.write_record(cells(row).map(crate::spreadsheet::safe).iter().map(|c| c.as_bytes()))
+                    let coded = cells(row).map(crate::spreadsheet::safe);
+                    csv.write_record(coded.iter().chain(labels.iter()).map(|c| c.as_bytes()))
                         .map_err(|e| AppError::internal(e.to_string()))?;
                 }
                 // Hand rows on in chunks, not one by one.

@@ -135,6 +135,16 @@ async fn every_format_and_filter_on_every_backend() {
         assert_eq!(csv.headers.get("content-type").unwrap(), "text/csv; charset=utf-8");
         let header = csv.text.lines().next().unwrap();
         assert!(header.starts_with("service_id,service_name,vendor"));
+        // Swedish words beside the codes, after them.
+        assert!(
+            header.ends_with(",conditions,owner_org_name_sv,risk_class_sv,org_name_sv,status_sv,decision_sv"),
+            "{header}"
+        );
+        let alfa = csv.text.lines().find(|l| l.contains("Alfa")).unwrap();
+        assert!(
+            alfa.contains(",allowed_with_conditions,") && alfa.ends_with(",Godkänd med villkor,Godkänd med villkor"),
+            "{alfa}"
+        );
         assert_eq!(csv.text.lines().count(), 4);
         let excel = w.report("format=csv-excel").await;
         assert!(excel.text.starts_with('\u{feff}'), "a byte-order mark for Excel");
