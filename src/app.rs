@@ -11,7 +11,7 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::{admin, drafts, glossary, pages, records, sso, workspace};
+use crate::web::{admin, drafts, pages, records, sso, workspace};
 use crate::{approvals, audit, auth, health, http, lookup, openapi, organisations, policy, reports, submissions};
 
 pub fn build_app(
@@ -94,7 +94,7 @@ pub fn build_app(
         .route("/register", web::get().to(pages::registers_page))
         .route("/register/{org}", web::get().to(pages::register_page))
         .route("/register/{org}/{service_id}", web::get().to(pages::public_service_page))
-        .route("/ordlista", web::get().to(glossary::page))
+        .route("/ordlista", web::get().to(pages::glossary_page))
         .service(
             web::resource("/login").route(web::get().to(workspace::login_page)).route(web::post().to(workspace::login)),
         )

@@ -862,7 +862,7 @@ fn serve(args: ServeArgs) -> ExitCode {
     // A changed rule set (or an interrupted re-evaluation) is picked up at start.
     let pending = state.db.get().and_then(|mut conn| crate::policy::reevaluate::pending(&mut conn, &state.policies()));
     match pending {
-        Ok(true) => match crate::policy::reevaluate::spawn(&state) {
+        Ok(true) => match state.spawn_reevaluation() {
             Ok(job) => log::info!(
                 "re-evaluating against rule set {} in the background (job {})",
                 job.rule_set_version,

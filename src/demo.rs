@@ -171,7 +171,7 @@ fn as_person<T>(
         .iter()
         .find(|l| l.org == org && l.roles.contains(&role))
         .ok_or_else(|| AppError::internal(format!("no demo {role} in {org}")))?;
-    let token_hash = crate::auth::service::hash_token(&login.token);
+    let token_hash = crate::ids::hash_token(&login.token);
     crate::db::write(conn, |conn| {
         let actor = crate::auth::service::authenticate(conn, &token_hash)?;
         f(conn, &actor)

@@ -656,7 +656,7 @@ fn setup(conn: &mut DbConnection, orgs: &[&str]) -> Result<(Ids, Ids, Ids), AppE
             None => {
                 let admin = coordinators.iter().find(|(o, _)| o == org).map(|(_, id)| id.clone()).unwrap_or_default();
                 let row = DelegationRow {
-                    id: crate::auth::service::new_id(),
+                    id: crate::ids::new_id(),
                     org_slug: org.to_string(),
                     delegate_slug: "itsam".into(),
                     decision_reference: format!("KS {org} 2025/1"),

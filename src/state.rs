@@ -8,6 +8,7 @@ use crate::db::Database;
 use crate::error::AppError;
 use crate::lookup::SearchIndex;
 use crate::policy::PolicySet;
+use crate::policy::reevaluate::{self, JobStatus};
 use crate::ratelimit::RateLimiter;
 use crate::web::Views;
 
@@ -63,6 +64,30 @@ impl AppState {
             settings: Arc::new(settings),
             lookup: Arc::new(lookup),
         })
+    }
+
+    /// Starts (or resumes) the job for the rule set in force in the background
+    /// of a running server; the lookup index follows when it is done.
+    pub fn spawn_reevaluation(&self) -> Result<JobStatus, AppError> {
+        let policies = self.policies();
+        let mut conn = self.db.get()?;
+        let job = reevaluate::start_job(&mut conn, &policies)?;
+        let status = JobStatus::from(&job);
+        let state = self.clone();
+        std::thread::spawn(move || {
+            let result = state.db.get().and_then(|mut conn| {
+                let (mut pages, mut history) = (state.db.get()?, state.db.get()?);
+                let done = reevaluate::run_job(&mut conn, [&mut pages, &mut history], &policies, job, |j| {
+                    log::info!("re-evaluation {}: {}/{} revisions, {} flagged", j.id, j.done, j.total, j.flagged)
+                });
+                state.refresh_lookup(&mut conn);
+                done
+            });
+            if let Err(e) = result {
+                log::error!("re-evaluation failed: {e}");
+            }
+        });
+        Ok(status)
     }
 
     /// Brings the lookup index up to date with the database (after a write,

@@ -95,7 +95,7 @@ pub async fn list_delegations(
     let org = query.into_inner().org;
     if let Some(org) = &org {
         if state.lookup.snapshot().org_index(org).is_none() {
-            return Err(crate::lookup::service::unknown_org(org));
+            return Err(crate::organisations::service::unknown_org(org));
         }
     }
     let rows = state.db.run(move |conn| store::delegations(conn, org.as_deref())).await?;

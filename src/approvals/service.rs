@@ -16,10 +16,10 @@ use crate::audit::{self, AuditAction, NewEvent};
 use crate::auth::Actor;
 use crate::auth::authz::{self, Action, DecisionRef, ServiceRef};
 use crate::auth::model::OrgKind;
-use crate::auth::service::new_id;
 use crate::db::date_text;
 use crate::db::{self, DbConnection, rfc3339, rfc3339_opt};
 use crate::error::AppError;
+use crate::ids::new_id;
 use crate::organisations;
 use crate::submissions::model::RevisionState;
 use crate::submissions::{self, store::RevisionRow};
@@ -45,7 +45,7 @@ pub fn delegation_response(row: &DelegationRow) -> DelegationResponse {
 }
 
 fn unknown_org_at(slug: &str, _pointer: &str) -> AppError {
-    crate::lookup::service::unknown_org(slug)
+    crate::organisations::service::unknown_org(slug)
 }
 
 /// Creates a delegation from a municipality to a federation.
@@ -309,7 +309,7 @@ pub fn decide(
     service_id: &str,
     request: &DecisionRequest,
 ) -> Result<DecisionCreated, AppError> {
-    let (service, has_submitted) = submissions::service::load_service(conn, service_id)?;
+    let (service, has_submitted) = submissions::store::load_service(conn, service_id)?;
     let service_ref = ServiceRef { org: &service.org_slug, has_submitted };
     authz::can(actor, Action::ViewService(service_ref))?;
     let for_org =
@@ -462,7 +462,7 @@ pub fn revoke_decision(
     reason: &str,
 ) -> Result<DecisionRevoked, AppError> {
     let decision = store::find_decision(conn, decision_id)?.ok_or(AppError::NotFound)?;
-    let (service, has_submitted) = submissions::service::load_service(conn, &decision.service_id)?;
+    let (service, has_submitted) = submissions::store::load_service(conn, &decision.service_id)?;
     let revisions = submissions::store::revisions_of(conn, &service.id)?;
     let authority = authority(conn, actor, &decision.org_slug, &revisions)?;
     authz::can(

@@ -94,7 +94,7 @@ enum RowId {
 impl RowId {
     fn new(id: &str) -> RowId {
         // Only the canonical spelling: another one must stay a different key.
-        match crate::auth::service::canonical_uuid(id) {
+        match crate::ids::canonical_uuid(id) {
             Some(number) => RowId::Uuid(number.to_be_bytes()),
             None => RowId::Text(id.into()),
         }

@@ -7,8 +7,9 @@ use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest};
 
-use super::service::{TOKEN_PREFIX, hash_token};
+use super::service::TOKEN_PREFIX;
 use crate::error::AppError;
+use crate::ids::hash_token;
 
 /// The hash of the presented bearer token. Who it belongs to is decided
 /// inside the request's transaction (`auth::service::authenticate`).

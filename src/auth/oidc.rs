@@ -23,12 +23,13 @@ use openidconnect::{
 };
 use serde::Deserialize;
 
-use super::service::{find_or_create_person, hash_token};
+use super::service::find_or_create_person;
 use super::sessions::{self, NewSession};
 use super::store;
 use crate::db::schema::{sso_identities, sso_logins};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
+use crate::ids::hash_token;
 
 /// How long a started sign-in may take at the identity provider.
 pub const LOGIN_LIFETIME: chrono::TimeDelta = chrono::TimeDelta::minutes(10);

@@ -10,6 +10,7 @@ use super::store::{self, ApiTokenRow, RoleGrantRow, UserRow};
 use crate::audit::{self, AuditAction, NewEvent};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
+use crate::ids::{hash_token, new_id};
 use crate::organisations;
 
 /// Prefix of every API token, so that secret scanners can recognise one.
@@ -18,32 +19,10 @@ pub const TOKEN_PREFIX: &str = "tillit_pat_";
 /// Longest lifetime of an API token.
 pub const MAX_TOKEN_DAYS: u32 = 365;
 
-/// A new row id: a UUID version 7, which begins with the time in
-/// milliseconds, so that rows written together sit together in every index
-/// keyed by id (a bulk write appends instead of touching random pages). The
-/// rest is random; ids are not secrets.
-pub fn new_id() -> String {
-    uuid::Uuid::now_v7().to_string()
-}
-
-/// An id as a number when its text is a UUID in canonical form (lowercase,
-/// hyphenated, as `new_id` writes it), so that it reads back as the same
-/// text; None for any other key or spelling.
-pub fn canonical_uuid(id: &str) -> Option<u128> {
-    let uuid = uuid::Uuid::try_parse(id).ok()?;
-    let mut buf = uuid::Uuid::encode_buffer();
-    (uuid.hyphenated().encode_lower(&mut buf) == id).then(|| uuid.as_u128())
-}
-
 fn random_hex(bytes: usize) -> Result<String, AppError> {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).map_err(|e| AppError::internal(format!("random source: {e}")))?;
     Ok(hex::encode(buf))
-}
-
-/// SHA-256 of a presented token; the only form in which tokens are stored.
-pub fn hash_token(token: &str) -> String {
-    crate::json::sha256_hex(token.as_bytes())
 }
 
 /// A newly issued token. `secret` is shown once and never stored.
@@ -387,14 +366,4 @@ pub fn revoke_token(conn: &mut DbConnection, actor: Option<&Actor>, token_id: &s
     let by = actor.map(|a| a.user_id.as_str());
     audit::append(conn, NewEvent::new(AuditAction::TokenRevoked, by, Some(&owner.org_slug)).subject(&token))?;
     Ok(TokenRevoked { token_id: token.id, revoked_at: crate::db::rfc3339(&at) })
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn new_ids_are_version_7_and_sort_in_the_order_they_were_made() {
-        let ids: Vec<String> = (0..10_000).map(|_| super::new_id()).collect();
-        assert!(ids.windows(2).all(|w| w[0] < w[1]));
-        assert!(ids.iter().all(|id| uuid::Uuid::parse_str(id).unwrap().get_version_num() == 7));
-    }
 }

@@ -12,11 +12,11 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::model::{Actor, OrgKind};
-use super::service::hash_token;
 use super::store;
 use crate::db::schema::{organisations, password_credentials, users, web_sessions};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
+use crate::ids::hash_token;
 
 /// The session cookie. `__Host-` makes the browser insist on Secure, Path=/
 /// and no Domain, so no sibling host can set or read it.

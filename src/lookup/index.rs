@@ -708,7 +708,7 @@ impl Parts {
         decisions.sort_by_key(|d| d.org);
         decisions.dedup_by_key(|d| d.org);
         decisions.truncate(u8::MAX as usize);
-        let uuid = crate::auth::service::canonical_uuid(&data.id);
+        let uuid = crate::ids::canonical_uuid(&data.id);
         self.ids.push(uuid.unwrap_or_default());
         if uuid.is_none() {
             push_string(&mut self.text, &data.id);
@@ -1123,13 +1123,10 @@ impl Snapshot {
         Snapshot::from_base(seq, hash, orgs, base)
     }
 
-    /// The snapshot of a saved base segment (organisations as they are now:
-    /// the same slugs, in the same order, as when it was saved).
-    pub(super) fn from_saved(saved: super::persist::Saved, orgs: Vec<OrgInfo>) -> Snapshot {
-        Snapshot::from_base(saved.seq, &saved.hash, orgs, saved.base)
-    }
-
-    fn from_base(seq: i64, hash: &str, orgs: Vec<OrgInfo>, base: Segment) -> Snapshot {
+    /// The snapshot of a base segment: built, or saved (then with the
+    /// organisations as they are now: the same slugs, in the same order, as
+    /// when it was saved).
+    pub(super) fn from_base(seq: i64, hash: &str, orgs: Vec<OrgInfo>, base: Segment) -> Snapshot {
         let overlay = Overlay {
             services: Vec::new(),
             segment: Segment::build(&[], &HashMap::new()),

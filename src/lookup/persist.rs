@@ -442,7 +442,7 @@ mod tests {
         assert_eq!(a.postings, b.postings);
         assert_eq!(a.keys.as_fst().as_bytes(), b.keys.as_fst().as_bytes());
         // And a lookup in the loaded base finds what it finds in the built one.
-        let loaded = Snapshot::from_saved(saved, vec![org("kinda"), org("ydre")]);
+        let loaded = Snapshot::from_base(saved.seq, &saved.hash, vec![org("kinda"), org("ydre")], saved.base);
         let fuzzy = crate::lookup::index::Fuzzy::default();
         for query in ["Tjänst 123456", "tjanst 17999", "Tjänst 1234x6"] {
             let names = |s: &Snapshot| -> Vec<String> {

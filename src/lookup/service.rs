@@ -207,7 +207,7 @@ fn saved(conn: &mut DbConnection, path: &Path) -> Result<Option<Snapshot>, AppEr
             saved.seq,
             started.elapsed().as_secs_f64()
         );
-        Ok(Some(Snapshot::from_saved(saved, orgs)))
+        Ok(Some(Snapshot::from_base(saved.seq, &saved.hash, orgs, saved.base)))
     })
 }
 
@@ -412,7 +412,7 @@ fn answer(snapshot: &Snapshot, fuzzy: &Fuzzy, question: &Question<'_>) -> Result
     let Question { query, org, include_internal, limit, today } = *question;
     let org_index = match org {
         None => None,
-        Some(slug) => Some(snapshot.org_index(slug).ok_or_else(|| unknown_org(slug))?),
+        Some(slug) => Some(snapshot.org_index(slug).ok_or_else(|| crate::organisations::service::unknown_org(slug))?),
     };
     let hits = snapshot.search(query, org_index, include_internal, limit, today, fuzzy);
     let matches = hits
@@ -446,16 +446,4 @@ fn answer(snapshot: &Snapshot, fuzzy: &Fuzzy, question: &Question<'_>) -> Result
         })
         .collect();
     Ok(LookupResponse { query: query.to_string(), org: org.map(str::to_string), matches })
-}
-
-/// 404 for an unknown organisation, saying which.
-pub fn unknown_org(slug: &str) -> AppError {
-    let shown: String = slug.chars().take(40).collect();
-    AppError::NotFoundWith {
-        code: "unknown_organisation",
-        message: format!("There is no organisation \"{shown}\". Use one of the slugs from /api/v1/organisations."),
-        message_sv: format!(
-            "Det finns ingen organisation \"{shown}\". Använd en förkortning från /api/v1/organisations."
-        ),
-    }
 }

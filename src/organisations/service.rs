@@ -33,6 +33,14 @@ pub fn require(conn: &mut DbConnection, slug: &str) -> Result<OrganisationRow, A
     store::find(conn, slug)?.ok_or_else(|| unknown_org(slug))
 }
 
+/// 404 for an unknown organisation, saying which.
 pub fn unknown_org(slug: &str) -> AppError {
-    crate::lookup::service::unknown_org(slug)
+    let shown: String = slug.chars().take(40).collect();
+    AppError::NotFoundWith {
+        code: "unknown_organisation",
+        message: format!("There is no organisation \"{shown}\". Use one of the slugs from /api/v1/organisations."),
+        message_sv: format!(
+            "Det finns ingen organisation \"{shown}\". Använd en förkortning från /api/v1/organisations."
+        ),
+    }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use diesel::prelude::*;
 
 use super::PolicySet;
-use super::model::{RuleMeta, Severity};
+use super::model::{RuleMeta, RuleTexts, Severity};
 use crate::db::DbConnection;
 use crate::db::schema::rule_sets;
 use crate::error::AppError;
@@ -152,6 +152,16 @@ fn messages_of(doc: &serde_json::Value) -> impl Iterator<Item = (String, (Arc<st
         let text = |lang: &str| message.get(lang).and_then(|v| v.as_str()).map(Arc::<str>::from);
         Some((id.clone(), (text("sv")?, text("en")?)))
     })
+}
+
+impl RuleTexts for RuleCatalog {
+    fn meta(&self, version: &str, rule: &str) -> Option<RuleMeta> {
+        RuleCatalog::meta(self, version, rule)
+    }
+
+    fn message(&self, version: &str, check: &str) -> Option<(Arc<str>, Arc<str>)> {
+        RuleCatalog::message(self, version, check)
+    }
 }
 
 #[cfg(test)]

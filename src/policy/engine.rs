@@ -7,8 +7,8 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
 
 use super::lineage::Prior;
-use super::loader::{PolicyOrigin, PolicySource};
 use super::model::{Evaluation, RuleOutcome, RuleResult, Severity, Verdict, Violation};
+use super::source::{PolicyOrigin, PolicySource};
 use crate::error::FieldError;
 use crate::json;
 

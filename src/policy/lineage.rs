@@ -20,8 +20,8 @@ use std::collections::{BTreeSet, HashMap};
 use serde_json::{Map, Value};
 
 use super::PolicySet;
-use super::loader::PolicySource;
 use super::model::{RuleOutcome, Violation};
+use super::source::PolicySource;
 
 /// What is known of a rule's outcome on a document before it runs, from an
 /// earlier evaluation of the same document.

@@ -9,6 +9,7 @@ pub mod loader;
 pub mod model;
 pub mod reevaluate;
 pub mod routes;
+pub mod source;
 pub mod text;
 
 pub use engine::PolicySet;

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::catalog::RuleCatalog;
 use crate::error::FieldError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -277,7 +276,7 @@ impl StoredOutcome {
     /// it was not stored. A rule the rule set does not know keeps its id as
     /// title and counts as blocking, a check it does not know has its id as
     /// message; both are logged.
-    pub fn complete(self, catalog: &RuleCatalog) -> Evaluation {
+    pub fn complete(self, catalog: &dyn RuleTexts) -> Evaluation {
         let version = self.rule_set_version;
         let rules = self
             .rules
@@ -391,6 +390,13 @@ pub fn compact_outcomes(outcomes: &str) -> impl Iterator<Item = (&str, Option<Ru
     outcomes.split(',').filter_map(|pair| pair.split_once('=')).map(|(id, outcome)| (id, RuleOutcome::parse(outcome)))
 }
 
+/// Where a stored evaluation's missing words come from: the titles,
+/// severities and messages of each rule-set version (`catalog::RuleCatalog`).
+pub trait RuleTexts {
+    fn meta(&self, version: &str, rule: &str) -> Option<RuleMeta>;
+    fn message(&self, version: &str, check: &str) -> Option<(Arc<str>, Arc<str>)>;
+}
+
 /// What a rule set says of one of its rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleMeta {
@@ -448,6 +454,7 @@ impl Evaluation {
 
 #[cfg(test)]
 mod tests {
+    use super::super::catalog::RuleCatalog;
     use super::*;
 
     fn evaluations() -> (crate::policy::PolicySet, Vec<Evaluation>) {

@@ -20,10 +20,10 @@ use super::catalog::RuleCatalog;
 use super::lineage::{Lineage, Prior};
 use super::model::{RuleOutcome, StoredRules, Verdict, compact_outcomes};
 use crate::audit::{self, AuditAction, Audited, NewEvent, SealedEvent};
-use crate::auth::service::new_id;
 use crate::db::schema::{decisions, evaluations, re_reviews, reevaluation_jobs, revisions, rule_sets};
 use crate::db::{self, DbConnection, rfc3339, rfc3339_opt};
 use crate::error::AppError;
+use crate::ids::new_id;
 use crate::submissions::store::{EvaluationRow, OutcomeForm};
 
 /// Revisions read, evaluated and written per transaction.
@@ -988,30 +988,6 @@ impl ReReviewFlags {
         self.legacy.contains(decision_id)
             || self.worse_than.get(revision_id).is_some_and(|lists| lists.iter().any(|w| lists_version(w, version)))
     }
-}
-
-/// Starts (or resumes) the job for the rule set in force in the background
-/// of a running server; the lookup index follows when it is done.
-pub fn spawn(state: &crate::state::AppState) -> Result<JobStatus, AppError> {
-    let policies = state.policies();
-    let mut conn = state.db.get()?;
-    let job = start_job(&mut conn, &policies)?;
-    let status = JobStatus::from(&job);
-    let state = state.clone();
-    std::thread::spawn(move || {
-        let result = state.db.get().and_then(|mut conn| {
-            let (mut pages, mut history) = (state.db.get()?, state.db.get()?);
-            let done = run_job(&mut conn, [&mut pages, &mut history], &policies, job, |j| {
-                log::info!("re-evaluation {}: {}/{} revisions, {} flagged", j.id, j.done, j.total, j.flagged)
-            });
-            state.refresh_lookup(&mut conn);
-            done
-        });
-        if let Err(e) = result {
-            log::error!("re-evaluation failed: {e}");
-        }
-    });
-    Ok(status)
 }
 
 #[cfg(test)]

@@ -142,7 +142,7 @@ pub async fn reload(
         })
         .await?;
     state.replace_policies(policies);
-    let started = super::reevaluate::spawn(&state)?;
+    let started = state.spawn_reevaluation()?;
     Ok(HttpResponse::Accepted().json(ReloadResponse {
         changed: true,
         rule_set_version: state.policies().version().into(),

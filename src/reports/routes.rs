@@ -72,7 +72,7 @@ pub fn parse(query: ReportQuery, known_orgs: &[String]) -> Result<(Filter, Forma
     };
     if let Some(org) = &query.org {
         if !known_orgs.contains(org) {
-            return Err(crate::lookup::service::unknown_org(org));
+            return Err(crate::organisations::service::unknown_org(org));
         }
     }
     if let Some(r) = &query.risk_class {

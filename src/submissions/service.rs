@@ -10,10 +10,11 @@ use super::model::{ParsedDocument, RevisionState};
 use super::store::{self, EvaluationRow, OutcomeForm, RevisionRow, ServiceRow};
 use crate::audit::{self, AuditAction, NewEvent};
 use crate::auth::authz::{self, Action, ServiceRef};
-use crate::auth::service::{authenticate, new_id};
+use crate::auth::service::authenticate;
 use crate::auth::{Actor, Credentials};
 use crate::db::{self, DbConnection, rfc3339, rfc3339_opt};
 use crate::error::AppError;
+use crate::ids::new_id;
 use crate::policy::catalog::{self, RuleCatalog};
 use crate::policy::model::StoredOutcome;
 use crate::policy::{Evaluation, PolicySet};
@@ -121,13 +122,6 @@ fn record_contributors(
     Ok(rows)
 }
 
-/// Loads a service and what authorization needs to know about it.
-pub fn load_service(conn: &mut DbConnection, service_id: &str) -> Result<(ServiceRow, bool), AppError> {
-    let service = store::find_service(conn, service_id)?.ok_or(AppError::NotFound)?;
-    let submitted = store::has_submitted(conn, &service.id)?;
-    Ok((service, submitted))
-}
-
 /// Adds a new revision to a service. A revision is never edited: every
 /// change is a new revision.
 pub fn add_revision(
@@ -138,7 +132,7 @@ pub fn add_revision(
     contributors: &[String],
 ) -> Result<RevisionCreated, AppError> {
     {
-        let (service, has_submitted) = load_service(conn, service_id)?;
+        let (service, has_submitted) = store::load_service(conn, service_id)?;
         authz::can(actor, Action::AddRevision(ServiceRef { org: &service.org_slug, has_submitted }))?;
         let number = store::latest_revision_number(conn, &service.id)? + 1;
         let (revision, evaluation) = new_revision_rows(conn, &service.id, number, parsed, actor)?;
@@ -163,7 +157,7 @@ pub fn submit_revision(
     service_id: &str,
     number: i32,
 ) -> Result<RevisionSubmitted, AppError> {
-    let (service, has_submitted) = load_service(conn, service_id)?;
+    let (service, has_submitted) = store::load_service(conn, service_id)?;
     let service_ref = ServiceRef { org: &service.org_slug, has_submitted };
     // A draft of another organisation must look exactly like nothing.
     if !actor.is_member_of(&service.org_slug)
@@ -282,7 +276,7 @@ pub fn service_as(
     service_id: &str,
 ) -> Result<ServiceResponse, AppError> {
     {
-        let (service, has_submitted) = load_service(conn, service_id)?;
+        let (service, has_submitted) = store::load_service(conn, service_id)?;
         let (revisions, evaluations) = visible_revisions(conn, actor, &service, has_submitted)?;
         let mut shown = stored(conn, in_force, evaluations.values().filter_map(|e| e.last()))?;
         let latest = revisions.last();
@@ -325,7 +319,7 @@ pub fn get_revision(
 ) -> Result<RevisionResponse, AppError> {
     db::read(conn, |conn| {
         let actor = authenticate(conn, &creds.token_hash)?;
-        let (service, has_submitted) = load_service(conn, service_id)?;
+        let (service, has_submitted) = store::load_service(conn, service_id)?;
         let (revisions, mut evaluations) = visible_revisions(conn, &actor, &service, has_submitted)?;
         let revision = revisions.into_iter().find(|r| r.revision == number).ok_or(AppError::NotFound)?;
         let evaluations = evaluations.remove(&revision.id).unwrap_or_default();
@@ -370,7 +364,7 @@ pub fn start_draft(
 ) -> Result<store::DraftRow, AppError> {
     let document = match service_id {
         Some(id) => {
-            let (service, has_submitted) = load_service(conn, id)?;
+            let (service, has_submitted) = store::load_service(conn, id)?;
             authz::can(actor, Action::AddRevision(ServiceRef { org: &service.org_slug, has_submitted }))?;
             let latest = store::revisions_of(conn, &service.id)?.pop().ok_or(AppError::NotFound)?;
             latest.document

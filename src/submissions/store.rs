@@ -389,6 +389,13 @@ pub fn drafts_of(conn: &mut DbConnection, org: &str, limit: i64) -> Result<Vec<D
         .load(conn)?)
 }
 
+/// Loads a service and what authorization needs to know about it.
+pub fn load_service(conn: &mut DbConnection, service_id: &str) -> Result<(ServiceRow, bool), AppError> {
+    let service = find_service(conn, service_id)?.ok_or(AppError::NotFound)?;
+    let submitted = has_submitted(conn, &service.id)?;
+    Ok((service, submitted))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,13 +1,6 @@
-//! `GET /ordlista`: the words that must stay (DPIA, FRIA, SCC and the
-//! like), each explained in a sentence or two, in alphabetical order. The
-//! form links each such field to its entry.
-
-use actix_web::{HttpRequest, HttpResponse, web};
-use serde_json::{Value, json};
-
-use super::workspace::signed_in;
-use super::{html, lang_of};
-use crate::state::AppState;
+//! The glossary's entries (the words that must stay: DPIA, FRIA, SCC and the
+//! like), and which form field each explains. The page is `GET /ordlista`
+//! (`pages::glossary_page`).
 
 /// The entries, by anchor; the term and its explanation are the strings
 /// `glossary.{id}.term` and `glossary.{id}.text`.
@@ -51,31 +44,4 @@ pub fn entry_for(pointer: &str) -> Option<&'static str> {
         "/purpose/benefits/kpis" => "kpi",
         _ => return None,
     })
-}
-
-pub async fn page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    if let Err(e) = state.rate_limit(&req) {
-        return state.views.error_page(&req, &e);
-    }
-    let lang = lang_of(&req);
-    // The layout shows who is signed in, when someone is.
-    let user = match signed_in(&state, &req).await {
-        Ok(Some(web)) => Some(super::workspace::user_view(&state, lang, &web)),
-        _ => None,
-    };
-    let text = |key: &str| state.views.text(lang, key);
-    let mut entries: Vec<(String, Value)> = TERMS
-        .iter()
-        .map(|id| {
-            let term = text(&format!("glossary.{id}.term"));
-            (term.clone(), json!({"id": id, "term": term, "text": text(&format!("glossary.{id}.text"))}))
-        })
-        .collect();
-    crate::swedish::SwedishOrder::new().sort_by_key(&mut entries, |(term, _)| term.as_str());
-    let context = json!({"user": user, "entries": entries.into_iter().map(|(_, e)| e).collect::<Vec<_>>()});
-    let title = text("glossary_title");
-    match state.views.render(&req, lang, "glossary", &title, &context) {
-        Ok(body) => html(actix_web::http::StatusCode::OK, body),
-        Err(e) => state.views.error_page(&req, &e),
-    }
 }

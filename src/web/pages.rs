@@ -404,7 +404,7 @@ pub async fn register_page(state: web::Data<AppState>, req: HttpRequest, path: w
     };
     let snapshot = state.lookup.snapshot();
     let Some(org_index) = snapshot.org_index(&slug) else {
-        let error = crate::lookup::service::unknown_org(&slug);
+        let error = crate::organisations::service::unknown_org(&slug);
         return if format == "html" {
             state.views.error_page(&req, &error)
         } else {
@@ -497,7 +497,7 @@ pub async fn public_service_page(
     let (slug, service_id) = path.into_inner();
     let snapshot = state.lookup.snapshot();
     let Some(org_index) = snapshot.org_index(&slug) else {
-        return state.views.error_page(&req, &crate::lookup::service::unknown_org(&slug));
+        return state.views.error_page(&req, &crate::organisations::service::unknown_org(&slug));
     };
     let org = snapshot.orgs[org_index as usize].clone();
     let snap = snapshot.clone();
@@ -568,4 +568,33 @@ pub async fn report_style() -> HttpResponse {
         .insert_header(("Content-Type", "text/css; charset=utf-8"))
         .insert_header(("Cache-Control", "public, max-age=3600"))
         .body(REPORT_STYLE)
+}
+
+/// `GET /ordlista`: the glossary, each entry explained in a sentence or two,
+/// in alphabetical order.
+pub async fn glossary_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    if let Err(e) = state.rate_limit(&req) {
+        return state.views.error_page(&req, &e);
+    }
+    let lang = lang_of(&req);
+    // The layout shows who is signed in, when someone is.
+    let user = match super::workspace::signed_in(&state, &req).await {
+        Ok(Some(web)) => Some(super::workspace::user_view(&state, lang, &web)),
+        _ => None,
+    };
+    let text = |key: &str| state.views.text(lang, key);
+    let mut entries: Vec<(String, serde_json::Value)> = super::glossary::TERMS
+        .iter()
+        .map(|id| {
+            let term = text(&format!("glossary.{id}.term"));
+            (term.clone(), serde_json::json!({"id": id, "term": term, "text": text(&format!("glossary.{id}.text"))}))
+        })
+        .collect();
+    crate::swedish::SwedishOrder::new().sort_by_key(&mut entries, |(term, _)| term.as_str());
+    let context = serde_json::json!({"user": user, "entries": entries.into_iter().map(|(_, e)| e).collect::<Vec<_>>()});
+    let title = text("glossary_title");
+    match state.views.render(&req, lang, "glossary", &title, &context) {
+        Ok(body) => html(StatusCode::OK, body),
+        Err(e) => state.views.error_page(&req, &e),
+    }
 }

@@ -21,7 +21,7 @@ async fn person_id(app: &TestApp, admin: &str, org: &str, name: &str) -> String 
 
 fn actor(app: &TestApp, token: &str) -> tillit::auth::Actor {
     let mut conn = app.state.db.get().unwrap();
-    tillit::auth::service::authenticate(&mut conn, &tillit::auth::service::hash_token(token)).unwrap()
+    tillit::auth::service::authenticate(&mut conn, &tillit::ids::hash_token(token)).unwrap()
 }
 
 fn verify(app: &TestApp) -> tillit::audit::verify::Report {
@@ -70,14 +70,14 @@ async fn one_admin_alone_cannot_get_a_service_approved() {
         // The database refuses it too: Ulf's decision for Ydre, written past the service.
         let mut conn = app.state.db.get().unwrap();
         let mut row = tillit::approvals::store::decisions_of(&mut conn, &service).unwrap().pop().unwrap();
-        row.id = tillit::auth::service::new_id();
+        row.id = tillit::ids::new_id();
         row.org_slug = "ydre".into();
         row.deciding_org_slug = "ydre".into();
         row.decided_by = ulf_id.clone();
         assert!(tillit::approvals::store::insert_decision(&mut conn, &row).is_err(), "{backend:?}: the trigger");
         // And a grant to oneself, written past the service.
         let grant = tillit::auth::store::RoleGrantRow {
-            id: tillit::auth::service::new_id(),
+            id: tillit::ids::new_id(),
             user_id: ada_id.clone(),
             role: "approver".into(),
             granted_at: tillit::db::now(),
@@ -127,7 +127,7 @@ async fn verify_flags_a_decision_under_a_role_granted_by_an_author() {
     {
         let mut conn = app.state.db.get().unwrap();
         let mut row = tillit::approvals::store::decisions_of(&mut conn, &service).unwrap().pop().unwrap();
-        row.id = tillit::auth::service::new_id();
+        row.id = tillit::ids::new_id();
         row.org_slug = "ydre".into();
         row.deciding_org_slug = "ydre".into();
         row.decided_by = ulf_id.clone();

@@ -543,7 +543,7 @@ async fn a_flag_recorded_before_flags_moved_to_the_evaluations_still_counts() {
             .unwrap();
         diesel::insert_into(re_reviews::table)
             .values(&tillit::policy::reevaluate::ReReviewRow {
-                id: tillit::auth::service::new_id(),
+                id: tillit::ids::new_id(),
                 decision_id: decision.clone(),
                 evaluation_id,
                 flagged_at: tillit::db::now(),
@@ -648,7 +648,7 @@ async fn an_approval_decided_while_its_page_is_evaluated_is_still_flagged() {
         assert!([&first, &second].contains(&&late_service));
         let approver = tillit::auth::service::authenticate(
             &mut w.app.state.db.get().unwrap(),
-            &tillit::auth::service::hash_token(&w.approver),
+            &tillit::ids::hash_token(&w.approver),
         )
         .unwrap();
         let job = tillit::policy::reevaluate::start_job(&mut conn, &policies).unwrap();

@@ -103,7 +103,7 @@ fn revisions_cannot_be_edited_or_deleted_in_the_database() {
     for backend in backends() {
         let app = TestApp::new(backend);
         let token = app.token("kinda", "Karin", &[tillit::auth::Role::Coordinator]);
-        let creds = tillit::auth::Credentials { token_hash: tillit::auth::service::hash_token(&token) };
+        let creds = tillit::auth::Credentials { token_hash: tillit::ids::hash_token(&token) };
         let policies = app.state.policies();
         let parsed =
             tillit::submissions::model::ParsedDocument::parse(&policies, &example_bytes("internal-assistant-pass"))
