@@ -1,7 +1,7 @@
 //! Credentials and deployment-wide acts: setting a password and linking a
 //! sign-on identity are audit events that `audit verify` holds the rows to,
 //! only an operator reloads the rule set, and a deactivated person gets no
-//! role (SECURITY.md, finding 7).
+//! role (docs/security.md, finding 7).
 
 use diesel::RunQueryDsl;
 use serde_json::json;

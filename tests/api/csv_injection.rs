@@ -1,5 +1,5 @@
 //! No CSV that Tillit writes carries a formula: cells that a spreadsheet
-//! would read as one get a leading `'`; JSON stays exact (SECURITY.md, finding 2).
+//! would read as one get a leading `'`; JSON stays exact (docs/security.md, finding 2).
 
 use serde_json::json;
 use tillit::auth::Role;

@@ -1,7 +1,7 @@
 //! Separation of duties beyond the author: no single person gets an
 //! unapproved service approved through a person they made an approver, nobody
 //! grants themself a role, and everyone who saved a draft is an author of the
-//! revision made from it (SECURITY.md, findings 3 and 4).
+//! revision made from it (docs/security.md, findings 3 and 4).
 
 use diesel::RunQueryDsl;
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 //! An approval covers exactly the revision approved: a newer revision's
 //! name, aliases and domains inherit nothing until the organisation decides
-//! on it (SECURITY.md, finding 1).
+//! on it (docs/security.md, finding 1).
 
 use serde_json::{Value, json};
 use tillit::auth::Role;

@@ -1,5 +1,5 @@
 //! Regression tests for the outside security probe's smaller findings
-//! (SECURITY.md, "Findings of the outside probe").
+//! (docs/security.md, "Findings of the outside probe").
 
 use actix_web::http::header;
 use tillit::auth::Role;
