@@ -302,7 +302,7 @@ fn time_to_verify_events() {
     let policies = tillit::policy::load(None).unwrap();
     let mut conn = database.get().unwrap();
     // About five events per synthetic service.
-    tillit::seed::synthetic(&mut conn, &policies, target / 5, 3, |_| {}).unwrap();
+    tillit::dev::seed::synthetic(&mut conn, &policies, target / 5, 3, |_| {}).unwrap();
     let (events, _) = tillit::audit::store::head(&mut conn).unwrap();
     drop(conn);
     let started = std::time::Instant::now();

@@ -590,7 +590,7 @@ async fn synthetic_seed_is_deterministic_and_keeps_the_chain_intact() {
         let app = TestApp::new(backend);
         let policies = app.state.policies();
         let mut conn = app.state.db.get().unwrap();
-        let report = tillit::seed::synthetic(&mut conn, &policies, 400, 42, |_| {}).unwrap();
+        let report = tillit::dev::seed::synthetic(&mut conn, &policies, 400, 42, |_| {}).unwrap();
         assert_eq!(report.services, 400);
         assert!(report.decisions > 400, "1–8 organisations per service");
         assert!(report.failing > 40 && report.failing < 160, "about a quarter fail a rule: {}", report.failing);
@@ -606,7 +606,7 @@ async fn synthetic_seed_is_deterministic_and_keeps_the_chain_intact() {
         // The same seed gives the same registry.
         let other = TestApp::new(backend);
         let mut conn2 = other.state.db.get().unwrap();
-        let again = tillit::seed::synthetic(&mut conn2, &policies, 400, 42, |_| {}).unwrap();
+        let again = tillit::dev::seed::synthetic(&mut conn2, &policies, 400, 42, |_| {}).unwrap();
         assert_eq!((again.decisions, again.failing), (report.decisions, report.failing));
         use diesel::prelude::*;
         use tillit::db::schema::revisions;

@@ -701,7 +701,7 @@ async fn an_interrupted_re_evaluation_resumes_where_it_stopped_and_ends_as_an_un
         for (app, stop) in [(&stopped_app, true), (&whole_app, false)] {
             let mut conn = app.state.db.get().unwrap();
             let (mut pages, mut history) = (app.state.db.get().unwrap(), app.state.db.get().unwrap());
-            tillit::seed::synthetic(&mut conn, &app.state.policies(), 60, 5, |_| {}).unwrap();
+            tillit::dev::seed::synthetic(&mut conn, &app.state.policies(), 60, 5, |_| {}).unwrap();
             let (_dir, stricter) = stricter_policies();
             let version = stricter.version().to_string();
             app.state.replace_policies(stricter);
@@ -754,7 +754,7 @@ async fn a_re_evaluation_gives_the_same_results_whether_documents_have_field_off
             let app = TestApp::new(backend);
             let mut conn = app.state.db.get().unwrap();
             let (mut pages, mut history) = (app.state.db.get().unwrap(), app.state.db.get().unwrap());
-            tillit::seed::synthetic(&mut conn, &app.state.policies(), 60, 5, |_| {}).unwrap();
+            tillit::dev::seed::synthetic(&mut conn, &app.state.policies(), 60, 5, |_| {}).unwrap();
             let stored: Vec<Option<String>> =
                 revisions::table.select(revisions::field_offsets).load(&mut conn).unwrap();
             assert_eq!(stored.iter().flatten().count(), 60, "{backend:?}: every revision has its offsets");
