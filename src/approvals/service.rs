@@ -28,6 +28,35 @@ fn today() -> NaiveDate {
     crate::swedish::today()
 }
 
+/// The organisations `actor` may decide for today: their own (as an
+/// approver) and, for a federation's approver, every organisation that has a
+/// delegation in force to it (`true` beside those).
+pub fn decides_for(conn: &mut DbConnection, actor: &Actor) -> Result<Vec<(String, bool)>, AppError> {
+    let mut orgs = Vec::new();
+    if !actor.has(crate::auth::Role::Approver) {
+        return Ok(orgs);
+    }
+    orgs.push((actor.org_slug.clone(), false));
+    if actor.org_kind == OrgKind::Federation {
+        for d in store::delegations_to(conn, &actor.org_slug, today())? {
+            orgs.push((d.org_slug, true));
+        }
+    }
+    Ok(orgs)
+}
+
+/// The submitted revisions waiting for an organisation's decision (at most
+/// `limit`): the approver's queue.
+pub fn waiting_for(conn: &mut DbConnection, org: &str, limit: i64) -> Result<Vec<RevisionRow>, AppError> {
+    store::waiting_for(conn, org, limit)
+}
+
+/// The delegations an organisation has made (every one when `org` is None),
+/// live and revoked, for its admin's page.
+pub fn delegations(conn: &mut DbConnection, org: Option<&str>) -> Result<Vec<DelegationRow>, AppError> {
+    store::delegations(conn, org)
+}
+
 pub fn delegation_response(row: &DelegationRow) -> DelegationResponse {
     DelegationResponse {
         delegation_id: row.id.clone(),

@@ -28,6 +28,11 @@ pub fn seed_defaults(conn: &mut DbConnection) -> Result<usize, AppError> {
     })
 }
 
+/// Every organisation, by slug.
+pub fn all(conn: &mut DbConnection) -> Result<Vec<OrganisationRow>, AppError> {
+    store::all(conn)
+}
+
 /// The organisation with this slug, or a 404 that says which slug is unknown.
 pub fn require(conn: &mut DbConnection, slug: &str) -> Result<OrganisationRow, AppError> {
     store::find(conn, slug)?.ok_or_else(|| unknown_org(slug))

@@ -439,3 +439,19 @@ pub fn discard_draft(conn: &mut DbConnection, actor: &Actor, id: &str) -> Result
     store::delete_draft(conn, &draft.id)?;
     Ok(())
 }
+
+/// Every revision of a service, oldest first.
+pub fn revisions_of(conn: &mut DbConnection, service_id: &str) -> Result<Vec<RevisionRow>, AppError> {
+    store::revisions_of(conn, service_id)
+}
+
+/// An organisation's services with their latest revision (at most `limit`),
+/// for its coordinators' and approvers' start page.
+pub fn services_of(conn: &mut DbConnection, org: &str, limit: i64) -> Result<Vec<(ServiceRow, RevisionRow)>, AppError> {
+    store::services_of(conn, org, limit)
+}
+
+/// An organisation's drafts (at most `limit`), newest first.
+pub fn drafts_of(conn: &mut DbConnection, org: &str, limit: i64) -> Result<Vec<store::DraftRow>, AppError> {
+    store::drafts_of(conn, org, limit)
+}

@@ -52,8 +52,8 @@ pub async fn delegations_page(state: web::Data<AppState>, req: HttpRequest) -> H
         .db
         .run(move |conn| {
             db::read(conn, |conn| {
-                let rows = approvals::store::delegations(conn, Some(&org))?;
-                let federations: Vec<(String, String)> = crate::organisations::store::all(conn)?
+                let rows = approvals::service::delegations(conn, Some(&org))?;
+                let federations: Vec<(String, String)> = crate::organisations::service::all(conn)?
                     .into_iter()
                     .filter(|o| o.kind == "federation" && o.slug != org)
                     .map(|o| (o.slug, o.name))

@@ -87,7 +87,7 @@ async fn form_page(
                 let draft = submissions::draft_as(conn, &actor, &id)?;
                 let service_name = match &draft.service_id {
                     Some(service_id) => {
-                        crate::submissions::store::revisions_of(conn, service_id)?.pop().map(|r| r.name)
+                        crate::submissions::service::revisions_of(conn, service_id)?.pop().map(|r| r.name)
                     }
                     None => None,
                 };

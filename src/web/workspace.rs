@@ -14,7 +14,6 @@ use serde_json::{Value, json};
 use super::{Lang, html, lang_of, url_query_pairs};
 use crate::approvals;
 use crate::auth::Role;
-use crate::auth::model::OrgKind;
 use crate::auth::sessions::{self, SESSION_COOKIE, SignInError, WebActor};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
@@ -340,24 +339,6 @@ struct ServiceItem {
     decided: Vec<(String, String, bool, i32)>,
 }
 
-/// The organisations `actor` may decide for today: their own (as an
-/// approver) and, for a federation's approver, every organisation that has
-/// a delegation in force to it.
-fn decides_for(conn: &mut DbConnection, web: &WebActor) -> Result<Vec<(String, bool)>, AppError> {
-    let mut orgs = Vec::new();
-    if !web.actor.has(Role::Approver) {
-        return Ok(orgs);
-    }
-    orgs.push((web.actor.org_slug.clone(), false));
-    if web.actor.org_kind == OrgKind::Federation {
-        let today = crate::swedish::today();
-        for d in approvals::store::delegations_to(conn, &web.actor.org_slug, today)? {
-            orgs.push((d.org_slug, true));
-        }
-    }
-    Ok(orgs)
-}
-
 /// `GET /start` — what the signed-in person has to do, by role.
 pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     let web = match signed_in(&state, &req).await {
@@ -379,9 +360,9 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
             let state_views = &state_views.views;
             db::read(conn, |conn| {
                 let names: std::collections::HashMap<String, String> =
-                    crate::organisations::store::all(conn)?.into_iter().map(|o| (o.slug, o.name)).collect();
+                    crate::organisations::service::all(conn)?.into_iter().map(|o| (o.slug, o.name)).collect();
                 let mut queue = Vec::new();
-                let deciding = decides_for(conn, &actor)?;
+                let deciding = approvals::service::decides_for(conn, &actor.actor)?;
                 let filter_options: Vec<(String, String)> = deciding
                     .iter()
                     .map(|(slug, _)| (slug.clone(), names.get(slug).cloned().unwrap_or_else(|| slug.clone())))
@@ -391,7 +372,7 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                     if queue_org.as_deref().is_some_and(|wanted| wanted != org) {
                         continue;
                     }
-                    for r in approvals::store::waiting_for(conn, &org, 100)? {
+                    for r in approvals::service::waiting_for(conn, &org, 100)? {
                         if let Some(wanted) = &queue_service {
                             let folded = |t: &str| t.to_lowercase();
                             if !folded(&r.name).contains(&folded(wanted))
@@ -437,7 +418,7 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                     }
                 }
                 let services = if actor.actor.has(Role::Coordinator) || actor.actor.has(Role::Approver) {
-                    crate::submissions::store::services_of(conn, &actor.actor.org_slug, 200)?
+                    crate::submissions::service::services_of(conn, &actor.actor.org_slug, 200)?
                         .into_iter()
                         .map(|(s, r)| {
                             let decided = approvals::service::current_decisions(conn, &s.id)?
@@ -458,7 +439,7 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                     Vec::new()
                 };
                 let drafts = if actor.actor.has(Role::Coordinator) {
-                    crate::submissions::store::drafts_of(conn, &actor.actor.org_slug, 100)?
+                    crate::submissions::service::drafts_of(conn, &actor.actor.org_slug, 100)?
                 } else {
                     Vec::new()
                 };
@@ -772,8 +753,8 @@ async fn load_service_page(
             db::read(conn, |conn| {
                 let service = crate::submissions::service::service_as(conn, &in_force, &actor.actor, &service_id)?;
                 let names: std::collections::HashMap<String, String> =
-                    crate::organisations::store::all(conn)?.into_iter().map(|o| (o.slug, o.name)).collect();
-                let orgs: Vec<(String, String, bool)> = decides_for(conn, &actor)?
+                    crate::organisations::service::all(conn)?.into_iter().map(|o| (o.slug, o.name)).collect();
+                let orgs: Vec<(String, String, bool)> = approvals::service::decides_for(conn, &actor.actor)?
                     .into_iter()
                     .map(|(slug, via)| (slug.clone(), names.get(&slug).cloned().unwrap_or(slug), via))
                     .collect();
@@ -783,7 +764,7 @@ async fn load_service_page(
                 let mut changes = Changes::new();
                 let mut default_valid_until = None;
                 let mut documents: std::collections::HashMap<i32, Value> = std::collections::HashMap::new();
-                for row in crate::submissions::store::revisions_of(conn, &service.id)? {
+                for row in crate::submissions::service::revisions_of(conn, &service.id)? {
                     if !visible.contains(&row.revision) {
                         continue;
                     }
@@ -817,7 +798,7 @@ async fn load_service_page(
                     .collect();
                 let described = match shown {
                     Some(number) => {
-                        let rows = crate::submissions::store::revisions_of(conn, &service.id)?;
+                        let rows = crate::submissions::service::revisions_of(conn, &service.id)?;
                         let document = rows
                             .iter()
                             .find(|r| r.revision == number)
