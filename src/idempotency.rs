@@ -53,6 +53,94 @@ impl FromRequest for IdempotencyKey {
     }
 }
 
+/// One authenticated, idempotent write with a JSON body, as it arrives:
+/// the caller's credentials, the `Idempotency-Key`, the body and its
+/// fingerprint. Extracted in that order, so a missing token is 401 before
+/// the body is looked at.
+pub struct Write {
+    creds: Credentials,
+    key: IdempotencyKey,
+    body: actix_web::web::Bytes,
+    fingerprint: String,
+}
+
+impl Write {
+    /// The body as the request type (strict JSON; 400 or 422 otherwise).
+    pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, AppError> {
+        crate::http::parse_body(&self.body)
+    }
+
+    pub fn body(&self) -> &[u8] {
+        &self.body
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.creds
+    }
+
+    /// Runs the use case as one authenticated, idempotent write (`handle`).
+    pub async fn run<F>(self, state: &crate::state::AppState, f: F) -> Result<HttpResponse, AppError>
+    where
+        F: FnMut(&mut DbConnection, &Actor) -> Result<Reply, AppError> + Send + 'static,
+    {
+        handle(state, self.creds, self.key, self.fingerprint, f).await
+    }
+}
+
+impl FromRequest for Write {
+    type Error = AppError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let creds = Credentials::from_request(req, payload);
+        let key = IdempotencyKey::from_request(req, payload);
+        let body = crate::http::RawJson::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move {
+            let creds = creds.await?;
+            let key = key.await?;
+            let body = body.await?.0;
+            let fingerprint = fingerprint(&req, &body);
+            Ok(Write { creds, key, body, fingerprint })
+        })
+    }
+}
+
+/// One authenticated, idempotent write that takes no body (a body is 400).
+pub struct EmptyWrite {
+    creds: Credentials,
+    key: IdempotencyKey,
+    fingerprint: String,
+}
+
+impl EmptyWrite {
+    /// Runs the use case as one authenticated, idempotent write (`handle`).
+    pub async fn run<F>(self, state: &crate::state::AppState, f: F) -> Result<HttpResponse, AppError>
+    where
+        F: FnMut(&mut DbConnection, &Actor) -> Result<Reply, AppError> + Send + 'static,
+    {
+        handle(state, self.creds, self.key, self.fingerprint, f).await
+    }
+}
+
+impl FromRequest for EmptyWrite {
+    type Error = AppError;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let creds = Credentials::from_request(req, payload);
+        let key = IdempotencyKey::from_request(req, payload);
+        let body = crate::http::NoBody::from_request(req, payload);
+        let fingerprint = fingerprint(req, b"");
+        Box::pin(async move {
+            let creds = creds.await?;
+            let key = key.await?;
+            body.await?;
+            Ok(EmptyWrite { creds, key, fingerprint })
+        })
+    }
+}
+
 /// A response of a write, as stored for replay.
 #[derive(Debug, Clone)]
 pub struct Reply {

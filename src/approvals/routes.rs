@@ -12,8 +12,8 @@ use super::dto::{
 use super::{service, store};
 use crate::auth::Credentials;
 use crate::error::{AppError, ErrorEnvelope};
-use crate::http::{OptionalJson, RawJson, parse_body};
-use crate::idempotency::{self, IdempotencyKey, Reply};
+use crate::http::{OptionalJson, parse_body};
+use crate::idempotency::{self, IdempotencyKey, Reply, Write};
 use crate::state::AppState;
 
 /// `POST /api/v1/delegations` — a municipality delegates its decisions to a federation.
@@ -30,21 +30,15 @@ use crate::state::AppState;
     security(("bearer" = []))
 )]
 #[post("/delegations")]
-pub async fn create_delegation(
-    state: web::Data<AppState>,
-    creds: Credentials,
-    key: IdempotencyKey,
-    req: HttpRequest,
-    body: RawJson,
-) -> Result<HttpResponse, AppError> {
-    let request: DelegationRequest = parse_body(&body.0)?;
-    let fingerprint = idempotency::fingerprint(&req, &body.0);
-    idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
-        let created = service::create_delegation(conn, actor, &request)?;
-        let location = format!("/api/v1/delegations/{}", created.delegation_id);
-        Reply::created(&created, location)
-    })
-    .await
+pub async fn create_delegation(state: web::Data<AppState>, write: Write) -> Result<HttpResponse, AppError> {
+    let request: DelegationRequest = write.parse()?;
+    write
+        .run(&state, move |conn, actor| {
+            let created = service::create_delegation(conn, actor, &request)?;
+            let location = format!("/api/v1/delegations/{}", created.delegation_id);
+            Reply::created(&created, location)
+        })
+        .await
 }
 
 /// `POST /api/v1/delegations/{id}/revoke` — end a delegation.
@@ -127,21 +121,18 @@ pub async fn list_delegations(
 #[post("/services/{service_id}/decisions")]
 pub async fn decide(
     state: web::Data<AppState>,
-    creds: Credentials,
-    key: IdempotencyKey,
-    req: HttpRequest,
+    write: Write,
     path: web::Path<String>,
-    body: RawJson,
 ) -> Result<HttpResponse, AppError> {
-    let request: DecisionRequest = parse_body(&body.0)?;
-    let fingerprint = idempotency::fingerprint(&req, &body.0);
+    let request: DecisionRequest = write.parse()?;
     let service_id = path.into_inner();
-    idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
-        let created = service::decide(conn, actor, &service_id, &request)?;
-        let location = format!("/api/v1/decisions/{}", created.decision_id);
-        Reply::created(&created, location)
-    })
-    .await
+    write
+        .run(&state, move |conn, actor| {
+            let created = service::decide(conn, actor, &service_id, &request)?;
+            let location = format!("/api/v1/decisions/{}", created.decision_id);
+            Reply::created(&created, location)
+        })
+        .await
 }
 
 /// `POST /api/v1/decisions/{decision_id}/revoke` — end a decision, with a reason.
@@ -160,18 +151,15 @@ pub async fn decide(
 #[post("/decisions/{decision_id}/revoke")]
 pub async fn revoke_decision(
     state: web::Data<AppState>,
-    creds: Credentials,
-    key: IdempotencyKey,
-    req: HttpRequest,
+    write: Write,
     path: web::Path<String>,
-    body: RawJson,
 ) -> Result<HttpResponse, AppError> {
-    let request: RevokeDecisionRequest = parse_body(&body.0)?;
-    let fingerprint = idempotency::fingerprint(&req, &body.0);
+    let request: RevokeDecisionRequest = write.parse()?;
     let decision_id = path.into_inner();
-    idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
-        let revoked = service::revoke_decision(conn, actor, &decision_id, &request.reason)?;
-        Reply::new(StatusCode::OK, &revoked)
-    })
-    .await
+    write
+        .run(&state, move |conn, actor| {
+            let revoked = service::revoke_decision(conn, actor, &decision_id, &request.reason)?;
+            Reply::new(StatusCode::OK, &revoked)
+        })
+        .await
 }

@@ -1,7 +1,7 @@
 //! HTTP only: people, roles and tokens, managed by an organisation's admins.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -9,8 +9,7 @@ use super::dto::{PeopleList, PersonRequest, PersonResponse, RoleRequest, TokenIs
 use super::model::Role;
 use super::{Credentials, service};
 use crate::error::{AppError, ErrorEnvelope};
-use crate::http::{NoBody, RawJson, parse_body};
-use crate::idempotency::{self, IdempotencyKey, Reply};
+use crate::idempotency::{EmptyWrite, Reply, Write};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -57,20 +56,14 @@ pub async fn list_people(
     security(("bearer" = []))
 )]
 #[post("/people")]
-pub async fn add_person(
-    state: web::Data<AppState>,
-    creds: Credentials,
-    key: IdempotencyKey,
-    req: HttpRequest,
-    body: RawJson,
-) -> Result<HttpResponse, AppError> {
-    let request: PersonRequest = parse_body(&body.0)?;
-    let fingerprint = idempotency::fingerprint(&req, &body.0);
-    idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
-        let person = service::add_person(conn, actor, &request)?;
-        Reply::created(&person, format!("/api/v1/people/{}", person.person_id))
-    })
-    .await
+pub async fn add_person(state: web::Data<AppState>, write: Write) -> Result<HttpResponse, AppError> {
+    let request: PersonRequest = write.parse()?;
+    write
+        .run(&state, move |conn, actor| {
+            let person = service::add_person(conn, actor, &request)?;
+            Reply::created(&person, format!("/api/v1/people/{}", person.person_id))
+        })
+        .await
 }
 
 /// `POST /api/v1/people/{id}/roles` — grant a role. An admin cannot make themself an approver.
@@ -87,19 +80,16 @@ pub async fn add_person(
 #[post("/people/{id}/roles")]
 pub async fn grant_role(
     state: web::Data<AppState>,
-    creds: Credentials,
-    key: IdempotencyKey,
-    req: HttpRequest,
+    write: Write,
     path: web::Path<String>,
-    body: RawJson,
 ) -> Result<HttpResponse, AppError> {
-    let request: RoleRequest = parse_body(&body.0)?;
-    let fingerprint = idempotency::fingerprint(&req, &body.0);
+    let request: RoleRequest = write.parse()?;
     let id = path.into_inner();
-    idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
-        Reply::new(StatusCode::OK, &service::grant_role(conn, actor, &id, request.role)?)
-    })
-    .await
+    write
+        .run(&state, move |conn, actor| {
+            Reply::new(StatusCode::OK, &service::grant_role(conn, actor, &id, request.role)?)
+        })
+        .await
 }
 
 /// `POST /api/v1/people/{id}/roles/{role}/revoke` — revoke a role.
@@ -115,19 +105,14 @@ pub async fn grant_role(
 #[post("/people/{id}/roles/{role}/revoke")]
 pub async fn revoke_role(
     state: web::Data<AppState>,
-    creds: Credentials,
-    key: IdempotencyKey,
-    req: HttpRequest,
+    write: EmptyWrite,
     path: web::Path<(String, String)>,
-    _body: NoBody,
 ) -> Result<HttpResponse, AppError> {
     let (id, role) = path.into_inner();
     let role = Role::parse(&role).ok_or(AppError::NotFound)?;
-    let fingerprint = idempotency::fingerprint(&req, b"");
-    idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
-        Reply::new(StatusCode::OK, &service::revoke_role(conn, actor, &id, role)?)
-    })
-    .await
+    write
+        .run(&state, move |conn, actor| Reply::new(StatusCode::OK, &service::revoke_role(conn, actor, &id, role)?))
+        .await
 }
 
 /// `POST /api/v1/people/{id}/deactivate` — deactivate a person; their tokens stop working.
@@ -143,18 +128,13 @@ pub async fn revoke_role(
 #[post("/people/{id}/deactivate")]
 pub async fn deactivate_person(
     state: web::Data<AppState>,
-    creds: Credentials,
-    key: IdempotencyKey,
-    req: HttpRequest,
+    write: EmptyWrite,
     path: web::Path<String>,
-    _body: NoBody,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let fingerprint = idempotency::fingerprint(&req, b"");
-    idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
-        Reply::new(StatusCode::OK, &service::deactivate_person(conn, actor, &id)?)
-    })
-    .await
+    write
+        .run(&state, move |conn, actor| Reply::new(StatusCode::OK, &service::deactivate_person(conn, actor, &id)?))
+        .await
 }
 
 /// `POST /api/v1/people/{id}/tokens` — issue a token (the person themself, or an admin).
@@ -171,23 +151,20 @@ pub async fn deactivate_person(
 #[post("/people/{id}/tokens")]
 pub async fn issue_token(
     state: web::Data<AppState>,
-    creds: Credentials,
-    key: IdempotencyKey,
-    req: HttpRequest,
+    write: Write,
     path: web::Path<String>,
-    body: RawJson,
 ) -> Result<HttpResponse, AppError> {
-    let request: TokenRequest = parse_body(&body.0)?;
-    let fingerprint = idempotency::fingerprint(&req, &body.0);
+    let request: TokenRequest = write.parse()?;
     let id = path.into_inner();
-    idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
-        let issued = service::issue_token(conn, actor, &id, &request)?;
-        let mut reply = Reply::created(&issued, format!("/api/v1/tokens/{}", issued.token_id))?;
-        // The secret is shown once: a replay of this request answers without it.
-        reply.shown_once = &["token"];
-        Ok(reply)
-    })
-    .await
+    write
+        .run(&state, move |conn, actor| {
+            let issued = service::issue_token(conn, actor, &id, &request)?;
+            let mut reply = Reply::created(&issued, format!("/api/v1/tokens/{}", issued.token_id))?;
+            // The secret is shown once: a replay of this request answers without it.
+            reply.shown_once = &["token"];
+            Ok(reply)
+        })
+        .await
 }
 
 /// `POST /api/v1/tokens/{id}/revoke` — revoke a token at once.
@@ -203,16 +180,11 @@ pub async fn issue_token(
 #[post("/tokens/{id}/revoke")]
 pub async fn revoke_token(
     state: web::Data<AppState>,
-    creds: Credentials,
-    key: IdempotencyKey,
-    req: HttpRequest,
+    write: EmptyWrite,
     path: web::Path<String>,
-    _body: NoBody,
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
-    let fingerprint = idempotency::fingerprint(&req, b"");
-    idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
-        Reply::new(StatusCode::OK, &service::revoke_token(conn, Some(actor), &id)?)
-    })
-    .await
+    write
+        .run(&state, move |conn, actor| Reply::new(StatusCode::OK, &service::revoke_token(conn, Some(actor), &id)?))
+        .await
 }

@@ -1,15 +1,14 @@
 //! HTTP only: services and their revisions.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpResponse, get, post, web};
 
 use super::dto::{RevisionCreated, RevisionResponse, RevisionSubmitted, ServiceResponse};
 use super::model::ParsedDocument;
 use super::service;
 use crate::auth::Credentials;
 use crate::error::{AppError, ErrorEnvelope};
-use crate::http::{NoBody, RawJson};
-use crate::idempotency::{self, IdempotencyKey, Reply};
+use crate::idempotency::{EmptyWrite, Reply, Write};
 use crate::state::AppState;
 
 /// Checks the token before the document is parsed, so that an anonymous
@@ -43,21 +42,15 @@ fn revision_location(created: &RevisionCreated) -> String {
     security(("bearer" = []))
 )]
 #[post("/services")]
-pub async fn create_service(
-    state: web::Data<AppState>,
-    creds: Credentials,
-    key: IdempotencyKey,
-    req: HttpRequest,
-    body: RawJson,
-) -> Result<HttpResponse, AppError> {
-    require_actor(&state, &creds).await?;
-    let parsed = ParsedDocument::parse(&state.policies(), &body.0)?;
-    let fingerprint = idempotency::fingerprint(&req, &body.0);
-    idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
-        let created = service::create_service(conn, actor, &parsed, &[])?;
-        Reply::created(&created, revision_location(&created))
-    })
-    .await
+pub async fn create_service(state: web::Data<AppState>, write: Write) -> Result<HttpResponse, AppError> {
+    require_actor(&state, write.credentials()).await?;
+    let parsed = ParsedDocument::parse(&state.policies(), write.body())?;
+    write
+        .run(&state, move |conn, actor| {
+            let created = service::create_service(conn, actor, &parsed, &[])?;
+            Reply::created(&created, revision_location(&created))
+        })
+        .await
 }
 
 /// `POST /api/v1/services/{service_id}/revisions` — add a revision.
@@ -80,21 +73,18 @@ pub async fn create_service(
 #[post("/services/{service_id}/revisions")]
 pub async fn add_revision(
     state: web::Data<AppState>,
-    creds: Credentials,
-    key: IdempotencyKey,
-    req: HttpRequest,
+    write: Write,
     path: web::Path<String>,
-    body: RawJson,
 ) -> Result<HttpResponse, AppError> {
-    require_actor(&state, &creds).await?;
-    let parsed = ParsedDocument::parse(&state.policies(), &body.0)?;
-    let fingerprint = idempotency::fingerprint(&req, &body.0);
+    require_actor(&state, write.credentials()).await?;
+    let parsed = ParsedDocument::parse(&state.policies(), write.body())?;
     let service_id = path.into_inner();
-    idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
-        let created = service::add_revision(conn, actor, &service_id, &parsed, &[])?;
-        Reply::created(&created, revision_location(&created))
-    })
-    .await
+    write
+        .run(&state, move |conn, actor| {
+            let created = service::add_revision(conn, actor, &service_id, &parsed, &[])?;
+            Reply::created(&created, revision_location(&created))
+        })
+        .await
 }
 
 /// `POST /api/v1/services/{service_id}/revisions/{revision}/submit` — submit the latest revision for review.
@@ -116,19 +106,16 @@ pub async fn add_revision(
 #[post("/services/{service_id}/revisions/{revision}/submit")]
 pub async fn submit_revision(
     state: web::Data<AppState>,
-    creds: Credentials,
-    key: IdempotencyKey,
-    req: HttpRequest,
+    write: EmptyWrite,
     path: web::Path<(String, i32)>,
-    _body: NoBody,
 ) -> Result<HttpResponse, AppError> {
-    let fingerprint = idempotency::fingerprint(&req, b"");
     let (service_id, number) = path.into_inner();
-    idempotency::handle(&state, creds, key, fingerprint, move |conn, actor| {
-        let submitted = service::submit_revision(conn, actor, &service_id, number)?;
-        Reply::new(StatusCode::OK, &submitted)
-    })
-    .await
+    write
+        .run(&state, move |conn, actor| {
+            let submitted = service::submit_revision(conn, actor, &service_id, number)?;
+            Reply::new(StatusCode::OK, &submitted)
+        })
+        .await
 }
 
 /// `GET /api/v1/services/{service_id}` — a service, its revisions and evaluations.
