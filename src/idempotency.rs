@@ -106,22 +106,9 @@ impl FromRequest for Write {
     }
 }
 
-/// One authenticated, idempotent write that takes no body (a body is 400).
-pub struct EmptyWrite {
-    creds: Credentials,
-    key: IdempotencyKey,
-    fingerprint: String,
-}
-
-impl EmptyWrite {
-    /// Runs the use case as one authenticated, idempotent write (`handle`).
-    pub async fn run<F>(self, state: &crate::state::AppState, f: F) -> Result<HttpResponse, AppError>
-    where
-        F: FnMut(&mut DbConnection, &Actor) -> Result<Reply, AppError> + Send + 'static,
-    {
-        handle(state, self.creds, self.key, self.fingerprint, f).await
-    }
-}
+/// One authenticated, idempotent write that takes no body (a body is 400);
+/// run it as its `Write`.
+pub struct EmptyWrite(pub Write);
 
 impl FromRequest for EmptyWrite {
     type Error = AppError;
@@ -136,7 +123,7 @@ impl FromRequest for EmptyWrite {
             let creds = creds.await?;
             let key = key.await?;
             body.await?;
-            Ok(EmptyWrite { creds, key, fingerprint })
+            Ok(EmptyWrite(Write { creds, key, body: actix_web::web::Bytes::new(), fingerprint }))
         })
     }
 }

@@ -111,6 +111,7 @@ pub async fn revoke_role(
     let (id, role) = path.into_inner();
     let role = Role::parse(&role).ok_or(AppError::NotFound)?;
     write
+        .0
         .run(&state, move |conn, actor| Reply::new(StatusCode::OK, &service::revoke_role(conn, actor, &id, role)?))
         .await
 }
@@ -133,6 +134,7 @@ pub async fn deactivate_person(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     write
+        .0
         .run(&state, move |conn, actor| Reply::new(StatusCode::OK, &service::deactivate_person(conn, actor, &id)?))
         .await
 }
@@ -185,6 +187,7 @@ pub async fn revoke_token(
 ) -> Result<HttpResponse, AppError> {
     let id = path.into_inner();
     write
+        .0
         .run(&state, move |conn, actor| Reply::new(StatusCode::OK, &service::revoke_token(conn, Some(actor), &id)?))
         .await
 }

@@ -111,6 +111,7 @@ pub async fn submit_revision(
 ) -> Result<HttpResponse, AppError> {
     let (service_id, number) = path.into_inner();
     write
+        .0
         .run(&state, move |conn, actor| {
             let submitted = service::submit_revision(conn, actor, &service_id, number)?;
             Reply::new(StatusCode::OK, &submitted)
