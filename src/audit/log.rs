@@ -73,7 +73,8 @@ pub struct LogPage {
     pub next_before: Option<i64>,
     /// The services the service filter matched (id, latest name).
     pub matched_services: Vec<(String, String)>,
-    /// Everyone who may appear as a person, for the filter (id, name).
+    /// Everyone who may appear as a person, for the filter (id, name), in
+    /// Swedish order.
     pub people: Vec<(String, String)>,
 }
 
@@ -85,8 +86,8 @@ pub fn page(conn: &mut DbConnection, filter: &LogFilter, before: Option<i64>, li
             Some(text) => services_matching(conn, text)?,
             None => Vec::new(),
         };
-        let people: Vec<(String, String)> =
-            users::table.select((users::id, users::name)).order(users::name.asc()).load(conn)?;
+        let mut people: Vec<(String, String)> = users::table.select((users::id, users::name)).load(conn)?;
+        crate::swedish::SwedishOrder::new().sort_by_key(&mut people, |(_, name)| name.as_str());
         let mut query = audit_events::table.select(AuditEventRow::as_select()).into_boxed();
         if filter.service.as_deref().is_some_and(|s| !s.trim().is_empty()) {
             let ids = ids_about(conn, &matched_services)?;

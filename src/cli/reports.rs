@@ -28,11 +28,11 @@ pub(super) fn export_compliance(
                 None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
             };
         let views = crate::web::Views::load().map_err(crate::error::AppError::internal)?;
-        let readable = crate::reports::render::Readable {
-            lang: "sv",
-            strings: views.strings(crate::web::Lang::Sv).clone(),
-            org_names: crate::organisations::store::all(&mut conn)?.into_iter().map(|o| (o.slug, o.name)).collect(),
-        };
+        let readable = crate::reports::render::Readable::new(
+            "sv",
+            views.strings(crate::web::Lang::Sv).clone(),
+            crate::organisations::store::all(&mut conn)?.into_iter().map(|o| (o.slug, o.name)).collect(),
+        );
         let mut writer = crate::reports::render::Writer::new(format, sink, readable);
         writer.start(&meta)?;
         let rows = db::read(&mut conn, |conn| crate::reports::query::rows(conn, &filter, |row| writer.row(row)))?;

@@ -7,7 +7,6 @@
 //! reader's language, organisations' names, local dates and "–" for none.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::io::Write;
 
 use serde::Serialize;
@@ -183,8 +182,6 @@ pub struct Writer<W: Write> {
     /// Rows buffered in `csv` since the last flush.
     pending: usize,
     readable: Readable,
-    /// `Readable::label_table`, for the CSV formats.
-    words: HashMap<String, String>,
     xlsx: Option<Xlsx>,
 }
 
@@ -225,11 +222,6 @@ impl<W: Write> Writer<W> {
             rows: 0,
             csv: csv_writer(format, Vec::with_capacity(64 * 1024)),
             pending: 0,
-            words: if matches!(format, Format::Csv | Format::CsvExcel) {
-                readable.label_table()
-            } else {
-                HashMap::new()
-            },
             readable,
             xlsx: None,
         }
@@ -357,21 +349,16 @@ impl<W: Write> Writer<W> {
         self.rows += 1;
         match self.format {
             Format::Csv | Format::CsvExcel => {
-                fn word<'a>(words: &'a HashMap<String, String>, key: &'a str) -> Cow<'a, str> {
-                    Cow::Borrowed(words.get(key).map(String::as_str).unwrap_or(key))
+                fn org<'a>(r: &'a Readable, slug: &'a str) -> Cow<'a, str> {
+                    crate::spreadsheet::cell(r.org_names.get(slug).map_or(slug, String::as_str))
                 }
-                fn org<'a>(names: &'a HashMap<String, String>, slug: &'a str) -> Cow<'a, str> {
-                    crate::spreadsheet::cell(names.get(slug).map(String::as_str).unwrap_or(slug))
-                }
-                let (words, names) = (&self.words, &self.readable.org_names);
-                let status_key = format!("status_{}", row.status.as_str());
-                let decision_key = row.decision.as_ref().map(|d| format!("decision_{d}"));
-                let labels = [
-                    org(names, &row.owner_org),
-                    word(words, &row.risk_class),
-                    org(names, &row.org),
-                    word(words, &status_key),
-                    decision_key.as_deref().map(|k| word(words, k)).unwrap_or(Cow::Borrowed("")),
+                let r = &self.readable;
+                let labels: [Cow<'_, str>; 5] = [
+                    org(r, &row.owner_org),
+                    Cow::Borrowed(r.risk_class(&row.risk_class)),
+                    org(r, &row.org),
+                    Cow::Borrowed(r.status(row.status.as_str())),
+                    Cow::Borrowed(row.decision.as_deref().map_or("", |d| r.decision(d))),
                 ];
                 if let Some(csv) = self.csv.as_mut() {
                     let coded = cells(row).map(crate::spreadsheet::safe);

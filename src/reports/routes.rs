@@ -151,11 +151,11 @@ pub async fn compliance(
 /// The words the people's formats use, in `lang`, with the organisations'
 /// names as the lookup index holds them.
 pub fn readable(state: &AppState, lang: crate::web::Lang) -> Readable {
-    Readable {
-        lang: lang.as_str(),
-        strings: state.views.strings(lang).clone(),
-        org_names: state.lookup.snapshot().orgs.iter().map(|o| (o.slug.clone(), o.name.clone())).collect(),
-    }
+    Readable::new(
+        lang.as_str(),
+        state.views.strings(lang).clone(),
+        state.lookup.snapshot().orgs.iter().map(|o| (o.slug.clone(), o.name.clone())).collect(),
+    )
 }
 
 /// The report's file name: the organisation (or "alla", every one) and the

@@ -15,12 +15,30 @@ pub struct Readable {
     pub strings: serde_json::Value,
     /// Organisation names by slug.
     pub org_names: HashMap<String, String>,
+    /// The words of the statuses, decisions and risk classes rows hold, by
+    /// code: looked up once per report, not once per row.
+    status: HashMap<&'static str, String>,
+    decision: HashMap<&'static str, String>,
+    risk_class: HashMap<&'static str, String>,
 }
 
 /// Shown in a cell that has nothing to show.
 pub const NONE: &str = "–";
 
 impl Readable {
+    pub fn new(lang: &'static str, strings: serde_json::Value, org_names: HashMap<String, String>) -> Readable {
+        let words = |prefix: &str, codes: &[&'static str]| -> HashMap<&'static str, String> {
+            let text = |key: String| strings.get(&key).and_then(serde_json::Value::as_str).unwrap_or(&key).to_string();
+            codes.iter().map(|code| (*code, text(format!("{prefix}{code}")))).collect()
+        };
+        let statuses = ["allowed", "allowed_with_conditions", "not_allowed", "expired", "under_review", "not_assessed"];
+        let status = words("status_", &statuses);
+        let decision = words("decision_", &["approved", "approved_with_conditions", "rejected"]);
+        let risk_class =
+            words("value.", &["prohibited", "high_risk", "limited_transparency", "minimal", "not_ai_system"]);
+        Readable { lang, strings, org_names, status, decision, risk_class }
+    }
+
     pub fn text(&self, key: &str) -> String {
         self.strings.get(key).and_then(serde_json::Value::as_str).unwrap_or(key).to_string()
     }
@@ -53,21 +71,19 @@ impl Readable {
             .join(", ")
     }
 
-    /// The words of every code a CSV row can hold, looked up once per report
-    /// rather than once per row.
-    pub(super) fn label_table(&self) -> HashMap<String, String> {
-        let mut table = HashMap::new();
-        let statuses = ["allowed", "allowed_with_conditions", "not_allowed", "expired", "under_review", "not_assessed"];
-        for status in statuses {
-            table.insert(format!("status_{status}"), self.text(&format!("status_{status}")));
-        }
-        for decision in ["approved", "approved_with_conditions", "rejected"] {
-            table.insert(format!("decision_{decision}"), self.text(&format!("decision_{decision}")));
-        }
-        for class in ["prohibited", "high_risk", "limited_transparency", "minimal", "not_ai_system"] {
-            table.insert(class.to_string(), self.text(&format!("value.{class}")));
-        }
-        table
+    /// A status's words (its code when it has none).
+    pub(super) fn status<'a>(&'a self, code: &'a str) -> &'a str {
+        self.status.get(code).map_or(code, String::as_str)
+    }
+
+    /// A decision's words (its code when it has none).
+    pub(super) fn decision<'a>(&'a self, code: &'a str) -> &'a str {
+        self.decision.get(code).map_or(code, String::as_str)
+    }
+
+    /// A risk class's words (its code when it has none).
+    pub(super) fn risk_class<'a>(&'a self, code: &'a str) -> &'a str {
+        self.risk_class.get(code).map_or(code, String::as_str)
     }
 
     /// The headers of the people's formats, in column order.
@@ -90,10 +106,10 @@ impl Readable {
             row.revision.to_string(),
             row.latest_revision.to_string(),
             self.org(&row.owner_org),
-            self.text(&format!("value.{}", row.risk_class)),
+            self.risk_class(&row.risk_class).to_string(),
             self.org(&row.org),
-            self.text(&format!("status_{}", row.status.as_str())),
-            row.decision.as_ref().map(|d| self.text(&format!("decision_{d}"))).unwrap_or_else(|| NONE.to_string()),
+            self.status(row.status.as_str()).to_string(),
+            row.decision.as_deref().map_or_else(|| NONE.to_string(), |d| self.decision(d).to_string()),
             Self::or_none(row.decision_reference.as_deref()),
             Self::or_none(row.decided_on.as_deref()),
             decided_by,

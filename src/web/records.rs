@@ -167,9 +167,8 @@ pub async fn audit_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
         })
         .collect();
     let chosen = |name: &str| fields.get(name).cloned().unwrap_or_default();
-    let mut people: Vec<(String, String)> = page_data.people.clone();
-    crate::swedish::SwedishOrder::new().sort_by_key(&mut people, |(_, name)| name.as_str());
-    let people: Vec<Value> = people
+    let people: Vec<Value> = page_data
+        .people
         .iter()
         .map(|(id, name)| json!({"value": id, "label": name, "selected": fields.get("person") == Some(id)}))
         .collect();
