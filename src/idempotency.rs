@@ -283,16 +283,7 @@ where
     if crate::fault::active() == crate::fault::Fault::AckBeforeCommit {
         return acknowledge_before_commit(state, creds, key, fingerprint, f).await;
     }
-    let after = state.clone();
-    let reply = state
-        .db
-        .run(move |conn| {
-            let reply = perform(conn, &creds, &key, &fingerprint, f)?;
-            // The change is committed; the lookup on this node sees it at once.
-            after.refresh_lookup(conn);
-            Ok(reply)
-        })
-        .await?;
+    let reply = state.db.run_committing(move |conn| perform(conn, &creds, &key, &fingerprint, f)).await?;
     Ok(reply.into_response())
 }
 

@@ -44,6 +44,8 @@ impl AppState {
             index.keep_answers(settings.lookup_cache_bytes);
             index
         };
+        let lookup = Arc::new(lookup);
+        db.on_commit(lookup.clone());
         let views = Views::load().map_err(AppError::internal)?;
         let limiter = RateLimiter::new(settings.rate_limit, settings.trusted_proxies.clone());
         let sign_in = if settings.rate_limit.is_off() {
@@ -62,7 +64,7 @@ impl AppState {
             db,
             policies: Arc::new(RwLock::new(Arc::new(policies))),
             settings: Arc::new(settings),
-            lookup: Arc::new(lookup),
+            lookup,
         })
     }
 
@@ -77,11 +79,11 @@ impl AppState {
         std::thread::spawn(move || {
             let result = state.db.get().and_then(|mut conn| {
                 let (mut pages, mut history) = (state.db.get()?, state.db.get()?);
-                let done = reevaluate::run_job(&mut conn, [&mut pages, &mut history], &policies, job, |j| {
-                    log::info!("re-evaluation {}: {}/{} revisions, {} flagged", j.id, j.done, j.total, j.flagged)
-                });
-                state.refresh_lookup(&mut conn);
-                done
+                state.db.committing(&mut conn, |conn| {
+                    reevaluate::run_job(conn, [&mut pages, &mut history], &policies, job, |j| {
+                        log::info!("re-evaluation {}: {}/{} revisions, {} flagged", j.id, j.done, j.total, j.flagged)
+                    })
+                })
             });
             if let Err(e) = result {
                 log::error!("re-evaluation failed: {e}");
@@ -90,12 +92,10 @@ impl AppState {
         Ok(status)
     }
 
-    /// Brings the lookup index up to date with the database (after a write,
-    /// and periodically for changes made by other nodes).
+    /// Brings the lookup index up to date with changes other nodes made
+    /// (this node's own writes do it through `Database::committing`).
     pub fn refresh_lookup(&self, conn: &mut crate::db::DbConnection) {
-        if let Err(e) = self.lookup.refresh(conn) {
-            log::warn!("refreshing the lookup index: {e}");
-        }
+        crate::db::AfterCommit::after_commit(&*self.lookup, conn);
     }
 
     /// The rule set in force. Cheap: a shared pointer, never a copy.

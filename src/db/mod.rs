@@ -4,6 +4,7 @@
 pub mod schema;
 
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, SubsecRound, Utc};
@@ -315,11 +316,19 @@ impl r2d2::ManageConnection for Manager {
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConnection = r2d2::PooledConnection<Manager>;
 
+/// What must follow every committed write on this node: the lookup index
+/// catching up. A trait, so that this floor knows nothing of the lookup.
+pub trait AfterCommit: Send + Sync {
+    fn after_commit(&self, conn: &mut DbConnection);
+}
+
 /// The database handle kept in the application state.
 #[derive(Clone)]
 pub struct Database {
     pool: Pool,
     url: DatabaseUrl,
+    /// Set once when the application state is built.
+    after_commit: Arc<OnceLock<Arc<dyn AfterCommit>>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -355,7 +364,7 @@ impl Database {
             .max_size(pool_size)
             .connection_timeout(Duration::from_secs(10))
             .build(Manager { url: url.clone() })?;
-        Ok(Database { pool, url: url.clone() })
+        Ok(Database { pool, url: url.clone(), after_commit: Arc::new(OnceLock::new()) })
     }
 
     pub fn url(&self) -> &DatabaseUrl {
@@ -387,6 +396,38 @@ impl Database {
         })
         .await
         .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+    }
+
+    /// Sets what follows every committed write (`committing`); once.
+    pub fn on_commit(&self, hook: Arc<dyn AfterCommit>) {
+        if self.after_commit.set(hook).is_err() {
+            log::warn!("the after-commit hook was already set");
+        }
+    }
+
+    /// Runs `f`, which commits its writes (`write`), then the after-commit
+    /// hook: the one place a write is followed by the lookup's refresh. The
+    /// hook runs when `f` fails too, since a long job may have committed
+    /// batches before it failed.
+    pub fn committing<T, F>(&self, conn: &mut DbConnection, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError>,
+    {
+        let result = f(conn);
+        if let Some(hook) = self.after_commit.get() {
+            hook.after_commit(conn);
+        }
+        result
+    }
+
+    /// `committing` on actix's blocking pool.
+    pub async fn run_committing<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        self.run(move |conn| db.committing(conn, f)).await
     }
 }
 

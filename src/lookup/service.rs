@@ -176,6 +176,15 @@ impl SearchIndex {
     }
 }
 
+/// This node's own writes reach its lookup at once.
+impl db::AfterCommit for SearchIndex {
+    fn after_commit(&self, conn: &mut DbConnection) {
+        if let Err(e) = self.refresh(conn) {
+            log::warn!("refreshing the lookup index: {e}");
+        }
+    }
+}
+
 /// The saved index, when there is one and it belongs to this database: the
 /// event it was built at is in the audit chain with the same hash, and the
 /// organisations are the same.

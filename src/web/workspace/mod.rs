@@ -209,16 +209,13 @@ where
     F: FnMut(&mut DbConnection, &WebActor) -> Result<T, AppError> + Send + 'static,
 {
     let session = session_id(req).unwrap_or_default();
-    let after = state.clone();
     state
         .db
-        .run(move |conn| {
-            let result = db::write(conn, |conn| {
+        .run_committing(move |conn| {
+            db::write(conn, |conn| {
                 let current = sessions::authenticate(conn, &session)?;
                 action(conn, &current)
-            })?;
-            after.refresh_lookup(conn);
-            Ok(result)
+            })
         })
         .await
 }
