@@ -11,7 +11,6 @@ use std::time::Instant;
 
 use tillit::db::DatabaseUrl;
 use tillit::lookup::SearchIndex;
-use tillit::web::percent_decode;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -28,7 +27,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let org = snapshot.org_index(org);
     let today = chrono::Utc::now().date_naive();
     let text = std::fs::read_to_string(queries)?;
-    let queries: Vec<String> = text.lines().map(percent_decode).collect();
+    let queries: Vec<String> = text
+        .lines()
+        .map(|line| form_urlencoded::parse(format!("q={line}").as_bytes()).map(|(_, v)| v.into_owned()).collect())
+        .collect();
     let mut times = Vec::new();
     let mut slow: Vec<(f64, String, usize)> = Vec::new();
     let mut hits = 0usize;

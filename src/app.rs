@@ -141,13 +141,7 @@ pub fn build_app(
                 Ok(response)
             }
         })
-        .wrap_fn(|mut req, srv| {
-            // "/api/v1/lookup/" and "//api/v1/lookup" are "/api/v1/lookup".
-            if let Some(path) = http::normalized_path(req.path()) {
-                http::set_path(&mut req, &path);
-            }
-            srv.call(req)
-        })
+        .wrap(http::normalize_path())
         .wrap_fn(|req, srv| {
             let response = srv.call(req);
             async move {

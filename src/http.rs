@@ -92,38 +92,10 @@ fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
 }
 
 /// Headers on every response.
-/// The path with trailing slashes trimmed and runs of slashes merged, when
-/// it needs either (None: the path is already in that form).
-pub fn normalized_path(path: &str) -> Option<String> {
-    let needs = (path.len() > 1 && path.ends_with('/')) || path.contains("//");
-    if !needs {
-        return None;
-    }
-    let mut out = String::with_capacity(path.len());
-    for c in path.chars() {
-        if !(c == '/' && out.ends_with('/')) {
-            out.push(c);
-        }
-    }
-    while out.len() > 1 && out.ends_with('/') {
-        out.pop();
-    }
-    Some(out)
-}
-
-/// Routes the request by another path (the query is kept). A path that
-/// does not make a valid URI leaves the request as it was.
-pub fn set_path(req: &mut actix_web::dev::ServiceRequest, path: &str) {
-    let path_and_query = match req.uri().query() {
-        Some(query) => format!("{path}?{query}"),
-        None => path.to_string(),
-    };
-    let mut parts = req.uri().clone().into_parts();
-    let Ok(path_and_query) = actix_web::http::uri::PathAndQuery::try_from(path_and_query) else { return };
-    parts.path_and_query = Some(path_and_query);
-    let Ok(uri) = actix_web::http::Uri::from_parts(parts) else { return };
-    req.match_info_mut().get_mut().update(&uri);
-    req.head_mut().uri = uri;
+/// "/api/v1/lookup/" and "//api//v1/lookup" are "/api/v1/lookup": trailing
+/// slashes trimmed and runs of slashes merged, before routing.
+pub fn normalize_path() -> actix_web::middleware::NormalizePath {
+    actix_web::middleware::NormalizePath::trim()
 }
 
 /// The Content-Security-Policy of pages: no inline script or style.
@@ -351,7 +323,24 @@ impl FromRequest for OptionalJson {
 
 #[cfg(test)]
 mod tests {
-    use super::normalized_path;
+    use actix_web::test as actix_test;
+    use actix_web::{App, HttpRequest, web};
+
+    /// The path a handler sees for a requested one.
+    fn normalized_path(path: &str) -> Option<String> {
+        actix_web::rt::System::new().block_on(async {
+            let app = actix_test::init_service(
+                App::new()
+                    .default_service(web::to(|req: HttpRequest| async move { req.path().to_string() }))
+                    .wrap(super::normalize_path()),
+            )
+            .await;
+            let seen =
+                actix_test::call_and_read_body(&app, actix_test::TestRequest::get().uri(path).to_request()).await;
+            let seen = String::from_utf8_lossy(&seen).into_owned();
+            (seen != path).then_some(seen)
+        })
+    }
 
     #[test]
     fn paths_lose_trailing_and_doubled_slashes() {

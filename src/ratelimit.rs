@@ -6,14 +6,16 @@
 //! (`TILLIT_TRUSTED_PROXIES`), and then only its right-most entry that is
 //! not itself a trusted proxy, so a client cannot choose its own address.
 //! The state is in memory, per node; addresses are kept only as long as
-//! their bucket is not full again (no log of addresses).
+//! their bucket is not full again (no log of addresses). The buckets are
+//! `governor`'s.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::Instant;
+use std::num::NonZeroU32;
+use std::time::Duration;
 
 use actix_web::HttpRequest;
+use governor::Quota;
+use governor::clock::{Clock, DefaultClock};
 
 /// Requests per second each client may make, sustained, and the burst.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -43,22 +45,37 @@ impl Default for Limit {
     }
 }
 
-const SHARDS: usize = 16;
+/// The per-address state: `governor`'s GCRA, the token bucket's
+/// equivalent, in a sharded map.
+type Buckets<C> = governor::RateLimiter<
+    IpAddr,
+    governor::state::keyed::DefaultKeyedStateStore<IpAddr>,
+    C,
+    governor::middleware::NoOpMiddleware<<C as Clock>::Instant>,
+>;
 
-struct Bucket {
-    tokens: f64,
-    at: Instant,
-}
+/// Addresses kept before those whose buckets are full again are forgotten.
+const FORGET_ABOVE: usize = 10_000;
 
-pub struct RateLimiter {
-    limit: Limit,
+pub struct RateLimiter<C: Clock = DefaultClock> {
     trusted: Vec<IpAddr>,
-    shards: Vec<Mutex<HashMap<IpAddr, Bucket>>>,
+    clock: C,
+    /// None: no limit.
+    buckets: Option<Buckets<C>>,
 }
 
 impl RateLimiter {
     pub fn new(limit: Limit, trusted: Vec<IpAddr>) -> RateLimiter {
-        RateLimiter { limit, trusted, shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect() }
+        RateLimiter::with_clock(limit, trusted, DefaultClock::default())
+    }
+}
+
+impl<C: Clock + Clone> RateLimiter<C> {
+    pub fn with_clock(limit: Limit, trusted: Vec<IpAddr>, clock: C) -> RateLimiter<C> {
+        let buckets = quota(limit).map(|quota| {
+            governor::RateLimiter::new(quota, governor::state::keyed::DefaultKeyedStateStore::default(), clock.clone())
+        });
+        RateLimiter { trusted, clock, buckets }
     }
 
     /// The client's address, as described in the module documentation.
@@ -79,38 +96,33 @@ impl RateLimiter {
 
     /// Takes one token for the client; `Err(seconds)` says when to retry.
     pub fn check(&self, req: &HttpRequest) -> Result<(), u64> {
-        if self.limit.is_off() {
+        if self.buckets.is_none() {
             return Ok(());
         }
         let Some(ip) = self.client(req) else { return Ok(()) };
-        self.take(ip, Instant::now())
+        self.take(ip)
     }
 
-    fn take(&self, ip: IpAddr, now: Instant) -> Result<(), u64> {
-        let shard = match ip {
-            IpAddr::V4(v4) => v4.octets()[3] as usize,
-            IpAddr::V6(v6) => v6.octets()[15] as usize,
-        } % SHARDS;
-        let mut map = match self.shards[shard].lock() {
-            Ok(map) => map,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        // Forget clients whose buckets are full again, now and then.
-        if map.len() > 10_000 {
-            let full = self.limit.burst / self.limit.per_second;
-            map.retain(|_, b| now.duration_since(b.at).as_secs_f64() < full);
+    fn take(&self, ip: IpAddr) -> Result<(), u64> {
+        let Some(buckets) = &self.buckets else { return Ok(()) };
+        if buckets.len() > FORGET_ABOVE {
+            buckets.retain_recent();
         }
-        let bucket = map.entry(ip).or_insert(Bucket { tokens: self.limit.burst, at: now });
-        let elapsed = now.duration_since(bucket.at).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.limit.per_second).min(self.limit.burst);
-        bucket.at = now;
-        if bucket.tokens >= 1.0 {
-            bucket.tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - bucket.tokens) / self.limit.per_second).ceil().max(1.0) as u64)
-        }
+        buckets.check_key(&ip).map_err(|not_until| {
+            let wait = not_until.wait_time_from(self.clock.now());
+            (wait.as_secs_f64().ceil() as u64).max(1)
+        })
     }
+}
+
+/// The limit as a quota: one request every `1 / per_second` seconds, and
+/// `burst` at once (None: off).
+fn quota(limit: Limit) -> Option<Quota> {
+    if limit.is_off() {
+        return None;
+    }
+    let burst = NonZeroU32::new(limit.burst.round().clamp(1.0, f64::from(u32::MAX)) as u32)?;
+    Quota::with_period(Duration::from_secs_f64(1.0 / limit.per_second)).map(|q| q.allow_burst(burst))
 }
 
 /// Parses `TILLIT_RATE_LIMIT` ("10/60": 10 per second, burst 60; "0": off).
@@ -135,34 +147,36 @@ pub fn parse_limit(text: &str) -> Result<Limit, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use governor::clock::FakeRelativeClock;
 
     #[test]
     fn a_bucket_empties_and_refills() {
-        let limiter = RateLimiter::new(Limit { per_second: 2.0, burst: 3.0 }, Vec::new());
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(Limit { per_second: 2.0, burst: 3.0 }, Vec::new(), clock.clone());
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        let t0 = Instant::now();
         for _ in 0..3 {
-            assert!(limiter.take(ip, t0).is_ok());
+            assert!(limiter.take(ip).is_ok());
         }
-        assert_eq!(limiter.take(ip, t0), Err(1));
-        assert!(limiter.take(ip, t0 + Duration::from_millis(600)).is_ok());
+        assert_eq!(limiter.take(ip), Err(1));
+        clock.advance(Duration::from_millis(600));
+        assert!(limiter.take(ip).is_ok());
         let other: IpAddr = "192.0.2.2".parse().unwrap();
-        assert!(limiter.take(other, t0).is_ok(), "per client");
+        assert!(limiter.take(other).is_ok(), "per client");
     }
 
     #[test]
     fn the_default_lets_a_town_hall_behind_one_address_through_its_morning() {
-        let limiter = RateLimiter::new(Limit::default(), Vec::new());
+        let clock = FakeRelativeClock::default();
+        let limiter = RateLimiter::with_clock(Limit::default(), Vec::new(), clock.clone());
         let nat: IpAddr = "192.0.2.10".parse().unwrap();
-        let t0 = Instant::now();
         // 1,000 employees look something up in the same second, then 40 a second for ten minutes.
         for _ in 0..1000 {
-            assert!(limiter.take(nat, t0).is_ok());
+            assert!(limiter.take(nat).is_ok());
         }
         for second in 1..=600u64 {
+            clock.advance(Duration::from_secs(1));
             for _ in 0..40 {
-                assert!(limiter.take(nat, t0 + Duration::from_secs(second)).is_ok(), "second {second}");
+                assert!(limiter.take(nat).is_ok(), "second {second}");
             }
         }
         assert_eq!(Limit::default(), parse_limit("50/1500").unwrap());

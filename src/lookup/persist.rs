@@ -23,7 +23,7 @@ use super::index::{Packed, Segment, Snapshot, StoredDecision, WideDecision, kind
 use crate::approvals::model::Condition;
 
 const MAGIC: &[u8; 8] = b"TILLITLX";
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 const PACKED_BYTES: usize = 12;
 const DECISION_BYTES: usize = 10;
 const WIDE_BYTES: usize = 16;
