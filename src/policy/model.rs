@@ -452,6 +452,46 @@ impl Evaluation {
     }
 }
 
+/// Rule-set versions: those an evaluation is worse than. Stored as a JSON
+/// array of strings (`evaluations.worse_than`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VersionList(pub Vec<String>);
+
+impl VersionList {
+    /// The stored form of an empty list.
+    pub const NONE: &'static str = "[]";
+
+    /// The stored form read back; a value that is not a list of strings
+    /// (which the column's constraint refuses) reads as empty.
+    pub fn parse(stored: &str) -> VersionList {
+        match serde_json::from_str(stored) {
+            Ok(list) => VersionList(list),
+            Err(e) => {
+                log::warn!("a list of rule-set versions does not parse ({e}): {stored:.80}");
+                VersionList::default()
+            }
+        }
+    }
+
+    pub fn stored(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_else(|_| Self::NONE.to_string())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn lists(&self, version: &str) -> bool {
+        self.0.iter().any(|listed| listed == version)
+    }
+
+    /// The form a row's digest covers: the versions comma-joined, as the
+    /// audit chain has recorded them from the start.
+    pub fn record(&self) -> String {
+        self.0.join(",")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::catalog::RuleCatalog;

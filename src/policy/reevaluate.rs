@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use super::PolicySet;
 use super::catalog::RuleCatalog;
 use super::lineage::{Lineage, Prior};
-use super::model::{RuleOutcome, StoredRules, Verdict, compact_outcomes};
+use super::model::{RuleOutcome, StoredRules, Verdict, VersionList, compact_outcomes};
 use crate::audit::{self, AuditAction, Audited, NewEvent, SealedEvent};
 use crate::db::schema::{decisions, evaluations, re_reviews, reevaluation_jobs, revisions, rule_sets};
 use crate::db::{self, DbConnection, rfc3339, rfc3339_opt};
@@ -711,14 +711,11 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
             };
             let evaluation = policies.evaluate_stored_knowing(&doc, &known);
             let mut row = EvaluationRow::new(new_id(), &target.revision_id, &evaluation, now, OutcomeForm::Lean)?;
-            row.worse_than = worse_than(&target.earlier, &row.verdict, &row.rule_outcomes);
-            if !row.worse_than.is_empty() {
-                out.flagged += target
-                    .live
-                    .iter()
-                    .filter(|approval| lists_version(&row.worse_than, &approval.rule_set_version))
-                    .count();
+            let worse = worse_than(&target.earlier, &row.verdict, &row.rule_outcomes);
+            if !worse.is_empty() {
+                out.flagged += target.live.iter().filter(|approval| worse.lists(&approval.rule_set_version)).count();
             }
+            row.worse_than = worse.stored();
             event = event.subject(&row);
             out.evaluations.push(row);
         }
@@ -753,23 +750,20 @@ fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -> Result<Pr
 }
 
 /// The rule-set versions of the earlier evaluations (version, verdict, rule
-/// outcomes) that a new one is worse than, comma-separated.
-fn worse_than(earlier: &[Earlier], verdict: &str, outcomes: &str) -> String {
-    let mut out = String::new();
-    for then in earlier {
-        if worse(&then.verdict, &then.outcomes, verdict, outcomes) {
-            if !out.is_empty() {
-                out.push(',');
-            }
-            out.push_str(&then.version);
-        }
-    }
-    out
+/// outcomes) that a new one is worse than.
+fn worse_than(earlier: &[Earlier], verdict: &str, outcomes: &str) -> VersionList {
+    VersionList(
+        earlier
+            .iter()
+            .filter(|then| worse(&then.verdict, &then.outcomes, verdict, outcomes))
+            .map(|then| then.version.clone())
+            .collect(),
+    )
 }
 
-/// Whether an evaluation's `worse_than` lists a rule-set version.
+/// Whether an evaluation's stored `worse_than` lists a rule-set version.
 pub fn lists_version(worse_than: &str, version: &str) -> bool {
-    !worse_than.is_empty() && worse_than.split(',').any(|listed| listed == version)
+    worse_than.len() > 2 && VersionList::parse(worse_than).lists(version)
 }
 
 /// Writes a prepared page in one transaction: its evaluations, audit events
@@ -961,7 +955,7 @@ impl ReReviewFlags {
         for chunk in revision_ids.chunks(500) {
             let rows: Vec<(String, String)> = evaluations::table
                 .filter(evaluations::revision_id.eq_any(chunk))
-                .filter(evaluations::worse_than.ne(""))
+                .filter(evaluations::worse_than.ne(VersionList::NONE))
                 .select((evaluations::revision_id, evaluations::worse_than))
                 .load(conn)?;
             for (revision_id, versions) in rows {
@@ -1029,7 +1023,7 @@ mod tests {
             outcome: r#"{"rules":[{"rule":"R1","outcome":"fail","violations":["å \"x\""]}]}"#.into(),
             evaluated_at: at,
             rule_outcomes: "R1=fail,R2=pass".into(),
-            worse_than: if id.ends_with('1') { "2025.9+old".into() } else { String::new() },
+            worse_than: if id.ends_with('1') { r#"["2025.9+old"]"#.into() } else { "[]".into() },
         };
         let mut times = SqliteTime::default();
         let whole_second = page_time.with_nanosecond(0).unwrap();
@@ -1090,20 +1084,20 @@ mod tests {
             ("2026.3+ccc", "fail", "R1=pass,R2=fail"),
         ]);
         // R2 went to warn: worse than the first only.
-        assert_eq!(worse_than(&then, "pass", "R1=pass,R2=warn"), "2026.1+aaa");
+        assert_eq!(worse_than(&then, "pass", "R1=pass,R2=warn").record(), "2026.1+aaa");
         // The verdict turned to fail: worse than both that passed.
-        assert_eq!(worse_than(&then, "fail", "R1=pass,R2=fail"), "2026.1+aaa,2026.2+bbb");
+        assert_eq!(worse_than(&then, "fail", "R1=pass,R2=fail").record(), "2026.1+aaa,2026.2+bbb");
         // Nothing got worse.
-        assert_eq!(worse_than(&then, "pass", "R1=pass,R2=pass"), "");
-        assert_eq!(worse_than(&[], "fail", "R1=fail"), "");
+        assert_eq!(worse_than(&then, "pass", "R1=pass,R2=pass").record(), "");
+        assert_eq!(worse_than(&[], "fail", "R1=fail").record(), "");
     }
 
     #[test]
     fn a_version_is_listed_only_by_its_whole_name() {
-        assert!(lists_version("2026.1+aaa,2026.2+bbb", "2026.2+bbb"));
-        assert!(lists_version("2026.1+aaa", "2026.1+aaa"));
-        assert!(!lists_version("2026.1+aaa,2026.2+bbb", "2026.1+aa"));
-        assert!(!lists_version("2026.1+aaa", "2026.1+aaa,"));
-        assert!(!lists_version("", ""));
+        assert!(lists_version(r#"["2026.1+aaa","2026.2+bbb"]"#, "2026.2+bbb"));
+        assert!(lists_version(r#"["2026.1+aaa"]"#, "2026.1+aaa"));
+        assert!(!lists_version(r#"["2026.1+aaa","2026.2+bbb"]"#, "2026.1+aa"));
+        assert!(!lists_version(r#"["2026.1+aaa"]"#, "2026.1+aaa,"));
+        assert!(!lists_version("[]", ""));
     }
 }

@@ -11,6 +11,7 @@ use crate::db::schema::{
 };
 use crate::error::AppError;
 use crate::json;
+use crate::policy::model::VersionList;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = services)]
@@ -79,12 +80,21 @@ pub struct EvaluationRow {
     #[serde(skip_serializing)]
     pub rule_outcomes: String,
     /// The rule-set versions of the earlier evaluations of the same revision
-    /// that this one is worse than, comma-separated (set by a re-evaluation;
-    /// empty otherwise). An approval decided under one of them needs
-    /// re-review. The digest covers it when it is not empty, so the digests
-    /// of rows stored before the column existed still hold.
-    #[serde(skip_serializing_if = "String::is_empty")]
+    /// that this one is worse than, as stored (`VersionList`; set by a
+    /// re-evaluation, "[]" otherwise). An approval decided under one of them
+    /// needs re-review. The digest covers it comma-joined when the list is not
+    /// empty, so the digests of rows stored before the column existed, and
+    /// before it held JSON, still hold.
+    #[serde(serialize_with = "worse_than_record", skip_serializing_if = "no_versions")]
     pub worse_than: String,
+}
+
+fn no_versions(stored: &String) -> bool {
+    stored.is_empty() || stored == VersionList::NONE
+}
+
+fn worse_than_record<S: serde::Serializer>(stored: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&VersionList::parse(stored).record())
 }
 
 /// How an evaluation's outcome is stored.
@@ -125,7 +135,7 @@ impl EvaluationRow {
             outcome,
             evaluated_at,
             rule_outcomes,
-            worse_than: String::new(),
+            worse_than: VersionList::NONE.to_string(),
         })
     }
 }
@@ -159,9 +169,9 @@ impl Audited for EvaluationRow {
             out.extend_from_slice(b"\":");
             json::write_string(value, out);
         }
-        if !self.worse_than.is_empty() {
+        if !no_versions(&self.worse_than) {
             out.extend_from_slice(b",\"worse_than\":");
-            json::write_string(&self.worse_than, out);
+            json::write_string(&VersionList::parse(&self.worse_than).record(), out);
         }
         out.push(b'}');
     }
@@ -417,11 +427,11 @@ mod tests {
         for row in [
             row(
                 r#"{"verdict":"fail","rules":[{"rule":"R1","outcome":"fail","violations":[{"message":"a\nb"}]}]}"#,
-                "",
+                "[]",
                 at,
             ),
-            row("{}", "2026.1+aaaa,2025.9+bbbb", at),
-            row("\u{1}\u{e000}😀", "x", whole_second),
+            row("{}", r#"["2026.1+aaaa","2025.9+bbbb"]"#, at),
+            row("\u{1}\u{e000}😀", r#"["x"]"#, whole_second),
         ] {
             let mut direct = Vec::new();
             row.write_record(&mut direct);

@@ -27,4 +27,5 @@ mod resident_register;
 mod services;
 mod sso;
 mod storage;
+mod upgrade;
 mod web;

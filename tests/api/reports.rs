@@ -393,16 +393,18 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
         // The flag is part of the new evaluation (its digest covers it): it
         // lists the version the approval was decided under; no flag rows.
         assert_eq!(named("re_reviews"), 0);
+        // The versions, comma-joined (stored as a JSON array).
         let worse_than = |conn: &mut tillit::db::DbConnection, service: &str| -> String {
             use diesel::prelude::*;
             use tillit::db::schema::{evaluations, revisions};
-            evaluations::table
+            let stored: String = evaluations::table
                 .inner_join(revisions::table)
                 .filter(revisions::service_id.eq(service))
                 .filter(evaluations::rule_set_version.eq(&new_version))
                 .select(evaluations::worse_than)
                 .first(conn)
-                .unwrap()
+                .unwrap();
+            serde_json::from_str::<Vec<String>>(&stored).unwrap().join(",")
         };
         assert_eq!(worse_than(&mut conn, &worsens), old_version, "{backend:?}");
         assert_eq!(worse_than(&mut conn, &keeps), "", "{backend:?}");
@@ -516,7 +518,7 @@ fn live_flagged(conn: &mut tillit::db::DbConnection) -> Vec<String> {
         .unwrap();
     let mut flagged: Vec<String> = rows
         .into_iter()
-        .filter(|(_, version, worse_than)| worse_than.split(',').any(|listed| listed == version))
+        .filter(|(_, version, worse_than)| serde_json::from_str::<Vec<String>>(worse_than).unwrap().contains(version))
         .map(|(id, ..)| id)
         .collect();
     flagged.sort();
