@@ -1,7 +1,6 @@
 //! Building a segment: every service's keys into an `fst`, its strings into
 //! the text arena and its decisions packed.
 
-use super::entry::*;
 use super::packed::*;
 use super::*;
 

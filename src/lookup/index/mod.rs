@@ -17,12 +17,14 @@ pub use super::typo::Fuzzy;
 use super::typo::{Few, Matcher, Typos};
 use crate::approvals::model::{Condition, DecisionKind};
 
+mod answer;
 mod build;
 mod entry;
 mod packed;
 mod search;
 
-pub use entry::{DecisionEntry, Entry, Field, MatchKind, ServiceId, Status};
+pub use answer::{DecisionEntry, Field, MatchKind, Status};
+pub use entry::{Entry, ServiceId};
 pub(in crate::lookup) use packed::{Packed, Segment, StoredDecision, WideDecision, kind_of};
 use search::OVERLAY_SEGMENT;
 #[cfg(test)]

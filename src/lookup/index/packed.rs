@@ -1,7 +1,6 @@
 //! How a segment stores its services and decisions: fixed-size records
 //! (`Packed`, `StoredDecision`) over shared arrays, and how they read back.
 
-use super::entry::*;
 use super::*;
 
 /// `num_days_from_ce` of 1970-01-01: stored dates count days from there.

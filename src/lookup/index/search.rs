@@ -1,7 +1,6 @@
 //! Finding the entries for a query: exact keys, prefixes and, for a
 //! misspelling, keys within one or two edits (walks of the `fst`), then ranking.
 
-use super::entry::*;
 use super::packed::*;
 use super::*;
 
