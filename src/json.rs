@@ -272,9 +272,10 @@ impl<'de> Visitor<'de> for StrictValue {
     }
 }
 
-/// Canonical JSON (RFC 8785 for the value types our documents hold): object
-/// keys sorted by UTF-16 code units, no insignificant whitespace, minimal
-/// string escaping, integers as integers.
+/// Canonical JSON, RFC 8785 (JSON Canonicalization Scheme), by
+/// `serde_json_canonicalizer`: object keys sorted by UTF-16 code units, no
+/// insignificant whitespace, minimal string escaping, numbers as ECMAScript
+/// writes them.
 pub fn canonical(value: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     write_canonical(value, &mut out);
@@ -283,44 +284,9 @@ pub fn canonical(value: &Value) -> Vec<u8> {
 
 /// `canonical`, appended to `out`.
 pub fn write_canonical(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Null => out.extend_from_slice(b"null"),
-        Value::Bool(true) => out.extend_from_slice(b"true"),
-        Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => out.extend_from_slice(n.to_string().as_bytes()),
-        Value::String(s) => write_string(s, out),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(b']');
-        }
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            // UTF-8 byte order is UTF-16 order unless a key holds a character
-            // above U+FFFF or in U+E000–U+FFFF (UTF-8 lead bytes 0xEE and
-            // up); byte order is much cheaper, and the map's keys usually
-            // come already in it (a sorted run costs one pass).
-            if entries.iter().any(|(key, _)| key.bytes().any(|b| b >= 0xee)) {
-                entries.sort_by(|a, b| a.0.encode_utf16().cmp(b.0.encode_utf16()));
-            } else {
-                entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-            }
-            out.push(b'{');
-            for (i, (key, item)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(key, out);
-                out.push(b':');
-                write_canonical(item, out);
-            }
-            out.push(b'}');
-        }
+    // A `Value` holds no NaN or infinity, the only values RFC 8785 refuses.
+    if let Err(e) = serde_json_canonicalizer::to_writer(value, out) {
+        log::error!("canonical JSON: {e}");
     }
 }
 
@@ -343,7 +309,9 @@ const ESCAPE: [u8; 256] = {
     table
 };
 
-/// A string in the canonical form (minimal escaping), appended to `out`.
+/// A string as RFC 8785 writes it, appended to `out`: for the records that
+/// are written directly, field by field, on the re-evaluation's hot path
+/// (a test holds it byte for byte to the crate's output).
 pub fn write_string(s: &str, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push(b'"');

@@ -60,19 +60,9 @@ pub async fn export(
             Ok(())
         })
         .await?;
-    let mut after = query.after_seq.unwrap_or(0).max(0);
+    let after = query.after_seq.unwrap_or(0).max(0);
     let headers = [("Cache-Control", "no-store".to_string())];
     Ok(crate::stream::respond(&state.db, "application/x-ndjson", &headers, move |conn, sink| {
-        loop {
-            let page = store::page(conn, after, 1_000)?;
-            let Some(last) = page.last() else { return Ok(()) };
-            after = last.seq;
-            for row in &page {
-                let event = row.to_event().map_err(AppError::internal)?;
-                let mut line = serde_json::to_vec(&event)?;
-                line.push(b'\n');
-                sink.write(&line)?;
-            }
-        }
+        store::export_lines(conn, after, |line| Ok(sink.write(line)?)).map(|_| ())
     }))
 }

@@ -92,6 +92,29 @@ pub fn page(conn: &mut DbConnection, after_seq: i64, limit: i64) -> Result<Vec<A
         .load(conn)?)
 }
 
+/// The events after `after_seq`, in chain order, each as one line of JSON
+/// (the form of `GET /api/v1/audit` and `tillit audit export`). Returns how
+/// many.
+pub fn export_lines(
+    conn: &mut DbConnection,
+    mut after_seq: i64,
+    mut emit: impl FnMut(&[u8]) -> Result<(), AppError>,
+) -> Result<u64, AppError> {
+    let mut count = 0;
+    loop {
+        let rows = page(conn, after_seq, 1_000)?;
+        let Some(last) = rows.last() else { return Ok(count) };
+        after_seq = last.seq;
+        for row in &rows {
+            let event = row.to_event().map_err(AppError::internal)?;
+            let mut line = serde_json::to_vec(&event)?;
+            line.push(b'\n');
+            emit(&line)?;
+            count += 1;
+        }
+    }
+}
+
 /// An event row that cannot be read as its columns' types: its sequence
 /// number (or the one before it, when that is what cannot be read), the
 /// column, and its entry hash as stored (to follow the chain past it).

@@ -192,6 +192,18 @@ pub enum AuditCommand {
         #[command(flatten)]
         database: DatabaseArgs,
     },
+    /// Write the audit log as JSON lines, one event per line in chain order
+    /// (as GET /api/v1/audit), for checking with a tool of your own.
+    Export {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Start after this sequence number (default: from the beginning).
+        #[arg(long = "after-seq", default_value_t = 0)]
+        after_seq: i64,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -353,6 +365,9 @@ pub fn run(cli: Cli) -> ExitCode {
             audit::audit_verify(&database.database, &checkpoints)
         }
         Command::Audit(AuditCommand::Head { database }) => audit::audit_head(&database.database),
+        Command::Audit(AuditCommand::Export { database, after_seq, output }) => {
+            audit::audit_export(&database.database, after_seq, output)
+        }
         Command::Seed(args) => seed::seed(args),
         Command::Policies(PoliciesCommand::Reload { policies, database }) => {
             policies::policies_reload(&policies, &database.database)

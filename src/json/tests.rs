@@ -137,3 +137,40 @@ fn finds_control_and_bidi_characters() {
     }
     assert_eq!(forbidden_text_pointers(&json!({ "k\u{0}": 1 })), vec!["/k\u{0}".to_string()]);
 }
+
+#[test]
+fn strings_written_directly_are_the_crates_rfc8785_strings() {
+    let mut samples: Vec<String> = (0u32..0x80).filter_map(char::from_u32).map(String::from).collect();
+    samples.extend(
+        [
+            "",
+            "a\"b\\c",
+            "rad 1\nrad 2\r\t",
+            "\u{7f}\u{80}\u{2028}\u{2029}",
+            "Åtvidaberg ÖÄÅ",
+            "😀\u{e000}\u{ffff}",
+            "\u{1}\u{1f}",
+        ]
+        .map(String::from),
+    );
+    for s in samples {
+        let mut direct = Vec::new();
+        write_string(&s, &mut direct);
+        assert_eq!(direct, serde_json_canonicalizer::to_vec(&s).unwrap(), "{s:?}");
+    }
+}
+
+#[test]
+fn numbers_are_written_as_rfc8785_says() {
+    // The vectors of RFC 8785, appendix B (integers as our records hold them, and floats).
+    for (value, text) in [
+        (json!(0), "0"),
+        (json!(-0.0), "0"),
+        (json!(1e21), "1e+21"),
+        (json!(100.0), "100"),
+        (json!(1e-7), "1e-7"),
+        (json!(9007199254740991_i64), "9007199254740991"),
+    ] {
+        assert_eq!(String::from_utf8(canonical(&value)).unwrap(), text);
+    }
+}
