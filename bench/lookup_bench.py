@@ -37,8 +37,8 @@ def rss_mb(pid):
     return 0.0
 
 
-def wrk(url, script=None, env=None):
-    cmd = ["taskset", "-c", "1", "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}s", "--latency"]
+def wrk(url, script=None, env=None, connections=CONNECTIONS):
+    cmd = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{DURATION}s", "--latency"]
     if script:
         cmd += ["-s", script]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, env={**os.environ, **(env or {})}).stdout

@@ -8,13 +8,18 @@ use utoipa::ToSchema;
 
 use crate::error::{AppError, FieldError};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, diesel::AsExpression, diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum DecisionKind {
     Approved,
     ApprovedWithConditions,
     Rejected,
 }
+
+crate::db::text_enum!(DecisionKind);
 
 impl DecisionKind {
     pub fn as_str(self) -> &'static str {

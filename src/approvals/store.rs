@@ -4,10 +4,12 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::model::DecisionKind;
 use crate::audit::Audited;
 use crate::db::DbConnection;
 use crate::db::schema::{decisions, delegations};
 use crate::error::AppError;
+use crate::policy::model::Verdict;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = delegations)]
@@ -48,7 +50,7 @@ pub struct DecisionRow {
     pub revision: i32,
     /// The organisation the decision is for.
     pub org_slug: String,
-    pub decision: String,
+    pub decision: DecisionKind,
     /// JSON array of conditions.
     pub conditions: String,
     pub reason: Option<String>,
@@ -63,7 +65,7 @@ pub struct DecisionRow {
     /// separation of duties.
     pub submitted_by: String,
     pub rule_set_version: String,
-    pub verdict: String,
+    pub verdict: Verdict,
     pub decided_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
     pub revoked_by: Option<String>,

@@ -339,7 +339,9 @@ mod tests {
                 entry_hash: String::new(),
             },
             AuditEvent {
-                seq: 9_007_199_254_740_993,
+                // The largest integer RFC 8785 writes exactly (its numbers are
+                // IEEE 754 doubles); a chain never gets near it.
+                seq: 9_007_199_254_740_991,
                 occurred_at: "2026-11-28T12:00:00Z".into(),
                 actor_id: Some("01a2 \"quoted\" \\ \u{7f} \u{2028} åäö 😀".into()),
                 org_slug: Some("kinda".into()),

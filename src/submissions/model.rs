@@ -61,13 +61,17 @@ impl ParsedDocument {
 }
 
 /// The state of a revision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
 pub enum RevisionState {
     /// Private to the owning organisation; may be submitted.
     Draft,
     /// Frozen and visible to every organisation, so that each can decide.
     Submitted,
 }
+
+crate::db::text_enum!(RevisionState);
 
 impl RevisionState {
     pub fn as_str(self) -> &'static str {

@@ -38,7 +38,7 @@ fn new_revision_rows(
         aliases: serde_json::to_string(&parsed.aliases)?,
         domains: serde_json::to_string(&parsed.domains)?,
         publication: parsed.publication.clone(),
-        state: RevisionState::Draft.as_str().to_string(),
+        state: RevisionState::Draft,
         created_by: actor.user_id.clone(),
         created_at: now,
         submitted_by: None,
@@ -63,7 +63,7 @@ fn created(service: &ServiceRow, revision: &RevisionRow, evaluation: &Evaluation
         service_id: service.id.clone(),
         org: service.org_slug.clone(),
         revision: revision.revision,
-        state: revision.state.clone(),
+        state: revision.state.as_str().to_string(),
         document_sha256: revision.document_sha256.clone(),
         evaluation: evaluation.clone(),
     }
@@ -161,13 +161,13 @@ pub fn submit_revision(
     let service_ref = ServiceRef { org: &service.org_slug, has_submitted };
     // A draft of another organisation must look exactly like nothing.
     if !actor.is_member_of(&service.org_slug)
-        && store::find_revision(conn, &service.id, number)?.is_none_or(|r| r.state != RevisionState::Submitted.as_str())
+        && store::find_revision(conn, &service.id, number)?.is_none_or(|r| r.state != RevisionState::Submitted)
     {
         return Err(AppError::NotFound);
     }
     authz::can(actor, Action::SubmitRevision(service_ref))?;
     let revision = store::find_revision(conn, &service.id, number)?.ok_or(AppError::NotFound)?;
-    if revision.state == RevisionState::Submitted.as_str() {
+    if revision.state == RevisionState::Submitted {
         return Err(AppError::conflict(
             "already_submitted",
             "This revision is already submitted for review.",
@@ -197,7 +197,7 @@ pub fn submit_revision(
     Ok(RevisionSubmitted {
         service_id: service.id.clone(),
         revision: revision.revision,
-        state: revision.state.clone(),
+        state: revision.state.as_str().to_string(),
         submitted_at: rfc3339(&at),
     })
 }
@@ -222,7 +222,7 @@ fn stored<'a>(
         .map(|(row, outcome)| {
             let evaluation = StoredEvaluation {
                 rule_set_version: row.rule_set_version.clone(),
-                verdict: row.verdict.clone(),
+                verdict: row.verdict.as_str().to_string(),
                 evaluated_at: rfc3339(&row.evaluated_at),
                 outcome: outcome.complete(&catalog),
             };
@@ -245,7 +245,7 @@ fn visible_revisions(
     let drafts_visible = authz::can(actor, Action::ViewDrafts(service_ref)).is_ok();
     let revisions: Vec<RevisionRow> = store::revisions_of(conn, &service.id)?
         .into_iter()
-        .filter(|r| drafts_visible || r.state == RevisionState::Submitted.as_str())
+        .filter(|r| drafts_visible || r.state == RevisionState::Submitted)
         .collect();
     let ids: Vec<String> = revisions.iter().map(|r| r.id.clone()).collect();
     let mut by_revision: HashMap<String, Vec<EvaluationRow>> = HashMap::new();
@@ -287,7 +287,7 @@ pub fn service_as(
                     evaluations.get(&r.id).and_then(|e| e.last()).and_then(|e| shown.remove(e.id.as_str()));
                 Ok(RevisionSummary {
                     revision: r.revision,
-                    state: r.state.clone(),
+                    state: r.state.as_str().to_string(),
                     name: r.name.clone(),
                     vendor: r.vendor.clone(),
                     document_sha256: r.document_sha256.clone(),
@@ -328,7 +328,7 @@ pub fn get_revision(
             service_id: service.id.clone(),
             org: service.org_slug.clone(),
             revision: revision.revision,
-            state: revision.state.clone(),
+            state: revision.state.as_str().to_string(),
             document: crate::json::parse_strict(revision.document.as_bytes())?,
             document_sha256: revision.document_sha256.clone(),
             created_at: rfc3339(&revision.created_at),

@@ -4,6 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::model::RevisionState;
 use crate::audit::Audited;
 use crate::db::DbConnection;
 use crate::db::schema::{
@@ -11,7 +12,7 @@ use crate::db::schema::{
 };
 use crate::error::AppError;
 use crate::json;
-use crate::policy::model::VersionList;
+use crate::policy::model::{Verdict, VersionList};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = services)]
@@ -45,7 +46,7 @@ pub struct RevisionRow {
     pub domains: String,
     /// `published`, `internal_only` or `withheld`, from the document.
     pub publication: String,
-    pub state: String,
+    pub state: RevisionState,
     pub created_by: String,
     pub created_at: NaiveDateTime,
     pub submitted_by: Option<String>,
@@ -73,7 +74,7 @@ pub struct EvaluationRow {
     pub id: String,
     pub revision_id: String,
     pub rule_set_version: String,
-    pub verdict: String,
+    pub verdict: Verdict,
     pub outcome: String,
     pub evaluated_at: NaiveDateTime,
     /// "R1=pass,R2=fail,…", derived from `outcome` (which the digest covers).
@@ -111,7 +112,7 @@ pub enum OutcomeForm {
 impl EvaluationRow {
     /// What the row says besides its stored outcome (the lean form reads it).
     pub fn summary(&self) -> crate::policy::model::RowSummary<'_> {
-        crate::policy::model::RowSummary { rule_set_version: &self.rule_set_version, verdict: &self.verdict }
+        crate::policy::model::RowSummary { rule_set_version: &self.rule_set_version, verdict: self.verdict.as_str() }
     }
 
     /// The stored form of an evaluation of a revision.
@@ -131,7 +132,7 @@ impl EvaluationRow {
             id,
             revision_id: revision_id.to_string(),
             rule_set_version: evaluation.rule_set_version.to_string(),
-            verdict: evaluation.verdict.as_str().to_string(),
+            verdict: evaluation.verdict,
             outcome,
             evaluated_at,
             rule_outcomes,
@@ -156,12 +157,12 @@ impl Audited for EvaluationRow {
             Ok(serde_json::Value::String(text)) => json::write_string(&text, out),
             _ => out.extend_from_slice(b"null"),
         }
-        let fields = [
+        let fields: [(&str, &str); 5] = [
             ("id", &self.id),
             ("outcome", &self.outcome),
             ("revision_id", &self.revision_id),
             ("rule_set_version", &self.rule_set_version),
-            ("verdict", &self.verdict),
+            ("verdict", self.verdict.as_str()),
         ];
         for (key, value) in fields {
             out.extend_from_slice(b",\"");
@@ -417,7 +418,7 @@ mod tests {
             id: "0193a1b2-0000-7000-8000-000000000001".into(),
             revision_id: "rev\"1\\é".into(),
             rule_set_version: "2026.1+c87c65eedf32".into(),
-            verdict: "fail".into(),
+            verdict: Verdict::Fail,
             outcome: outcome.into(),
             evaluated_at: at,
             rule_outcomes: "R1=pass".into(),

@@ -231,8 +231,7 @@ pub fn decide(
     check_role_grantor(conn, actor, &authority.authors)?;
 
     // Another organisation's draft looks exactly like a revision that does not exist.
-    let visible =
-        |r: &&RevisionRow| actor.is_member_of(&service.org_slug) || r.state == RevisionState::Submitted.as_str();
+    let visible = |r: &&RevisionRow| actor.is_member_of(&service.org_slug) || r.state == RevisionState::Submitted;
     let revision = revisions.iter().filter(visible).find(|r| r.revision == request.revision).ok_or_else(|| {
         AppError::NotFoundWith {
             code: "unknown_revision",
@@ -240,8 +239,7 @@ pub fn decide(
             message_sv: format!("Tjänsten har ingen version {}.", request.revision),
         }
     })?;
-    let under_review =
-        revisions.iter().filter(|r| r.state == RevisionState::Submitted.as_str()).map(|r| r.revision).max();
+    let under_review = revisions.iter().filter(|r| r.state == RevisionState::Submitted).map(|r| r.revision).max();
     if under_review != Some(revision.revision) {
         return Err(AppError::conflict(
             "not_under_review",
@@ -253,7 +251,7 @@ pub fn decide(
         .pop()
         .ok_or_else(|| AppError::internal("revision without an evaluation"))?;
     let decision = parse_decision(request)?;
-    if decision.kind.is_approval() && evaluation.verdict != "pass" {
+    if decision.kind.is_approval() && evaluation.verdict != crate::policy::Verdict::Pass {
         return Err(AppError::conflict(
             "verdict_fail",
             "The revision fails a blocking rule and cannot be approved.",
@@ -309,7 +307,7 @@ pub fn decide(
         revision_id: revision.id.clone(),
         revision: revision.revision,
         org_slug: for_org.slug.clone(),
-        decision: decision.kind.as_str().into(),
+        decision: decision.kind,
         conditions: serde_json::to_string(&decision.conditions)?,
         reason: decision.reason,
         valid_until,
@@ -319,7 +317,7 @@ pub fn decide(
         via_delegation_id: if via_delegation { authority.delegation.as_ref().map(|d| d.id.clone()) } else { None },
         submitted_by,
         rule_set_version: evaluation.rule_set_version.clone(),
-        verdict: evaluation.verdict.clone(),
+        verdict: evaluation.verdict,
         decided_at: db::now(),
         revoked_at: None,
         revoked_by: None,
@@ -336,7 +334,7 @@ pub fn decide(
     log::info!(
         "decision {} ({}) on service {} revision {} for {} by user {} of {}",
         row.id,
-        row.decision,
+        row.decision.as_str(),
         row.service_id,
         row.revision,
         row.org_slug,
@@ -473,7 +471,7 @@ pub fn current_decisions(conn: &mut DbConnection, service_id: &str) -> Result<Ve
                 decision_id: row.id.clone(),
                 org: row.org_slug.clone(),
                 revision: row.revision,
-                decision: row.decision.clone(),
+                decision: row.decision.as_str().to_string(),
                 conditions: condition_views(&row.conditions)?,
                 reason: row.reason.clone(),
                 valid_until: row.valid_until.as_ref().map(date_text),
@@ -487,7 +485,7 @@ pub fn current_decisions(conn: &mut DbConnection, service_id: &str) -> Result<Ve
                 revoked_at: rfc3339_opt(&row.revoked_at),
                 revocation_reason: row.revocation_reason.clone(),
                 expired: row.valid_until.is_some_and(|until| until < day),
-                needs_re_review: row.decision != "rejected"
+                needs_re_review: row.decision != DecisionKind::Rejected
                     && row.revoked_at.is_none()
                     && flags.flagged(&row.id, &row.revision_id, &row.rule_set_version),
             })

@@ -68,7 +68,7 @@ pub(super) fn prepare(policies: &PolicySet, unchanged: &Unchanged, work: Work) -
             };
             let evaluation = policies.evaluate_stored_knowing(&doc, &known);
             let mut row = EvaluationRow::new(new_id(), &target.revision_id, &evaluation, now, OutcomeForm::Lean)?;
-            let worse = worse_than(&target.earlier, &row.verdict, &row.rule_outcomes);
+            let worse = worse_than(&target.earlier, row.verdict.as_str(), &row.rule_outcomes);
             if !worse.is_empty() {
                 out.flagged += target.live.iter().filter(|approval| worse.lists(&approval.rule_set_version)).count();
             }

@@ -31,7 +31,7 @@ fn the_evaluation_insert_stores_rows_as_diesels_insert_builder_does() {
         id: id.into(),
         revision_id: format!("rev-{id}"),
         rule_set_version: "2026.1+abc".into(),
-        verdict: "fail".into(),
+        verdict: crate::policy::model::Verdict::Fail,
         outcome: r#"{"rules":[{"rule":"R1","outcome":"fail","violations":["å \"x\""]}]}"#.into(),
         evaluated_at: at,
         rule_outcomes: "R1=fail,R2=pass".into(),

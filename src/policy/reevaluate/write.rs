@@ -104,7 +104,7 @@ impl diesel::query_builder::QueryFragment<diesel::sqlite::Sqlite> for InsertEval
             &row.id,
             &row.revision_id,
             &row.rule_set_version,
-            &row.verdict,
+            row.verdict.as_str(),
             &row.outcome,
             self.evaluated_at,
             &row.rule_outcomes,

@@ -258,7 +258,7 @@ pub(super) async fn load_service_page(
                     if !visible.contains(&row.revision) {
                         continue;
                     }
-                    if row.state == "submitted" {
+                    if row.state == crate::submissions::model::RevisionState::Submitted {
                         default_valid_until = approvals::service::default_valid_until(&row).ok();
                     }
                     let document: Value = serde_json::from_str(&row.document)?;

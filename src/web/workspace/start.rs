@@ -121,7 +121,7 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                                 name: r.name,
                                 vendor: r.vendor,
                                 revision: r.revision,
-                                state: r.state,
+                                state: r.state.as_str().to_string(),
                                 decided,
                             })
                         })
