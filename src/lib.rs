@@ -20,6 +20,7 @@ pub mod http;
 pub mod idempotency;
 pub mod ids;
 pub mod json;
+pub mod lang;
 pub mod logging;
 pub mod lookup;
 pub mod openapi;

@@ -19,7 +19,7 @@ use crate::auth::Role;
 use crate::config::{DEFAULT_BIND, DEFAULT_DATABASE, Settings};
 use crate::db::{self, Database, DatabaseUrl};
 use crate::dev::demo;
-use crate::policy::text::Lang;
+use crate::lang::Lang;
 use crate::{AppState, build_app, organisations, policy};
 
 #[derive(Debug, Parser)]

@@ -30,7 +30,7 @@ pub(super) fn export_compliance(
         let views = crate::web::Views::load().map_err(crate::error::AppError::internal)?;
         let readable = crate::reports::render::Readable::new(
             "sv",
-            views.strings(crate::web::Lang::Sv).clone(),
+            views.strings(crate::lang::Lang::Sv).clone(),
             crate::organisations::store::all(&mut conn)?.into_iter().map(|o| (o.slug, o.name)).collect(),
         );
         let mut writer = crate::reports::render::Writer::new(format, sink, readable);

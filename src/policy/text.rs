@@ -5,11 +5,7 @@ use std::fmt::Write;
 
 use super::model::{Evaluation, RuleOutcome, Severity, Verdict};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Lang {
-    Sv,
-    En,
-}
+pub use crate::lang::Lang;
 
 fn outcome_label(outcome: RuleOutcome, lang: Lang) -> &'static str {
     match (outcome, lang) {

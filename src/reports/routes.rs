@@ -142,7 +142,7 @@ pub async fn compliance(
     creds: Credentials,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, AppError> {
-    respond(&state, query.into_inner(), crate::web::Lang::Sv, move |conn| {
+    respond(&state, query.into_inner(), crate::lang::Lang::Sv, move |conn| {
         crate::auth::service::authenticate(conn, &creds.token_hash)
     })
     .await
@@ -150,7 +150,7 @@ pub async fn compliance(
 
 /// The words the people's formats use, in `lang`, with the organisations'
 /// names as the lookup index holds them.
-pub fn readable(state: &AppState, lang: crate::web::Lang) -> Readable {
+pub fn readable(state: &AppState, lang: crate::lang::Lang) -> Readable {
     Readable::new(
         lang.as_str(),
         state.views.strings(lang).clone(),
@@ -170,7 +170,7 @@ pub fn file_name(filter: &Filter, format: Format) -> String {
 pub async fn respond(
     state: &AppState,
     query: ReportQuery,
-    lang: crate::web::Lang,
+    lang: crate::lang::Lang,
     authenticate: impl FnOnce(&mut crate::db::DbConnection) -> Result<crate::auth::Actor, AppError> + Send + 'static,
 ) -> Result<HttpResponse, AppError> {
     let orgs: Vec<String> = state.lookup.snapshot().orgs.iter().map(|o| o.slug.clone()).collect();
