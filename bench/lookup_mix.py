@@ -105,9 +105,12 @@ def main():
     results["floor_after"] = {c: floor_at(c) for c in ("64", "8")}
     with open(os.path.join(OUT, "lookup-mix.json"), "w") as f:
         json.dump(results, f, indent=2)
-    fl = results["floor"]
-    print(f"floor: 64 conns {fl['64']['rps']:.0f} req/s, p99 {fl['64']['p99_ms']:.3f} ms; 8 conns p99 {fl['8']['p99_ms']:.3f} ms "
-          f"(after: {results['floor_after']['64']['rps']:.0f} req/s)")
+    # The floor's better figure of its two runs (before and after), per
+    # measure, so that a noisy floor run never flatters Tillit.
+    fl = {c: {"rps": max(results["floor"][c]["rps"], results["floor_after"][c]["rps"]),
+              "p99_ms": min(results["floor"][c]["p99_ms"], results["floor_after"][c]["p99_ms"])} for c in ("64", "8")}
+    print(f"floor (better of two runs): 64 conns {fl['64']['rps']:.0f} req/s, p99 {fl['64']['p99_ms']:.3f} ms; "
+          f"8 conns p99 {fl['8']['p99_ms']:.3f} ms")
     print("| database | req/s (64) | ratio (target >= 0.6) | p99 ms (64) | ratio (target <= 2) | p99 ms (8) | ratio (target <= 1.5) | non-2xx |")
     print("|---|---|---|---|---|---|---|---|")
     for name, r in results["runs"].items():
