@@ -248,7 +248,7 @@ fn generate(cx: &Context<'_>, rng: &mut Rng, start: usize, end: usize) -> Result
             vendor: parsed.vendor.clone(),
             aliases: serde_json::to_string(&parsed.aliases)?,
             domains: serde_json::to_string(&parsed.domains)?,
-            publication: parsed.publication.clone(),
+            publication: parsed.publication,
             state: crate::submissions::model::RevisionState::Submitted,
             created_by: coordinator.clone(),
             created_at,

@@ -12,6 +12,7 @@ use crate::db::DbConnection;
 use crate::db::schema::{decisions, evaluations, organisations, revisions};
 use crate::error::AppError;
 use crate::policy::reevaluate::ReReviewFlags;
+use crate::submissions::model::Publication;
 
 const PAGE: i64 = 20_000;
 
@@ -26,7 +27,7 @@ pub fn orgs(conn: &mut DbConnection) -> Result<Vec<OrgInfo>, AppError> {
         .collect())
 }
 
-type RevisionTuple = (String, i32, String, String, String, String, String);
+type RevisionTuple = (String, i32, String, String, String, String, Publication);
 type DecisionTuple = (
     String,
     String,
@@ -54,8 +55,8 @@ fn service_data(rev: &RevisionTuple, id: String) -> ServiceData {
         vendor: vendor.clone(),
         aliases: serde_json::from_str(aliases).unwrap_or_default(),
         domains: serde_json::from_str(domains).unwrap_or_default(),
-        published: publication == "published",
-        withheld: publication == "withheld",
+        published: *publication == Publication::Published,
+        withheld: *publication == Publication::Withheld,
         decisions: Vec::new(),
     }
 }

@@ -19,7 +19,7 @@ pub struct ParsedDocument {
     pub vendor: String,
     pub aliases: Vec<String>,
     pub domains: Vec<String>,
-    pub publication: String,
+    pub publication: Publication,
     pub risk_class: String,
     /// `json::field_offsets` of the raw document.
     pub field_offsets: Option<String>,
@@ -50,13 +50,49 @@ impl ParsedDocument {
             vendor: text("/vendor/name"),
             aliases: list("/service/aliases"),
             domains: list("/service/domains").into_iter().map(|d| d.to_ascii_lowercase()).collect(),
-            publication: text("/transparency/public_register_publication"),
+            // Required by the schema and one of its three values.
+            publication: Publication::parse(&text("/transparency/public_register_publication"))
+                .ok_or_else(|| AppError::bad_request("public_register_publication is not a known value"))?,
             risk_class: text("/assessments/ai_act/risk_class"),
             field_offsets: json::field_offsets(bytes),
             raw,
             doc,
             evaluation,
         })
+    }
+}
+
+/// Whether a service appears in the public register and the lookup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+pub enum Publication {
+    /// In the public register and the lookup.
+    Published,
+    /// In the lookup for signed-in callers only.
+    InternalOnly,
+    /// Nowhere public.
+    Withheld,
+}
+
+crate::db::text_enum!(Publication);
+
+impl Publication {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Publication::Published => "published",
+            Publication::InternalOnly => "internal_only",
+            Publication::Withheld => "withheld",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Publication> {
+        match s {
+            "published" => Some(Publication::Published),
+            "internal_only" => Some(Publication::InternalOnly),
+            "withheld" => Some(Publication::Withheld),
+            _ => None,
+        }
     }
 }
 

@@ -37,7 +37,7 @@ fn new_revision_rows(
         vendor: parsed.vendor.clone(),
         aliases: serde_json::to_string(&parsed.aliases)?,
         domains: serde_json::to_string(&parsed.domains)?,
-        publication: parsed.publication.clone(),
+        publication: parsed.publication,
         state: RevisionState::Draft,
         created_by: actor.user_id.clone(),
         created_at: now,

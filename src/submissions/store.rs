@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::model::RevisionState;
+use super::model::{Publication, RevisionState};
 use crate::audit::Audited;
 use crate::db::DbConnection;
 use crate::db::schema::{
@@ -45,7 +45,7 @@ pub struct RevisionRow {
     /// JSON array of host names, from the document.
     pub domains: String,
     /// `published`, `internal_only` or `withheld`, from the document.
-    pub publication: String,
+    pub publication: Publication,
     pub state: RevisionState,
     pub created_by: String,
     pub created_at: NaiveDateTime,
