@@ -11,6 +11,7 @@
 
 use std::net::IpAddr;
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use actix_web::HttpRequest;
@@ -54,7 +55,8 @@ type Buckets<C> = governor::RateLimiter<
     governor::middleware::NoOpMiddleware<<C as Clock>::Instant>,
 >;
 
-/// Addresses kept before those whose buckets are full again are forgotten.
+/// Addresses kept before those whose buckets are full again are forgotten
+/// (looked at every 1,024 checks).
 const FORGET_ABOVE: usize = 10_000;
 
 pub struct RateLimiter<C: Clock = DefaultClock> {
@@ -62,6 +64,9 @@ pub struct RateLimiter<C: Clock = DefaultClock> {
     clock: C,
     /// None: no limit.
     buckets: Option<Buckets<C>>,
+    /// Checks since the map's size was last looked at (counting its shards
+    /// costs more than a check).
+    checks: AtomicU32,
 }
 
 impl RateLimiter {
@@ -75,7 +80,7 @@ impl<C: Clock + Clone> RateLimiter<C> {
         let buckets = quota(limit).map(|quota| {
             governor::RateLimiter::new(quota, governor::state::keyed::DefaultKeyedStateStore::default(), clock.clone())
         });
-        RateLimiter { trusted, clock, buckets }
+        RateLimiter { trusted, clock, buckets, checks: AtomicU32::new(0) }
     }
 
     /// The client's address, as described in the module documentation.
@@ -105,7 +110,7 @@ impl<C: Clock + Clone> RateLimiter<C> {
 
     fn take(&self, ip: IpAddr) -> Result<(), u64> {
         let Some(buckets) = &self.buckets else { return Ok(()) };
-        if buckets.len() > FORGET_ABOVE {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % 1024 == 0 && buckets.len() > FORGET_ABOVE {
             buckets.retain_recent();
         }
         buckets.check_key(&ip).map_err(|not_until| {
