@@ -16,6 +16,8 @@ use actix_web::{HttpResponse, ResponseError};
 use diesel::result::DatabaseErrorKind;
 use serde::Serialize;
 
+use crate::i18n::Message;
+
 /// One problem with one field, in both languages.
 #[derive(Debug, Clone, Serialize, serde::Deserialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
@@ -26,8 +28,16 @@ pub struct FieldError {
 }
 
 impl FieldError {
+    /// A problem whose words come with it: a rule's message from the
+    /// policies, or a message already put into words.
     pub fn new(pointer: impl Into<String>, message: impl Into<String>, message_sv: impl Into<String>) -> Self {
         FieldError { pointer: pointer.into(), message: message.into(), message_sv: message_sv.into() }
+    }
+
+    /// A problem told by a message of the catalogue.
+    pub fn of(pointer: impl Into<String>, message: Message) -> Self {
+        let (en, sv) = message.both();
+        FieldError::new(pointer, en, sv)
     }
 }
 
@@ -41,20 +51,21 @@ pub enum AppError {
     InvalidDocument(Vec<FieldError>),
     /// A well-formed request that breaks a business rule.
     #[error("{message}")]
-    Unprocessable { code: &'static str, message: String, message_sv: String, details: Vec<FieldError> },
+    Unprocessable { code: &'static str, message: Message, details: Vec<FieldError> },
     #[error("authentication required")]
     Unauthorized,
+    /// `why` is the id of the catalogue's reason (`why-…`).
     #[error("forbidden: {why}")]
-    Forbidden { why: &'static str, why_sv: &'static str },
+    Forbidden { why: &'static str },
     /// A decision refused because the approver, or whoever granted them the
     /// approver role, wrote, edited or submitted the service.
     #[error("separation of duties: {why}")]
-    SeparationOfDuties { why: &'static str, why_sv: &'static str },
+    SeparationOfDuties { why: &'static str },
     #[error("not found")]
     NotFound,
     /// A 404 that says what was not found (an unknown organisation slug).
     #[error("{message}")]
-    NotFoundWith { code: &'static str, message: String, message_sv: String },
+    NotFoundWith { code: &'static str, message: Message },
     /// The path exists, but not with this method.
     #[error("method not allowed")]
     MethodNotAllowed,
@@ -62,7 +73,7 @@ pub enum AppError {
     #[error("no such route")]
     RouteNotFound,
     #[error("conflict: {message}")]
-    Conflict { code: &'static str, message: String, message_sv: String },
+    Conflict { code: &'static str, message: Message },
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("unsupported media type")]
@@ -87,21 +98,22 @@ impl AppError {
         AppError::BadRequest(detail.into())
     }
 
-    pub fn unprocessable(code: &'static str, message: impl Into<String>, message_sv: impl Into<String>) -> Self {
-        AppError::Unprocessable { code, message: message.into(), message_sv: message_sv.into(), details: Vec::new() }
+    pub fn unprocessable(code: &'static str, message: Message) -> Self {
+        AppError::Unprocessable { code, message, details: Vec::new() }
     }
 
-    pub fn field(code: &'static str, pointer: &str, message: &str, message_sv: &str) -> Self {
-        AppError::Unprocessable {
-            code,
-            message: message.into(),
-            message_sv: message_sv.into(),
-            details: vec![FieldError::new(pointer, message, message_sv)],
-        }
+    /// A 422 about one field: the message is both the error's and the field's.
+    pub fn field(code: &'static str, pointer: &str, message: Message) -> Self {
+        let details = vec![FieldError::of(pointer, message.clone())];
+        AppError::Unprocessable { code, message, details }
     }
 
-    pub fn conflict(code: &'static str, message: impl Into<String>, message_sv: impl Into<String>) -> Self {
-        AppError::Conflict { code, message: message.into(), message_sv: message_sv.into() }
+    pub fn conflict(code: &'static str, message: Message) -> Self {
+        AppError::Conflict { code, message }
+    }
+
+    pub fn not_found(code: &'static str, message: Message) -> Self {
+        AppError::NotFoundWith { code, message }
     }
 
     /// The stable machine-readable code.
@@ -128,53 +140,26 @@ impl AppError {
 
     /// What the client is told, in English and Swedish.
     pub fn messages(&self) -> (String, String) {
-        let pair = |en: &str, sv: &str| (en.to_string(), sv.to_string());
-        match self {
-            AppError::BadRequest(detail) => {
-                (format!("The request could not be read: {detail}"), format!("Begäran kunde inte läsas: {detail}"))
+        let message = match self {
+            AppError::BadRequest(detail) => Message::new("error-bad_request").with("detail", detail.as_str()),
+            AppError::InvalidDocument(errors) => Message::new("error-invalid_document").with("count", errors.len()),
+            AppError::Unprocessable { message, .. }
+            | AppError::Conflict { message, .. }
+            | AppError::NotFoundWith { message, .. } => return message.both(),
+            AppError::Unauthorized => Message::new("error-unauthorized"),
+            AppError::Forbidden { why } | AppError::SeparationOfDuties { why } => {
+                Message::new("error-forbidden").with("why", Message::new(why))
             }
-            AppError::InvalidDocument(errors) => (
-                format!("The document does not follow the submission schema ({} errors).", errors.len()),
-                format!("Dokumentet följer inte inlämningsschemat ({} fel).", errors.len()),
-            ),
-            AppError::Unprocessable { message, message_sv, .. }
-            | AppError::Conflict { message, message_sv, .. }
-            | AppError::NotFoundWith { message, message_sv, .. } => (message.clone(), message_sv.clone()),
-            AppError::Unauthorized => pair(
-                "Sign in or send a valid bearer token (Authorization: Bearer …).",
-                "Logga in eller skicka en giltig token (Authorization: Bearer …).",
-            ),
-            AppError::Forbidden { why, why_sv } | AppError::SeparationOfDuties { why, why_sv } => (
-                format!("You do not have permission to do this: {why}."),
-                format!("Du har inte behörighet att göra detta: {why_sv}."),
-            ),
-            AppError::NotFound => pair("Not found.", "Hittades inte."),
-            AppError::MethodNotAllowed => pair(
-                "This address does not take that method; see the Allow header.",
-                "Adressen tar inte emot den metoden; se Allow.",
-            ),
-            AppError::RouteNotFound => {
-                pair("There is no such page or endpoint.", "Det finns ingen sådan sida eller adress.")
-            }
-            AppError::PayloadTooLarge => pair(
-                "The request body is too large (at most 256 KiB).",
-                "Begärans innehåll är för stort (högst 256 KiB).",
-            ),
-            AppError::UnsupportedMediaType => {
-                pair("Send the body as application/json.", "Skicka innehållet som application/json.")
-            }
-            AppError::TooManyRequests { .. } => pair(
-                "Too many requests. Wait a moment and try again.",
-                "För många förfrågningar. Vänta en stund och försök igen.",
-            ),
-            AppError::Busy | AppError::Unavailable => {
-                pair("The service is busy. Try again shortly.", "Tjänsten är upptagen. Försök igen om en stund.")
-            }
-            AppError::Internal(_) => pair(
-                "Something went wrong on our side. Quote the error id if you contact support.",
-                "Något gick fel hos oss. Ange fel-id om du kontaktar support.",
-            ),
-        }
+            AppError::NotFound => Message::new("error-not_found"),
+            AppError::MethodNotAllowed => Message::new("error-method_not_allowed"),
+            AppError::RouteNotFound => Message::new("error-route_not_found"),
+            AppError::PayloadTooLarge => Message::new("error-payload_too_large"),
+            AppError::UnsupportedMediaType => Message::new("error-unsupported_media_type"),
+            AppError::TooManyRequests { .. } => Message::new("error-too_many_requests"),
+            AppError::Busy | AppError::Unavailable => Message::new("error-unavailable"),
+            AppError::Internal(_) => Message::new("error-internal"),
+        };
+        message.both()
     }
 
     pub fn details(&self) -> &[FieldError] {
@@ -275,11 +260,9 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::Error as E;
         match e {
             E::NotFound => AppError::NotFound,
-            E::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => AppError::conflict(
-                "conflict",
-                "This conflicts with a record that already exists.",
-                "Detta krockar med en post som redan finns.",
-            ),
+            E::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                AppError::conflict("conflict", Message::new("error-conflict"))
+            }
             E::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => AppError::Busy,
             E::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => AppError::Unavailable,
             E::DatabaseError(_, info) if is_contention(info.message()) => AppError::Busy,
@@ -318,5 +301,19 @@ mod tests {
         assert!(is_contention("database is locked"));
         assert!(is_contention("ERROR: deadlock detected"));
         assert!(!is_contention("no such table"));
+    }
+
+    #[test]
+    fn messages_come_from_the_catalogue_in_both_languages() {
+        let err = AppError::conflict("deactivated", Message::new("error-deactivated"));
+        assert_eq!(err.messages(), ("The person is deactivated.".into(), "Personen är avaktiverad.".into()));
+        let err = AppError::Forbidden { why: "why-approvers_decide" };
+        let (en, sv) = err.messages();
+        assert_eq!(en, "You do not have permission to do this: only approvers decide.");
+        assert_eq!(sv, "Du har inte behörighet att göra detta: bara beslutsfattare (approver) beslutar.");
+        let err = AppError::InvalidDocument(vec![FieldError::new("/a", "x", "y")]);
+        assert!(err.messages().1.ends_with("(1 fel)."), "{:?}", err.messages());
+        let err = AppError::field("invalid_days", "/d", Message::new("error-text_too_long").with("max", 40));
+        assert_eq!(err.details()[0].message_sv, "Högst 40 tecken.");
     }
 }

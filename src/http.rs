@@ -11,6 +11,7 @@ use actix_web::web::{self, Bytes};
 use actix_web::{FromRequest, HttpRequest};
 
 use crate::error::AppError;
+use crate::i18n::Message;
 
 /// Largest request body accepted anywhere.
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -74,8 +75,7 @@ fn json_error(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
         JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => AppError::PayloadTooLarge,
         JsonPayloadError::Deserialize(e) if e.is_data() => AppError::unprocessable(
             "invalid_request",
-            format!("The request does not have the expected fields: {e}"),
-            format!("Begäran har inte de fält som krävs: {e}"),
+            Message::new("error-request_fields").with("detail", plain_serde_error(&e.to_string())),
         ),
         JsonPayloadError::Deserialize(e) => AppError::bad_request(format!("malformed JSON: {e}")),
         other => AppError::bad_request(other.to_string()),
@@ -152,96 +152,82 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, App
     if !bad.is_empty() {
         return Err(AppError::Unprocessable {
             code: "invalid_request",
-            message: "The request contains control or text-direction characters that are not allowed.".into(),
-            message_sv: "Begäran innehåller styrtecken eller textriktningstecken som inte är tillåtna.".into(),
+            message: Message::new("error-request_characters"),
             details: bad
                 .into_iter()
-                .map(|p| {
-                    crate::error::FieldError::new(
-                        p,
-                        "Contains a character that is not allowed.",
-                        "Innehåller ett tecken som inte är tillåtet.",
-                    )
-                })
+                .map(|p| crate::error::FieldError::of(p, Message::new("error-character_not_allowed")))
                 .collect(),
         });
     }
     if !value.is_object() {
-        return Err(AppError::field(
-            "invalid_request",
-            "",
-            "The body must be a JSON object.",
-            "Innehållet måste vara ett JSON-objekt.",
-        ));
+        return Err(AppError::field("invalid_request", "", Message::new("error-body_not_object")));
     }
     T::deserialize(value).map_err(|e| {
-        let (en, sv) = plain_serde_error(&e.to_string());
         AppError::unprocessable(
             "invalid_request",
-            format!("The request does not have the expected fields: {en}."),
-            format!("Begäran har inte de fält som krävs: {sv}."),
+            Message::new("error-request_fields").with("detail", plain_serde_error(&e.to_string())),
         )
     })
 }
 
-/// A deserializer's message in plain words, in English and Swedish, naming
-/// no Rust type ("expected u32" is "expected a whole number").
-fn plain_serde_error(message: &str) -> (String, String) {
+/// A deserializer's message in plain words, naming no Rust type
+/// ("expected u32" is "expected a whole number"), as a message of the
+/// catalogue (`serde-…`) that chooses its words by the kinds it names.
+pub fn plain_serde_error(message: &str) -> Message {
     let message = message.split(" at line ").next().unwrap_or(message);
-    let kind = |t: &str| -> (&'static str, &'static str) {
+    let wanted = |t: &str| -> &'static str {
         let t = t.trim().trim_start_matches("struct ").trim_start_matches("enum ");
         match t {
-            "u8" | "u16" | "u32" | "u64" | "usize" | "i8" | "i16" | "i32" | "i64" | "isize" => {
-                ("a whole number", "ett heltal")
-            }
-            "f32" | "f64" => ("a number", "ett tal"),
-            "a string" | "string" => ("text", "text"),
-            "a boolean" | "boolean" => ("true or false", "true eller false"),
-            "a sequence" | "sequence" => ("a list", "en lista"),
-            "a map" | "map" => ("an object", "ett objekt"),
-            _ if t.starts_with(|c: char| c.is_ascii_uppercase()) => ("an object", "ett objekt"),
-            _ => ("another kind of value", "en annan sorts värde"),
+            "u8" | "u16" | "u32" | "u64" | "usize" | "i8" | "i16" | "i32" | "i64" | "isize" => "whole",
+            "f32" | "f64" => "number",
+            "a string" | "string" => "text",
+            "a boolean" | "boolean" => "boolean",
+            "a sequence" | "sequence" => "list",
+            "a map" | "map" => "object",
+            _ if t.starts_with(|c: char| c.is_ascii_uppercase()) => "object",
+            _ => "other",
         }
     };
-    let got = |t: &str| -> (String, String) {
+    let given = |t: &str| -> (&'static str, String) {
         let t = t.trim();
-        let value = t.split('`').nth(1).unwrap_or("");
-        if t.starts_with("floating point") || t.starts_with("integer") {
-            (format!("the number {value}"), format!("talet {value}"))
+        // Numbers come in backticks (`113.0`), texts in quotes ("x").
+        let value = t.split('`').nth(1).or_else(|| t.split('"').nth(1)).unwrap_or("").to_string();
+        let kind = if t.starts_with("floating point") || t.starts_with("integer") {
+            "number"
         } else if t.starts_with("string") {
-            (format!("the text \"{value}\""), format!("texten \"{value}\""))
+            "text"
         } else if t.starts_with("boolean") {
-            (value.to_string(), value.to_string())
+            "boolean"
         } else if t == "null" {
-            ("null".into(), "null".into())
+            "null"
         } else if t.starts_with("sequence") {
-            ("a list".into(), "en lista".into())
+            "list"
         } else {
-            ("an object".into(), "ett objekt".into())
-        }
+            "object"
+        };
+        (kind, value)
     };
     if let Some(rest) = message.strip_prefix("invalid type: ").or_else(|| message.strip_prefix("invalid value: ")) {
         if let Some((what, expected)) = rest.split_once(", expected ") {
-            let (got_en, got_sv) = got(what);
-            let (want_en, want_sv) = kind(expected);
-            return (format!("{got_en} where {want_en} is expected"), format!("{got_sv} där det ska stå {want_sv}"));
+            let (got, value) = given(what);
+            return Message::new("serde-wrong_kind")
+                .with("got", got)
+                .with("value", value)
+                .with("want", wanted(expected));
         }
     }
     if let Some(field) = message.strip_prefix("missing field ") {
-        return (format!("the field {field} is missing"), format!("fältet {field} saknas"));
+        return Message::new("serde-missing_field").with("field", field);
     }
     if let Some(rest) = message.strip_prefix("unknown field ") {
         let field = rest.split(',').next().unwrap_or(rest);
-        return (format!("the field {field} is not known"), format!("fältet {field} finns inte"));
+        return Message::new("serde-unknown_field").with("field", field);
     }
     if let Some(rest) = message.strip_prefix("unknown variant ") {
         let (value, allowed) = rest.split_once(", expected ").unwrap_or((rest, ""));
-        return (
-            format!("{value} is not allowed; use {allowed}"),
-            format!("{value} är inte tillåtet; använd {allowed}"),
-        );
+        return Message::new("serde-unknown_value").with("value", value).with("allowed", allowed);
     }
-    ("the values do not have the expected form".into(), "värdena har inte den form som krävs".into())
+    Message::new("serde-other")
 }
 
 #[cfg(test)]
@@ -260,14 +246,16 @@ mod plain_errors {
             "invalid type: map, expected struct RoleRequest",
         ];
         for case in cases {
-            let (en, sv) = plain_serde_error(case);
+            let (en, sv) = plain_serde_error(case).both();
             for text in [&en, &sv] {
                 for rust in ["u32", "u64", "struct", "RoleRequest", "line 1"] {
                     assert!(!text.contains(rust), "{case} -> {text}");
                 }
             }
         }
-        assert_eq!(plain_serde_error(cases[0]).0, "the number 113.0 where a whole number is expected");
+        assert_eq!(plain_serde_error(cases[0]).both().0, "the number 113.0 where a whole number is expected");
+        assert_eq!(plain_serde_error(cases[0]).both().1, "talet 113.0 där det ska stå ett heltal");
+        assert_eq!(plain_serde_error(cases[1]).both().1, "texten \"x\" där det ska stå true eller false");
     }
 }
 

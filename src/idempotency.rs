@@ -21,6 +21,7 @@ use crate::auth::{Actor, Credentials};
 use crate::db::schema::idempotency_keys;
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
+use crate::i18n::Message;
 
 pub const HEADER: &str = "Idempotency-Key";
 pub const RETENTION_DAYS: i64 = 30;
@@ -226,8 +227,7 @@ where
                     return Err(AppError::field(
                         "idempotency_key_reused",
                         "",
-                        "This Idempotency-Key was already used for a different request.",
-                        "Denna Idempotency-Key har redan använts för en annan begäran.",
+                        Message::new("error-idempotency_key_reused"),
                     ));
                 }
                 return Ok(Reply {

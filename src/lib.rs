@@ -17,6 +17,7 @@ pub mod error;
 pub mod fault;
 pub mod health;
 pub mod http;
+pub mod i18n;
 pub mod idempotency;
 pub mod ids;
 pub mod json;

@@ -7,6 +7,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::error::{AppError, FieldError};
+use crate::i18n::Message;
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, diesel::AsExpression, diesel::FromSqlRow,
@@ -75,22 +76,19 @@ pub enum Condition {
 impl Condition {
     /// Checks the values: lists non-empty, texts non-blank and bounded.
     pub fn validate(&self, pointer: &str) -> Result<(), FieldError> {
-        let bad = |en: &str, sv: &str| Err(FieldError::new(pointer, en, sv));
+        let bad = |id: &'static str| Err(FieldError::of(pointer, Message::new(id)));
         let text_ok = |s: &String| !s.trim().is_empty() && s.chars().count() <= 500;
         match self {
             Condition::PermittedTasks(items) | Condition::RequiredSettings(items)
                 if items.is_empty() || items.len() > 50 || !items.iter().all(text_ok) =>
             {
-                return bad("List 1–50 items, each 1–500 characters.", "Ange 1–50 punkter, var och en 1–500 tecken.");
+                return bad("error-condition_items");
             }
             Condition::Other(text) if !text_ok(text) => {
-                return bad("Describe the condition in 1–500 characters.", "Beskriv villkoret med 1–500 tecken.");
+                return bad("error-condition_text");
             }
             Condition::NoPersonalData(Some(false)) | Condition::NoSpecialCategoryData(Some(false)) => {
-                return bad(
-                    "This condition takes the value true (or none).",
-                    "Villkoret har värdet true (eller inget).",
-                );
+                return bad("error-condition_flag");
             }
             _ => {}
         }
@@ -99,38 +97,25 @@ impl Condition {
 
     /// The condition in plain Swedish and English, for employees and the public.
     pub fn describe(&self) -> (String, String) {
-        match self {
-            Condition::InformationClassMax(class) => match class {
-                InformationClass::Public => {
-                    ("bara för allmän information".into(), "only for public information".into())
-                }
-                InformationClass::Internal => (
-                    "bara för allmänna och interna uppgifter".into(),
-                    "only for public and internal information".into(),
-                ),
-                InformationClass::Confidential => (
-                    "högst för konfidentiella uppgifter, inte strikt konfidentiella".into(),
-                    "at most confidential information, not strictly confidential".into(),
-                ),
-                InformationClass::StrictlyConfidential => (
-                    "för alla informationsklasser, även strikt konfidentiella".into(),
-                    "for every information class, including strictly confidential".into(),
-                ),
-            },
-            Condition::NoPersonalData(_) => ("utan personuppgifter".into(), "without personal data".into()),
-            Condition::NoSpecialCategoryData(_) => (
-                "utan känsliga personuppgifter (till exempel hälsa, etnicitet, religion)".into(),
-                "without sensitive personal data (such as health, ethnicity, religion)".into(),
-            ),
+        let message = match self {
+            Condition::InformationClassMax(class) => Message::new(match class {
+                InformationClass::Public => "condition-class_max-public",
+                InformationClass::Internal => "condition-class_max-internal",
+                InformationClass::Confidential => "condition-class_max-confidential",
+                InformationClass::StrictlyConfidential => "condition-class_max-strictly_confidential",
+            }),
+            Condition::NoPersonalData(_) => Message::new("condition-no_personal_data"),
+            Condition::NoSpecialCategoryData(_) => Message::new("condition-no_special_category_data"),
             Condition::PermittedTasks(items) => {
-                (format!("bara för: {}", items.join(", ")), format!("only for: {}", items.join(", ")))
+                Message::new("condition-permitted_tasks").with("items", items.join(", "))
             }
-            Condition::RequiredSettings(items) => (
-                format!("med dessa inställningar: {}", items.join(", ")),
-                format!("with these settings: {}", items.join(", ")),
-            ),
-            Condition::Other(text) => (text.clone(), text.clone()),
-        }
+            Condition::RequiredSettings(items) => {
+                Message::new("condition-required_settings").with("items", items.join(", "))
+            }
+            Condition::Other(text) => return (text.clone(), text.clone()),
+        };
+        let (en, sv) = message.both();
+        (sv, en)
     }
 }
 
@@ -139,7 +124,7 @@ pub fn parse_conditions(values: &[Value]) -> Result<Vec<Condition>, AppError> {
     let mut conditions = Vec::new();
     let mut errors = Vec::new();
     if values.len() > 50 {
-        errors.push(FieldError::new("/conditions", "At most 50 conditions.", "Högst 50 villkor."));
+        errors.push(FieldError::of("/conditions", Message::new("error-too_many_conditions")));
     }
     for (i, value) in values.iter().enumerate() {
         let pointer = format!("/conditions/{i}");
@@ -159,15 +144,9 @@ pub fn parse_conditions(values: &[Value]) -> Result<Vec<Condition>, AppError> {
                 Ok(()) => conditions.push(condition),
                 Err(e) => errors.push(e),
             },
-            Err(e) => errors.push(FieldError::new(
+            Err(e) => errors.push(FieldError::of(
                 pointer,
-                format!(
-                    "Not a valid condition ({e}). Types: information_class_max, no_personal_data, \
-                     no_special_category_data, permitted_tasks, required_settings, other."
-                ),
-                "Inte ett giltigt villkor. Typer: information_class_max, no_personal_data, \
-                 no_special_category_data, permitted_tasks, required_settings, other."
-                    .to_string(),
+                Message::new("error-condition_invalid").with("detail", crate::http::plain_serde_error(&e.to_string())),
             )),
         }
     }
@@ -176,8 +155,7 @@ pub fn parse_conditions(values: &[Value]) -> Result<Vec<Condition>, AppError> {
     } else {
         Err(AppError::Unprocessable {
             code: "invalid_conditions",
-            message: "One or more conditions are not valid.".into(),
-            message_sv: "Ett eller flera villkor är inte giltiga.".into(),
+            message: Message::new("error-conditions_invalid"),
             details: errors,
         })
     }
@@ -190,16 +168,15 @@ pub fn in_force(valid_from: NaiveDate, valid_until: Option<NaiveDate>, revoked: 
 
 /// Parses an ISO date (YYYY-MM-DD).
 pub fn parse_date(value: &str, pointer: &str) -> Result<NaiveDate, AppError> {
-    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
-        AppError::field("invalid_date", pointer, "Write the date as YYYY-MM-DD.", "Skriv datumet som ÅÅÅÅ-MM-DD.")
-    })
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map_err(|_| AppError::field("invalid_date", pointer, Message::new("error-date_format")))
 }
 
 /// A free text that must be present: trimmed, 1..=max characters.
-pub fn required_text(value: Option<&str>, max: usize, pointer: &str, en: &str, sv: &str) -> Result<String, AppError> {
+pub fn required_text(value: Option<&str>, max: usize, pointer: &str, message: Message) -> Result<String, AppError> {
     match value.map(str::trim) {
         Some(text) if !text.is_empty() && text.chars().count() <= max => Ok(text.to_string()),
-        _ => Err(AppError::field("invalid_request", pointer, en, sv)),
+        _ => Err(AppError::field("invalid_request", pointer, message)),
     }
 }
 
@@ -208,12 +185,9 @@ pub fn optional_text(value: Option<&str>, max: usize, pointer: &str) -> Result<O
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(text) if text.chars().count() <= max => Ok(Some(text.to_string())),
-        Some(_) => Err(AppError::field(
-            "invalid_request",
-            pointer,
-            &format!("At most {max} characters."),
-            &format!("Högst {max} tecken."),
-        )),
+        Some(_) => {
+            Err(AppError::field("invalid_request", pointer, Message::new("error-text_too_long").with("max", max)))
+        }
     }
 }
 

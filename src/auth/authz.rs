@@ -59,8 +59,9 @@ pub enum Action<'a> {
     ExportReports,
 }
 
-fn forbidden(why: &'static str, why_sv: &'static str) -> Result<(), AppError> {
-    Err(AppError::Forbidden { why, why_sv })
+/// Refuses with the catalogue's reason `why` (a `why-…` message).
+fn forbidden(why: &'static str) -> Result<(), AppError> {
+    Err(AppError::Forbidden { why })
 }
 
 /// Decides one action. A denial about an object the caller may not even see
@@ -71,49 +72,34 @@ pub fn can(actor: &Actor, action: Action<'_>) -> Result<(), AppError> {
             if actor.is_member_of(org) && actor.has(Role::Coordinator) {
                 return Ok(());
             }
-            forbidden(
-                "only the organisation's coordinators create its services",
-                "bara organisationens samordnare skapar dess tjänster",
-            )
+            forbidden("why-coordinators_create")
         }
         Action::ViewService(service) => visible(actor, service),
         Action::ViewDrafts(service) => {
             if actor.is_member_of(service.org) {
                 return Ok(());
             }
-            forbidden(
-                "drafts are private to the owning organisation",
-                "utkast visas bara för den ägande organisationen",
-            )
+            forbidden("why-drafts_private")
         }
         Action::AddRevision(service) | Action::SubmitRevision(service) => {
             visible(actor, service)?;
             if actor.is_member_of(service.org) && actor.has(Role::Coordinator) {
                 return Ok(());
             }
-            forbidden(
-                "only the owning organisation's coordinators change a service",
-                "bara den ägande organisationens samordnare ändrar en tjänst",
-            )
+            forbidden("why-coordinators_change")
         }
         Action::Decide(decision) | Action::RevokeDecision(decision) => {
             visible(actor, decision.service)?;
             if !actor.has(Role::Approver) {
-                return forbidden("only approvers decide", "bara beslutsfattare (approver) beslutar");
+                return forbidden("why-approvers_decide");
             }
             let own = actor.is_member_of(decision.for_org);
             let delegated = actor.org_kind == OrgKind::Federation && decision.delegation_in_force.is_some();
             if !own && !delegated {
-                return forbidden(
-                    "no authority to decide for this organisation",
-                    "du får inte besluta för den här organisationen (ingen delegering gäller)",
-                );
+                return forbidden("why-no_authority");
             }
             if matches!(action, Action::Decide(_)) && decision.actor_is_author {
-                return forbidden(
-                    "separation of duties: you created or submitted this service",
-                    "åtskilda uppgifter: du har skrivit eller lämnat in den här tjänsten",
-                );
+                return forbidden("why-own_service");
             }
             Ok(())
         }
@@ -121,17 +107,14 @@ pub fn can(actor: &Actor, action: Action<'_>) -> Result<(), AppError> {
             if actor.is_member_of(org) && actor.has(Role::Admin) {
                 return Ok(());
             }
-            forbidden("only the organisation's admins", "bara organisationens administratörer")
+            forbidden("why-admins_only")
         }
         Action::GrantRole { org, person_id, .. } => {
             if !(actor.is_member_of(org) && actor.has(Role::Admin)) {
-                return forbidden("only the organisation's admins", "bara organisationens administratörer");
+                return forbidden("why-admins_only");
             }
             if person_id == actor.user_id {
-                return forbidden(
-                    "nobody grants themself a role; another admin must",
-                    "ingen kan ge sig själv en roll; en annan administratör måste göra det",
-                );
+                return forbidden("why-own_role");
             }
             Ok(())
         }
@@ -139,28 +122,19 @@ pub fn can(actor: &Actor, action: Action<'_>) -> Result<(), AppError> {
             if person_id == actor.user_id || (actor.is_member_of(org) && actor.has(Role::Admin)) {
                 return Ok(());
             }
-            forbidden(
-                "only the person or the organisation's admins",
-                "bara personen själv eller organisationens administratörer",
-            )
+            forbidden("why-person_or_admins")
         }
         Action::ExportAudit => {
             if actor.has(Role::Auditor) || actor.has(Role::Admin) {
                 return Ok(());
             }
-            forbidden(
-                "only auditors and admins export the audit log",
-                "bara granskare och administratörer exporterar granskningsloggen",
-            )
+            forbidden("why-auditors_export")
         }
         Action::ExportReports => {
             if actor.has(Role::Auditor) || actor.has(Role::Admin) {
                 return Ok(());
             }
-            forbidden(
-                "only auditors and admins export reports",
-                "bara granskare och administratörer exporterar rapporter",
-            )
+            forbidden("why-auditors_export")
         }
     }
 }

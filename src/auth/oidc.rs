@@ -159,10 +159,7 @@ fn unreachable_provider(what: &str, e: impl std::fmt::Display) -> AppError {
 /// says why.
 pub(crate) fn refused(why: impl std::fmt::Display) -> AppError {
     log::warn!("single sign-on refused: {why}");
-    AppError::Forbidden {
-        why: "The sign-in could not be confirmed. Start again from the sign-in page.",
-        why_sv: "Inloggningen kunde inte bekräftas. Börja om från inloggningssidan.",
-    }
+    AppError::Forbidden { why: "why-sign_in_unconfirmed" }
 }
 
 type Client = CoreClient<
@@ -492,10 +489,7 @@ pub fn sign_in(conn: &mut DbConnection, org: &str, identity: &Identity) -> Resul
                     let linked: i64 =
                         sso_identities::table.filter(sso_identities::user_id.eq(&user.id)).count().get_result(conn)?;
                     if linked > 0 {
-                        return Err(AppError::Forbidden {
-                            why: "Another single sign-on account is already linked to a person of this name. Ask your administrator.",
-                            why_sv: "Ett annat konto för gemensam inloggning är redan kopplat till en person med det här namnet. Kontakta din administratör.",
-                        });
+                        return Err(AppError::Forbidden { why: "why-identity_linked_elsewhere" });
                     }
                 }
                 let row = IdentityRow {

@@ -10,6 +10,7 @@ use super::store::{self, ApiTokenRow, RoleGrantRow, UserRow};
 use crate::audit::{self, AuditAction, NewEvent};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
+use crate::i18n::Message;
 use crate::ids::{hash_token, new_id};
 use crate::organisations;
 
@@ -43,14 +44,8 @@ pub fn find_or_create_person(
     name: &str,
     by: Option<&str>,
 ) -> Result<(UserRow, bool), AppError> {
-    let name = parse_person_name(name).map_err(|why| {
-        AppError::field(
-            "invalid_name",
-            "/name",
-            &format!("The name is not usable: {why}."),
-            "Namnet går inte att använda.",
-        )
-    })?;
+    let name = parse_person_name(name)
+        .map_err(|why| AppError::field("invalid_name", "/name", Message::new("error-invalid_name").with("why", why)))?;
     organisations::service::require(conn, org)?;
     if let Some(user) = store::find_user_by_name(conn, org, &name)? {
         return Ok((user, false));
@@ -76,11 +71,7 @@ pub fn grant_roles(
     by: Option<&str>,
 ) -> Result<Vec<Role>, AppError> {
     if user.deactivated_at.is_some() && !roles.is_empty() {
-        return Err(AppError::conflict(
-            "deactivated",
-            "The person is deactivated; a role cannot be granted to them.",
-            "Personen är avaktiverad och kan inte få en roll.",
-        ));
+        return Err(AppError::conflict("deactivated", Message::new("error-deactivated_no_role")));
     }
     let held = store::active_roles(conn, &user.id)?;
     let mut granted = Vec::new();
@@ -129,8 +120,7 @@ pub fn issue_token_for(
         return Err(AppError::field(
             "invalid_lifetime",
             "/days",
-            &format!("A token lives between 1 and {MAX_TOKEN_DAYS} days."),
-            &format!("En token gäller mellan 1 och {MAX_TOKEN_DAYS} dagar."),
+            Message::new("error-token_lifetime").with("max", MAX_TOKEN_DAYS),
         ));
     }
     let secret = format!("{TOKEN_PREFIX}{}", random_hex(32)?);
@@ -139,8 +129,7 @@ pub fn issue_token_for(
         return Err(AppError::field(
             "invalid_label",
             "/label",
-            &format!("A token's label is at most {MAX_LABEL_CHARS} characters."),
-            &format!("En tokens etikett får vara högst {MAX_LABEL_CHARS} tecken."),
+            Message::new("error-token_label").with("max", MAX_LABEL_CHARS),
         ));
     }
     let label: String = label.trim().chars().filter(|c| !c.is_control()).collect();
@@ -246,11 +235,7 @@ pub fn grant_role(
     let user = person_in_org(conn, actor, person_id)?;
     authz::can(actor, Action::GrantRole { org: &user.org_slug, person_id: &user.id, role })?;
     if grant_roles(conn, &user, &[role], Some(&actor.user_id))?.is_empty() {
-        return Err(AppError::conflict(
-            "role_held",
-            "The person already holds this role.",
-            "Personen har redan rollen.",
-        ));
+        return Err(AppError::conflict("role_held", Message::new("error-role_held")));
     }
     person_response(conn, &user, false)
 }
@@ -269,16 +254,12 @@ pub fn revoke_role(
 }
 
 pub fn revoke_role_of(conn: &mut DbConnection, user: &UserRow, role: Role, by: Option<&str>) -> Result<(), AppError> {
-    let grant =
-        store::active_grants(conn, &user.id)?.into_iter().find(|g| g.role == role.as_str()).ok_or_else(|| {
-            AppError::conflict("role_not_held", "The person does not hold this role.", "Personen har inte rollen.")
-        })?;
+    let grant = store::active_grants(conn, &user.id)?
+        .into_iter()
+        .find(|g| g.role == role.as_str())
+        .ok_or_else(|| AppError::conflict("role_not_held", Message::new("error-role_not_held")))?;
     if store::revoke_grant(conn, &grant.id, db::now(), by)? != 1 {
-        return Err(AppError::conflict(
-            "role_not_held",
-            "The person does not hold this role.",
-            "Personen har inte rollen.",
-        ));
+        return Err(AppError::conflict("role_not_held", Message::new("error-role_not_held")));
     }
     let grant = store::find_grant(conn, &grant.id)?.ok_or(AppError::NotFound)?;
     audit::append(conn, NewEvent::new(AuditAction::RoleRevoked, by, Some(&user.org_slug)).subject(&grant))?;
@@ -290,18 +271,10 @@ pub fn deactivate_person(conn: &mut DbConnection, actor: &Actor, person_id: &str
     let user = person_in_org(conn, actor, person_id)?;
     authz::can(actor, Action::ManagePeople { org: &user.org_slug })?;
     if user.deactivated_at.is_some() {
-        return Err(AppError::conflict(
-            "already_deactivated",
-            "The person is already deactivated.",
-            "Personen är redan avaktiverad.",
-        ));
+        return Err(AppError::conflict("already_deactivated", Message::new("error-already_deactivated")));
     }
     if store::deactivate_user(conn, &user.id, db::now())? != 1 {
-        return Err(AppError::conflict(
-            "already_deactivated",
-            "The person is already deactivated.",
-            "Personen är redan avaktiverad.",
-        ));
+        return Err(AppError::conflict("already_deactivated", Message::new("error-already_deactivated")));
     }
     let user = store::find_user(conn, &user.id)?.ok_or(AppError::NotFound)?;
     audit::append(
@@ -320,7 +293,7 @@ pub fn issue_token(
     let user = person_in_org(conn, actor, person_id)?;
     authz::can(actor, Action::ManageTokens { org: &user.org_slug, person_id: &user.id })?;
     if user.deactivated_at.is_some() {
-        return Err(AppError::conflict("deactivated", "The person is deactivated.", "Personen är avaktiverad."));
+        return Err(AppError::conflict("deactivated", Message::new("error-deactivated")));
     }
     let (token, secret) = issue_token_for(
         conn,
@@ -348,19 +321,11 @@ pub fn revoke_token(conn: &mut DbConnection, actor: Option<&Actor>, token_id: &s
         authz::can(actor, Action::ManageTokens { org: &owner.org_slug, person_id: &owner.id })?;
     }
     if token.revoked_at.is_some() {
-        return Err(AppError::conflict(
-            "already_revoked",
-            "The token is already revoked.",
-            "Token är redan återkallad.",
-        ));
+        return Err(AppError::conflict("already_revoked", Message::new("error-token_revoked")));
     }
     let at = db::now();
     if store::revoke_token(conn, &token.id, at)? != 1 {
-        return Err(AppError::conflict(
-            "already_revoked",
-            "The token is already revoked.",
-            "Token är redan återkallad.",
-        ));
+        return Err(AppError::conflict("already_revoked", Message::new("error-token_revoked")));
     }
     let token = store::find_token(conn, token_id)?.ok_or(AppError::NotFound)?;
     let by = actor.map(|a| a.user_id.as_str());

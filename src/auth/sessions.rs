@@ -16,6 +16,7 @@ use super::store;
 use crate::db::schema::{organisations, password_credentials, users, web_sessions};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
+use crate::i18n::Message;
 use crate::ids::hash_token;
 
 /// The session cookie. `__Host-` makes the browser insist on Secure, Path=/
@@ -77,8 +78,7 @@ pub fn check_password_rules(password: &str) -> Result<(), AppError> {
         return Err(AppError::field(
             "invalid_password",
             "/password",
-            &format!("A password has {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters."),
-            &format!("Ett lösenord har {MIN_PASSWORD_CHARS} till {MAX_PASSWORD_CHARS} tecken."),
+            Message::new("error-password_length").with("min", MIN_PASSWORD_CHARS).with("max", MAX_PASSWORD_CHARS),
         ));
     }
     Ok(())
@@ -110,12 +110,7 @@ pub fn parse_username(username: &str) -> Result<String, AppError> {
     if ok {
         Ok(username)
     } else {
-        Err(AppError::field(
-            "invalid_username",
-            "/username",
-            "A user name has 2 to 64 characters: letters a-z, digits, dot, underscore and hyphen.",
-            "Ett användarnamn har 2 till 64 tecken: bokstäverna a-z, siffror, punkt, understreck och bindestreck.",
-        ))
+        Err(AppError::field("invalid_username", "/username", Message::new("error-invalid_username")))
     }
 }
 
@@ -134,7 +129,7 @@ pub fn set_password(
     db::write(conn, |conn| {
         let user = store::find_user_by_name(conn, org, name)?.ok_or(AppError::NotFound)?;
         if user.deactivated_at.is_some() {
-            return Err(AppError::conflict("deactivated", "The person is deactivated.", "Personen är avaktiverad."));
+            return Err(AppError::conflict("deactivated", Message::new("error-deactivated")));
         }
         let taken: Option<String> = password_credentials::table
             .filter(password_credentials::org_slug.eq(org))
@@ -143,11 +138,7 @@ pub fn set_password(
             .first(conn)
             .optional()?;
         if taken.as_deref().is_some_and(|id| id != user.id) {
-            return Err(AppError::conflict(
-                "username_taken",
-                "Another person of the organisation has that user name.",
-                "En annan person i organisationen har det användarnamnet.",
-            ));
+            return Err(AppError::conflict("username_taken", Message::new("error-username_taken")));
         }
         let now = db::now();
         diesel::delete(password_credentials::table.filter(password_credentials::user_id.eq(&user.id))).execute(conn)?;

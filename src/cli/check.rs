@@ -1,6 +1,7 @@
 //! `tillit check`: a document against the AI rules, offline.
 
 use super::*;
+use crate::i18n::Message;
 
 pub(super) fn check(args: CheckArgs) -> ExitCode {
     let policies = match policy::load(args.policies.policies.as_deref()) {
@@ -24,10 +25,9 @@ pub(super) fn check(args: CheckArgs) -> ExitCode {
                 verdict: crate::policy::Verdict::Invalid,
                 rule_set_version: policies.version().into(),
                 rules: Vec::new(),
-                errors: vec![crate::error::FieldError::new(
+                errors: vec![crate::error::FieldError::of(
                     "",
-                    format!("The file is not valid JSON: {e}"),
-                    format!("Filen är inte giltig JSON: {e}"),
+                    Message::new("error-file_not_json").with("detail", e.to_string()),
                 )],
             }
         }

@@ -27,10 +27,9 @@ pub(super) fn export_compliance(
                 })?)),
                 None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
             };
-        let views = crate::web::Views::load().map_err(crate::error::AppError::internal)?;
+        crate::i18n::catalogue().check().map_err(crate::error::AppError::internal)?;
         let readable = crate::reports::render::Readable::new(
-            "sv",
-            views.strings(crate::lang::Lang::Sv).clone(),
+            crate::lang::Lang::Sv,
             crate::organisations::store::all(&mut conn)?.into_iter().map(|o| (o.slug, o.name)).collect(),
         );
         let mut writer = crate::reports::render::Writer::new(format, sink, readable);

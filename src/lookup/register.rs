@@ -15,6 +15,8 @@ use super::service::org_status;
 use crate::db::schema::{decisions, revisions};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
+use crate::i18n::catalogue;
+use crate::lang::Lang;
 
 /// One service in the register. These are the only fields published.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -189,26 +191,27 @@ pub fn why_not(
     Ok((reason.flatten(), alternatives))
 }
 
-/// The columns of the downloads: the machine name, and the Swedish header.
-const COLUMNS: &[(&str, &str)] = &[
-    ("service_id", "Tjänstens id"),
-    ("name", "Namn"),
-    ("vendor", "Leverantör"),
-    ("short_description", "Kort beskrivning"),
-    ("intended_use", "Syfte"),
-    ("status", "Status (kod)"),
-    ("status_sv", "Status"),
-    ("risk_class", "Riskklass (kod)"),
-    ("risk_class_sv", "Riskklass"),
-    ("phase", "Fas (kod)"),
-    ("phase_sv", "Fas"),
-    ("conditions_sv", "Villkor"),
-    ("conditions_en", "Villkor (engelska)"),
-    ("deciding_function", "Beslutat av"),
-    ("via_delegation", "Enligt delegering"),
-    ("decided_on", "Beslutsdatum"),
-    ("valid_until", "Gäller till och med"),
-    ("decision_reference", "Diarienummer"),
+/// The columns of the downloads by machine name; the Excel header is the
+/// catalogue's `register-column-{name}` in Swedish.
+const COLUMNS: &[&str] = &[
+    "service_id",
+    "name",
+    "vendor",
+    "short_description",
+    "intended_use",
+    "status",
+    "status_sv",
+    "risk_class",
+    "risk_class_sv",
+    "phase",
+    "phase_sv",
+    "conditions_sv",
+    "conditions_en",
+    "deciding_function",
+    "via_delegation",
+    "decided_on",
+    "valid_until",
+    "decision_reference",
 ];
 
 /// One entry's cells in the order of `COLUMNS`; `label` gives a code's
@@ -223,9 +226,9 @@ fn cells(e: &RegisterEntry, label: &dyn Fn(&str) -> String) -> Vec<String> {
         e.status.as_str().to_string(),
         label(&format!("status_{}", e.status.as_str())),
         e.risk_class.clone(),
-        label(&format!("value.{}", e.risk_class)),
+        label(&format!("value-{}", e.risk_class)),
         e.phase.clone(),
-        label(&format!("value.{}", e.phase)),
+        label(&format!("value-{}", e.phase)),
         e.conditions_sv.join("; "),
         e.conditions_en.join("; "),
         e.deciding_function.clone(),
@@ -241,7 +244,7 @@ fn cells(e: &RegisterEntry, label: &dyn Fn(&str) -> String) -> Vec<String> {
 pub fn csv(entries: &[RegisterEntry], label: &dyn Fn(&str) -> String) -> Result<Vec<u8>, AppError> {
     let mut writer = ::csv::Writer::from_writer(Vec::new());
     let fail = |e: ::csv::Error| AppError::internal(format!("csv: {e}"));
-    writer.write_record(COLUMNS.iter().map(|(name, _)| *name)).map_err(fail)?;
+    writer.write_record(COLUMNS).map_err(fail)?;
     for e in entries {
         writer.write_record(cells(e, label).iter().map(|c| crate::spreadsheet::cell(c).into_owned())).map_err(fail)?;
     }
@@ -257,9 +260,10 @@ pub fn xlsx(entries: &[RegisterEntry], label: &dyn Fn(&str) -> String, title: &s
     let sheet = workbook.add_worksheet();
     sheet.set_name("AI-register").map_err(fail)?;
     let bold = Format::new().set_bold();
-    for (col, (_, header)) in COLUMNS.iter().enumerate() {
+    for (col, name) in COLUMNS.iter().enumerate() {
         let col = col as u16;
-        sheet.write_string_with_format(0, col, *header, &bold).map_err(fail)?;
+        let header = catalogue().text(Lang::Sv, &format!("register-column-{name}"));
+        sheet.write_string_with_format(0, col, header, &bold).map_err(fail)?;
         sheet.set_column_width(col, if col < 5 { 30 } else { 18 }).map_err(fail)?;
     }
     for (row, e) in entries.iter().enumerate() {

@@ -15,6 +15,8 @@ use crate::approvals::dto::ConditionView;
 use crate::db::date_text as date;
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
+use crate::i18n::{Arg, Message, catalogue};
+use crate::lang::Lang;
 
 /// Bytes of answers kept by default (`--lookup-cache-mb`).
 pub const DEFAULT_ANSWER_CACHE_BYTES: u64 = 16 * 1024 * 1024;
@@ -229,24 +231,24 @@ fn full(conn: &mut DbConnection) -> Result<Snapshot, AppError> {
     })
 }
 
-fn join(items: &[String], and: &str) -> String {
+fn join(items: &[String], lang: Lang) -> String {
     match items {
         [] => String::new(),
         [one] => one.clone(),
-        [rest @ .., last] => format!("{} {and} {last}", rest.join(", ")),
+        [rest @ .., last] => format!("{} {} {last}", rest.join(", "), catalogue().text(lang, "list-and")),
     }
 }
 
-/// A status in a few plain words (Swedish, English), as the lookup's answers use them.
-pub fn status_words(status: Status) -> (&'static str, &'static str) {
-    match status {
-        Status::Allowed => ("tillåten", "allowed"),
-        Status::AllowedWithConditions => ("tillåten med villkor", "allowed with conditions"),
-        Status::NotAllowed => ("inte tillåten", "not allowed"),
-        Status::Expired => ("godkännandet har gått ut", "the approval has expired"),
-        Status::UnderReview => ("granskas", "under review"),
-        Status::NotAssessed => ("inte bedömd", "not assessed"),
-    }
+/// A status in a few plain words, as the lookup's answers use them.
+fn status_words(status: Status) -> Message {
+    Message::new(match status {
+        Status::Allowed => "answer-status-allowed",
+        Status::AllowedWithConditions => "answer-status-allowed_with_conditions",
+        Status::NotAllowed => "answer-status-not_allowed",
+        Status::Expired => "answer-status-expired",
+        Status::UnderReview => "answer-status-under_review",
+        Status::NotAssessed => "answer-status-not_assessed",
+    })
 }
 
 /// The status of an entry in one organisation, with the answer in words.
@@ -268,53 +270,32 @@ pub fn org_status(snapshot: &Snapshot, entry: Entry<'_>, org: u16, today: NaiveD
     let needs_re_review = decision.is_some_and(|d| d.needs_re_review)
         && matches!(status, Status::Allowed | Status::AllowedWithConditions);
     let name = entry.name();
-    let where_ = &info.name;
-    let (mut answer_sv, mut answer_en) = match status {
-        Status::Allowed => {
-            (format!("Ja, {name} får användas i {where_}."), format!("Yes, {name} may be used in {where_}."))
-        }
+    let about = |id: &'static str| Message::new(id).with("name", name).with("org", info.name.as_str());
+    let answer = match status {
+        Status::Allowed => about("answer-allowed"),
         Status::AllowedWithConditions => {
             let sv: Vec<String> = conditions.iter().map(|c| c.text_sv.clone()).collect();
             let en: Vec<String> = conditions.iter().map(|c| c.text_en.clone()).collect();
-            (format!("Ja, men {}.", join(&sv, "och")), format!("Yes, but {}.", join(&en, "and")))
+            let conditions = Arg::Words { sv: join(&sv, Lang::Sv), en: join(&en, Lang::En) };
+            Message::new("answer-allowed_with_conditions").with("conditions", conditions)
         }
-        Status::NotAllowed if decision.is_some_and(|d| d.revoked) => (
-            format!("Nej, godkännandet av {name} har återkallats i {where_}."),
-            format!("No, the approval of {name} has been revoked in {where_}."),
-        ),
-        Status::NotAllowed => {
-            (format!("Nej, {name} får inte användas i {where_}."), format!("No, {name} may not be used in {where_}."))
-        }
+        Status::NotAllowed if decision.is_some_and(|d| d.revoked) => about("answer-revoked"),
+        Status::NotAllowed => about("answer-not_allowed"),
         Status::Expired => {
             let until = decision.and_then(|d| d.valid_until).map(|d| date(&d)).unwrap_or_default();
-            (
-                format!("Nej, godkännandet i {where_} gick ut {until} och måste omprövas."),
-                format!("No, the approval in {where_} expired on {until} and must be reviewed again."),
-            )
+            about("answer-expired").with("until", until)
         }
         Status::UnderReview => {
             let before = decision.map(|d| d.decided_status(today)).unwrap_or(Status::NotAssessed);
-            let (before_sv, before_en) = status_words(before);
             let on = decision.map(|d| date(&d.decided_on)).unwrap_or_default();
-            (
-                format!(
-                    "{name} granskas i {where_}: en ny version väntar på beslut. Använd den inte förrän den är godkänd. \
-                     Beslutet den {on} gällde en tidigare version: {before_sv}."
-                ),
-                format!(
-                    "{name} is under review in {where_}: a new version awaits a decision. Do not use it until it is \
-                     approved. The decision of {on} was about an earlier version: {before_en}."
-                ),
-            )
+            about("answer-under_review").with("on", on).with("before", status_words(before))
         }
-        Status::NotAssessed => (
-            format!("{name} är inte bedömd i {where_} ännu. Använd den inte förrän den är godkänd."),
-            format!("{name} has not been assessed in {where_} yet. Do not use it until it is approved."),
-        ),
+        Status::NotAssessed => about("answer-not_assessed"),
     };
+    let (mut answer_en, mut answer_sv) = answer.both();
     if needs_re_review {
-        answer_sv = format!("Tillåten — omprövning pågår. {answer_sv}");
-        answer_en = format!("Allowed — a new review is under way. {answer_en}");
+        answer_sv = format!("{} {answer_sv}", catalogue().text(Lang::Sv, "answer-re_review"));
+        answer_en = format!("{} {answer_en}", catalogue().text(Lang::En, "answer-re_review"));
     }
     let deciding = decision.and_then(|d| snapshot.orgs.get(d.deciding_org as usize));
     OrgStatus {
@@ -398,19 +379,13 @@ fn question<'a>(
 ) -> Result<Question<'a>, AppError> {
     let query = query.trim();
     if query.is_empty() {
-        return Err(AppError::field(
-            "query_required",
-            "/q",
-            "Type a name to look up.",
-            "Skriv ett namn att söka efter.",
-        ));
+        return Err(AppError::field("query_required", "/q", Message::new("error-query_required")));
     }
     if query.chars().count() > MAX_QUERY_CHARS || query.chars().any(crate::json::is_forbidden_char) {
         return Err(AppError::field(
             "invalid_query",
             "/q",
-            &format!("The query is too long (at most {MAX_QUERY_CHARS} characters) or holds control characters."),
-            &format!("Sökningen är för lång (högst {MAX_QUERY_CHARS} tecken) eller innehåller styrtecken."),
+            Message::new("error-invalid_query").with("max", MAX_QUERY_CHARS),
         ));
     }
     Ok(Question { query, org, include_internal, limit: limit.clamp(1, MAX_LIMIT), today })

@@ -3,6 +3,7 @@ use super::store;
 use crate::audit::{self, AuditAction, NewEvent};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
+use crate::i18n::Message;
 
 /// Seeds the default organisations into an empty registry, one audit event
 /// each. Does nothing once any organisation exists (they are editable data).
@@ -41,11 +42,5 @@ pub fn require(conn: &mut DbConnection, slug: &str) -> Result<OrganisationRow, A
 /// 404 for an unknown organisation, saying which.
 pub fn unknown_org(slug: &str) -> AppError {
     let shown: String = slug.chars().take(40).collect();
-    AppError::NotFoundWith {
-        code: "unknown_organisation",
-        message: format!("There is no organisation \"{shown}\". Use one of the slugs from /api/v1/organisations."),
-        message_sv: format!(
-            "Det finns ingen organisation \"{shown}\". Använd en förkortning från /api/v1/organisations."
-        ),
-    }
+    AppError::not_found("unknown_organisation", Message::new("error-unknown_organisation").with("slug", shown))
 }

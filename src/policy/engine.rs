@@ -10,6 +10,7 @@ use super::lineage::Prior;
 use super::model::{Evaluation, RuleOutcome, RuleResult, Severity, Verdict, Violation};
 use super::source::{PolicyOrigin, PolicySource};
 use crate::error::FieldError;
+use crate::i18n::Message;
 use crate::json;
 
 pub struct CompiledCheck {
@@ -254,22 +255,14 @@ impl PolicySet {
         whole_numbers_with_decimals(doc, String::new(), &mut decimals);
         for pointer in decimals {
             if !errors.iter().any(|e| e.pointer == pointer) {
-                errors.push(FieldError::new(
-                    pointer,
-                    "Write a whole number without decimals, for example 12, not 12.0.",
-                    "Skriv ett heltal utan decimaler, till exempel 12 och inte 12.0.",
-                ));
+                errors.push(FieldError::of(pointer, Message::new("error-whole_number")));
             }
         }
         for pointer in json::forbidden_text_pointers(doc) {
             if errors.iter().any(|e| e.pointer == pointer) {
                 continue;
             }
-            errors.push(FieldError::new(
-                pointer,
-                "Contains a control or text-direction character that is not allowed.",
-                "Innehåller ett styrtecken eller textriktningstecken som inte är tillåtet.",
-            ));
+            errors.push(FieldError::of(pointer, Message::new("error-control_character")));
         }
         errors
     }
@@ -391,165 +384,96 @@ fn result(rule: &CompiledRule, outcome: RuleOutcome, violations: Vec<Violation>)
 fn describe_schema_error(error: &jsonschema::ValidationError<'_>, out: &mut Vec<FieldError>) {
     let pointer = error.instance_path().to_string();
     let field = pointer.rsplit('/').next().unwrap_or_default().to_string();
-    let push = |out: &mut Vec<FieldError>, p: String, en: String, sv: String| out.push(FieldError::new(p, en, sv));
+    let push = |out: &mut Vec<FieldError>, p: String, message: Message| out.push(FieldError::of(p, message));
+    let m = Message::new;
     match error.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             for key in unexpected {
                 let shown: String = key.chars().take(64).collect();
-                push(
-                    out,
-                    format!("{pointer}/{}", json::escape_pointer_token(key)),
-                    format!(
-                        "Unknown field \"{shown}\". Check the spelling; only the fields of the submission dictionary are allowed."
-                    ),
-                    format!(
-                        "Okänt fält \"{shown}\". Kontrollera stavningen; bara fälten i inlämningsordlistan är tillåtna."
-                    ),
-                );
+                let at = format!("{pointer}/{}", json::escape_pointer_token(key));
+                push(out, at, m("schema-unknown_field").with("field", shown));
             }
         }
         ValidationErrorKind::Required { property } => {
             let name = property.as_str().unwrap_or_default();
-            push(
-                out,
-                format!("{pointer}/{}", json::escape_pointer_token(name)),
-                format!("The required field \"{name}\" is missing."),
-                format!("Det obligatoriska fältet \"{name}\" saknas."),
-            );
+            let at = format!("{pointer}/{}", json::escape_pointer_token(name));
+            push(out, at, m("schema-required").with("field", name));
         }
         ValidationErrorKind::Type { kind } => {
-            let (en, sv) = expected_type(kind);
-            push(out, pointer, format!("Wrong type: expected {en}."), format!("Fel typ: här ska det vara {sv}."));
+            let kinds: Vec<&'static str> = match kind {
+                TypeKind::Single(t) => vec![type_word(t)],
+                TypeKind::Multiple(set) => set.iter().map(|t| type_word(&t)).collect(),
+            };
+            let (first, second) = (kinds.first().copied().unwrap_or("other"), kinds.get(1).copied().unwrap_or("none"));
+            push(out, pointer, m("schema-type").with("kind", first).with("or", second));
         }
         ValidationErrorKind::Enum { options } => {
-            let (en, sv) = match options.as_array() {
+            let message = match options.as_array() {
                 Some(list) if list.len() <= 16 => {
                     let names: Vec<String> =
                         list.iter().map(|o| o.as_str().map_or_else(|| o.to_string(), str::to_string)).collect();
-                    let names = names.join(", ");
-                    (
-                        format!("Not an allowed value. Allowed: {names}."),
-                        format!("Inte ett tillåtet värde. Tillåtna: {names}."),
-                    )
+                    m("schema-enum").with("allowed", names.join(", "))
                 }
-                _ if pointer.contains("languages_supported") => (
-                    "Not an ISO 639-1 language code (such as sv, en, fi).".to_string(),
-                    "Inte en språkkod enligt ISO 639-1 (till exempel sv, en, fi).".to_string(),
-                ),
-                _ => (
-                    "Not an ISO 3166-1 alpha-2 country code (such as SE, FI, US).".to_string(),
-                    "Inte en landskod enligt ISO 3166-1 alpha-2 (till exempel SE, FI, US).".to_string(),
-                ),
+                _ if pointer.contains("languages_supported") => m("schema-language_code"),
+                _ => m("schema-country_code"),
             };
-            push(out, pointer, en, sv);
+            push(out, pointer, message);
         }
         ValidationErrorKind::Constant { expected_value } => {
-            push(out, pointer, format!("Must be {expected_value}."), format!("Måste vara {expected_value}."))
+            push(out, pointer, m("schema-constant").with("value", expected_value.to_string()))
         }
         ValidationErrorKind::Format { format } => {
-            let (en, sv) = match format.as_str() {
-                "date" => ("a date written as YYYY-MM-DD", "ett datum skrivet som ÅÅÅÅ-MM-DD"),
-                "email" => ("an e-mail address", "en e-postadress"),
-                "uri" => ("a complete web address (https://…)", "en fullständig webbadress (https://…)"),
-                "hostname" => ("a host name such as chat.example.com", "ett värdnamn som chat.example.com"),
-                _ => ("in the expected format", "i rätt format"),
+            let kind = match format.as_str() {
+                "date" | "email" | "uri" | "hostname" => format.as_str().to_string(),
+                _ => "other".to_string(),
             };
-            push(out, pointer, format!("Must be {en}."), format!("Måste vara {sv}."));
+            push(out, pointer, m("schema-format").with("format", kind));
         }
         ValidationErrorKind::Pattern { pattern } => {
-            let (en, sv) = if pattern.starts_with("^[^\\u0000") {
-                (
-                    "Contains a control or text-direction character that is not allowed.",
-                    "Innehåller ett styrtecken eller textriktningstecken som inte är tillåtet.",
-                )
+            let message = if pattern.starts_with("^[^\\u0000") {
+                m("error-control_character")
             } else if pattern.starts_with("^https") {
-                ("Must be an https:// address.", "Måste vara en https://-adress.")
+                m("schema-https")
             } else if pattern.contains("{64}") {
-                (
-                    "Must be a SHA-256 digest: 64 hexadecimal characters.",
-                    "Måste vara en SHA-256-summa: 64 hexadecimala tecken.",
-                )
+                m("schema-sha256")
             } else {
-                ("Has the wrong form.", "Har fel form.")
+                m("schema-pattern")
             };
-            push(out, pointer, en.to_string(), sv.to_string());
+            push(out, pointer, message);
         }
-        ValidationErrorKind::MaxLength { limit } => push(
-            out,
-            pointer,
-            format!("Too long: at most {limit} characters."),
-            format!("För lång: högst {limit} tecken."),
-        ),
-        ValidationErrorKind::MinLength { limit } => {
-            if *limit <= 1 {
-                push(out, pointer, "Must not be empty.".into(), "Får inte vara tom.".into());
-            } else {
-                push(
-                    out,
-                    pointer,
-                    format!("Too short: at least {limit} characters."),
-                    format!("För kort: minst {limit} tecken."),
-                );
-            }
-        }
-        ValidationErrorKind::MaxItems { limit } => {
-            push(out, pointer, format!("Too many items: at most {limit}."), format!("För många poster: högst {limit}."))
-        }
-        ValidationErrorKind::MinItems { limit } => {
-            push(out, pointer, format!("Too few items: at least {limit}."), format!("För få poster: minst {limit}."))
-        }
+        ValidationErrorKind::MaxLength { limit } => push(out, pointer, m("schema-max_length").with("limit", *limit)),
+        ValidationErrorKind::MinLength { limit } if *limit <= 1 => push(out, pointer, m("schema-empty")),
+        ValidationErrorKind::MinLength { limit } => push(out, pointer, m("schema-min_length").with("limit", *limit)),
+        ValidationErrorKind::MaxItems { limit } => push(out, pointer, m("schema-max_items").with("limit", *limit)),
+        ValidationErrorKind::MinItems { limit } => push(out, pointer, m("schema-min_items").with("limit", *limit)),
         ValidationErrorKind::Minimum { limit } | ValidationErrorKind::ExclusiveMinimum { limit } => {
-            push(out, pointer, format!("Must be at least {limit}."), format!("Måste vara minst {limit}."))
+            push(out, pointer, m("schema-minimum").with("limit", limit.to_string()))
         }
         ValidationErrorKind::Maximum { limit } | ValidationErrorKind::ExclusiveMaximum { limit } => {
-            push(out, pointer, format!("Must be at most {limit}."), format!("Får vara högst {limit}."))
+            push(out, pointer, m("schema-maximum").with("limit", limit.to_string()))
         }
         ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
-            let (en, sv) = if field == "public_contact_email" {
-                ("Must be an e-mail address.", "Måste vara en e-postadress.")
-            } else if field == "parent_jurisdiction" {
-                (
-                    "Must be an ISO 3166-1 alpha-2 country code or null.",
-                    "Måste vara en landskod enligt ISO 3166-1 alpha-2 eller null.",
-                )
-            } else {
-                ("Does not match any allowed form.", "Stämmer inte med någon tillåten form.")
+            let message = match field.as_str() {
+                "public_contact_email" => m("schema-email"),
+                "parent_jurisdiction" => m("schema-country_or_null"),
+                _ => m("schema-no_form"),
             };
-            push(out, pointer, en.to_string(), sv.to_string());
+            push(out, pointer, message);
         }
-        _ => push(
-            out,
-            pointer,
-            format!("Not allowed here ({}).", error.kind().keyword()),
-            format!("Inte tillåtet här ({}).", error.kind().keyword()),
-        ),
+        _ => push(out, pointer, m("schema-other").with("keyword", error.kind().keyword())),
     }
 }
 
-fn expected_type(kind: &TypeKind) -> (String, String) {
-    let one = |t: &jsonschema::JsonType| -> (&'static str, &'static str) {
-        match t.to_string().as_str() {
-            "string" => ("text", "text"),
-            "boolean" => ("true or false", "true eller false"),
-            "integer" => ("a whole number", "ett heltal"),
-            "number" => ("a number", "ett tal"),
-            "array" => ("a list", "en lista"),
-            "object" => ("an object", "ett objekt"),
-            "null" => ("null", "null"),
-            _ => ("another type", "en annan typ"),
-        }
-    };
-    match kind {
-        TypeKind::Single(t) => {
-            let (en, sv) = one(t);
-            (en.to_string(), sv.to_string())
-        }
-        TypeKind::Multiple(set) => {
-            let parts: Vec<(&str, &str)> = set.iter().map(|t| one(&t)).collect();
-            (
-                parts.iter().map(|p| p.0).collect::<Vec<_>>().join(" or "),
-                parts.iter().map(|p| p.1).collect::<Vec<_>>().join(" eller "),
-            )
-        }
+/// A JSON type as the catalogue's `schema-type` names it.
+fn type_word(t: &jsonschema::JsonType) -> &'static str {
+    match t.to_string().as_str() {
+        "string" => "string",
+        "boolean" => "boolean",
+        "integer" => "integer",
+        "number" => "number",
+        "array" => "array",
+        "object" => "object",
+        "null" => "null",
+        _ => "other",
     }
 }

@@ -6,6 +6,7 @@ use super::dto::{CheckInfo, InvalidEvaluation, RuleInfo, RuleSetResponse};
 use super::model::{Evaluation, Verdict};
 use crate::error::{AppError, ErrorEnvelope};
 use crate::http::RawJson;
+use crate::i18n::Message;
 use crate::state::AppState;
 
 /// `POST /api/v1/evaluate` — evaluate a submission document. Public and
@@ -104,26 +105,15 @@ pub async fn reload(
             if operators.contains(&actor.user_id) {
                 Ok(())
             } else {
-                Err(AppError::Forbidden {
-                    why: "only a deployment operator reloads the rule set (tillit policies reload, or --operators)",
-                    why_sv: "bara driftens operatör laddar om regeluppsättningen (tillit policies reload, eller --operators)",
-                })
+                Err(AppError::Forbidden { why: "why-operator_reloads" })
             }
         })
         .await?;
     let Some(dir) = state.settings.policies_dir.clone() else {
-        return Err(AppError::conflict(
-            "policies_built_in",
-            "This server uses the policies built into the binary; start it with --policies DIR to reload them.",
-            "Servern använder de inbyggda policyerna; starta den med --policies KATALOG för att kunna ladda om.",
-        ));
+        return Err(AppError::conflict("policies_built_in", Message::new("error-policies_built_in")));
     };
     let policies = super::load(Some(&dir)).map_err(|e| {
-        AppError::conflict(
-            "invalid_policy",
-            format!("The new rule set cannot be used: {e}"),
-            format!("Den nya regeluppsättningen går inte att använda: {e}"),
-        )
+        AppError::conflict("invalid_policy", Message::new("error-invalid_policy").with("detail", e.to_string()))
     })?;
     if policies.version() == state.policies().version() {
         return Ok(HttpResponse::Ok().json(ReloadResponse {
@@ -212,12 +202,7 @@ pub async fn drift(
             || version.chars().count() > 80
             || version.chars().any(|c| c.is_control() || crate::json::is_forbidden_char(c))
         {
-            return Err(AppError::field(
-                "invalid_version",
-                "/from",
-                "A rule-set version looks like 2026.1+3f9a2c1b7d0e.",
-                "En version av regeluppsättningen ser ut som 2026.1+3f9a2c1b7d0e.",
-            ));
+            return Err(AppError::field("invalid_version", "/from", Message::new("error-invalid_version")));
         }
     }
     let report = state

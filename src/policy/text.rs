@@ -4,55 +4,46 @@
 use std::fmt::Write;
 
 use super::model::{Evaluation, RuleOutcome, Severity, Verdict};
+use crate::i18n::catalogue;
 
 pub use crate::lang::Lang;
 
-fn outcome_label(outcome: RuleOutcome, lang: Lang) -> &'static str {
-    match (outcome, lang) {
-        (RuleOutcome::Pass, Lang::Sv) => "uppfyllt",
-        (RuleOutcome::Fail, Lang::Sv) => "EJ UPPFYLLT",
-        (RuleOutcome::Warn, Lang::Sv) => "varning",
-        (RuleOutcome::NotApplicable, Lang::Sv) => "ej tillämplig",
-        (RuleOutcome::Pass, Lang::En) => "pass",
-        (RuleOutcome::Fail, Lang::En) => "FAIL",
-        (RuleOutcome::Warn, Lang::En) => "warning",
-        (RuleOutcome::NotApplicable, Lang::En) => "not applicable",
-    }
+fn outcome_label(outcome: RuleOutcome, lang: Lang) -> String {
+    catalogue().text(
+        lang,
+        match outcome {
+            RuleOutcome::Pass => "cli-outcome-pass",
+            RuleOutcome::Fail => "cli-outcome-fail",
+            RuleOutcome::Warn => "cli-outcome-warn",
+            RuleOutcome::NotApplicable => "cli-outcome-not_applicable",
+        },
+    )
 }
 
-fn severity_label(severity: Severity, lang: Lang) -> &'static str {
-    match (severity, lang) {
-        (Severity::Blocking, Lang::Sv) => "blockerande",
-        (Severity::Advisory, Lang::Sv) => "rådgivande",
-        (Severity::Blocking, Lang::En) => "blocking",
-        (Severity::Advisory, Lang::En) => "advisory",
-    }
+fn severity_label(severity: Severity, lang: Lang) -> String {
+    catalogue().text(
+        lang,
+        match severity {
+            Severity::Blocking => "cli-severity-blocking",
+            Severity::Advisory => "cli-severity-advisory",
+        },
+    )
 }
 
 /// Renders the evaluation of `source` (a file name, or "-" for stdin).
 pub fn render(source: &str, evaluation: &Evaluation, lang: Lang) -> String {
     let mut out = String::new();
     let sv = lang == Lang::Sv;
-    let (verdict, explanation) = match (evaluation.verdict, sv) {
-        // Words about the rules, not a decision: only an approver decides.
-        (Verdict::Pass, true) => ("uppfyller reglerna", "alla blockerande regler är uppfyllda"),
-        (Verdict::Fail, true) => {
-            ("uppfyller inte reglerna", "minst en blockerande regel är inte uppfylld; tjänsten kan inte godkännas")
-        }
-        (Verdict::Invalid, true) => {
-            ("kan inte prövas", "dokumentet följer inte inlämningsschemat; inga regler har prövats")
-        }
-        (Verdict::Pass, false) => ("meets the rules", "every blocking rule holds"),
-        (Verdict::Fail, false) => {
-            ("does not meet the rules", "at least one blocking rule fails; the service cannot be approved")
-        }
-        (Verdict::Invalid, false) => {
-            ("cannot be checked", "the document does not follow the submission schema; no rule was checked")
-        }
+    // Words about the rules, not a decision: only an approver decides.
+    let verdict = match evaluation.verdict {
+        Verdict::Pass => "cli-verdict-pass",
+        Verdict::Fail => "cli-verdict-fail",
+        Verdict::Invalid => "cli-verdict-invalid",
     };
-    let source = if source == "-" { if sv { "standard in" } else { "standard input" } } else { source };
-    let _ = writeln!(out, "{source}: {verdict} ({explanation})");
-    let _ = writeln!(out, "{} {}", if sv { "Regeluppsättning" } else { "Rule set" }, evaluation.rule_set_version);
+    let version: &str = &evaluation.rule_set_version;
+    let source = if source == "-" { catalogue().text(lang, "cli-stdin") } else { source.to_string() };
+    let _ = writeln!(out, "{source}: {}", catalogue().text(lang, verdict));
+    let _ = writeln!(out, "{}", catalogue().format(lang, "cli-rule_set", &[("version", version.into())]));
     if evaluation.verdict == Verdict::Invalid {
         let _ = writeln!(out);
         for error in &evaluation.errors {

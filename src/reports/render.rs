@@ -290,10 +290,8 @@ impl<W: Write> Writer<W> {
                 let filter = [
                     meta.filter.org.as_ref().map(|o| r.org(o)),
                     meta.filter.status.as_ref().map(|s| r.text(&format!("status_{s}"))),
-                    meta.filter.risk_class.as_ref().map(|c| r.text(&format!("value.{c}"))),
-                    meta.filter
-                        .expiring_within_days
-                        .map(|d| r.text("report_expiring_days").replace("{days}", &d.to_string())),
+                    meta.filter.risk_class.as_ref().map(|c| r.text(&format!("value-{c}"))),
+                    meta.filter.expiring_within_days.map(|d| r.format("report_expiring_days", &[("days", d.into())])),
                 ]
                 .into_iter()
                 .flatten()
@@ -408,7 +406,7 @@ impl<W: Write> Writer<W> {
                     }
                     _ => NONE.to_string(),
                 };
-                let version = r.text("report_version").replace("{n}", &row.revision.to_string());
+                let version = r.format("report_version", &[("n", row.revision.into())]);
                 write!(
                     self.out,
                     "<tr><td>{} <small>{} · {}</small></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} <small>{}</small></td><td>{} <small>{}</small></td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -454,7 +452,7 @@ impl<W: Write> Writer<W> {
             Format::Html => write!(
                 self.out,
                 "</tbody></table><p class=\"count\">{}</p></main></body></html>",
-                esc(&self.readable.text("report_rows").replace("{rows}", &self.rows.to_string()))
+                esc(&self.readable.format("report_rows", &[("rows", self.rows.into())]))
             )
             .map_err(io)?,
             Format::Xlsx => {

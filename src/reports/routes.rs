@@ -9,6 +9,7 @@ use super::render::{Format, Meta, Readable, Writer};
 use crate::auth::Credentials;
 use crate::auth::authz::{self, Action};
 use crate::error::{AppError, ErrorEnvelope};
+use crate::i18n::Message;
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -39,14 +40,8 @@ pub struct ReportQuery {
 pub fn parse(query: ReportQuery, known_orgs: &[String]) -> Result<(Filter, Format), AppError> {
     let format = match query.format.as_deref() {
         None => Format::Json,
-        Some(f) => Format::parse(f).ok_or_else(|| {
-            AppError::field(
-                "invalid_format",
-                "/format",
-                "Use csv, csv-excel, json, html or xlsx.",
-                "Använd csv, csv-excel, json, html eller xlsx.",
-            )
-        })?,
+        Some(f) => Format::parse(f)
+            .ok_or_else(|| AppError::field("invalid_format", "/format", Message::new("error-invalid_format")))?,
     };
     let status = match query.status.as_deref() {
         None => None,
@@ -60,14 +55,7 @@ pub fn parse(query: ReportQuery, known_orgs: &[String]) -> Result<(Filter, Forma
             ]
             .into_iter()
             .find(|x| x.as_str() == s)
-            .ok_or_else(|| {
-                AppError::field(
-                    "invalid_status",
-                    "/status",
-                    "Use allowed, allowed_with_conditions, not_allowed, expired or not_assessed.",
-                    "Använd allowed, allowed_with_conditions, not_allowed, expired eller not_assessed.",
-                )
-            })?,
+            .ok_or_else(|| AppError::field("invalid_status", "/status", Message::new("error-invalid_status")))?,
         ),
     };
     if let Some(org) = &query.org {
@@ -77,16 +65,11 @@ pub fn parse(query: ReportQuery, known_orgs: &[String]) -> Result<(Filter, Forma
     }
     if let Some(r) = &query.risk_class {
         if !["prohibited", "high_risk", "limited_transparency", "minimal", "not_ai_system"].contains(&r.as_str()) {
-            return Err(AppError::field(
-                "invalid_risk_class",
-                "/risk_class",
-                "Use prohibited, high_risk, limited_transparency, minimal or not_ai_system.",
-                "Använd prohibited, high_risk, limited_transparency, minimal eller not_ai_system.",
-            ));
+            return Err(AppError::field("invalid_risk_class", "/risk_class", Message::new("error-invalid_risk_class")));
         }
     }
     if query.expiring_within_days.is_some_and(|d| !(0..=3650).contains(&d)) {
-        return Err(AppError::field("invalid_days", "/expiring_within_days", "Use 0–3650 days.", "Ange 0–3650 dagar."));
+        return Err(AppError::field("invalid_days", "/expiring_within_days", Message::new("error-invalid_days")));
     }
     let as_of = query.as_of.as_deref().map(|d| crate::approvals::model::parse_date(d, "/as_of")).transpose()?;
     Ok((
@@ -151,11 +134,7 @@ pub async fn compliance(
 /// The words the people's formats use, in `lang`, with the organisations'
 /// names as the lookup index holds them.
 pub fn readable(state: &AppState, lang: crate::lang::Lang) -> Readable {
-    Readable::new(
-        lang.as_str(),
-        state.views.strings(lang).clone(),
-        state.lookup.snapshot().orgs.iter().map(|o| (o.slug.clone(), o.name.clone())).collect(),
-    )
+    Readable::new(lang, state.lookup.snapshot().orgs.iter().map(|o| (o.slug.clone(), o.name.clone())).collect())
 }
 
 /// The report's file name: the organisation (or "alla", every one) and the

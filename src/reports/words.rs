@@ -5,14 +5,15 @@
 use std::collections::HashMap;
 
 use super::query::ComplianceRow;
+use crate::i18n::{FluentValue, catalogue};
+use crate::lang::Lang;
 
 /// What the formats meant for people need to speak without codes: the
 /// words for codes in the reader's language and the organisations' names.
 pub struct Readable {
     /// The reader's language code (`sv` or `en`), for the page's `lang`.
     pub lang: &'static str,
-    /// The page strings of that language (`templates/i18n`), by key.
-    pub strings: serde_json::Value,
+    language: Lang,
     /// Organisation names by slug.
     pub org_names: HashMap<String, String>,
     /// The words of the statuses, decisions and risk classes rows hold, by
@@ -26,21 +27,25 @@ pub struct Readable {
 pub const NONE: &str = "–";
 
 impl Readable {
-    pub fn new(lang: &'static str, strings: serde_json::Value, org_names: HashMap<String, String>) -> Readable {
+    pub fn new(language: Lang, org_names: HashMap<String, String>) -> Readable {
         let words = |prefix: &str, codes: &[&'static str]| -> HashMap<&'static str, String> {
-            let text = |key: String| strings.get(&key).and_then(serde_json::Value::as_str).unwrap_or(&key).to_string();
-            codes.iter().map(|code| (*code, text(format!("{prefix}{code}")))).collect()
+            codes.iter().map(|code| (*code, catalogue().text(language, &format!("{prefix}{code}")))).collect()
         };
         let statuses = ["allowed", "allowed_with_conditions", "not_allowed", "expired", "under_review", "not_assessed"];
         let status = words("status_", &statuses);
         let decision = words("decision_", &["approved", "approved_with_conditions", "rejected"]);
         let risk_class =
-            words("value.", &["prohibited", "high_risk", "limited_transparency", "minimal", "not_ai_system"]);
-        Readable { lang, strings, org_names, status, decision, risk_class }
+            words("value-", &["prohibited", "high_risk", "limited_transparency", "minimal", "not_ai_system"]);
+        Readable { lang: language.as_str(), language, org_names, status, decision, risk_class }
     }
 
-    pub fn text(&self, key: &str) -> String {
-        self.strings.get(key).and_then(serde_json::Value::as_str).unwrap_or(key).to_string()
+    pub fn text(&self, id: &str) -> String {
+        catalogue().text(self.language, id)
+    }
+
+    /// A message with arguments (`report_rows` takes `rows`).
+    pub fn format(&self, id: &str, args: &[(&str, FluentValue)]) -> String {
+        catalogue().format(self.language, id, args)
     }
 
     pub(super) fn org(&self, slug: &str) -> String {

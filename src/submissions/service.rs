@@ -14,6 +14,7 @@ use crate::auth::service::authenticate;
 use crate::auth::{Actor, Credentials};
 use crate::db::{self, DbConnection, rfc3339, rfc3339_opt};
 use crate::error::AppError;
+use crate::i18n::Message;
 use crate::ids::new_id;
 use crate::policy::catalog::{self, RuleCatalog};
 use crate::policy::model::StoredOutcome;
@@ -168,26 +169,14 @@ pub fn submit_revision(
     authz::can(actor, Action::SubmitRevision(service_ref))?;
     let revision = store::find_revision(conn, &service.id, number)?.ok_or(AppError::NotFound)?;
     if revision.state == RevisionState::Submitted {
-        return Err(AppError::conflict(
-            "already_submitted",
-            "This revision is already submitted for review.",
-            "Den här versionen är redan inlämnad för granskning.",
-        ));
+        return Err(AppError::conflict("already_submitted", Message::new("error-already_submitted")));
     }
     if store::latest_revision_number(conn, &service.id)? != number {
-        return Err(AppError::conflict(
-            "not_latest_revision",
-            "Only the latest revision can be submitted.",
-            "Bara den senaste versionen kan lämnas in.",
-        ));
+        return Err(AppError::conflict("not_latest_revision", Message::new("error-not_latest_revision")));
     }
     let at = db::now();
     if store::mark_submitted(conn, &revision.id, &actor.user_id, at)? != 1 {
-        return Err(AppError::conflict(
-            "already_submitted",
-            "The revision was submitted meanwhile.",
-            "Versionen har redan lämnats in.",
-        ));
+        return Err(AppError::conflict("already_submitted", Message::new("error-submitted_meanwhile")));
     }
     let revision = store::find_revision(conn, &service.id, number)?.ok_or(AppError::NotFound)?;
     audit::append(

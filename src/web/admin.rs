@@ -13,6 +13,7 @@ use crate::auth::authz::{self, Action};
 use crate::auth::{Role, service as people};
 use crate::db;
 use crate::error::AppError;
+use crate::i18n::Message;
 use crate::state::AppState;
 
 fn role_options(state: &AppState, lang: super::Lang) -> Vec<Value> {
@@ -23,14 +24,9 @@ fn role_options(state: &AppState, lang: super::Lang) -> Vec<Value> {
 }
 
 fn parse_role(value: Option<&str>) -> Result<Role, AppError> {
-    value.and_then(Role::parse).ok_or_else(|| {
-        AppError::field(
-            "invalid_role",
-            "/role",
-            "Choose coordinator, approver, auditor or admin.",
-            "Välj samordnare, beslutsfattare, granskare eller administratör.",
-        )
-    })
+    value
+        .and_then(Role::parse)
+        .ok_or_else(|| AppError::field("invalid_role", "/role", Message::new("error-invalid_role")))
 }
 
 // -------------------------------------------------------------- delegations --

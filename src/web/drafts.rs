@@ -159,7 +159,7 @@ async fn form_page(
         .collect();
     let done = menu.iter().filter(|m| m["done"] == true).count();
     let progress =
-        text("draft_progress").replace("{done}", &done.to_string()).replace("{total}", &menu.len().to_string());
+        crate::i18n::catalogue().format(lang, "draft_progress", &[("done", done.into()), ("total", menu.len().into())]);
     let all_clear = judged
         && errors.is_empty()
         && rules.iter().all(|r| matches!(r.outcome, RuleOutcome::Pass | RuleOutcome::NotApplicable));

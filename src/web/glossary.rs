@@ -3,7 +3,7 @@
 //! (`pages::glossary_page`).
 
 /// The entries, by anchor; the term and its explanation are the strings
-/// `glossary.{id}.term` and `glossary.{id}.text`.
+/// `glossary-{id}-term` and `glossary-{id}-text`.
 pub const TERMS: &[&str] = &[
     "ai_act",
     "deployer",

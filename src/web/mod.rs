@@ -65,11 +65,10 @@ pub fn encode(s: &str) -> String {
     percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
 }
 
-/// The template registry and the translations, built once.
+/// The template registry and the country lists, built once. The words
+/// come from the catalogue (`crate::i18n`).
 pub struct Views {
     hb: Handlebars<'static>,
-    sv: Value,
-    en: Value,
     countries_sv: Vec<(String, String)>,
     countries_en: Vec<(String, String)>,
 }
@@ -90,58 +89,27 @@ impl Views {
                 hb.register_partial(name, text).map_err(|e| format!("template {path}: {e}"))?;
             }
         }
-        let strings = |name: &str| -> Result<Value, String> {
-            let file = TEMPLATES.get_file(format!("i18n/{name}.json")).ok_or(format!("i18n/{name}.json is missing"))?;
-            serde_json::from_slice(file.contents()).map_err(|e| format!("i18n/{name}.json: {e}"))
-        };
-        // The pages' strings and the submission form's, as one map per language.
-        let merged = |lang: &str| -> Result<Value, String> {
-            let mut all = strings(lang)?;
-            // The form's strings, and the names of countries and languages
-            // (from Debian's iso-codes, ISO 3166-1 and ISO 639-1).
-            for part in ["form", "codes"] {
-                let more = strings(&format!("{part}.{lang}"))?;
-                if let (Some(all), Some(more)) = (all.as_object_mut(), more.as_object()) {
-                    for (key, value) in more {
-                        if all.insert(key.clone(), value.clone()).is_some() {
-                            return Err(format!("i18n/{part}.{lang}.json repeats the key {key}"));
-                        }
-                    }
-                }
-            }
-            Ok(all)
-        };
-        let (sv, en) = (merged("sv")?, merged("en")?);
-        // Countries by name, from the ISO 3166-1 names (keys `value.XX`).
-        let countries = |strings: &Value| -> Vec<(String, String)> {
-            let mut list: Vec<(String, String)> = strings
-                .as_object()
-                .into_iter()
-                .flatten()
-                .filter_map(|(key, name)| {
-                    let code = key.strip_prefix("value.")?;
+        let catalogue = crate::i18n::catalogue();
+        catalogue.check()?;
+        // Countries by name, from the ISO 3166-1 names (ids `value-XX`).
+        let countries = |lang: Lang| -> Vec<(String, String)> {
+            let mut list: Vec<(String, String)> = catalogue
+                .ids()
+                .filter_map(|id| {
+                    let code = id.strip_prefix("value-")?;
                     let is_country = code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase());
-                    is_country.then(|| (code.to_string(), name.as_str().unwrap_or(code).to_string()))
+                    is_country.then(|| (code.to_string(), catalogue.text(lang, id)))
                 })
                 .collect();
             crate::swedish::SwedishOrder::new().sort_by_key(&mut list, |(_, name)| name.as_str());
             list
         };
-        let views = Views { hb, countries_sv: countries(&sv), countries_en: countries(&en), sv, en };
-        // Every string exists in both languages.
-        let keys =
-            |v: &Value| -> Vec<String> { v.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default() };
-        if keys(&views.sv) != keys(&views.en) {
-            return Err("templates/i18n/sv.json and en.json do not have the same keys".into());
-        }
+        let views = Views { hb, countries_sv: countries(Lang::Sv), countries_en: countries(Lang::En) };
         Ok(views)
     }
 
     pub fn strings(&self, lang: Lang) -> &Value {
-        match lang {
-            Lang::Sv => &self.sv,
-            Lang::En => &self.en,
-        }
+        crate::i18n::catalogue().strings(lang)
     }
 
     /// Every country as (code, name), in alphabetical order.
@@ -152,8 +120,13 @@ impl Views {
         }
     }
 
-    pub fn text(&self, lang: Lang, key: &str) -> String {
-        self.strings(lang).get(key).and_then(Value::as_str).unwrap_or(key).to_string()
+    pub fn text(&self, lang: Lang, id: &str) -> String {
+        crate::i18n::catalogue().text(lang, id)
+    }
+
+    /// A message with arguments (`register_intro` takes `org`).
+    pub fn format(&self, lang: Lang, id: &str, args: &[(&str, crate::i18n::FluentValue)]) -> String {
+        crate::i18n::catalogue().format(lang, id, args)
     }
 
     /// Renders a page: the template gets `t` (the strings), `title`,

@@ -9,6 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
 use super::{LANG_COOKIE, Lang, html, lang_of, query_param};
+use crate::i18n::Message;
 use crate::lookup::index::Status;
 use crate::lookup::register;
 use crate::lookup::service::lookup;
@@ -168,10 +169,10 @@ pub async fn lookup_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
                             view.status_label = status_label(views, lang, s.status);
                             // The conditions are listed once below, not also run into the answer.
                             view.answer = Some(if s.status == Status::AllowedWithConditions {
-                                pick(
-                                    &format!("Ja, {} får användas i {} med de här villkoren:", view.name, s.org_name),
-                                    &format!("Yes, {} may be used in {} on these conditions:", view.name, s.org_name),
-                                )
+                                Message::new("answer-allowed_on_conditions")
+                                    .with("name", view.name.as_str())
+                                    .with("org", s.org_name.as_str())
+                                    .text(lang)
                             } else {
                                 pick(&s.answer_sv, &s.answer_en)
                             });
@@ -282,8 +283,8 @@ pub async fn glossary_page(state: web::Data<AppState>, req: HttpRequest) -> Http
     let mut entries: Vec<(String, serde_json::Value)> = super::glossary::TERMS
         .iter()
         .map(|id| {
-            let term = text(&format!("glossary.{id}.term"));
-            (term.clone(), serde_json::json!({"id": id, "term": term, "text": text(&format!("glossary.{id}.text"))}))
+            let term = text(&format!("glossary-{id}-term"));
+            (term.clone(), serde_json::json!({"id": id, "term": term, "text": text(&format!("glossary-{id}-text"))}))
         })
         .collect();
     crate::swedish::SwedishOrder::new().sort_by_key(&mut entries, |(term, _)| term.as_str());

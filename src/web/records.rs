@@ -15,6 +15,7 @@ use crate::audit::log::{self as audit_log, LogFilter};
 use crate::auth::authz::{self, Action};
 use crate::auth::sessions;
 use crate::error::AppError;
+use crate::i18n::Message;
 use crate::reports::routes::ReportQuery;
 use crate::state::AppState;
 
@@ -35,7 +36,7 @@ pub async fn reports_page(state: web::Data<AppState>, req: HttpRequest) -> HttpR
     let orgs: Vec<Value> = orgs.iter().map(|(slug, name)| json!({"slug": slug, "name": name})).collect();
     let risk_classes: Vec<Value> = ["prohibited", "high_risk", "limited_transparency", "minimal", "not_ai_system"]
         .iter()
-        .map(|c| json!({"value": c, "label": state.views.text(lang, &format!("value.{c}"))}))
+        .map(|c| json!({"value": c, "label": state.views.text(lang, &format!("value-{c}"))}))
         .collect();
     let statuses: Vec<Value> = ["allowed", "allowed_with_conditions", "not_allowed", "expired", "not_assessed"]
         .iter()
@@ -61,12 +62,8 @@ pub async fn report(state: web::Data<AppState>, req: HttpRequest) -> HttpRespons
     let expiring = match fields.get("expiring_within_days").map(|v| v.trim().parse::<i64>()) {
         Some(Ok(days)) => Some(days),
         Some(Err(_)) => {
-            let e = AppError::field(
-                "invalid_request",
-                "/expiring_within_days",
-                "Write the number of days as a whole number.",
-                "Skriv antalet dagar som ett heltal.",
-            );
+            let e =
+                AppError::field("invalid_request", "/expiring_within_days", Message::new("error-days_whole_number"));
             return error_page(&state, &req, &e);
         }
         None => None,
@@ -147,7 +144,7 @@ pub async fn audit_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                     json!({
                         "kind": text(&format!("audit_subject_{}", s.table)),
                         "name": s.name,
-                        "version": s.revision.map(|n| text("report_version").replace("{n}", &n.to_string())),
+                        "version": s.revision.map(|n| crate::i18n::catalogue().format(lang, "report_version", &[("n", n.into())])),
                         "for_org": s.for_org,
                         "id": s.id,
                     })

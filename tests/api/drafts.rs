@@ -350,7 +350,7 @@ async fn a_half_filled_draft_is_told_no_false_failure() {
     assert!(dpa.contains("Svara först på: Behandlas personuppgifter"), "{dpa}");
     assert!(!r.text.contains("Personuppgiftsbiträdesavtal saknas"));
     // The section menu says how far the draft has come.
-    let sections = form::text_keys().iter().filter(|k| k.starts_with("section.") && !k.ends_with(".intro")).count();
+    let sections = form::text_keys().iter().filter(|k| k.starts_with("section-") && !k.ends_with("-intro")).count();
     assert!(r.text.contains(&format!(" av {sections} avsnitt klara")), "progress");
     assert!(r.text.contains("href=\"#s-r1\""), "the menu links to each section");
     // Once answered, the same draft fails R1.1 at the field.

@@ -1,6 +1,7 @@
 //! Delegations: a municipality lets a federation decide for it, and ends that.
 
 use super::*;
+use crate::i18n::Message;
 
 /// The delegations an organisation has made (every one when `org` is None),
 /// live and revoked, for its admin's page.
@@ -39,37 +40,21 @@ pub fn create_delegation(
     let delegate = organisations::store::find(conn, &request.delegate)?
         .ok_or_else(|| unknown_org_at(&request.delegate, "/delegate"))?;
     if delegate.kind != OrgKind::Federation.as_str() || delegate.slug == org.slug {
-        return Err(AppError::field(
-            "invalid_delegate",
-            "/delegate",
-            "Decisions can be delegated only to a federation, such as itsam.",
-            "Beslut kan bara delegeras till ett förbund, till exempel itsam.",
-        ));
+        return Err(AppError::field("invalid_delegate", "/delegate", Message::new("error-invalid_delegate")));
     }
     if request.scope != "all" {
-        return Err(AppError::field(
-            "invalid_scope",
-            "/scope",
-            "The scope must be \"all\" (every service).",
-            "Omfattningen måste vara \"all\" (alla tjänster).",
-        ));
+        return Err(AppError::field("invalid_scope", "/scope", Message::new("error-invalid_scope")));
     }
     let decision_reference = required_text(
         Some(&request.decision_reference),
         100,
         "/decision_reference",
-        "Give the municipality's decision reference (diarienummer), at most 100 characters.",
-        "Ange kommunens diarienummer för beslutet, högst 100 tecken.",
+        Message::new("error-decision_reference"),
     )?;
     let valid_from = parse_date(&request.valid_from, "/valid_from")?;
     let valid_until = request.valid_until.as_deref().map(|d| parse_date(d, "/valid_until")).transpose()?;
     if valid_until.is_some_and(|until| until < valid_from) {
-        return Err(AppError::field(
-            "invalid_period",
-            "/valid_until",
-            "valid_until is before valid_from.",
-            "Slutdatumet ligger före startdatumet.",
-        ));
+        return Err(AppError::field("invalid_period", "/valid_until", Message::new("error-invalid_period")));
     }
     let row = DelegationRow {
         id: new_id(),
@@ -110,19 +95,11 @@ pub fn revoke_delegation(
     let delegation = store::find_delegation(conn, id)?.ok_or(AppError::NotFound)?;
     authz::can(actor, Action::ManageDelegations { org: &delegation.org_slug })?;
     if delegation.revoked_at.is_some() {
-        return Err(AppError::conflict(
-            "already_revoked",
-            "The delegation is already revoked.",
-            "Delegeringen är redan återkallad.",
-        ));
+        return Err(AppError::conflict("already_revoked", Message::new("error-delegation_revoked")));
     }
     let reason = optional_text(reason, 1000, "/reason")?;
     if store::revoke_delegation(conn, id, db::now(), &actor.user_id, reason.as_deref())? != 1 {
-        return Err(AppError::conflict(
-            "already_revoked",
-            "The delegation is already revoked.",
-            "Delegeringen är redan återkallad.",
-        ));
+        return Err(AppError::conflict("already_revoked", Message::new("error-delegation_revoked")));
     }
     let row = store::find_delegation(conn, id)?.ok_or(AppError::NotFound)?;
     audit::append(

@@ -19,6 +19,7 @@ use crate::auth::model::OrgKind;
 use crate::db::date_text;
 use crate::db::{self, DbConnection, rfc3339, rfc3339_opt};
 use crate::error::AppError;
+use crate::i18n::Message;
 use crate::ids::new_id;
 use crate::organisations;
 use crate::submissions::model::RevisionState;
@@ -73,27 +74,20 @@ fn parse_decision(request: &DecisionRequest) -> Result<Decision, AppError> {
     match request.decision {
         DecisionKind::Rejected => {
             if reason.is_none() {
-                return Err(AppError::field(
-                    "reason_required",
-                    "/reason",
-                    "A rejection must give its reason.",
-                    "Ett avslag måste motiveras.",
-                ));
+                return Err(AppError::field("reason_required", "/reason", Message::new("error-reason_required")));
             }
             if !conditions.is_empty() {
                 return Err(AppError::field(
                     "invalid_conditions",
                     "/conditions",
-                    "A rejection has no conditions.",
-                    "Ett avslag har inga villkor.",
+                    Message::new("error-rejection_conditions"),
                 ));
             }
             if valid_until.is_some() {
                 return Err(AppError::field(
                     "invalid_valid_until",
                     "/valid_until",
-                    "A rejection has no valid-until date.",
-                    "Ett avslag har inget giltighetsdatum.",
+                    Message::new("error-rejection_valid_until"),
                 ));
             }
         }
@@ -101,16 +95,14 @@ fn parse_decision(request: &DecisionRequest) -> Result<Decision, AppError> {
             return Err(AppError::field(
                 "conditions_required",
                 "/conditions",
-                "An approval with conditions needs at least one condition.",
-                "Ett godkännande med villkor behöver minst ett villkor.",
+                Message::new("error-conditions_required"),
             ));
         }
         DecisionKind::Approved if !conditions.is_empty() => {
             return Err(AppError::field(
                 "invalid_conditions",
                 "/conditions",
-                "Use approved_with_conditions for an approval with conditions.",
-                "Använd approved_with_conditions för ett godkännande med villkor.",
+                Message::new("error-conditions_need_kind"),
             ));
         }
         _ => {}
@@ -139,13 +131,7 @@ fn review_interval_months(revision: &RevisionRow) -> Result<u32, AppError> {
                 .filter(|m| m.fract() == 0.0 && (1.0..=600.0).contains(m))
                 .map(|m| m as u32)
         })
-        .ok_or_else(|| {
-            AppError::conflict(
-                "no_review_interval",
-                "The revision has no usable review interval (governance.review.interval_months); add a revision with one.",
-                "Versionen saknar ett användbart omprövningsintervall (governance.review.interval_months); lägg till en version med ett.",
-            )
-        })
+        .ok_or_else(|| AppError::conflict("no_review_interval", Message::new("error-no_review_interval")))
 }
 
 struct Authority {
@@ -197,10 +183,7 @@ pub fn approver_grantors(conn: &mut DbConnection, user_id: &str) -> Result<Vec<S
 fn check_role_grantor(conn: &mut DbConnection, actor: &Actor, authors: &[String]) -> Result<(), AppError> {
     let grantors = crate::auth::service::approver_grantors(conn, &actor.user_id)?;
     if grantors.iter().any(|g| authors.contains(g)) {
-        return Err(AppError::SeparationOfDuties {
-            why: "your approver role was granted by someone who wrote, edited or submitted this service",
-            why_sv: "din roll som beslutsfattare gavs av någon som har skrivit, ändrat eller lämnat in den här tjänsten",
-        });
+        return Err(AppError::SeparationOfDuties { why: "why-role_granted_by_author" });
     }
     Ok(())
 }
@@ -233,37 +216,24 @@ pub fn decide(
     // Another organisation's draft looks exactly like a revision that does not exist.
     let visible = |r: &&RevisionRow| actor.is_member_of(&service.org_slug) || r.state == RevisionState::Submitted;
     let revision = revisions.iter().filter(visible).find(|r| r.revision == request.revision).ok_or_else(|| {
-        AppError::NotFoundWith {
-            code: "unknown_revision",
-            message: format!("The service has no revision {}.", request.revision),
-            message_sv: format!("Tjänsten har ingen version {}.", request.revision),
-        }
+        AppError::not_found(
+            "unknown_revision",
+            Message::new("error-unknown_revision").with("revision", request.revision),
+        )
     })?;
     let under_review = revisions.iter().filter(|r| r.state == RevisionState::Submitted).map(|r| r.revision).max();
     if under_review != Some(revision.revision) {
-        return Err(AppError::conflict(
-            "not_under_review",
-            "This revision is not the one under review: decide on the latest submitted revision.",
-            "Den här versionen är inte den som granskas: besluta om den senast inlämnade versionen.",
-        ));
+        return Err(AppError::conflict("not_under_review", Message::new("error-not_under_review")));
     }
     let evaluation = submissions::store::evaluations_of(conn, std::slice::from_ref(&revision.id))?
         .pop()
         .ok_or_else(|| AppError::internal("revision without an evaluation"))?;
     let decision = parse_decision(request)?;
     if decision.kind.is_approval() && evaluation.verdict != crate::policy::Verdict::Pass {
-        return Err(AppError::conflict(
-            "verdict_fail",
-            "The revision fails a blocking rule and cannot be approved.",
-            "Versionen uppfyller inte en blockerande regel och kan inte godkännas.",
-        ));
+        return Err(AppError::conflict("verdict_fail", Message::new("error-verdict_fail")));
     }
     if store::live_decision(conn, &service.id, &for_org.slug, revision.revision)?.is_some() {
-        return Err(AppError::conflict(
-            "decision_exists",
-            "There is already a decision for this organisation on this revision. Revoke it first to decide again.",
-            "Det finns redan ett beslut för organisationen om den här versionen. Återkalla det först.",
-        ));
+        return Err(AppError::conflict("decision_exists", Message::new("error-decision_exists")));
     }
     let day = today();
     let valid_until = if decision.kind.is_approval() {
@@ -275,22 +245,16 @@ pub fn decide(
                 return Err(AppError::field(
                     "invalid_valid_until",
                     "/valid_until",
-                    "valid_until is in the past.",
-                    "Giltighetsdatumet har redan passerat.",
+                    Message::new("error-valid_until_past"),
                 ));
             }
             Some(until) if until > latest => {
                 return Err(AppError::field(
                     "invalid_valid_until",
                     "/valid_until",
-                    &format!(
-                        "valid_until may be at most {} (the review interval of {months} months).",
-                        date_text(&latest)
-                    ),
-                    &format!(
-                        "Giltighetsdatumet får vara högst {} (omprövning var {months}:e månad).",
-                        date_text(&latest)
-                    ),
+                    Message::new("error-valid_until_after_review")
+                        .with("latest", date_text(&latest))
+                        .with("months", months),
                 ));
             }
             Some(until) => Some(until),
@@ -376,27 +340,13 @@ pub fn revoke_decision(
         }),
     )?;
     if decision.revoked_at.is_some() {
-        return Err(AppError::conflict(
-            "already_revoked",
-            "The decision is already revoked.",
-            "Beslutet är redan återkallat.",
-        ));
+        return Err(AppError::conflict("already_revoked", Message::new("error-decision_revoked")));
     }
-    let reason = required_text(
-        Some(reason),
-        4000,
-        "/reason",
-        "Give the reason for revoking the decision.",
-        "Ange varför beslutet återkallas.",
-    )?;
+    let reason = required_text(Some(reason), 4000, "/reason", Message::new("error-revoke_reason"))?;
     let via =
         if actor.org_slug != decision.org_slug { authority.delegation.as_ref().map(|d| d.id.as_str()) } else { None };
     if store::revoke_decision(conn, decision_id, db::now(), &actor.user_id, &reason)? != 1 {
-        return Err(AppError::conflict(
-            "already_revoked",
-            "The decision is already revoked.",
-            "Beslutet är redan återkallat.",
-        ));
+        return Err(AppError::conflict("already_revoked", Message::new("error-decision_revoked")));
     }
     let row = store::find_decision(conn, decision_id)?.ok_or(AppError::NotFound)?;
     audit::append(

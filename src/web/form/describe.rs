@@ -9,13 +9,13 @@ use super::*;
 pub fn describe_field(pointer: &str, text: &dyn Fn(&str) -> String) -> Option<String> {
     let field = owner_field(pointer)?;
     let key = text_key(field.pointer);
-    let label = text(&format!("field.{key}"));
+    let label = text(&format!("field-{key}"));
     let rest: Vec<&str> =
         pointer.strip_prefix(field.pointer).unwrap_or("").split('/').filter(|t| !t.is_empty()).collect();
     let row = rest.first().and_then(|i| i.parse::<usize>().ok()).map(|i| i + 1);
     Some(match (field.kind, row, rest.get(1)) {
         (Kind::Table(_), Some(row), Some(column)) => {
-            format!("{label}, {} {row}: {}", text("form_row").to_lowercase(), text(&format!("field.{key}.{column}")))
+            format!("{label}, {} {row}: {}", text("form_row").to_lowercase(), text(&format!("field-{key}-{column}")))
         }
         (_, Some(row), _) => format!("{label} ({row})"),
         _ => label,
@@ -44,7 +44,7 @@ pub fn describe_value(pointer: &str, value: &str, text: &dyn Fn(&str) -> String)
         }
         _ => &[],
     };
-    if options.contains(&value) { text(&format!("value.{value}")) } else { value.to_string() }
+    if options.contains(&value) { text(&format!("value-{value}")) } else { value.to_string() }
 }
 
 /// A value as a reader sees it on a read-only page: labels for choices, yes
@@ -52,7 +52,7 @@ pub fn describe_value(pointer: &str, value: &str, text: &dyn Fn(&str) -> String)
 pub(super) fn reading(value: Option<&Value>, kind: Kind, text: &dyn Fn(&str) -> String) -> String {
     let none = || "–".to_string();
     let label = |options: &[&str], v: &str| {
-        if options.contains(&v) { text(&format!("value.{v}")) } else { v.to_string() }
+        if options.contains(&v) { text(&format!("value-{v}")) } else { v.to_string() }
     };
     let plain = |v: &Value| match v {
         Value::String(s) if s.trim().is_empty() => none(),
@@ -95,7 +95,7 @@ pub(super) fn reading(value: Option<&Value>, kind: Kind, text: &dyn Fn(&str) -> 
 
 /// A code's name (`SE` → "Sverige"), or the code when it has none.
 pub(super) fn coded(code: &str, text: &dyn Fn(&str) -> String) -> String {
-    let key = format!("value.{code}");
+    let key = format!("value-{code}");
     let name = text(&key);
     if name == key { code.to_string() } else { name }
 }
@@ -127,7 +127,7 @@ pub fn describe(doc: &Value, rules: &[RuleResult], changed: &[String], texts: &T
                                     .iter()
                                     .map(|c| {
                                         json!({
-                                            "label": t(&format!("field.{key}.{}", c.key)),
+                                            "label": t(&format!("field-{key}-{}", c.key)),
                                             "value": reading(row.get(c.key), c.kind, t),
                                         })
                                     })
@@ -139,7 +139,7 @@ pub fn describe(doc: &Value, rules: &[RuleResult], changed: &[String], texts: &T
                     };
                     let is_table = matches!(field.kind, Kind::Table(_));
                     json!({
-                        "label": t(&format!("field.{key}")),
+                        "label": t(&format!("field-{key}")),
                         "value": if is_table && !rows.is_empty() { String::new() } else { reading(value, field.kind, t) },
                         "rows": rows,
                         "changed": is_changed(field.pointer),
@@ -166,7 +166,7 @@ pub fn describe(doc: &Value, rules: &[RuleResult], changed: &[String], texts: &T
                 .unwrap_or_default();
             json!({
                 "id": section.id,
-                "title": t(&format!("section.{}", section.id)),
+                "title": t(&format!("section-{}", section.id)),
                 "outcome": outcome,
                 "outcome_class": outcome_class,
                 "failing": failing,
@@ -181,22 +181,22 @@ pub fn describe(doc: &Value, rules: &[RuleResult], changed: &[String], texts: &T
 pub fn text_keys() -> Vec<String> {
     let mut keys = Vec::new();
     for section in SECTIONS {
-        keys.push(format!("section.{}", section.id));
-        keys.push(format!("section.{}.intro", section.id));
+        keys.push(format!("section-{}", section.id));
+        keys.push(format!("section-{}-intro", section.id));
         for field in section.fields {
             let key = text_key(field.pointer);
-            keys.push(format!("field.{key}"));
-            keys.push(format!("help.{key}"));
+            keys.push(format!("field-{key}"));
+            keys.push(format!("help-{key}"));
             let options: &[&str] = match field.kind {
                 Kind::Choice(o) | Kind::Multi(o) => o,
                 _ => &[],
             };
-            keys.extend(options.iter().map(|o| format!("value.{o}")));
+            keys.extend(options.iter().map(|o| format!("value-{o}")));
             if let Kind::Table(columns) = field.kind {
                 for c in columns {
-                    keys.push(format!("field.{key}.{}", c.key));
+                    keys.push(format!("field-{key}-{}", c.key));
                     if let Kind::Choice(o) = c.kind {
-                        keys.extend(o.iter().map(|o| format!("value.{o}")));
+                        keys.extend(o.iter().map(|o| format!("value-{o}")));
                     }
                 }
             }

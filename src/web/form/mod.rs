@@ -90,16 +90,16 @@ mod tests {
     #[test]
     fn fields_and_values_are_described_in_words() {
         let text = |key: &str| key.to_string();
-        assert_eq!(describe_field("/vendor/dpa_signed", &text).unwrap(), "field.vendor.dpa_signed");
+        assert_eq!(describe_field("/vendor/dpa_signed", &text).unwrap(), "field-vendor-dpa_signed");
         assert_eq!(
             describe_field("/service/models/0/provider", &text).unwrap(),
-            "field.service.models, form_row 1: field.service.models.provider"
+            "field-service-models, form_row 1: field-service-models-provider"
         );
-        assert_eq!(describe_field("/service/aliases/1", &text).unwrap(), "field.service.aliases (2)");
+        assert_eq!(describe_field("/service/aliases/1", &text).unwrap(), "field-service-aliases (2)");
         assert!(describe_field("/schema_version", &text).is_none());
         assert_eq!(describe_value("/vendor/dpa_signed", "true", &text), "form_yes");
-        assert_eq!(describe_value("/service/capabilities/0", "translation", &text), "value.translation");
-        assert_eq!(describe_value("/attachments/0/kind", "dpia", &text), "value.dpia");
+        assert_eq!(describe_value("/service/capabilities/0", "translation", &text), "value-translation");
+        assert_eq!(describe_value("/attachments/0/kind", "dpia", &text), "value-dpia");
         assert_eq!(describe_value("/service/name", "saas", &text), "saas", "free text is shown as it is");
     }
 

@@ -135,7 +135,7 @@ pub fn render(
                 .iter()
                 .map(|field| {
                     let found = problems.remove(field.pointer).unwrap_or_default();
-                    let label = t(&format!("field.{}", text_key(field.pointer)));
+                    let label = t(&format!("field-{}", text_key(field.pointer)));
                     for p in &found {
                         summary.push(json!({"href": format!("#{}", html_id(field.pointer)), "label": label, "check": p.check, "message": p.message}));
                     }
@@ -167,8 +167,8 @@ pub fn render(
             json!({
                 "id": section.id,
                 "rule": section.rule,
-                "title": t(&format!("section.{}", section.id)),
-                "intro": t(&format!("section.{}.intro", section.id)),
+                "title": t(&format!("section-{}", section.id)),
+                "intro": t(&format!("section-{}-intro", section.id)),
                 "outcome": outcome,
                 "outcome_class": outcome_class,
                 "fields": fields,
@@ -185,7 +185,7 @@ pub(super) fn option_list(options: &[&str], chosen: &[String], texts: &Texts<'_>
     options
         .iter()
         .map(|o| {
-            json!({"value": o, "label": (texts.text)(&format!("value.{o}")), "selected": chosen.iter().any(|c| c == o)})
+            json!({"value": o, "label": (texts.text)(&format!("value-{o}")), "selected": chosen.iter().any(|c| c == o)})
         })
         .collect()
 }
@@ -232,7 +232,7 @@ pub(super) fn field_context(
         "id": id,
         "name": field.pointer,
         "label": label,
-        "help": t(&format!("help.{key}")),
+        "help": t(&format!("help-{key}")),
         "optional": field.nullable || field.optional,
         "errors": errors,
         "invalid": !problems.is_empty(),
@@ -302,7 +302,7 @@ pub(super) fn field_context(
             let existing: Vec<Value> = value.and_then(Value::as_array).cloned().unwrap_or_default();
             let column_labels: Vec<Value> = columns
                 .iter()
-                .map(|c| json!({"label": t(&format!("field.{key}.{}", c.key)), "optional": c.nullable}))
+                .map(|c| json!({"label": t(&format!("field-{key}-{}", c.key)), "optional": c.nullable}))
                 .collect();
             map.insert("columns".into(), json!(column_labels));
             // The rows there are, and one empty row for the next (or as
@@ -335,7 +335,7 @@ pub(super) fn field_context(
                             json!({
                                 "name": name,
                                 "id": html_id(&name),
-                                "label": format!("{} {}, {}", t("form_row"), i + 1, t(&format!("field.{key}.{}", c.key))),
+                                "label": format!("{} {}, {}", t("form_row"), i + 1, t(&format!("field-{key}-{}", c.key))),
                                 "value": shown(cell_value),
                                 "choice": choice,
                                 "options": options,
@@ -360,7 +360,7 @@ pub(super) fn row_part(pointer: &str, text: &dyn Fn(&str) -> String) -> Option<S
     let row = rest.first()?.parse::<usize>().ok()? + 1;
     let key = text_key(field.pointer);
     Some(match rest.get(1) {
-        Some(column) => format!("{} {row}, {}", text("form_row"), text(&format!("field.{key}.{column}"))),
+        Some(column) => format!("{} {row}, {}", text("form_row"), text(&format!("field-{key}-{column}"))),
         None => format!("{} {row}", text("form_row")),
     })
 }

@@ -81,12 +81,12 @@ pub async fn registers_page(state: web::Data<AppState>, req: HttpRequest) -> Htt
         });
     let risk_options = options(
         &["prohibited", "high_risk", "limited_transparency", "minimal", "not_ai_system"],
-        &|c| t(&format!("value.{c}")),
+        &|c| t(&format!("value-{c}")),
         &want_risk,
         &|e| e.risk_class.clone(),
     );
     let phase_options =
-        options(&["planned", "pilot", "in_use", "retired"], &|c| t(&format!("value.{c}")), &want_phase, &|e| {
+        options(&["planned", "pilot", "in_use", "retired"], &|c| t(&format!("value-{c}")), &want_phase, &|e| {
             e.phase.clone()
         });
     let mut rows: Vec<serde_json::Value> = shown
@@ -97,8 +97,8 @@ pub async fn registers_page(state: web::Data<AppState>, req: HttpRequest) -> Htt
                 "href": format!("/register/{}/{}", info.slug, crate::web::encode(&e.service_id)),
                 "name": e.name, "vendor": e.vendor, "org_name": info.name,
                 "status": e.status.as_str(), "status_label": t(&format!("status_{}", e.status.as_str())),
-                "risk_label": if e.risk_class.is_empty() { "–".to_string() } else { t(&format!("value.{}", e.risk_class)) },
-                "phase_label": if e.phase.is_empty() { "–".to_string() } else { t(&format!("value.{}", e.phase)) },
+                "risk_label": if e.risk_class.is_empty() { "–".to_string() } else { t(&format!("value-{}", e.risk_class)) },
+                "phase_label": if e.phase.is_empty() { "–".to_string() } else { t(&format!("value-{}", e.phase)) },
                 "summary": e.short_description,
             })
         })
@@ -225,7 +225,7 @@ pub async fn register_page(state: web::Data<AppState>, req: HttpRequest, path: w
                     decision_reference: e.decision_reference,
                 })
                 .collect();
-            let intro = state.views.text(lang, "register_intro").replace("{org}", &org.name);
+            let intro = state.views.format(lang, "register_intro", &[("org", org.name.as_str().into())]);
             let title = format!("{} {}", state.views.text(lang, "register_title"), org.name);
             let page = serde_json::json!({ "org": org.slug, "org_name": org.name, "intro": intro, "entries": views });
             match state.views.render(&req, lang, "register", &title, &page) {
@@ -267,7 +267,7 @@ pub async fn public_service_page(
         Err(e) => return state.views.error_page(&req, &e),
     };
     let t = |key: &str| state.views.text(lang, key);
-    let value = |code: &str| if code.is_empty() { "–".to_string() } else { t(&format!("value.{code}")) };
+    let value = |code: &str| if code.is_empty() { "–".to_string() } else { t(&format!("value-{code}")) };
     let or_dash = |text: &str| if text.trim().is_empty() { "–".to_string() } else { text.to_string() };
     let pick = |sv: &str, en: &str| if lang == Lang::Sv { sv.to_string() } else { en.to_string() };
     let e = &found.entry;

@@ -1,6 +1,7 @@
 //! The service page's forms: submit a revision, decide, revoke a decision.
 
 use super::*;
+use crate::i18n::Message;
 
 /// `POST /services/{id}/revisions/{n}/submit` — a coordinator submits the
 /// latest draft for review; from then on it is frozen and every
@@ -52,7 +53,7 @@ pub(super) fn decision_request(fields: &[(String, String)]) -> Result<approvals:
     }
     let revision: i32 = text("revision")
         .and_then(|r| r.parse().ok())
-        .ok_or_else(|| AppError::field("invalid_request", "/revision", "Choose a revision.", "Välj en version."))?;
+        .ok_or_else(|| AppError::field("invalid_request", "/revision", Message::new("error-choose_revision")))?;
     let request = json!({
         "org": text("org").unwrap_or_default(),
         "revision": revision,
@@ -65,14 +66,8 @@ pub(super) fn decision_request(fields: &[(String, String)]) -> Result<approvals:
         "decision_reference": text("decision_reference"),
         "public_reason": text("public_reason"),
     });
-    serde_json::from_value(request).map_err(|_| {
-        AppError::field(
-            "invalid_request",
-            "/decision",
-            "Choose approved, approved with conditions or rejected.",
-            "Välj godkänd, godkänd med villkor eller avslag.",
-        )
-    })
+    serde_json::from_value(request)
+        .map_err(|_| AppError::field("invalid_request", "/decision", Message::new("error-choose_decision")))
 }
 
 /// `POST /services/{id}/decide` — the decision form.

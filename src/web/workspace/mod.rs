@@ -74,10 +74,7 @@ pub(super) fn no_store(mut response: HttpResponse) -> HttpResponse {
 fn refuse_cross_site(req: &HttpRequest) -> Result<(), AppError> {
     let site = req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()).unwrap_or("");
     if site.eq_ignore_ascii_case("cross-site") {
-        return Err(AppError::Forbidden {
-            why: "Forms are only accepted from Tillit's own pages.",
-            why_sv: "Formulär tas bara emot från Tillits egna sidor.",
-        });
+        return Err(AppError::Forbidden { why: "why-form_foreign" });
     }
     Ok(())
 }
@@ -110,10 +107,7 @@ fn session_id(req: &HttpRequest) -> Option<String> {
 fn check_csrf(web: &WebActor, fields: &[(String, String)]) -> Result<(), AppError> {
     match field(fields, "csrf") {
         Some(token) if sessions::same_secret(token, &web.csrf_token) => Ok(()),
-        _ => Err(AppError::Forbidden {
-            why: "The form has expired or did not come from Tillit. Reload the page and try again.",
-            why_sv: "Formuläret har gått ut eller kom inte från Tillit. Ladda om sidan och försök igen.",
-        }),
+        _ => Err(AppError::Forbidden { why: "why-form_expired" }),
     }
 }
 
