@@ -5,7 +5,22 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    ToSchema,
+    diesel::AsExpression,
+    diesel::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Coordinator,
@@ -31,35 +46,15 @@ impl Role {
     }
 }
 
+crate::db::text_enum!(Role);
+
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgKind {
-    Municipality,
-    Federation,
-}
-
-impl OrgKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgKind::Municipality => "municipality",
-            OrgKind::Federation => "federation",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OrgKind> {
-        match s {
-            "municipality" => Some(OrgKind::Municipality),
-            "federation" => Some(OrgKind::Federation),
-            _ => None,
-        }
-    }
-}
+pub use crate::organisations::model::OrgKind;
 
 /// Who is making a request, as established inside the request's transaction.
 #[derive(Debug, Clone)]

@@ -82,7 +82,7 @@ pub fn grant_roles(
         let grant = RoleGrantRow {
             id: new_id(),
             user_id: user.id.clone(),
-            role: role.as_str().to_string(),
+            role: *role,
             granted_at: db::now(),
             granted_by: by.map(str::to_string),
             revoked_at: None,
@@ -100,7 +100,7 @@ pub fn grant_roles(
 pub fn approver_grantors(conn: &mut DbConnection, user_id: &str) -> Result<Vec<String>, AppError> {
     Ok(store::active_grants(conn, user_id)?
         .into_iter()
-        .filter(|g| g.role == Role::Approver.as_str())
+        .filter(|g| g.role == Role::Approver)
         .filter_map(|g| g.granted_by)
         .collect())
 }
@@ -256,7 +256,7 @@ pub fn revoke_role(
 pub fn revoke_role_of(conn: &mut DbConnection, user: &UserRow, role: Role, by: Option<&str>) -> Result<(), AppError> {
     let grant = store::active_grants(conn, &user.id)?
         .into_iter()
-        .find(|g| g.role == role.as_str())
+        .find(|g| g.role == role)
         .ok_or_else(|| AppError::conflict("role_not_held", Message::new("error-role_not_held")))?;
     if store::revoke_grant(conn, &grant.id, db::now(), by)? != 1 {
         return Err(AppError::conflict("role_not_held", Message::new("error-role_not_held")));

@@ -35,7 +35,7 @@ impl Audited for UserRow {
 pub struct RoleGrantRow {
     pub id: String,
     pub user_id: String,
-    pub role: String,
+    pub role: Role,
     pub granted_at: NaiveDateTime,
     pub granted_by: Option<String>,
     pub revoked_at: Option<NaiveDateTime>,
@@ -101,7 +101,7 @@ pub fn active_grants(conn: &mut DbConnection, user_id: &str) -> Result<Vec<RoleG
 }
 
 pub fn active_roles(conn: &mut DbConnection, user_id: &str) -> Result<Vec<Role>, AppError> {
-    let mut roles: Vec<Role> = active_grants(conn, user_id)?.iter().filter_map(|g| Role::parse(&g.role)).collect();
+    let mut roles: Vec<Role> = active_grants(conn, user_id)?.iter().map(|g| g.role).collect();
     roles.sort();
     Ok(roles)
 }

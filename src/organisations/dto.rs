@@ -9,8 +9,7 @@ pub struct OrganisationResponse {
     #[schema(example = "kinda")]
     pub slug: String,
     pub name: String,
-    /// `municipality` or `federation`.
-    pub kind: String,
+    pub kind: super::model::OrgKind,
     /// The AI function that decides for this organisation.
     pub function_name: String,
     pub function_email: String,

@@ -17,7 +17,7 @@ pub fn seed_defaults(conn: &mut DbConnection) -> Result<usize, AppError> {
             let row = OrganisationRow {
                 slug: slug.to_string(),
                 name: name.to_string(),
-                kind: kind.to_string(),
+                kind: *kind,
                 function_name: function_name.to_string(),
                 function_email: format!("ai-funktionen@{slug}.example.se"),
                 created_at: now,

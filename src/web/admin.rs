@@ -14,6 +14,7 @@ use crate::auth::{Role, service as people};
 use crate::db;
 use crate::error::AppError;
 use crate::i18n::Message;
+use crate::organisations::model::OrgKind;
 use crate::state::AppState;
 
 fn role_options(state: &AppState, lang: super::Lang) -> Vec<Value> {
@@ -51,7 +52,7 @@ pub async fn delegations_page(state: web::Data<AppState>, req: HttpRequest) -> H
                 let rows = approvals::service::delegations(conn, Some(&org))?;
                 let federations: Vec<(String, String)> = crate::organisations::service::all(conn)?
                     .into_iter()
-                    .filter(|o| o.kind == "federation" && o.slug != org)
+                    .filter(|o| o.kind == OrgKind::Federation && o.slug != org)
                     .map(|o| (o.slug, o.name))
                     .collect();
                 Ok((rows, federations))

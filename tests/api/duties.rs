@@ -79,7 +79,7 @@ async fn one_admin_alone_cannot_get_a_service_approved() {
         let grant = tillit::auth::store::RoleGrantRow {
             id: tillit::ids::new_id(),
             user_id: ada_id.clone(),
-            role: "approver".into(),
+            role: tillit::auth::Role::Approver,
             granted_at: tillit::db::now(),
             granted_by: Some(ada_id.clone()),
             revoked_at: None,

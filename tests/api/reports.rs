@@ -4,6 +4,7 @@
 use chrono::{Duration, NaiveDate};
 use serde_json::{Value, json};
 use tillit::auth::Role;
+use tillit::policy::reevaluate::JobState;
 
 use crate::authz::submit;
 use crate::common::*;
@@ -349,7 +350,7 @@ async fn a_rule_change_flags_exactly_the_approvals_that_got_worse() {
         let job = tillit::policy::reevaluate::start_job(&mut conn, &policies).unwrap();
         let job =
             tillit::policy::reevaluate::run_job(&mut conn, [&mut pages, &mut history], &policies, job, |_| {}).unwrap();
-        assert_eq!(job.status, "finished");
+        assert_eq!(job.status, JobState::Finished);
         assert_eq!(job.flagged, 1, "{backend:?}: only the approval that got worse");
         // Running again changes nothing: everything is already evaluated.
         assert_eq!(evaluations_as_full(&mut conn, &policies), 6, "{backend:?}");
@@ -607,7 +608,7 @@ async fn a_rule_change_re_evaluates_the_approved_and_the_latest_revisions_only()
             |_| {},
         )
         .unwrap();
-        assert_eq!(job.status, "finished");
+        assert_eq!(job.status, JobState::Finished);
         let mut taken: Vec<(String, i32)> = evaluations::table
             .inner_join(revisions::table)
             .filter(evaluations::rule_set_version.eq(&new_version))
@@ -723,14 +724,14 @@ async fn an_interrupted_re_evaluation_resumes_where_it_stopped_and_ends_as_an_un
                 assert!(evaluated > 0 && evaluated <= 20, "{backend:?}: two pages of ten were written: {evaluated}");
                 let resumed = start_job(&mut conn, &policies).unwrap();
                 assert_eq!(resumed.id, job.id, "{backend:?}: the same job goes on");
-                assert_eq!(resumed.status, "running");
+                assert_eq!(resumed.status, JobState::Running);
                 assert_eq!(resumed.done, 0, "the pass counts anew");
                 resumed
             } else {
                 job
             };
             let done = run_job_in_pages(&mut conn, [&mut pages, &mut history], &policies, job, 10, |_| {}).unwrap();
-            assert_eq!(done.status, "finished");
+            assert_eq!(done.status, JobState::Finished);
             assert_eq!(done.done, 60);
             let (evaluated, flags) = counts(&mut conn, &version);
             assert_eq!(flags, done.flagged, "{backend:?}: the job counts every flag once");
@@ -780,7 +781,7 @@ async fn a_re_evaluation_gives_the_same_results_whether_documents_have_field_off
             let policies = app.state.policies();
             let job = start_job(&mut conn, &policies).unwrap();
             let done = run_job_in_pages(&mut conn, [&mut pages, &mut history], &policies, job, 10, |_| {}).unwrap();
-            assert_eq!(done.status, "finished");
+            assert_eq!(done.status, JobState::Finished);
             assert_eq!(evaluations_as_full(&mut conn, &policies), 60, "{backend:?}, offsets {offsets}");
             assert!(tillit::audit::verify::verify(&mut conn, &[]).unwrap().intact, "{backend:?}, offsets {offsets}");
             let mut stored: Vec<(String, String, String, String)> = evaluations::table

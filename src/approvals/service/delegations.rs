@@ -39,7 +39,7 @@ pub fn create_delegation(
     authz::can(actor, Action::ManageDelegations { org: &org.slug })?;
     let delegate = organisations::store::find(conn, &request.delegate)?
         .ok_or_else(|| unknown_org_at(&request.delegate, "/delegate"))?;
-    if delegate.kind != OrgKind::Federation.as_str() || delegate.slug == org.slug {
+    if delegate.kind != OrgKind::Federation || delegate.slug == org.slug {
         return Err(AppError::field("invalid_delegate", "/delegate", Message::new("error-invalid_delegate")));
     }
     if request.scope != "all" {

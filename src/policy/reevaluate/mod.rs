@@ -84,12 +84,38 @@ impl Audited for ReReviewRow {
     }
 }
 
+/// Where a re-evaluation job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema, diesel::AsExpression, diesel::FromSqlRow)]
+#[diesel(sql_type = diesel::sql_types::Text)]
+#[serde(rename_all = "snake_case")]
+pub enum JobState {
+    Running,
+    Finished,
+    Failed,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobState::Running => "running",
+            JobState::Finished => "finished",
+            JobState::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobState> {
+        [JobState::Running, JobState::Finished, JobState::Failed].into_iter().find(|j| j.as_str() == s)
+    }
+}
+
+crate::db::text_enum!(JobState);
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = reevaluation_jobs)]
 pub struct JobRow {
     pub id: String,
     pub rule_set_version: String,
-    pub status: String,
+    pub status: JobState,
     pub total: i64,
     pub done: i64,
     pub flagged: i64,
@@ -103,8 +129,7 @@ pub struct JobRow {
 pub struct JobStatus {
     pub job_id: String,
     pub rule_set_version: String,
-    /// `running`, `finished` or `failed`.
-    pub status: String,
+    pub status: JobState,
     pub total: i64,
     pub done: i64,
     /// Approvals flagged for re-review.
@@ -127,7 +152,7 @@ impl From<&JobRow> for JobStatus {
         JobStatus {
             job_id: row.id.clone(),
             rule_set_version: row.rule_set_version.clone(),
-            status: row.status.clone(),
+            status: row.status,
             total: row.total,
             done: row.done,
             flagged: row.flagged,
@@ -135,7 +160,7 @@ impl From<&JobRow> for JobStatus {
             updated_at: rfc3339(&row.updated_at),
             finished_at: rfc3339_opt(&row.finished_at),
             rate,
-            eta_seconds: (row.status == "running" && rate > 0.0).then(|| left / rate),
+            eta_seconds: (row.status == JobState::Running && rate > 0.0).then(|| left / rate),
         }
     }
 }
@@ -190,7 +215,7 @@ pub fn jobs(conn: &mut DbConnection) -> Result<Vec<JobRow>, AppError> {
 pub fn pending(conn: &mut DbConnection, policies: &PolicySet) -> Result<bool, AppError> {
     let finished: Option<String> = reevaluation_jobs::table
         .filter(reevaluation_jobs::rule_set_version.eq(policies.version()))
-        .filter(reevaluation_jobs::status.eq("finished"))
+        .filter(reevaluation_jobs::status.eq(JobState::Finished))
         .select(reevaluation_jobs::id)
         .first(conn)
         .optional()?;
@@ -219,7 +244,7 @@ pub fn mark_done_if_complete(conn: &mut DbConnection, policies: &PolicySet) -> R
         let job = JobRow {
             id: new_id(),
             rule_set_version: policies.version().to_string(),
-            status: "finished".into(),
+            status: JobState::Finished,
             total,
             done: total,
             flagged: 0,
@@ -238,7 +263,7 @@ pub fn start_job(conn: &mut DbConnection, policies: &PolicySet) -> Result<JobRow
     db::write(conn, |conn| {
         let running: Option<JobRow> = reevaluation_jobs::table
             .filter(reevaluation_jobs::rule_set_version.eq(policies.version()))
-            .filter(reevaluation_jobs::status.ne("finished"))
+            .filter(reevaluation_jobs::status.ne(JobState::Finished))
             .select(JobRow::as_select())
             .first(conn)
             .optional()?;
@@ -252,19 +277,19 @@ pub fn start_job(conn: &mut DbConnection, policies: &PolicySet) -> Result<JobRow
             Some(job) => {
                 diesel::update(reevaluation_jobs::table.filter(reevaluation_jobs::id.eq(&job.id)))
                     .set((
-                        reevaluation_jobs::status.eq("running"),
+                        reevaluation_jobs::status.eq(JobState::Running),
                         reevaluation_jobs::total.eq(total),
                         reevaluation_jobs::done.eq(0),
                         reevaluation_jobs::updated_at.eq(now),
                     ))
                     .execute(conn)?;
-                Ok(JobRow { status: "running".into(), total, done: 0, updated_at: now, ..job })
+                Ok(JobRow { status: JobState::Running, total, done: 0, updated_at: now, ..job })
             }
             None => {
                 let job = JobRow {
                     id: new_id(),
                     rule_set_version: policies.version().to_string(),
-                    status: "running".into(),
+                    status: JobState::Running,
                     total,
                     done: 0,
                     flagged: 0,
@@ -377,12 +402,12 @@ pub fn run_job_in_pages(
         checkpoints.finish(conn)?;
     }
     let now = db::now();
-    job.status = if result.is_ok() { "finished".into() } else { "failed".into() };
+    job.status = if result.is_ok() { JobState::Finished } else { JobState::Failed };
     job.finished_at = result.is_ok().then_some(now);
     job.updated_at = now;
     diesel::update(reevaluation_jobs::table.filter(reevaluation_jobs::id.eq(&job.id)))
         .set((
-            reevaluation_jobs::status.eq(&job.status),
+            reevaluation_jobs::status.eq(job.status),
             reevaluation_jobs::finished_at.eq(job.finished_at),
             reevaluation_jobs::updated_at.eq(now),
             reevaluation_jobs::done.eq(job.done),
