@@ -125,6 +125,26 @@ impl<T: Pod> Filler<T> {
         true
     }
 
+    /// Adds the next items given as their bytes (whole items, in native
+    /// byte order, at any alignment); false (adding none) when they are not
+    /// whole items or would pass the length.
+    pub fn extend_bytes(&mut self, bytes: &[u8]) -> bool {
+        let size = std::mem::size_of::<T>();
+        if size == 0 || bytes.len() % size != 0 || self.at + bytes.len() / size > self.len {
+            return false;
+        }
+        let end = self.at + bytes.len() / size;
+        match &mut self.target {
+            Target::Heap(out) => out.extend(bytes.chunks_exact(size).map(bytemuck::pod_read_unaligned::<T>)),
+            Target::Mapped(map) => {
+                let Some(slots) = map.get_mut(self.at * size..end * size) else { return false };
+                slots.copy_from_slice(bytes);
+            }
+        }
+        self.at = end;
+        true
+    }
+
     /// Adds the next item; false when the length is reached.
     pub fn push(&mut self, item: T) -> bool {
         self.extend(std::slice::from_ref(&item))

@@ -31,7 +31,7 @@ pub(in crate::lookup) struct StoredDecision {
 }
 
 /// What did not fit in a stored decision.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub(in crate::lookup) struct WideDecision {
     /// The decision's index in the segment's decision list.
     pub index: u32,
