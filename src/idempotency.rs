@@ -88,21 +88,39 @@ impl Write {
     }
 }
 
+type Extracting<T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, AppError>>>>;
+
+/// The caller's credentials and idempotency key, then the body as `body`
+/// reads it: the one way both kinds of write are taken from a request.
+fn extract_write<F>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    body: impl FnOnce(&HttpRequest, &mut Payload) -> F,
+) -> Extracting<Write>
+where
+    F: std::future::Future<Output = Result<actix_web::web::Bytes, AppError>> + 'static,
+{
+    let creds = Credentials::from_request(req, payload);
+    let key = IdempotencyKey::from_request(req, payload);
+    let body = body(req, payload);
+    let req = req.clone();
+    Box::pin(async move {
+        let creds = creds.await?;
+        let key = key.await?;
+        let body = body.await?;
+        let fingerprint = fingerprint(&req, &body);
+        Ok(Write { creds, key, body, fingerprint })
+    })
+}
+
 impl FromRequest for Write {
     type Error = AppError;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+    type Future = Extracting<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let creds = Credentials::from_request(req, payload);
-        let key = IdempotencyKey::from_request(req, payload);
-        let body = crate::http::RawJson::from_request(req, payload);
-        let req = req.clone();
-        Box::pin(async move {
-            let creds = creds.await?;
-            let key = key.await?;
-            let body = body.await?.0;
-            let fingerprint = fingerprint(&req, &body);
-            Ok(Write { creds, key, body, fingerprint })
+        extract_write(req, payload, |req, payload| {
+            let json = crate::http::RawJson::from_request(req, payload);
+            async move { Ok(json.await?.0) }
         })
     }
 }
@@ -113,19 +131,17 @@ pub struct EmptyWrite(pub Write);
 
 impl FromRequest for EmptyWrite {
     type Error = AppError;
-    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+    type Future = Extracting<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let creds = Credentials::from_request(req, payload);
-        let key = IdempotencyKey::from_request(req, payload);
-        let body = crate::http::NoBody::from_request(req, payload);
-        let fingerprint = fingerprint(req, b"");
-        Box::pin(async move {
-            let creds = creds.await?;
-            let key = key.await?;
-            body.await?;
-            Ok(EmptyWrite(Write { creds, key, body: actix_web::web::Bytes::new(), fingerprint }))
-        })
+        let write = extract_write(req, payload, |req, payload| {
+            let none = crate::http::NoBody::from_request(req, payload);
+            async move {
+                none.await?;
+                Ok(actix_web::web::Bytes::new())
+            }
+        });
+        Box::pin(async move { Ok(EmptyWrite(write.await?)) })
     }
 }
 

@@ -238,25 +238,10 @@ fn generate(cx: &Context<'_>, rng: &mut Rng, start: usize, end: usize) -> Result
             created_by: coordinator.clone(),
             created_at,
         };
-        let revision = RevisionRow {
-            id: synthetic_id(rng),
-            service_id: service.id.clone(),
-            revision: 1,
-            document: raw,
-            document_sha256: parsed.sha256.clone(),
-            name: parsed.name.clone(),
-            vendor: parsed.vendor.clone(),
-            aliases: serde_json::to_string(&parsed.aliases)?,
-            domains: serde_json::to_string(&parsed.domains)?,
-            publication: parsed.publication,
-            state: crate::submissions::model::RevisionState::Submitted,
-            created_by: coordinator.clone(),
-            created_at,
-            submitted_by: Some(coordinator.clone()),
-            submitted_at: Some(created_at),
-            risk_class: parsed.risk_class.clone(),
-            field_offsets: parsed.field_offsets.clone(),
-        };
+        let mut revision = RevisionRow::draft(synthetic_id(rng), &service.id, 1, &parsed, &coordinator, created_at)?;
+        revision.state = crate::submissions::model::RevisionState::Submitted;
+        revision.submitted_by = Some(coordinator.clone());
+        revision.submitted_at = Some(created_at);
         let evaluation =
             EvaluationRow::new(synthetic_id(rng), &revision.id, &parsed.evaluation, created_at, OutcomeForm::Lean)?;
         batch.events.push(
@@ -292,9 +277,8 @@ fn generate(cx: &Context<'_>, rng: &mut Rng, start: usize, end: usize) -> Result
                 _ => None,
             };
             let Some((kind, revoked, expired)) = outcome else { continue };
-            // Some pairs have a history: an earlier decision, revoked.
-            if rng.chance(10) && kind != "rejected" {
-                let mut earlier = decision_row(
+            let decide = |rng: &mut Rng, kind: &str| {
+                decision_row(
                     rng,
                     &service,
                     &revision,
@@ -303,48 +287,38 @@ fn generate(cx: &Context<'_>, rng: &mut Rng, start: usize, end: usize) -> Result
                     deciding,
                     &decided_by,
                     via.clone(),
-                    "approved",
+                    kind,
                     today,
-                );
-                earlier.revoked_at = Some(created_at);
-                earlier.revoked_by = Some(decided_by.clone());
-                earlier.revocation_reason = Some("Ersatt av nytt beslut".into());
+                )
+            };
+            let revoke = |row: &mut DecisionRow, reason: &str| {
+                row.revoked_at = Some(created_at);
+                row.revoked_by = Some(decided_by.clone());
+                row.revocation_reason = Some(reason.into());
+            };
+            let recorded = |row: &DecisionRow| {
+                NewEvent::new(AuditAction::DecisionRecorded, Some(&decided_by), Some(org))
+                    .via_delegation(via.as_deref())
+                    .subject(row)
+                    .seal()
+            };
+            // Some pairs have a history: an earlier decision, revoked.
+            if rng.chance(10) && kind != "rejected" {
+                let mut earlier = decide(rng, "approved");
+                revoke(&mut earlier, "Ersatt av nytt beslut");
                 earlier.decided_at -= Duration::days(400);
-                batch.events.push(
-                    NewEvent::new(AuditAction::DecisionRecorded, Some(&decided_by), Some(org))
-                        .via_delegation(via.as_deref())
-                        .subject(&earlier)
-                        .seal()?,
-                );
+                batch.events.push(recorded(&earlier)?);
                 batch.decisions.push(earlier);
             }
-            let mut row = decision_row(
-                rng,
-                &service,
-                &revision,
-                &evaluation,
-                org,
-                deciding,
-                &decided_by,
-                via.clone(),
-                kind,
-                today,
-            );
+            let mut row = decide(rng, kind);
             if expired {
                 row.decided_at -= Duration::days(800);
                 row.valid_until = Some(today - Duration::days(1 + rng.below(300) as i64));
             }
             if revoked {
-                row.revoked_at = Some(created_at);
-                row.revoked_by = Some(decided_by.clone());
-                row.revocation_reason = Some("Villkoren följs inte".into());
+                revoke(&mut row, "Villkoren följs inte");
             }
-            batch.events.push(
-                NewEvent::new(AuditAction::DecisionRecorded, Some(&decided_by), Some(org))
-                    .via_delegation(via.as_deref())
-                    .subject(&row)
-                    .seal()?,
-            );
+            batch.events.push(recorded(&row)?);
             batch.decisions.push(row);
         }
         batch.services.push(service);

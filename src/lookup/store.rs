@@ -28,21 +28,24 @@ pub fn orgs(conn: &mut DbConnection) -> Result<Vec<OrgInfo>, AppError> {
 }
 
 type RevisionTuple = (String, i32, String, String, String, String, Publication);
-type DecisionTuple = (
-    String,
-    String,
-    String,
-    String,
-    Option<NaiveDate>,
-    NaiveDateTime,
-    String,
-    Option<String>,
-    Option<NaiveDateTime>,
-    String,
-    String,
-    String,
-    i32,
-);
+/// A decision as the index reads it from its row.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = decisions)]
+struct DecisionRow {
+    service_id: String,
+    org_slug: String,
+    decision: String,
+    conditions: String,
+    valid_until: Option<NaiveDate>,
+    decided_at: NaiveDateTime,
+    deciding_org_slug: String,
+    via_delegation_id: Option<String>,
+    revoked_at: Option<NaiveDateTime>,
+    id: String,
+    revision_id: String,
+    rule_set_version: String,
+    revision: i32,
+}
 
 /// The submitted revisions of one service, oldest first.
 type Group = (String, Vec<RevisionTuple>);
@@ -62,39 +65,24 @@ fn service_data(rev: &RevisionTuple, id: String) -> ServiceData {
 }
 
 /// A decision as the index takes it, with the revision it was made on.
-fn decision_data(row: DecisionTuple, flags: &ReReviewFlags) -> Option<(String, i32, DecisionData)> {
-    let (
-        service_id,
-        org,
-        decision,
-        conditions,
-        valid_until,
-        decided_at,
-        deciding_org,
-        via,
-        revoked_at,
-        id,
-        revision_id,
-        version,
-        revision,
-    ) = row;
+fn decision_data(row: DecisionRow, flags: &ReReviewFlags) -> Option<(String, i32, DecisionData)> {
     // Only an approval can need re-review (a flag on one since revoked is
     // kept; the lookup shows it only while the approval is live).
-    let needs_re_review = decision != "rejected" && flags.flagged(&id, &revision_id, &version);
+    let needs_re_review = row.decision != "rejected" && flags.flagged(&row.id, &row.revision_id, &row.rule_set_version);
     Some((
-        service_id,
-        revision,
+        row.service_id,
+        row.revision,
         DecisionData {
-            org,
-            kind: DecisionKind::parse(&decision)?,
-            revoked: revoked_at.is_some(),
-            deciding_org,
-            via_delegation: via.is_some(),
+            org: row.org_slug,
+            kind: DecisionKind::parse(&row.decision)?,
+            revoked: row.revoked_at.is_some(),
+            deciding_org: row.deciding_org_slug,
+            via_delegation: row.via_delegation_id.is_some(),
             needs_re_review,
             superseded: false,
-            decided_on: crate::swedish::local_date(&decided_at),
-            valid_until,
-            conditions,
+            decided_on: crate::swedish::local_date(&row.decided_at),
+            valid_until: row.valid_until,
+            conditions: row.conditions,
         },
     ))
 }
@@ -107,20 +95,21 @@ fn decision_data(row: DecisionTuple, flags: &ReReviewFlags) -> Option<(String, i
 fn entries_of(
     conn: &mut DbConnection,
     groups: Vec<Group>,
-    mut decisions: Vec<DecisionTuple>,
+    mut decisions: Vec<DecisionRow>,
     out: &mut Vec<ServiceData>,
 ) -> Result<(), AppError> {
-    decisions.sort_by(|a, b| (&a.0, &a.1, a.5).cmp(&(&b.0, &b.1, b.5)));
+    decisions
+        .sort_by(|a, b| (&a.service_id, &a.org_slug, a.decided_at).cmp(&(&b.service_id, &b.org_slug, b.decided_at)));
     // Only the latest decision per service and organisation counts, so
     // only those need their re-review flags.
     decisions.dedup_by(|later, earlier| {
-        let same = later.0 == earlier.0 && later.1 == earlier.1;
+        let same = later.service_id == earlier.service_id && later.org_slug == earlier.org_slug;
         if same {
             std::mem::swap(later, earlier);
         }
         same
     });
-    let flags = ReReviewFlags::load(conn, decisions.iter().map(|d| (d.9.as_str(), d.10.as_str())))?;
+    let flags = ReReviewFlags::load(conn, decisions.iter().map(|d| (d.id.as_str(), d.revision_id.as_str())))?;
     let mut decisions = decisions.into_iter().filter_map(|row| decision_data(row, &flags)).peekable();
     for (service_id, revisions) in groups {
         let mut own: Vec<(i32, DecisionData)> = Vec::new();
@@ -155,45 +144,11 @@ fn entries_of(
     Ok(())
 }
 
-type DecisionColumns = (
-    decisions::service_id,
-    decisions::org_slug,
-    decisions::decision,
-    decisions::conditions,
-    decisions::valid_until,
-    decisions::decided_at,
-    decisions::deciding_org_slug,
-    decisions::via_delegation_id,
-    decisions::revoked_at,
-    decisions::id,
-    decisions::revision_id,
-    decisions::rule_set_version,
-    decisions::revision,
-);
-
-fn decision_columns() -> DecisionColumns {
-    (
-        decisions::service_id,
-        decisions::org_slug,
-        decisions::decision,
-        decisions::conditions,
-        decisions::valid_until,
-        decisions::decided_at,
-        decisions::deciding_org_slug,
-        decisions::via_delegation_id,
-        decisions::revoked_at,
-        decisions::id,
-        decisions::revision_id,
-        decisions::rule_set_version,
-        decisions::revision,
-    )
-}
-
-fn decisions_between(conn: &mut DbConnection, first: &str, last: &str) -> Result<Vec<DecisionTuple>, AppError> {
+fn decisions_between(conn: &mut DbConnection, first: &str, last: &str) -> Result<Vec<DecisionRow>, AppError> {
     Ok(decisions::table
         .filter(decisions::service_id.ge(first))
         .filter(decisions::service_id.le(last))
-        .select(decision_columns())
+        .select(DecisionRow::as_select())
         .load(conn)?)
 }
 
@@ -281,8 +236,8 @@ pub fn services(conn: &mut DbConnection, ids: &[String]) -> Result<Vec<(String, 
         decisions.extend(
             decisions::table
                 .filter(decisions::service_id.eq_any(chunk))
-                .select(decision_columns())
-                .load::<DecisionTuple>(conn)?,
+                .select(DecisionRow::as_select())
+                .load::<DecisionRow>(conn)?,
         );
     }
     rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));

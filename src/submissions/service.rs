@@ -28,25 +28,7 @@ fn new_revision_rows(
     actor: &Actor,
 ) -> Result<(RevisionRow, EvaluationRow), AppError> {
     let now = db::now();
-    let revision = RevisionRow {
-        id: new_id(),
-        service_id: service_id.to_string(),
-        revision: number,
-        document: parsed.raw.clone(),
-        document_sha256: parsed.sha256.clone(),
-        name: parsed.name.clone(),
-        vendor: parsed.vendor.clone(),
-        aliases: serde_json::to_string(&parsed.aliases)?,
-        domains: serde_json::to_string(&parsed.domains)?,
-        publication: parsed.publication,
-        state: RevisionState::Draft,
-        created_by: actor.user_id.clone(),
-        created_at: now,
-        submitted_by: None,
-        submitted_at: None,
-        risk_class: parsed.risk_class.clone(),
-        field_offsets: parsed.field_offsets.clone(),
-    };
+    let revision = RevisionRow::draft(new_id(), service_id, number, parsed, &actor.user_id, now)?;
     // The lean form once the rule set is on record (it is from the server's
     // start, and from a reload before the new rule set is used), the full
     // one otherwise, so that the evaluation always reads back whole.

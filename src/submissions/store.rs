@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::model::{Publication, RevisionState};
+use super::model::{ParsedDocument, Publication, RevisionState};
 use crate::audit::Audited;
 use crate::db::DbConnection;
 use crate::db::schema::{
@@ -59,6 +59,38 @@ pub struct RevisionRow {
     /// document, which the digest covers.
     #[serde(skip_serializing)]
     pub field_offsets: Option<String>,
+}
+
+impl RevisionRow {
+    /// A draft revision of a parsed document, made by `by` at `at`.
+    pub fn draft(
+        id: String,
+        service_id: &str,
+        revision: i32,
+        parsed: &ParsedDocument,
+        by: &str,
+        at: NaiveDateTime,
+    ) -> Result<RevisionRow, serde_json::Error> {
+        Ok(RevisionRow {
+            id,
+            service_id: service_id.to_string(),
+            revision,
+            document: parsed.raw.clone(),
+            document_sha256: parsed.sha256.clone(),
+            name: parsed.name.clone(),
+            vendor: parsed.vendor.clone(),
+            aliases: serde_json::to_string(&parsed.aliases)?,
+            domains: serde_json::to_string(&parsed.domains)?,
+            publication: parsed.publication,
+            state: RevisionState::Draft,
+            created_by: by.to_string(),
+            created_at: at,
+            submitted_by: None,
+            submitted_at: None,
+            risk_class: parsed.risk_class.clone(),
+            field_offsets: parsed.field_offsets.clone(),
+        })
+    }
 }
 
 impl Audited for RevisionRow {

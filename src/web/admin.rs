@@ -6,7 +6,7 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::workspace::{error_page, form_field, page, post_form, signed_in, to_login, user_view};
+use super::workspace::{FormPost, error_page, form_field, page, signed_in, to_login, user_view};
 use super::{encode, lang_of};
 use crate::approvals;
 use crate::auth::authz::{self, Action};
@@ -87,9 +87,9 @@ pub async fn delegations_page(state: web::Data<AppState>, req: HttpRequest) -> H
 }
 
 /// `POST /admin/delegations` — a new delegation of the admin's organisation.
-pub async fn create_delegation(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let lang = lang_of(&req).as_str();
-    post_form(&state, &req, &body, move |conn, web, fields| {
+pub async fn create_delegation(post: FormPost) -> HttpResponse {
+    let lang = post.lang();
+    post.run(move |conn, web, fields| {
         let request = approvals::dto::DelegationRequest {
             org: web.actor.org_slug.clone(),
             delegate: form_field(fields, "delegate").unwrap_or_default().to_string(),
@@ -105,15 +105,10 @@ pub async fn create_delegation(state: web::Data<AppState>, req: HttpRequest, bod
 }
 
 /// `POST /admin/delegations/{id}/revoke` — ends a delegation.
-pub async fn revoke_delegation(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    body: web::Bytes,
-) -> HttpResponse {
-    let lang = lang_of(&req).as_str();
+pub async fn revoke_delegation(post: FormPost, path: web::Path<String>) -> HttpResponse {
+    let lang = post.lang();
     let id = path.into_inner();
-    post_form(&state, &req, &body, move |conn, web, fields| {
+    post.run(move |conn, web, fields| {
         approvals::service::revoke_delegation(conn, &web.actor, &id, form_field(fields, "reason"))?;
         Ok(format!("/admin/delegations?lang={lang}"))
     })
@@ -157,9 +152,9 @@ pub async fn people_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
 }
 
 /// `POST /admin/people` — adds a person (or finds them by name) with roles.
-pub async fn add_person(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    let lang = lang_of(&req).as_str();
-    post_form(&state, &req, &body, move |conn, web, fields| {
+pub async fn add_person(post: FormPost) -> HttpResponse {
+    let lang = post.lang();
+    post.run(move |conn, web, fields| {
         let mut roles = Vec::new();
         for (name, value) in fields {
             if name == "role" {
@@ -178,15 +173,10 @@ pub async fn add_person(state: web::Data<AppState>, req: HttpRequest, body: web:
 }
 
 /// `POST /admin/people/{id}/roles` — grants a role.
-pub async fn grant_role(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    body: web::Bytes,
-) -> HttpResponse {
-    let lang = lang_of(&req).as_str();
+pub async fn grant_role(post: FormPost, path: web::Path<String>) -> HttpResponse {
+    let lang = post.lang();
     let id = path.into_inner();
-    post_form(&state, &req, &body, move |conn, web, fields| {
+    post.run(move |conn, web, fields| {
         people::grant_role(conn, &web.actor, &id, parse_role(form_field(fields, "role"))?)?;
         Ok(format!("/admin/people?lang={lang}"))
     })
@@ -194,15 +184,10 @@ pub async fn grant_role(
 }
 
 /// `POST /admin/people/{id}/roles/{role}/revoke` — revokes a role.
-pub async fn revoke_role(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<(String, String)>,
-    body: web::Bytes,
-) -> HttpResponse {
-    let lang = lang_of(&req).as_str();
+pub async fn revoke_role(post: FormPost, path: web::Path<(String, String)>) -> HttpResponse {
+    let lang = post.lang();
     let (id, role) = path.into_inner();
-    post_form(&state, &req, &body, move |conn, web, _| {
+    post.run(move |conn, web, _| {
         people::revoke_role(conn, &web.actor, &id, parse_role(Some(&role))?)?;
         Ok(format!("/admin/people?lang={lang}"))
     })

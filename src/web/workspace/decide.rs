@@ -6,15 +6,10 @@ use crate::i18n::Message;
 /// `POST /services/{id}/revisions/{n}/submit` — a coordinator submits the
 /// latest draft for review; from then on it is frozen and every
 /// organisation can see it.
-pub async fn submit(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<(String, i32)>,
-    body: web::Bytes,
-) -> HttpResponse {
-    let lang = lang_of(&req).as_str();
+pub async fn submit(post: FormPost, path: web::Path<(String, i32)>) -> HttpResponse {
+    let lang = post.lang();
     let (service_id, number) = path.into_inner();
-    post_form(&state, &req, &body, move |conn, web, _| {
+    post.run(move |conn, web, _| {
         crate::submissions::service::submit_revision(conn, &web.actor, &service_id, number)?;
         Ok(format!("/services/{}?submitted=1&lang={lang}", crate::web::encode(&service_id)))
     })
@@ -163,15 +158,10 @@ pub(super) const DECISION_FIELDS: &[&str] = &[
 
 /// `POST /decisions/{id}/revoke` — an approver revokes a decision with a
 /// reason, as `POST /api/v1/decisions/{id}/revoke` does.
-pub async fn revoke_decision(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    body: web::Bytes,
-) -> HttpResponse {
-    let lang = lang_of(&req).as_str();
+pub async fn revoke_decision(post: FormPost, path: web::Path<String>) -> HttpResponse {
+    let lang = post.lang();
     let decision_id = path.into_inner();
-    post_form(&state, &req, &body, move |conn, web, fields| {
+    post.run(move |conn, web, fields| {
         let reason = field(fields, "reason").unwrap_or("").trim().to_string();
         let revoked = approvals::service::revoke_decision(conn, &web.actor, &decision_id, &reason)?;
         Ok(format!("/services/{}?revoked=1&lang={lang}", crate::web::encode(&revoked.service_id)))

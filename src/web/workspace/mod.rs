@@ -244,6 +244,41 @@ pub(super) async fn checked_form_limited(
     Ok((web, fields))
 }
 
+/// A form posted to a signed-in page that writes: what `post_form` needs,
+/// taken from the request in one extractor.
+pub struct FormPost {
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Bytes,
+}
+
+impl actix_web::FromRequest for FormPost {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let state = web::Data::<AppState>::from_request(req, payload);
+        let body = web::Bytes::from_request(req, payload);
+        let req = req.clone();
+        Box::pin(async move { Ok(FormPost { state: state.await?, body: body.await?, req }) })
+    }
+}
+
+impl FormPost {
+    /// The page's language, for the address it answers with.
+    pub(super) fn lang(&self) -> &'static str {
+        lang_of(&self.req).as_str()
+    }
+
+    /// Runs `action` as `post_form` does.
+    pub(super) async fn run<F>(self, action: F) -> HttpResponse
+    where
+        F: FnMut(&mut DbConnection, &WebActor, &[(String, String)]) -> Result<String, AppError> + Send + 'static,
+    {
+        post_form(&self.state, &self.req, &self.body, action).await
+    }
+}
+
 /// A form POST of a signed-in page: refuses cross-site requests, reads the
 /// form, checks the session and its CSRF token, then runs `action` in one
 /// write transaction (authenticating the session again inside it) and
