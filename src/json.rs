@@ -89,8 +89,8 @@ pub fn parse_fields_at(bytes: &[u8], offsets: &str, wanted: &[&str]) -> Option<V
 
 /// The entry of `key` in offsets (`key:start:end,…`): where it is in the
 /// text, and its start and end. Some(None) when there is none; None when
-/// there are two or it does not read.
-fn offsets_of(offsets: &str, key: &str) -> Option<Option<(usize, usize, usize)>> {
+/// there are two or it does not read. Public for `bench/encodings.rs`.
+pub fn offsets_of(offsets: &str, key: &str) -> Option<Option<(usize, usize, usize)>> {
     // Offsets are only made of documents whose keys are all plain.
     if !is_plain_key(key) {
         return Some(None);
