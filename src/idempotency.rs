@@ -297,7 +297,10 @@ where
     F: FnMut(&mut DbConnection, &Actor) -> Result<Reply, AppError> + Send + 'static,
 {
     if crate::fault::active() == crate::fault::Fault::AckBeforeCommit {
-        return acknowledge_before_commit(state, creds, key, fingerprint, f).await;
+        let write = move |conn: &mut DbConnection, before_commit: &mut dyn FnMut(&Reply)| {
+            perform_with(conn, &creds, &key, &fingerprint, f, before_commit)
+        };
+        return acknowledge_before_commit(state, write).await;
     }
     let reply = state.db.run_committing(move |conn| perform(conn, &creds, &key, &fingerprint, f)).await?;
     Ok(reply.into_response())
@@ -305,22 +308,16 @@ where
 
 /// The `ack-before-commit` fault: the reply leaves before the transaction
 /// commits, 300 ms later. Only for proving that the crash campaign notices.
-async fn acknowledge_before_commit<F>(
-    state: &crate::state::AppState,
-    creds: Credentials,
-    key: IdempotencyKey,
-    fingerprint: String,
-    f: F,
-) -> Result<HttpResponse, AppError>
+async fn acknowledge_before_commit<W>(state: &crate::state::AppState, write: W) -> Result<HttpResponse, AppError>
 where
-    F: FnMut(&mut DbConnection, &Actor) -> Result<Reply, AppError> + Send + 'static,
+    W: FnOnce(&mut DbConnection, &mut dyn FnMut(&Reply)) -> Result<Reply, AppError> + Send + 'static,
 {
     let (tx, rx) = tokio::sync::oneshot::channel::<Reply>();
     let db = state.db.clone();
     std::thread::spawn(move || {
         let mut tx = Some(tx);
         let result = db.get().and_then(|mut conn| {
-            perform_with(&mut conn, &creds, &key, &fingerprint, f, &mut |reply| {
+            write(&mut conn, &mut |reply| {
                 if let Some(tx) = tx.take() {
                     let _ = tx.send(reply.clone());
                 }

@@ -168,15 +168,7 @@ type SubmittedRevisions = diesel::dsl::Select<
 
 /// The search fields of every submitted revision.
 fn submitted_revisions() -> SubmittedRevisions {
-    revisions::table.filter(revisions::state.eq("submitted")).select((
-        revisions::service_id,
-        revisions::revision,
-        revisions::name,
-        revisions::vendor,
-        revisions::aliases,
-        revisions::domains,
-        revisions::publication,
-    ))
+    revisions::table.filter(revisions::state.eq("submitted")).select(SearchColumns::default())
 }
 
 /// Groups rows sorted by (id, revision) per service.

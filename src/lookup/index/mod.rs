@@ -28,7 +28,7 @@ pub use entry::{Entry, ServiceId};
 pub(in crate::lookup) use packed::{Packed, Segment, StoredDecision, WideDecision, kind_of};
 use search::OVERLAY_SEGMENT;
 #[cfg(test)]
-mod tests;
+pub(in crate::lookup) mod tests;
 
 #[derive(Debug, Clone)]
 pub struct OrgInfo {

@@ -4,7 +4,7 @@ use super::search::*;
 use super::*;
 use levenshtein_automata::Distance;
 
-fn org(slug: &str) -> OrgInfo {
+pub(in crate::lookup) fn org(slug: &str) -> OrgInfo {
     OrgInfo {
         slug: slug.into(),
         name: slug.into(),

@@ -2,16 +2,8 @@ use chrono::NaiveDate;
 
 use super::*;
 use crate::approvals::model::DecisionKind;
-use crate::lookup::index::{DecisionData, OrgInfo, ServiceData};
-
-fn org(slug: &str) -> OrgInfo {
-    OrgInfo {
-        slug: slug.into(),
-        name: slug.into(),
-        function_name: format!("AI-funktionen {slug}"),
-        contact: format!("ai@{slug}.example.se"),
-    }
-}
+use crate::lookup::index::tests::org;
+use crate::lookup::index::{DecisionData, ServiceData};
 
 fn services() -> Vec<ServiceData> {
     (0..300)
