@@ -12,7 +12,9 @@ use utoipa_actix_web::{AppExt, scope};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::{admin, drafts, pages, records, sso, workspace};
-use crate::{approvals, audit, auth, health, http, lookup, openapi, organisations, policy, reports, submissions};
+use crate::{
+    approvals, audit, auth, demand, health, http, lookup, openapi, organisations, policy, reports, submissions,
+};
 
 pub fn build_app(
     state: AppState,
@@ -46,6 +48,8 @@ pub fn build_app(
                 .service(policy::routes::drift)
                 // GET /api/v1/organisations
                 .service(organisations::routes::list)
+                // GET /api/v1/organisations/{slug}/demand
+                .service(demand::routes::most_asked)
                 // POST /api/v1/services
                 .service(submissions::routes::create_service)
                 // GET /api/v1/services/{service_id}
@@ -113,6 +117,7 @@ pub fn build_app(
         .route("/reports", web::get().to(records::reports_page))
         .route("/reports/compliance", web::get().to(records::report))
         .route("/audit-log", web::get().to(records::audit_page))
+        .route("/demand", web::get().to(crate::web::demand::demand_page))
         .service(
             web::resource("/admin/delegations")
                 .route(web::get().to(admin::delegations_page))
@@ -181,6 +186,7 @@ const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/reports", &["GET"]),
     ("/reports/compliance", &["GET"]),
     ("/audit-log", &["GET"]),
+    ("/demand", &["GET"]),
     ("/admin/delegations", &["GET", "POST"]),
     ("/admin/delegations/{id}/revoke", &["POST"]),
     ("/admin/people", &["GET", "POST"]),

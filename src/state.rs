@@ -19,6 +19,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// The in-memory lookup index.
     pub lookup: Arc<SearchIndex>,
+    /// Lookup questions answered with no yes, counted until written.
+    pub demand: Arc<crate::demand::DemandCounter>,
     /// Page templates and translations.
     pub views: Arc<Views>,
     /// Per-client limits on the public lookup and pages.
@@ -65,7 +67,20 @@ impl AppState {
             policies: Arc::new(RwLock::new(Arc::new(policies))),
             settings: Arc::new(settings),
             lookup,
+            demand: Arc::new(crate::demand::DemandCounter::default()),
         })
+    }
+
+    /// Writes the lookup questions counted on this node (kept for the next
+    /// time when the database cannot take them).
+    pub fn flush_demand(&self) {
+        let written = self
+            .db
+            .get()
+            .and_then(|mut conn| crate::demand::service::flush(&mut conn, &self.demand, crate::swedish::today()));
+        if let Err(e) = written {
+            log::warn!("lookup demand not written yet: {e}");
+        }
     }
 
     /// Starts (or resumes) the job for the rule set in force in the background

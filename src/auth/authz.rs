@@ -57,6 +57,8 @@ pub enum Action<'a> {
     ExportAudit,
     /// Export compliance reports (which name the deciding person).
     ExportReports,
+    /// See what the organisation's employees asked the lookup for in vain.
+    SeeDemand { org: &'a str },
 }
 
 /// Refuses with the catalogue's reason `why` (a `why-…` message).
@@ -129,6 +131,13 @@ pub fn can(actor: &Actor, action: Action<'_>) -> Result<(), AppError> {
                 return Ok(());
             }
             forbidden("why-auditors_export")
+        }
+        Action::SeeDemand { org } => {
+            let role = actor.has(Role::Coordinator) || actor.has(Role::Approver) || actor.has(Role::Admin);
+            if actor.is_member_of(org) && role {
+                return Ok(());
+            }
+            forbidden("why-demand_own_org")
         }
         Action::ExportReports => {
             if actor.has(Role::Auditor) || actor.has(Role::Admin) {

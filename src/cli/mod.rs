@@ -241,6 +241,10 @@ pub struct ServeArgs {
     /// How often (ms) the lookup index checks for changes made by other nodes.
     #[arg(long, env = "TILLIT_INDEX_POLL_MS", default_value_t = 1000)]
     pub index_poll_ms: u64,
+    /// How often (seconds) the lookup questions answered with no yes are
+    /// written to the database (the counts coordinators see).
+    #[arg(long, env = "TILLIT_DEMAND_FLUSH_SECONDS", default_value_t = 60)]
+    pub demand_flush_seconds: u64,
     /// Where the lookup index is saved between starts ("none": rebuilt from
     /// the database at every start). Default: next to a SQLite database
     /// (`tillit.db.lookup`); none for PostgreSQL.

@@ -118,6 +118,17 @@ pub(super) fn serve(args: ServeArgs) -> ExitCode {
             }
         }
     });
+    // The lookup's unanswered questions, written in batches (and once more
+    // when the server stops), so that a lookup never waits for the database.
+    let flusher = state.clone();
+    let every = std::time::Duration::from_secs(args.demand_flush_seconds.max(1));
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(every);
+            flusher.flush_demand();
+        }
+    });
+    let last_flush = state.clone();
     let workers =
         if args.workers == 0 { std::thread::available_parallelism().map_or(2, |n| n.get()) } else { args.workers };
     let result = actix_web::rt::System::new().block_on(async move {
@@ -132,6 +143,7 @@ pub(super) fn serve(args: ServeArgs) -> ExitCode {
         log::info!("listening on http://{}", args.bind);
         server.run().await
     });
+    last_flush.flush_demand();
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("server: {e}")),

@@ -290,6 +290,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    lookup_demand (org_slug, query, day) {
+        org_slug -> Text,
+        query -> Text,
+        day -> Date,
+        answer -> Text,
+        service_id -> Nullable<Text>,
+        service_name -> Nullable<Text>,
+        count -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     unrecorded_credentials,
     draft_contributors,
@@ -314,4 +326,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     rule_sets,
     re_reviews,
     reevaluation_jobs,
+    lookup_demand,
 );

@@ -11,6 +11,8 @@
 //! generation is part of its key.
 
 use actix_web::web::Bytes;
+
+use crate::demand::Unanswered;
 use chrono::NaiveDate;
 
 /// Bookkeeping per kept answer, counted against the budget with its bytes.
@@ -20,13 +22,21 @@ const ENTRY_OVERHEAD: u64 = 96;
 #[derive(Clone, Copy, Default)]
 struct ByBytes;
 
-impl quick_cache::Weighter<Box<[u8]>, Bytes> for ByBytes {
-    fn weight(&self, key: &Box<[u8]>, answer: &Bytes) -> u64 {
-        (key.len() + answer.len()) as u64 + ENTRY_OVERHEAD
+impl quick_cache::Weighter<Box<[u8]>, Answer> for ByBytes {
+    fn weight(&self, key: &Box<[u8]>, answer: &Answer) -> u64 {
+        (key.len() + answer.body.len()) as u64 + ENTRY_OVERHEAD
     }
 }
 
-type Store = quick_cache::sync::Cache<Box<[u8]>, Bytes, ByBytes>;
+type Store = quick_cache::sync::Cache<Box<[u8]>, Answer, ByBytes>;
+
+/// An answer as given: its JSON body, and whether it was no yes (which the
+/// demand counts each time it is given).
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub body: Bytes,
+    pub unanswered: Option<Unanswered>,
+}
 
 /// The kept answers. A budget of 0 keeps none.
 pub struct AnswerCache {
@@ -72,11 +82,11 @@ impl AnswerCache {
         key
     }
 
-    pub fn get(&self, key: &[u8]) -> Option<Bytes> {
+    pub fn get(&self, key: &[u8]) -> Option<Answer> {
         self.store.as_ref()?.get(key)
     }
 
-    pub fn insert(&self, key: Vec<u8>, answer: Bytes) {
+    pub fn insert(&self, key: Vec<u8>, answer: Answer) {
         if let Some(store) = &self.store {
             store.insert(key.into_boxed_slice(), answer);
         }
@@ -98,6 +108,10 @@ impl AnswerCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn answer(body: &'static [u8]) -> Answer {
+        Answer { body: Bytes::from_static(body), unanswered: None }
+    }
 
     fn question<'a>(query: &'a str, org: Option<&'a str>) -> Question<'a> {
         Question {
@@ -141,11 +155,11 @@ mod tests {
         let cache = AnswerCache::new(64 * 1024);
         let key = AnswerCache::key(1, &question("chatgpt", Some("kinda")));
         assert!(cache.get(&key).is_none());
-        cache.insert(key.clone(), Bytes::from_static(b"{\"matches\":[]}"));
-        assert_eq!(cache.get(&key).as_deref(), Some(&b"{\"matches\":[]}"[..]));
+        cache.insert(key.clone(), answer(b"{\"matches\":[]}"));
+        assert_eq!(cache.get(&key).map(|a| a.body).as_deref(), Some(&b"{\"matches\":[]}"[..]));
         for i in 0..1_000 {
             let key = AnswerCache::key(1, &question(&format!("query {i}"), Some("kinda")));
-            cache.insert(key, Bytes::from(vec![b'x'; 1_000]));
+            cache.insert(key, Answer { body: Bytes::from(vec![b'x'; 1_000]), unanswered: None });
         }
         let (_, weight) = cache.usage();
         assert!(weight <= 64 * 1024, "{weight} bytes kept");
@@ -154,7 +168,7 @@ mod tests {
         assert!(cache.get(&key).is_none());
 
         let none = AnswerCache::new(0);
-        none.insert(key.clone(), Bytes::from_static(b"{}"));
+        none.insert(key.clone(), answer(b"{}"));
         assert!(none.get(&key).is_none());
     }
 }

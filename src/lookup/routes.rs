@@ -61,17 +61,15 @@ pub async fn lookup(
             true
         }
     };
-    let body = service::lookup_json(
-        &state.lookup,
-        query.q.as_deref().unwrap_or_default(),
-        query.org.as_deref(),
-        signed_in,
-        query.limit.unwrap_or(10),
-    )?;
+    let q = query.q.as_deref().unwrap_or_default();
+    let answer = service::lookup_json(&state.lookup, q, query.org.as_deref(), signed_in, query.limit.unwrap_or(10))?;
+    if let (Some(unanswered), Some(org)) = (&answer.unanswered, query.org.as_deref()) {
+        state.demand.count(org, q, unanswered, crate::swedish::today());
+    }
     let cache = if signed_in { "private, no-store" } else { "public, max-age=5" };
     let answer = HttpResponse::Ok()
         .insert_header(header::ContentType::json())
         .insert_header((header::CACHE_CONTROL, HeaderValue::from_static(cache)))
-        .body(body);
+        .body(answer.body);
     Ok(answer)
 }

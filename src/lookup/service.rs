@@ -7,13 +7,14 @@ use std::sync::{Arc, Mutex, RwLock};
 use actix_web::web::Bytes;
 use chrono::NaiveDate;
 
-use super::cache::{AnswerCache, Question};
+use super::cache::{Answer, AnswerCache, Question};
 use super::dto::{LookupMatch, LookupResponse, OrgStatus, ServiceSummary};
 use super::index::{Entry, Fuzzy, Snapshot, Status};
 use super::{persist, store};
 use crate::approvals::dto::ConditionView;
 use crate::db::date_text as date;
 use crate::db::{self, DbConnection};
+use crate::demand::{Asked, Unanswered};
 use crate::error::AppError;
 use crate::i18n::{Arg, Message, catalogue};
 use crate::lang::Lang;
@@ -343,16 +344,17 @@ pub fn lookup_on(
     answer(&snapshot, &index.fuzzy, &question)
 }
 
-/// The lookup's answer as its JSON body: the one given before when the same
-/// question was asked of the same index generation on the same day, or a
-/// new one (then kept).
+/// The lookup's answer as its JSON body, and whether it was no yes for the
+/// organisation asked about (for the demand): the one given before when the
+/// same question was asked of the same index generation on the same day, or
+/// a new one (then kept).
 pub fn lookup_json(
     index: &SearchIndex,
     query: &str,
     org: Option<&str>,
     include_internal: bool,
     limit: usize,
-) -> Result<Bytes, AppError> {
+) -> Result<Answer, AppError> {
     let question = question(query, org, include_internal, limit, crate::swedish::today())?;
     let (generation, snapshot) = index.current();
     let key = AnswerCache::key(generation, &question);
@@ -363,9 +365,23 @@ pub fn lookup_json(
     // One match with its status is about 700 bytes.
     let mut body = Vec::with_capacity(256 + 768 * response.matches.len());
     serde_json::to_writer(&mut body, &response)?;
-    let body = Bytes::from(body);
-    index.answers.insert(key, body.clone());
-    Ok(body)
+    let answer = Answer { body: Bytes::from(body), unanswered: unanswered(&response) };
+    index.answers.insert(key, answer.clone());
+    Ok(answer)
+}
+
+/// An answer about one organisation that is no yes: nothing found, or the
+/// best match not assessed there. None for any other answer.
+pub fn unanswered(response: &LookupResponse) -> Option<Unanswered> {
+    response.org.as_ref()?;
+    match response.matches.first() {
+        None => Some(Unanswered { asked: Asked::NotFound, service: None }),
+        Some(best) if best.status.as_ref().is_some_and(|s| s.status == Status::NotAssessed) => {
+            let service = (best.service.id.as_str().into(), best.service.name.as_str().into());
+            Some(Unanswered { asked: Asked::NotAssessed, service: Some(service) })
+        }
+        Some(_) => None,
+    }
 }
 
 /// The question checked: a query that is not empty, not too long and holds

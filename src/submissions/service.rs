@@ -332,6 +332,7 @@ pub fn start_draft(
     conn: &mut DbConnection,
     actor: &Actor,
     service_id: Option<&str>,
+    name: Option<&str>,
 ) -> Result<store::DraftRow, AppError> {
     let document = match service_id {
         Some(id) => {
@@ -342,7 +343,11 @@ pub fn start_draft(
         }
         None => {
             authz::can(actor, Action::CreateService { org: &actor.org_slug })?;
-            "{\"schema_version\":\"1.0\"}".to_string()
+            // A name to start from (a question employees asked for, say).
+            match name.map(str::trim).filter(|n| !n.is_empty()) {
+                Some(name) => serde_json::json!({"schema_version": "1.0", "service": {"name": name}}).to_string(),
+                None => "{\"schema_version\":\"1.0\"}".to_string(),
+            }
         }
     };
     let now = db::now();

@@ -33,8 +33,9 @@ pub async fn start_version(
 
 async fn start_draft(state: &AppState, req: &HttpRequest, body: &[u8], service_id: Option<String>) -> HttpResponse {
     let lang = lang_of(req).as_str();
-    post_form(state, req, body, move |conn, web, _| {
-        let draft = submissions::start_draft(conn, &web.actor, service_id.as_deref())?;
+    post_form(state, req, body, move |conn, web, fields| {
+        let name = if service_id.is_none() { workspace::form_field(fields, "name") } else { None };
+        let draft = submissions::start_draft(conn, &web.actor, service_id.as_deref(), name)?;
         Ok(format!("/drafts/{}?lang={lang}", encode(&draft.id)))
     })
     .await

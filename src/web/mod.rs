@@ -3,6 +3,7 @@
 //! value is HTML-escaped (`{{ }}` only, strict mode on).
 
 pub mod admin;
+pub mod demand;
 pub mod drafts;
 pub mod form;
 pub mod glossary;

@@ -130,6 +130,9 @@ pub async fn lookup_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
         page.searched = true;
         match lookup(&state.lookup, &q, org.as_deref(), false, 10) {
             Ok(response) => {
+                if let (Some(unanswered), Some(org)) = (crate::lookup::service::unanswered(&response), org.as_deref()) {
+                    state.demand.count(org, &q, &unanswered, crate::swedish::today());
+                }
                 let pick = |sv: &str, en: &str| if lang == Lang::Sv { sv.to_string() } else { en.to_string() };
                 page.matches = response
                     .matches

@@ -165,7 +165,8 @@ async fn everyone_who_saved_a_draft_is_an_author() {
         let policies = app.state.policies();
         let revision = {
             let mut conn = app.state.db.get().unwrap();
-            let draft = tillit::submissions::service::start_draft(&mut conn, &anna_actor, Some(&service)).unwrap();
+            let draft =
+                tillit::submissions::service::start_draft(&mut conn, &anna_actor, Some(&service), None).unwrap();
             let mut doc: Value = serde_json::from_str(&draft.document).unwrap();
             set_pointer(&mut doc, "/service/short_description", json!("Annas nya text."));
             tillit::submissions::service::save_draft(&mut conn, &anna_actor, &draft.id, &doc).unwrap();

@@ -506,7 +506,7 @@ async fn a_repeated_question_gets_the_kept_answer_until_something_changes() {
             let body =
                 tillit::lookup::service::lookup_json(&node.lookup, "Återfrågad tjänst", Some("kinda"), false, 10)
                     .unwrap();
-            serde_json::from_slice::<Value>(&body).unwrap()["matches"][0]["status"].clone()
+            serde_json::from_slice::<Value>(&body.body).unwrap()["matches"][0]["status"].clone()
         };
         assert_eq!(on_b(&node_b), "allowed");
         let r = call(

@@ -10,6 +10,7 @@ mod approver_page;
 mod authz;
 mod credentials;
 mod csv_injection;
+mod demand;
 mod drafts;
 mod duties;
 mod employee_page;

@@ -178,6 +178,7 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
         "is_coordinator": web.actor.has(Role::Coordinator),
         "can_audit": web.actor.has(Role::Auditor) || web.actor.has(Role::Admin),
         "is_admin": web.actor.has(Role::Admin),
+        "can_see_demand": web.actor.has(Role::Coordinator) || web.actor.has(Role::Approver) || web.actor.has(Role::Admin),
         "queue": queue,
         "queue_filter": (filter_options.len() > 1).then(|| json!({
             "orgs": filter_options.iter().map(|(slug, name)| json!({

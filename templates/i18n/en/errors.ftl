@@ -114,6 +114,7 @@ serde-unknown_field = the field { $field } is not known
 serde-unknown_value = { $value } is not allowed; use { $allowed }
 why-admins_only = only the organisation's admins
 why-approvers_decide = only approvers decide
+why-demand_own_org = only the organisation's coordinators, approvers and admins see what its employees asked for
 why-auditors_export = only auditors and admins export reports
 why-coordinators_change = only the owning organisation's coordinators change a service
 why-coordinators_create = only the organisation's coordinators create its services

@@ -114,6 +114,7 @@ serde-unknown_field = fältet { $field } finns inte
 serde-unknown_value = { $value } är inte tillåtet; använd { $allowed }
 why-admins_only = bara organisationens administratörer
 why-approvers_decide = bara beslutsfattare (approver) beslutar
+why-demand_own_org = bara samordnare, beslutsfattare och administratörer i organisationen ser vad dess anställda frågat efter
 why-auditors_export = bara granskare och administratörer exporterar rapporter
 why-coordinators_change = bara den ägande organisationens samordnare ändrar en tjänst
 why-coordinators_create = bara organisationens samordnare skapar dess tjänster
