@@ -6,7 +6,8 @@ the machine's speed moves more between runs than the change moves the
 figures.
 
 Usage: bench/lookup_ab.py BASELINE_BIN CANDIDATE_BIN DB...   (ROUNDS=2 by
-default; each round starts each build once, in turn). Prints a Markdown
+default; each round starts each build once, in turn; KINDS=exact,fuzzy by
+default, `unknown` asks for names in no registry). Prints a Markdown
 table with each build's req/s and p99 per round and the candidate's ratio to
 the baseline. Needs wrk and taskset, as bench/lookup_bench.py.
 """
@@ -16,10 +17,13 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lookup_bench as lb  # noqa: E402
 
 
+KINDS = os.environ.get("KINDS", "exact,fuzzy").split(",")
+
+
 def measure(binary, db, log):
     proc, _ = lb.start_tillit(db, log, {"TILLIT_LOOKUP_CACHE_MB": "0"}, binary)
     try:
-        return lb.measure_kinds(db)
+        return lb.measure_kinds(db, KINDS)
     finally:
         proc.kill()
         proc.wait()
@@ -42,7 +46,7 @@ def main():
         for _ in range(rounds):
             for name, binary in [("baseline", baseline), ("candidate", candidate)]:
                 runs[name].append(measure(binary, db, log))
-        for kind in ["exact", "fuzzy"]:
+        for kind in KINDS:
             base = [r[kind] for r in runs["baseline"]]
             cand = [r[kind] for r in runs["candidate"]]
             ratio = statistics.median(c["rps"] for c in cand) / statistics.median(b["rps"] for b in base)

@@ -69,6 +69,10 @@ def queries(db, kind):
     rng = random.Random(7)
     if kind == "fuzzy":
         names = [typo(rng, n) for n in names]
+    elif kind == "unknown":
+        # Names in no registry: nothing is found, and the question is
+        # counted as demand.
+        names = ["".join(rng.choice("bcdfghjklmnpqrstvxz") for _ in range(12)) for _ in names]
     path = os.path.join(OUT, f"queries-{kind}-{os.path.basename(db)}.txt")
     with open(path, "w") as f:
         for n in names:
@@ -96,12 +100,12 @@ def start_tillit(db, log, extra_env=None, binary=TILLIT):
     return proc, time.time() - started
 
 
-def measure_kinds(db):
-    """Exact and typo lookups against the server started on `db`, each
-    after a warm-up run."""
+def measure_kinds(db, kinds=("exact", "fuzzy")):
+    """Exact and typo lookups (or `kinds`) against the server started on
+    `db`, each after a warm-up run."""
     out = {}
     script = os.path.join(ROOT, "bench/lookup.lua")
-    for kind in ["exact", "fuzzy"]:
+    for kind in kinds:
         qfile = queries(db, kind)
         wrk("http://127.0.0.1:18091", script, {"QUERIES": qfile})  # warm up
         out[kind] = wrk("http://127.0.0.1:18091", script, {"QUERIES": qfile})

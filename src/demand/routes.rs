@@ -32,6 +32,7 @@ pub struct DemandList {
     params(("slug" = String, Path), DemandQuery),
     responses(
         (status = 200, body = DemandList),
+        (status = 400, description = "`days` is not a whole number", body = ErrorEnvelope),
         (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope),

@@ -652,6 +652,24 @@ await step("journey: the employee is asked 'Menade du' and told whom to ask", as
   await anonymous.close();
 });
 
+await step("journey: the coordinator sees what employees asked for in vain and starts a description", async () => {
+  const { ctx, p } = await signInAs("kinda", "karin");
+  await p.goto(`${base}/?q=${encodeURIComponent("Röstkloning Studio")}&org=kinda`);
+  await p.goto(`${base}/start`);
+  await p.click("a[href^='/demand']");
+  await p.waitForURL(/\/demand/);
+  expect((await p.locator("h1").innerText()) === "Mest efterfrågade verktyg som inte är bedömda", "the list's title");
+  const row = await p.locator("main table").innerText();
+  expect(row.includes("röstkloning studio") && row.includes("Finns inte i registret") && !row.includes("not_found"), row.slice(0, 300));
+  await axeCheck(p, "most requested tools");
+  await screenshot(p, "journey-coordinator-demand");
+  await fitsNarrow(p, "most requested tools");
+  await p.locator("main table tr", { hasText: "röstkloning studio" }).locator("button[type=submit]").click();
+  await p.waitForURL(/\/drafts\//);
+  expect((await p.inputValue("input[name='/service/name']")) === "röstkloning studio", "the name is filled in");
+  await ctx.close();
+});
+
 await step("journey: the employee gets a 'Nej' with a reason and alternatives", async () => {
   const anonymous = await browser.newContext();
   const p = await anonymous.newPage();
