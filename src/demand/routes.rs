@@ -56,10 +56,8 @@ pub async fn most_asked(
         .db
         .run(move |conn| {
             let actor = crate::auth::service::authenticate(conn, &creds.token_hash)?;
-            let today = crate::swedish::today();
-            // This node's latest counts first, so that the list is current.
-            service::flush(conn, &counter, today)?;
-            service::most_asked(conn, &actor, &org, days, today).map(|questions| (org, questions))
+            let questions = service::most_asked(conn, &counter, &actor, &org, days, crate::swedish::today())?;
+            Ok((org, questions))
         })
         .await?;
     let (org, questions) = questions;

@@ -46,7 +46,7 @@ pub fn flush(conn: &mut DbConnection, counter: &DemandCounter, today: NaiveDate)
 /// One question over a period.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct DemandEntry {
-    /// The question, normalised (lower case, accents folded).
+    /// The question, normalised (lower case, spaces collapsed).
     pub query: String,
     /// Its latest answer.
     pub answer: Asked,
@@ -60,15 +60,18 @@ pub struct DemandEntry {
 }
 
 /// The most asked questions of `org` that the register could not answer yes
-/// to, over the last `days` days (1 to `KEPT_DAYS`), most asked first.
+/// to, over the last `days` days (1 to `KEPT_DAYS`), most asked first. This
+/// node's counts are written first, so that the list is current.
 pub fn most_asked(
     conn: &mut DbConnection,
+    counter: &DemandCounter,
     actor: &Actor,
     org: &str,
     days: i64,
     today: NaiveDate,
 ) -> Result<Vec<DemandEntry>, AppError> {
     authz::can(actor, Action::SeeDemand { org })?;
+    flush(conn, counter, today)?;
     let days = days.clamp(1, KEPT_DAYS);
     let rows = store::since(conn, org, today - Duration::days(days - 1), MAX_ROWS)?;
     let mut by_query: HashMap<String, DemandEntry> = HashMap::new();
