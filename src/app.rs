@@ -11,7 +11,6 @@ use utoipa_actix_web::{AppExt, scope};
 
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::web::{admin, drafts, pages, records, sso, workspace};
 use crate::{
     approvals, audit, auth, demand, health, http, lookup, openapi, organisations, policy, reports, submissions,
 };
@@ -94,45 +93,51 @@ pub fn build_app(
         // GET /openapi.json
         .route("/openapi.json", web::get().to(openapi::serve))
         // Pages: GET /, /register, /register/{org}[.json|.csv], /static/style.css
-        .route("/", web::get().to(pages::lookup_page))
-        .route("/register", web::get().to(pages::registers_page))
-        .route("/register/{org}", web::get().to(pages::register_page))
-        .route("/register/{org}/{service_id}", web::get().to(pages::public_service_page))
-        .route("/ordlista", web::get().to(pages::glossary_page))
+        .route("/", web::get().to(lookup::pages::lookup_page))
+        .route("/register", web::get().to(lookup::pages::registers_page))
+        .route("/register/{org}", web::get().to(lookup::pages::register_page))
+        .route("/register/{org}/{service_id}", web::get().to(lookup::pages::public_service_page))
+        .route("/ordlista", web::get().to(submissions::pages::glossary_page))
         .service(
-            web::resource("/login").route(web::get().to(workspace::login_page)).route(web::post().to(workspace::login)),
+            web::resource("/login")
+                .route(web::get().to(auth::pages::login_page))
+                .route(web::post().to(auth::pages::login)),
         )
         // The callback before `{org}`: routes match in this order.
-        .route("/login/sso/callback", web::get().to(sso::callback))
-        .route("/login/sso/{org}", web::get().to(sso::start))
-        .route("/logout", web::post().to(workspace::logout))
-        .route("/start", web::get().to(workspace::start_page))
-        .route("/services/{id}", web::get().to(workspace::service_page))
-        .route("/services/{id}/decide", web::post().to(workspace::decide))
-        .route("/decisions/{id}/revoke", web::post().to(workspace::revoke_decision))
-        .route("/services/{id}/revisions/{n}/submit", web::post().to(workspace::submit))
-        .route("/services/{id}/drafts", web::post().to(drafts::start_version))
-        .route("/drafts", web::post().to(drafts::start))
-        .service(web::resource("/drafts/{id}").route(web::get().to(drafts::page)).route(web::post().to(drafts::save)))
-        .route("/reports", web::get().to(records::reports_page))
-        .route("/reports/compliance", web::get().to(records::report))
-        .route("/audit-log", web::get().to(records::audit_page))
-        .route("/demand", web::get().to(crate::web::demand::demand_page))
+        .route("/login/sso/callback", web::get().to(auth::pages::sso::callback))
+        .route("/login/sso/{org}", web::get().to(auth::pages::sso::start))
+        .route("/logout", web::post().to(auth::pages::logout))
+        .route("/start", web::get().to(approvals::pages::start_page))
+        .route("/services/{id}", web::get().to(approvals::pages::service_page))
+        .route("/services/{id}/decide", web::post().to(approvals::pages::decide))
+        .route("/decisions/{id}/revoke", web::post().to(approvals::pages::revoke_decision))
+        .route("/services/{id}/revisions/{n}/submit", web::post().to(approvals::pages::submit))
+        .route("/services/{id}/drafts", web::post().to(submissions::pages::start_version))
+        .route("/drafts", web::post().to(submissions::pages::start))
+        .service(
+            web::resource("/drafts/{id}")
+                .route(web::get().to(submissions::pages::page))
+                .route(web::post().to(submissions::pages::save)),
+        )
+        .route("/reports", web::get().to(reports::pages::reports_page))
+        .route("/reports/compliance", web::get().to(reports::pages::report))
+        .route("/audit-log", web::get().to(reports::pages::audit_page))
+        .route("/demand", web::get().to(demand::pages::demand_page))
         .service(
             web::resource("/admin/delegations")
-                .route(web::get().to(admin::delegations_page))
-                .route(web::post().to(admin::create_delegation)),
+                .route(web::get().to(approvals::pages::delegations_page))
+                .route(web::post().to(approvals::pages::create_delegation)),
         )
-        .route("/admin/delegations/{id}/revoke", web::post().to(admin::revoke_delegation))
+        .route("/admin/delegations/{id}/revoke", web::post().to(approvals::pages::revoke_delegation))
         .service(
             web::resource("/admin/people")
-                .route(web::get().to(admin::people_page))
-                .route(web::post().to(admin::add_person)),
+                .route(web::get().to(auth::pages::people_page))
+                .route(web::post().to(auth::pages::add_person)),
         )
-        .route("/admin/people/{id}/roles", web::post().to(admin::grant_role))
-        .route("/admin/people/{id}/roles/{role}/revoke", web::post().to(admin::revoke_role))
-        .route("/static/style.css", web::get().to(pages::style))
-        .route("/static/report.css", web::get().to(pages::report_style))
+        .route("/admin/people/{id}/roles", web::post().to(auth::pages::grant_role))
+        .route("/admin/people/{id}/roles/{role}/revoke", web::post().to(auth::pages::revoke_role))
+        .route("/static/style.css", web::get().to(crate::web::style))
+        .route("/static/report.css", web::get().to(crate::web::report_style))
         .default_service(web::to(not_found))
         .wrap_fn(|req, srv| {
             // Answers to signed-in callers are never cached anywhere.

@@ -5,6 +5,7 @@ pub mod dto;
 pub mod extract;
 pub mod model;
 pub mod oidc;
+pub mod pages;
 pub mod routes;
 pub mod service;
 pub mod sessions;

@@ -7,6 +7,7 @@
 //! from a row.
 
 pub mod model;
+pub mod pages;
 pub mod routes;
 pub mod service;
 pub mod store;

@@ -6,6 +6,7 @@ pub mod dto;
 pub mod huge;
 pub mod index;
 pub mod normalize;
+pub mod pages;
 pub mod persist;
 pub mod register;
 pub mod routes;

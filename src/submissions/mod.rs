@@ -2,7 +2,9 @@
 
 pub mod diff;
 pub mod dto;
+pub mod form;
 pub mod model;
+pub mod pages;
 pub mod routes;
 pub mod service;
 pub mod store;

@@ -1,16 +1,11 @@
-//! Server-rendered pages (handlebars, Swedish first, English available).
+//! The view machinery every capability's pages share: templates (handlebars,
+//! Swedish first, English available), the page's language, escaping, the
+//! style sheets, and (in `session`) the signed-in page and its form POST.
+//! The pages themselves live with their capability, in its `pages.rs`.
 //! Templates live in `templates/` and are built into the binary; every
 //! value is HTML-escaped (`{{ }}` only, strict mode on).
 
-pub mod admin;
-pub mod demand;
-pub mod drafts;
-pub mod form;
-pub mod glossary;
-pub mod pages;
-pub mod records;
-pub mod sso;
-pub mod workspace;
+pub mod session;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -182,20 +177,35 @@ pub fn wants_html(req: &HttpRequest) -> bool {
     req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
 }
 
+/// The Swedish or the English of a text that comes in both.
+pub fn pick(lang: Lang, sv: &str, en: &str) -> String {
+    if lang == Lang::Sv { sv.to_string() } else { en.to_string() }
+}
+
+/// The site's style sheet, compiled in.
+const STYLE: &str = include_str!("../../templates/static/style.css");
+/// The print styles of the HTML report.
+const REPORT_STYLE: &str = include_str!("../../templates/static/report.css");
+
+/// `GET /static/style.css`.
+pub async fn style() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Content-Type", "text/css; charset=utf-8"))
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(STYLE)
+}
+
+/// `GET /static/report.css` — the print styles of the HTML report.
+pub async fn report_style() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Content-Type", "text/css; charset=utf-8"))
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(REPORT_STYLE)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn templates_load_and_both_languages_have_every_string() {
-        let views = Views::load().unwrap();
-        // Every label, help text and choice of the submission form exists.
-        for key in form::text_keys() {
-            for lang in [Lang::Sv, Lang::En] {
-                assert!(views.strings(lang).get(&key).is_some(), "{key} is missing in {}", lang.as_str());
-            }
-        }
-    }
 
     #[test]
     fn query_strings_decode() {

@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 use tillit::auth::Role;
-use tillit::web::form;
+use tillit::submissions::form;
 
 use crate::common::*;
 use crate::helpers::*;

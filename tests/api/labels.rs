@@ -65,8 +65,8 @@ async fn the_glossary_explains_the_words_that_must_stay() {
     // Each glossary entry a form field links to exists, in both languages.
     let views = Views::load().unwrap();
     for pointer in ["/assessments/dpia/status", "/assessments/fria/status", "/data/data_location/transfer_mechanism"] {
-        let id = tillit::web::glossary::entry_for(pointer).unwrap();
-        assert!(tillit::web::glossary::TERMS.contains(&id));
+        let id = tillit::submissions::pages::glossary::entry_for(pointer).unwrap();
+        assert!(tillit::submissions::pages::glossary::TERMS.contains(&id));
         for lang in [Lang::Sv, Lang::En] {
             assert_ne!(views.text(lang, &format!("glossary-{id}-term")), format!("glossary-{id}-term"));
         }

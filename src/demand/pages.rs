@@ -5,10 +5,10 @@
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::lang_of;
-use super::workspace::{error_page, page, signed_in, to_login, user_view};
 use crate::demand::{Asked, service as demand};
 use crate::state::AppState;
+use crate::web::lang_of;
+use crate::web::session::{error_page, page, signed_in, to_login, user_view};
 
 /// Days the page looks back.
 const DAYS: i64 = 30;

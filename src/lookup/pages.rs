@@ -8,22 +8,18 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 
-use super::{LANG_COOKIE, Lang, html, lang_of, query_param};
 use crate::i18n::Message;
 use crate::lookup::index::Status;
 use crate::lookup::register;
 use crate::lookup::service::lookup;
 use crate::state::AppState;
+use crate::web::{LANG_COOKIE, Lang, html, lang_of, query_param};
 
 mod registers;
 
 pub use registers::*;
 
 pub const ORG_COOKIE: &str = "tillit_org";
-
-const STYLE: &str = include_str!("../../templates/static/style.css");
-
-const REPORT_STYLE: &str = include_str!("../../templates/static/report.css");
 
 fn remember(response: &mut HttpResponse, name: &'static str, value: &str) {
     let cookie = Cookie::build(name, value.to_string())
@@ -35,7 +31,7 @@ fn remember(response: &mut HttpResponse, name: &'static str, value: &str) {
     let _ = response.add_cookie(&cookie);
 }
 
-fn status_label(views: &super::Views, lang: Lang, status: Status) -> String {
+fn status_label(views: &crate::web::Views, lang: Lang, status: Status) -> String {
     views.text(lang, &format!("status_{}", status.as_str()))
 }
 
@@ -252,49 +248,4 @@ pub async fn lookup_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRe
         remember(&mut response, LANG_COOKIE, &l);
     }
     response
-}
-
-/// `GET /static/style.css`.
-pub async fn style() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(("Content-Type", "text/css; charset=utf-8"))
-        .insert_header(("Cache-Control", "public, max-age=3600"))
-        .body(STYLE)
-}
-
-/// `GET /static/report.css` — the print styles of the HTML report.
-pub async fn report_style() -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header(("Content-Type", "text/css; charset=utf-8"))
-        .insert_header(("Cache-Control", "public, max-age=3600"))
-        .body(REPORT_STYLE)
-}
-
-/// `GET /ordlista`: the glossary, each entry explained in a sentence or two,
-/// in alphabetical order.
-pub async fn glossary_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    if let Err(e) = state.rate_limit(&req) {
-        return state.views.error_page(&req, &e);
-    }
-    let lang = lang_of(&req);
-    // The layout shows who is signed in, when someone is.
-    let user = match super::workspace::signed_in(&state, &req).await {
-        Ok(Some(web)) => Some(super::workspace::user_view(&state, lang, &web)),
-        _ => None,
-    };
-    let text = |key: &str| state.views.text(lang, key);
-    let mut entries: Vec<(String, serde_json::Value)> = super::glossary::TERMS
-        .iter()
-        .map(|id| {
-            let term = text(&format!("glossary-{id}-term"));
-            (term.clone(), serde_json::json!({"id": id, "term": term, "text": text(&format!("glossary-{id}-text"))}))
-        })
-        .collect();
-    crate::swedish::SwedishOrder::new().sort_by_key(&mut entries, |(term, _)| term.as_str());
-    let context = serde_json::json!({"user": user, "entries": entries.into_iter().map(|(_, e)| e).collect::<Vec<_>>()});
-    let title = text("glossary_title");
-    match state.views.render(&req, lang, "glossary", &title, &context) {
-        Ok(body) => html(StatusCode::OK, body),
-        Err(e) => state.views.error_page(&req, &e),
-    }
 }

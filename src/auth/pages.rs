@@ -1,6 +1,65 @@
-//! Signing in with a password, and signing out.
+//! Signing in (with a password, or through the organisation's identity
+//! provider in `sso`), signing out, and the administrators' page of people
+//! and roles.
 
-use super::*;
+mod people;
+pub mod sso;
+
+pub use people::{add_person, grant_role, people_page, revoke_role};
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::auth::sessions::{self, SESSION_COOKIE, SignInError};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::web::session::{
+    FORM_LIMIT, checked_form, error_page, field, form_fields, no_store, refuse_cross_site, see_other, session_id,
+    signed_in,
+};
+use crate::web::{html, lang_of};
+
+/// The cookie that carries the sign-in form's CSRF token (double submit):
+/// before sign-in there is no session to hold it.
+const LOGIN_COOKIE: &str = "__Host-tillit_login";
+pub(super) fn secure_cookie(
+    name: &'static str,
+    value: String,
+    max_age: actix_web::cookie::time::Duration,
+) -> Cookie<'static> {
+    Cookie::build(name, value).path("/").secure(true).http_only(true).same_site(SameSite::Lax).max_age(max_age).finish()
+}
+
+/// The cookie of a new session, for as long as a session may live.
+pub(super) fn session_cookie(id: String) -> Cookie<'static> {
+    secure_cookie(
+        SESSION_COOKIE,
+        id,
+        actix_web::cookie::time::Duration::seconds(sessions::ABSOLUTE_LIFETIME.num_seconds()),
+    )
+}
+
+pub(super) fn removal(name: &'static str) -> Cookie<'static> {
+    secure_cookie(name, String::new(), actix_web::cookie::time::Duration::ZERO)
+}
+
+/// Only same-site paths made of safe characters are followed after sign-in
+/// (a decoded tab, CR or LF would make a browser read `/\t/evil.example` as
+/// `//evil.example`, or break the Location header); anything else goes to `/start`.
+pub(super) fn safe_next(next: Option<&str>) -> String {
+    let safe = |n: &str| {
+        let mut rest = n.strip_prefix('/')?.chars();
+        // `//host` and `/\host` leave the site.
+        if matches!(rest.next(), Some('/' | '\\')) {
+            return None;
+        }
+        n.chars().all(|c| c.is_ascii_alphanumeric() || "/-._~?=&%+,;:@!$'()*".contains(c)).then(|| n.to_string())
+    };
+    next.filter(|n| n.len() <= 2000).and_then(safe).unwrap_or_else(|| "/start".to_string())
+}
 
 #[derive(Serialize)]
 pub(super) struct OrgChoice {

@@ -1,19 +1,23 @@
 //! The submission form's pages: a coordinator starts a draft (of a new
 //! service, or a new version of one), saves it as often as they like and
 //! sees each rule's outcome next to the fields at fault, and turns it into
-//! a revision when it is complete.
+//! a revision when it is complete. The glossary explains the form's words.
+
+pub mod glossary;
+
+pub use glossary::glossary_page;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::form::{self, Texts};
-use super::workspace::{self, checked_form_limited, no_store, pick, post_form, see_other, write_as_session};
-use super::{encode, lang_of, query_param};
 use crate::db;
 use crate::error::AppError;
 use crate::policy::model::RuleOutcome;
 use crate::state::AppState;
+use crate::submissions::form::{self, Texts};
 use crate::submissions::service as submissions;
+use crate::web::session::{self, checked_form_limited, no_store, post_form, see_other, write_as_session};
+use crate::web::{encode, lang_of, pick, query_param};
 
 /// `POST /drafts` — starts a draft of a new service.
 pub async fn start(state: web::Data<AppState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
@@ -34,7 +38,7 @@ pub async fn start_version(
 async fn start_draft(state: &AppState, req: &HttpRequest, body: &[u8], service_id: Option<String>) -> HttpResponse {
     let lang = lang_of(req).as_str();
     post_form(state, req, body, move |conn, web, fields| {
-        let name = if service_id.is_none() { workspace::form_field(fields, "name") } else { None };
+        let name = if service_id.is_none() { session::form_field(fields, "name") } else { None };
         let draft = submissions::start_draft(conn, &web.actor, service_id.as_deref(), name)?;
         Ok(format!("/drafts/{}?lang={lang}", encode(&draft.id)))
     })
@@ -43,10 +47,10 @@ async fn start_draft(state: &AppState, req: &HttpRequest, body: &[u8], service_i
 
 /// `GET /drafts/{id}` — the form, with the outcome of the last save.
 pub async fn page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
-    let web = match workspace::signed_in(&state, &req).await {
+    let web = match session::signed_in(&state, &req).await {
         Ok(Some(web)) => web,
-        Ok(None) => return workspace::to_login(&req),
-        Err(e) => return workspace::error_page(&state, &req, &e),
+        Ok(None) => return session::to_login(&req),
+        Err(e) => return session::error_page(&state, &req, &e),
     };
     form_page(&state, &req, web, path.into_inner(), None).await
 }
@@ -98,7 +102,7 @@ async fn form_page(
         .await;
     let (draft, service_name) = match loaded {
         Ok(x) => x,
-        Err(e) => return workspace::error_page(state, req, &e),
+        Err(e) => return session::error_page(state, req, &e),
     };
     let doc: Value = match &unsaved {
         Some(unsaved) => form::document_from_form(&unsaved.fields),
@@ -165,7 +169,7 @@ async fn form_page(
         && errors.is_empty()
         && rules.iter().all(|r| matches!(r.outcome, RuleOutcome::Pass | RuleOutcome::NotApplicable));
     let context = json!({
-        "user": workspace::user_view(state, lang, &web),
+        "user": session::user_view(state, lang, &web),
         "draft": {
             "id": draft.id,
             "service_id": draft.service_id,
@@ -185,7 +189,7 @@ async fn form_page(
         "menu": menu,
         "progress": progress,
     });
-    workspace::page(state, req, lang, "draft", "draft_title", context)
+    session::page(state, req, lang, "draft", "draft_title", context)
 }
 
 /// `POST /drafts/{id}` — saves the form (`action=save`), saves it and makes
@@ -203,11 +207,11 @@ pub async fn save(
     };
     let lang = lang_of(&req).as_str();
     let id = path.into_inner();
-    let action = workspace::form_field(&fields, "action").unwrap_or("save").to_string();
+    let action = session::form_field(&fields, "action").unwrap_or("save").to_string();
     // "Lägg till rad": the same form again with one more row, not saved.
     if let Some(table) = action.strip_prefix("add_row:") {
         if !form::is_table(table) {
-            return workspace::error_page(&state, &req, &AppError::bad_request("unknown table"));
+            return session::error_page(&state, &req, &AppError::bad_request("unknown table"));
         }
         let unsaved = Unsaved { add_row_to: table.to_string(), fields };
         return no_store(form_page(&state, &req, web, id, Some(unsaved)).await);
@@ -249,6 +253,6 @@ pub async fn save(
     match outcome {
         Ok(location) => no_store(see_other(&location)),
         Err(AppError::Unauthorized) => see_other("/login"),
-        Err(e) => workspace::error_page(&state, &req, &e),
+        Err(e) => session::error_page(&state, &req, &e),
     }
 }

@@ -1,6 +1,17 @@
 //! `GET /start`: what the signed-in person has to do, by role.
 
-use super::*;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::approvals;
+use crate::auth::Role;
+use crate::db::{self};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::swedish;
+use crate::web::lang_of;
+use crate::web::session::{error_page, page, signed_in, to_login, user_view};
 
 #[derive(Serialize)]
 pub(super) struct QueueItem {
@@ -82,7 +93,8 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                             .iter()
                             .flat_map(|(_, changes)| changes.iter())
                             .map(|c| {
-                                crate::web::form::describe_field(&c.field, &text).unwrap_or_else(|| text("field_other"))
+                                crate::submissions::form::describe_field(&c.field, &text)
+                                    .unwrap_or_else(|| text("field_other"))
                             })
                             .collect();
                         changed.dedup();
@@ -96,7 +108,7 @@ pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
                             revision: r.revision,
                             name: r.name,
                             vendor: r.vendor,
-                            risk_class: crate::web::form::describe_value(
+                            risk_class: crate::submissions::form::describe_value(
                                 "/assessments/ai_act/risk_class",
                                 &r.risk_class,
                                 &text,

@@ -1,11 +1,19 @@
 //! `GET /services/{id}`: a service as its organisation, approvers and
 //! auditors read it, with the decisions and the decision form.
 
-use super::*;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
 
-pub(in crate::web) fn pick(lang: Lang, sv: &str, en: &str) -> String {
-    if lang == Lang::Sv { sv.to_string() } else { en.to_string() }
-}
+use super::DECISION_FIELDS;
+use crate::approvals;
+use crate::auth::Role;
+use crate::auth::sessions::WebActor;
+use crate::db::{self};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::swedish;
+use crate::web::session::{error_page, page, signed_in, to_login, user_view};
+use crate::web::{Lang, lang_of, pick};
 
 /// The service page's context: revisions with their failing checks, every
 /// organisation's decision, and the decision form when the person may decide.
@@ -130,11 +138,11 @@ pub(super) fn service_context(state: &AppState, lang: Lang, web: &WebActor, load
             .map(|e| e.rules)
             .unwrap_or_default();
         let text = |key: &str| views.text(lang, key);
-        let texts = crate::web::form::Texts { lang, text: &text, countries: views.countries(lang) };
+        let texts = crate::submissions::form::Texts { lang, text: &text, countries: views.countries(lang) };
         json!({
             "revision": d.revision,
             "since": d.since,
-            "sections": crate::web::form::describe(&d.document, &rules, &d.changed, &texts),
+            "sections": crate::submissions::form::describe(&d.document, &rules, &d.changed, &texts),
             "changed_count": d.changed.len(),
         })
     });
@@ -188,10 +196,11 @@ pub(super) fn readable(state: &AppState, lang: Lang, changes: &[crate::submissio
     changes
         .iter()
         .map(|c| {
-            let value = |v: &Option<String>| v.as_deref().map(|v| crate::web::form::describe_value(&c.field, v, &text));
+            let value =
+                |v: &Option<String>| v.as_deref().map(|v| crate::submissions::form::describe_value(&c.field, v, &text));
             json!({
                 "field": c.field,
-                "label": crate::web::form::describe_field(&c.field, &text).unwrap_or_else(|| c.field.clone()),
+                "label": crate::submissions::form::describe_field(&c.field, &text).unwrap_or_else(|| c.field.clone()),
                 "before": value(&c.before),
                 "after": value(&c.after),
             })

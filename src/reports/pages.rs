@@ -8,8 +8,6 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::{Value, json};
 
-use super::workspace::{error_page, page, signed_in, to_login, user_view};
-use super::{lang_of, url_query_pairs};
 use crate::audit::AuditAction;
 use crate::audit::log::{self as audit_log, LogFilter};
 use crate::auth::authz::{self, Action};
@@ -18,6 +16,8 @@ use crate::error::AppError;
 use crate::i18n::Message;
 use crate::reports::routes::ReportQuery;
 use crate::state::AppState;
+use crate::web::session::{error_page, page, signed_in, to_login, user_view};
+use crate::web::{lang_of, url_query_pairs};
 
 /// `GET /reports` — the report's filters, for auditors and admins.
 pub async fn reports_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
@@ -182,7 +182,7 @@ pub async fn audit_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
     let next_url = page_data.next_before.map(|before| {
         let mut pairs: Vec<String> = ["service", "person", "action", "from", "until"]
             .iter()
-            .filter_map(|k| fields.get(*k).map(|v| format!("{k}={}", super::encode(v))))
+            .filter_map(|k| fields.get(*k).map(|v| format!("{k}={}", crate::web::encode(v))))
             .collect();
         pairs.push(format!("before={before}"));
         pairs.push(format!("lang={}", lang.as_str()));
@@ -211,6 +211,6 @@ pub async fn audit_page(state: web::Data<AppState>, req: HttpRequest) -> HttpRes
 }
 
 /// An action's words ("Beslut registrerat") for the log.
-fn action_label(state: &AppState, lang: super::Lang, action: AuditAction) -> String {
+fn action_label(state: &AppState, lang: crate::web::Lang, action: AuditAction) -> String {
     state.views.text(lang, &format!("audit_action_{}", action.as_str().replace('.', "_")))
 }

@@ -1,77 +1,36 @@
-//! The signed-in pages: sign-in and sign-out, the start page of each role
-//! (the approver's queue, the coordinator's services), the service page and
-//! the decision form. Every form POST carries the session's CSRF token, and
-//! a POST whose `Sec-Fetch-Site` says it came from another site is refused
-//! before anything else happens. Signed-in pages are never cached.
+//! What every signed-in page shares: the session cookie, who is signed in,
+//! the page in the layout, and the form POST. Every form POST carries the
+//! session's CSRF token, and a POST whose `Sec-Fetch-Site` says it came
+//! from another site is refused before anything else happens. Signed-in
+//! pages are never cached.
 
-mod decide;
-mod service_page;
-mod signin;
-mod start;
-
-use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{Lang, html, lang_of, url_query_pairs};
-use crate::approvals;
-use crate::auth::Role;
-use crate::auth::sessions::{self, SESSION_COOKIE, SignInError, WebActor};
+use crate::auth::sessions::{self, SESSION_COOKIE, WebActor};
 use crate::db::{self, DbConnection};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::swedish;
-use decide::*;
-use service_page::*;
 
-pub use decide::{decide, revoke_decision, submit};
-pub(in crate::web) use service_page::pick;
-pub use service_page::service_page;
-pub use signin::{login, login_page, logout};
-pub use start::start_page;
-
-/// The cookie that carries the sign-in form's CSRF token (double submit):
-/// before sign-in there is no session to hold it.
-const LOGIN_COOKIE: &str = "__Host-tillit_login";
 /// Form bodies are small; anything larger is refused.
-const FORM_LIMIT: usize = 64 * 1024;
+pub(crate) const FORM_LIMIT: usize = 64 * 1024;
 
-pub(super) fn secure_cookie(
-    name: &'static str,
-    value: String,
-    max_age: actix_web::cookie::time::Duration,
-) -> Cookie<'static> {
-    Cookie::build(name, value).path("/").secure(true).http_only(true).same_site(SameSite::Lax).max_age(max_age).finish()
-}
-
-/// The cookie of a new session, for as long as a session may live.
-pub(super) fn session_cookie(id: String) -> Cookie<'static> {
-    secure_cookie(
-        SESSION_COOKIE,
-        id,
-        actix_web::cookie::time::Duration::seconds(sessions::ABSOLUTE_LIFETIME.num_seconds()),
-    )
-}
-
-pub(super) fn removal(name: &'static str) -> Cookie<'static> {
-    secure_cookie(name, String::new(), actix_web::cookie::time::Duration::ZERO)
-}
-
-pub(super) fn see_other(location: &str) -> HttpResponse {
+pub(crate) fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((header::LOCATION, location.to_string())).finish()
 }
 
 /// Signed-in answers must not be stored by the browser or a proxy.
-pub(super) fn no_store(mut response: HttpResponse) -> HttpResponse {
+pub(crate) fn no_store(mut response: HttpResponse) -> HttpResponse {
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
 /// A POST that a browser marks as coming from another site is refused.
-fn refuse_cross_site(req: &HttpRequest) -> Result<(), AppError> {
+pub(crate) fn refuse_cross_site(req: &HttpRequest) -> Result<(), AppError> {
     let site = req.headers().get("sec-fetch-site").and_then(|v| v.to_str().ok()).unwrap_or("");
     if site.eq_ignore_ascii_case("cross-site") {
         return Err(AppError::Forbidden { why: "why-form_foreign" });
@@ -80,7 +39,7 @@ fn refuse_cross_site(req: &HttpRequest) -> Result<(), AppError> {
 }
 
 /// A form body: `application/x-www-form-urlencoded`, at most 64 KiB, UTF-8.
-fn form_fields(req: &HttpRequest, body: &[u8], limit: usize) -> Result<Vec<(String, String)>, AppError> {
+pub(crate) fn form_fields(req: &HttpRequest, body: &[u8], limit: usize) -> Result<Vec<(String, String)>, AppError> {
     let content_type = req.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
     if !content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
         return Err(AppError::UnsupportedMediaType);
@@ -96,15 +55,15 @@ fn form_fields(req: &HttpRequest, body: &[u8], limit: usize) -> Result<Vec<(Stri
     Ok(fields)
 }
 
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-fn session_id(req: &HttpRequest) -> Option<String> {
+pub(crate) fn session_id(req: &HttpRequest) -> Option<String> {
     req.cookie(SESSION_COOKIE).map(|c| c.value().to_string()).filter(|v| v.len() == 64)
 }
 
-fn check_csrf(web: &WebActor, fields: &[(String, String)]) -> Result<(), AppError> {
+pub(crate) fn check_csrf(web: &WebActor, fields: &[(String, String)]) -> Result<(), AppError> {
     match field(fields, "csrf") {
         Some(token) if sessions::same_secret(token, &web.csrf_token) => Ok(()),
         _ => Err(AppError::Forbidden { why: "why-form_expired" }),
@@ -113,7 +72,7 @@ fn check_csrf(web: &WebActor, fields: &[(String, String)]) -> Result<(), AppErro
 
 /// The signed-in person of a request, or `None` (the caller redirects to
 /// the sign-in page). Refreshes the session's last use when it is due.
-pub(super) async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Option<WebActor>, AppError> {
+pub(crate) async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Option<WebActor>, AppError> {
     let Some(id) = session_id(req) else { return Ok(None) };
     let result = state
         .db
@@ -135,29 +94,14 @@ pub(super) async fn signed_in(state: &AppState, req: &HttpRequest) -> Result<Opt
     }
 }
 
-pub(super) fn to_login(req: &HttpRequest) -> HttpResponse {
+pub(crate) fn to_login(req: &HttpRequest) -> HttpResponse {
     let next = format!("{}{}", req.path(), if req.query_string().is_empty() { "" } else { "?" });
     let next = format!("{next}{}", req.query_string());
     see_other(&format!("/login?next={}", crate::web::encode(&next)))
 }
 
-/// Only same-site paths made of safe characters are followed after sign-in
-/// (a decoded tab, CR or LF would make a browser read `/\t/evil.example` as
-/// `//evil.example`, or break the Location header); anything else goes to `/start`.
-pub(super) fn safe_next(next: Option<&str>) -> String {
-    let safe = |n: &str| {
-        let mut rest = n.strip_prefix('/')?.chars();
-        // `//host` and `/\host` leave the site.
-        if matches!(rest.next(), Some('/' | '\\')) {
-            return None;
-        }
-        n.chars().all(|c| c.is_ascii_alphanumeric() || "/-._~?=&%+,;:@!$'()*".contains(c)).then(|| n.to_string())
-    };
-    next.filter(|n| n.len() <= 2000).and_then(safe).unwrap_or_else(|| "/start".to_string())
-}
-
 #[derive(Serialize)]
-pub(super) struct UserView {
+pub(crate) struct UserView {
     name: String,
     org: String,
     org_name: String,
@@ -165,7 +109,7 @@ pub(super) struct UserView {
     csrf: String,
 }
 
-pub(super) fn user_view(state: &AppState, lang: Lang, web: &WebActor) -> UserView {
+pub(crate) fn user_view(state: &AppState, lang: Lang, web: &WebActor) -> UserView {
     UserView {
         name: web.name.clone(),
         org: web.actor.org_slug.clone(),
@@ -175,7 +119,7 @@ pub(super) fn user_view(state: &AppState, lang: Lang, web: &WebActor) -> UserVie
     }
 }
 
-pub(super) fn page(
+pub(crate) fn page(
     state: &AppState,
     req: &HttpRequest,
     lang: Lang,
@@ -190,14 +134,14 @@ pub(super) fn page(
     }
 }
 
-pub(super) fn error_page(state: &AppState, req: &HttpRequest, error: &AppError) -> HttpResponse {
+pub(crate) fn error_page(state: &AppState, req: &HttpRequest, error: &AppError) -> HttpResponse {
     no_store(state.views.error_page(req, error))
 }
 
 /// Runs `action` in one write transaction as the request's session,
 /// authenticated again inside it (so a session or role that ended a moment
 /// ago changes nothing), then brings this node's lookup up to date.
-pub(super) async fn write_as_session<T, F>(state: &AppState, req: &HttpRequest, mut action: F) -> Result<T, AppError>
+pub(crate) async fn write_as_session<T, F>(state: &AppState, req: &HttpRequest, mut action: F) -> Result<T, AppError>
 where
     T: Send + 'static,
     F: FnMut(&mut DbConnection, &WebActor) -> Result<T, AppError> + Send + 'static,
@@ -217,7 +161,7 @@ where
 /// The checks every signed-in form POST passes first: not cross-site, a
 /// readable form, a live session, and that session's CSRF token. A failure
 /// is the answer to send.
-async fn checked_form(
+pub(crate) async fn checked_form(
     state: &AppState,
     req: &HttpRequest,
     body: &[u8],
@@ -227,7 +171,7 @@ async fn checked_form(
 
 /// `checked_form` for a form that may be larger (the submission form, up to
 /// the API's own body limit).
-pub(super) async fn checked_form_limited(
+pub(crate) async fn checked_form_limited(
     state: &AppState,
     req: &HttpRequest,
     body: &[u8],
@@ -266,12 +210,12 @@ impl actix_web::FromRequest for FormPost {
 
 impl FormPost {
     /// The page's language, for the address it answers with.
-    pub(super) fn lang(&self) -> &'static str {
+    pub(crate) fn lang(&self) -> &'static str {
         lang_of(&self.req).as_str()
     }
 
     /// Runs `action` as `post_form` does.
-    pub(super) async fn run<F>(self, action: F) -> HttpResponse
+    pub(crate) async fn run<F>(self, action: F) -> HttpResponse
     where
         F: FnMut(&mut DbConnection, &WebActor, &[(String, String)]) -> Result<String, AppError> + Send + 'static,
     {
@@ -283,7 +227,7 @@ impl FormPost {
 /// form, checks the session and its CSRF token, then runs `action` in one
 /// write transaction (authenticating the session again inside it) and
 /// answers 303 to the page it returns. A refusal is a page in the layout.
-pub(super) async fn post_form<F>(state: &AppState, req: &HttpRequest, body: &[u8], action: F) -> HttpResponse
+pub(crate) async fn post_form<F>(state: &AppState, req: &HttpRequest, body: &[u8], action: F) -> HttpResponse
 where
     F: FnMut(&mut DbConnection, &WebActor, &[(String, String)]) -> Result<String, AppError> + Send + 'static,
 {
@@ -300,6 +244,6 @@ where
     }
 }
 
-pub(super) fn form_field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn form_field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
     field(fields, name).map(str::trim).filter(|v| !v.is_empty())
 }

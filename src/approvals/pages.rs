@@ -1,7 +1,25 @@
-//! The service page's forms: submit a revision, decide, revoke a decision.
+//! The approvers' pages: the start page with what waits for a decision,
+//! the service page, its forms (submit a revision, decide, revoke a
+//! decision), and the organisation's delegations.
 
-use super::*;
+mod delegations;
+mod service;
+mod start;
+
+pub use delegations::{create_delegation, delegations_page, revoke_delegation};
+pub use service::service_page;
+pub use start::start_page;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::{Value, json};
+
+use crate::approvals;
+use crate::error::AppError;
 use crate::i18n::Message;
+use crate::state::AppState;
+use crate::web::session::{FormPost, checked_form, error_page, field, no_store, see_other, write_as_session};
+use crate::web::{html, lang_of, pick};
+use service::{load_service_page, service_context};
 
 /// `POST /services/{id}/revisions/{n}/submit` — a coordinator submits the
 /// latest draft for review; from then on it is frozen and every

@@ -143,7 +143,7 @@ pub fn render(
                     if let Some(map) = context.as_object_mut() {
                         map.insert("answer_first".into(), json!(answer_first.remove(field.pointer).unwrap_or_default()));
                         // Words that must stay (DPIA, SCC, …) link to the glossary.
-                        map.insert("glossary".into(), json!(crate::web::glossary::entry_for(field.pointer)));
+                        map.insert("glossary".into(), json!(crate::submissions::pages::glossary::entry_for(field.pointer)));
                         // "(frivilligt)" only where no answer can make the field required;
                         // otherwise the field says what it depends on.
                         let depends: Vec<String> =

@@ -4,12 +4,13 @@
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::query_param;
-use super::workspace::{self, no_store, removal, safe_next, secure_cookie, see_other, session_cookie};
+use super::{removal, safe_next, secure_cookie, session_cookie};
 use crate::auth::oidc;
 use crate::auth::sessions;
 use crate::error::AppError;
 use crate::state::AppState;
+use crate::web::query_param;
+use crate::web::session::{self, no_store, see_other};
 
 /// Binds a started sign-in to the browser that started it, so that nobody
 /// can finish a sign-in in someone else's browser.
@@ -19,20 +20,20 @@ const STATE_COOKIE: &str = "__Host-tillit_sso";
 /// identity provider.
 pub async fn start(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
     if let Err(e) = state.rate_limit_sign_in(&req) {
-        return workspace::error_page(&state, &req, &e);
+        return session::error_page(&state, &req, &e);
     }
     let org = path.into_inner();
     let Some(provider) = state.settings.sso.provider(&org) else {
-        return workspace::error_page(&state, &req, &AppError::NotFound);
+        return session::error_page(&state, &req, &AppError::NotFound);
     };
     let next = safe_next(query_param(&req, "next").as_deref());
     let (started, row) = match oidc::start(&state.http, &state.sso_metadata, &state.settings.sso, provider, &next).await
     {
         Ok(x) => x,
-        Err(e) => return workspace::error_page(&state, &req, &e),
+        Err(e) => return session::error_page(&state, &req, &e),
     };
     if let Err(e) = state.db.run(move |conn| crate::db::write(conn, |conn| oidc::insert_login(conn, &row))).await {
-        return workspace::error_page(&state, &req, &e);
+        return session::error_page(&state, &req, &e);
     }
     let mut response = see_other(&started.authorize_url);
     let lifetime = actix_web::cookie::time::Duration::seconds(oidc::LOGIN_LIFETIME.num_seconds());
@@ -52,7 +53,7 @@ pub async fn callback(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
             no_store(response)
         }
         Err(e) => {
-            let mut response = workspace::error_page(&state, &req, &e);
+            let mut response = session::error_page(&state, &req, &e);
             let _ = response.add_cookie(&removal(STATE_COOKIE));
             response
         }

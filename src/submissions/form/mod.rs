@@ -21,7 +21,7 @@ mod render;
 
 use serde_json::{Map, Value, json};
 
-use super::Lang;
+use crate::web::Lang;
 use catalogue::*;
 use document::*;
 
@@ -39,6 +39,17 @@ mod tests {
 
     fn example() -> Value {
         serde_json::from_str(include_str!("../../../tests/fixtures/examples/internal-assistant-no-dpa.json")).unwrap()
+    }
+
+    #[test]
+    fn both_languages_have_every_string_of_the_form() {
+        let views = crate::web::Views::load().unwrap();
+        // Every label, help text and choice of the submission form exists.
+        for key in text_keys() {
+            for lang in [Lang::Sv, Lang::En] {
+                assert!(views.strings(lang).get(&key).is_some(), "{key} is missing in {}", lang.as_str());
+            }
+        }
     }
 
     #[test]
