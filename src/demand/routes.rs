@@ -10,6 +10,8 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DemandQuery {
+    /// The organisation's slug.
+    pub org: String,
     /// The period, in days up to today (1 to 90; 30 when left out).
     pub days: Option<i64>,
 }
@@ -22,35 +24,34 @@ pub struct DemandList {
     pub questions: Vec<DemandEntry>,
 }
 
-/// `GET /api/v1/organisations/{slug}/demand` — what employees of the
+/// `GET /api/v1/demand?org=SLUG&days=30` — what employees of the
 /// organisation asked the lookup that it could not answer yes to (nothing
 /// found, or a service not assessed there), most asked first. For the
 /// organisation's coordinators, approvers and admins. No address or
 /// person is stored with a question.
 #[utoipa::path(
     tag = "organisations",
-    params(("slug" = String, Path), DemandQuery),
+    params(DemandQuery),
     responses(
         (status = 200, body = DemandList),
-        (status = 400, description = "`days` is not a whole number", body = ErrorEnvelope),
+        (status = 400, description = "`org` is missing, or `days` is not a whole number", body = ErrorEnvelope),
         (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope),
     ),
     security(("bearer" = []))
 )]
-#[get("/organisations/{slug}/demand")]
+#[get("/demand")]
 pub async fn most_asked(
     state: web::Data<AppState>,
     creds: Credentials,
-    path: web::Path<String>,
     query: web::Query<DemandQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let org = path.into_inner();
+    let DemandQuery { org, days } = query.into_inner();
     if state.lookup.snapshot().org_index(&org).is_none() {
         return Err(crate::organisations::service::unknown_org(&org));
     }
-    let days = query.days.unwrap_or(30).clamp(1, service::KEPT_DAYS);
+    let days = days.unwrap_or(30).clamp(1, service::KEPT_DAYS);
     let counter = state.demand.clone();
     let questions = state
         .db

@@ -45,7 +45,7 @@ async fn unanswered_questions_are_counted_and_coordinators_see_the_most_asked() 
         let r = call(&app, get("/api/v1/lookup?q=Ok%C3%A4nt%20verktyg", None)).await;
         assert_eq!(r.status, 200);
 
-        let r = call(&app, get("/api/v1/organisations/kinda/demand", Some(&coordinator))).await;
+        let r = call(&app, get("/api/v1/demand?org=kinda", Some(&coordinator))).await;
         assert_eq!(r.status, 200, "{backend:?}: {}", r.text);
         assert_eq!(r.body["days"], 30);
         let questions = r.body["questions"].as_array().unwrap();
@@ -64,20 +64,22 @@ async fn unanswered_questions_are_counted_and_coordinators_see_the_most_asked() 
         assert!(!stored.contains("127.0.0.1") && !stored.contains("karin"), "{}", r.text);
 
         // Each organisation sees its own; others are refused.
-        let r = call(&app, get("/api/v1/organisations/ydre/demand", Some(&ydre))).await;
+        let r = call(&app, get("/api/v1/demand?org=ydre", Some(&ydre))).await;
         assert_eq!(r.body["questions"].as_array().unwrap().len(), 1, "{}", r.text);
-        let r = call(&app, get("/api/v1/organisations/ydre/demand", Some(&coordinator))).await;
+        let r = call(&app, get("/api/v1/demand?org=ydre", Some(&coordinator))).await;
         assert_envelope(&r, 403, "forbidden");
-        let r = call(&app, get("/api/v1/organisations/kinda/demand", Some(&auditor))).await;
+        let r = call(&app, get("/api/v1/demand?org=kinda", Some(&auditor))).await;
         assert_envelope(&r, 403, "forbidden");
-        let r = call(&app, get("/api/v1/organisations/kinda/demand", None)).await;
+        let r = call(&app, get("/api/v1/demand?org=kinda", None)).await;
         assert_eq!(r.status, 401);
-        let r = call(&app, get("/api/v1/organisations/nowhere/demand", Some(&coordinator))).await;
+        let r = call(&app, get("/api/v1/demand?org=nowhere", Some(&coordinator))).await;
         assert_envelope(&r, 404, "unknown_organisation");
+        let r = call(&app, get("/api/v1/demand?days=30", Some(&coordinator))).await;
+        assert_eq!(r.status, 400, "the organisation is required: {}", r.text);
 
         // Counts from several writes add up in the same row.
         lookup(&app, "Bildgeneratorn Xyz", "kinda").await;
-        let r = call(&app, get("/api/v1/organisations/kinda/demand?days=1", Some(&coordinator))).await;
+        let r = call(&app, get("/api/v1/demand?org=kinda&days=1", Some(&coordinator))).await;
         assert_eq!(r.body["questions"][0]["count"], 4, "{}", r.text);
     }
 }
