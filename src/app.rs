@@ -12,7 +12,7 @@ use utoipa_actix_web::{AppExt, scope};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::{
-    approvals, audit, auth, demand, health, http, lookup, openapi, organisations, policy, reports, submissions,
+    approvals, audit, auth, demand, health, http, imports, lookup, openapi, organisations, policy, reports, submissions,
 };
 
 pub fn build_app(
@@ -47,8 +47,11 @@ pub fn build_app(
                 .service(policy::routes::drift)
                 // GET /api/v1/organisations
                 .service(organisations::routes::list)
-                // GET /api/v1/organisations/{slug}/demand
+                // GET /api/v1/demand?org=SLUG&days=30
                 .service(demand::routes::most_asked)
+                // GET /api/v1/import-template.xlsx, POST /api/v1/imports?org=SLUG
+                .service(imports::routes::import_template)
+                .service(imports::routes::import)
                 // POST /api/v1/services
                 .service(submissions::routes::create_service)
                 // GET /api/v1/services/{service_id}
@@ -124,6 +127,11 @@ pub fn build_app(
         .route("/audit-log", web::get().to(reports::pages::audit_page))
         .route("/demand", web::get().to(demand::pages::demand_page))
         .service(
+            web::resource("/import")
+                .route(web::get().to(imports::pages::import_page))
+                .route(web::post().to(imports::pages::import)),
+        )
+        .service(
             web::resource("/admin/delegations")
                 .route(web::get().to(approvals::pages::delegations_page))
                 .route(web::post().to(approvals::pages::create_delegation)),
@@ -192,6 +200,7 @@ const PAGE_ROUTES: &[(&str, &[&str])] = &[
     ("/reports/compliance", &["GET"]),
     ("/audit-log", &["GET"]),
     ("/demand", &["GET"]),
+    ("/import", &["GET", "POST"]),
     ("/admin/delegations", &["GET", "POST"]),
     ("/admin/delegations/{id}/revoke", &["POST"]),
     ("/admin/people", &["GET", "POST"]),

@@ -21,6 +21,7 @@ pub mod http;
 pub mod i18n;
 pub mod idempotency;
 pub mod ids;
+pub mod imports;
 pub mod json;
 pub mod lang;
 pub mod logging;

@@ -29,10 +29,11 @@ pub enum AuditAction {
     PasswordSet,
     IdentityLinked,
     CredentialsRecorded,
+    InventoryImported,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 20] = [
         AuditAction::OrganisationCreated,
         AuditAction::PersonCreated,
         AuditAction::PersonDeactivated,
@@ -52,6 +53,7 @@ impl AuditAction {
         AuditAction::PasswordSet,
         AuditAction::IdentityLinked,
         AuditAction::CredentialsRecorded,
+        AuditAction::InventoryImported,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -75,6 +77,7 @@ impl AuditAction {
             AuditAction::PasswordSet => "password.set",
             AuditAction::IdentityLinked => "identity.linked",
             AuditAction::CredentialsRecorded => "credentials.recorded",
+            AuditAction::InventoryImported => "inventory.imported",
         }
     }
 

@@ -186,6 +186,43 @@ pub fn authenticate(conn: &mut DbConnection, token_hash: &str) -> Result<Actor, 
     })
 }
 
+/// The person who acts through a command (`tillit import --as NAME`): the
+/// active person called `name` in `org`, or, without a name, the
+/// organisation's only coordinator. The command's operator vouches for them,
+/// as with `tillit role grant`; their roles still decide what they may do.
+pub fn command_line_actor(conn: &mut DbConnection, org: &str, name: Option<&str>) -> Result<Actor, AppError> {
+    let organisation = crate::organisations::service::require(conn, org)?;
+    let user = match name {
+        Some(name) => {
+            store::find_user_by_name(conn, org, name)?.filter(|u| u.deactivated_at.is_none()).ok_or_else(|| {
+                AppError::not_found("unknown_person", Message::new("error-unknown_person").with("name", name))
+            })?
+        }
+        None => {
+            let mut coordinators = Vec::new();
+            for user in store::users_of(conn, org)?.into_iter().filter(|u| u.deactivated_at.is_none()) {
+                if store::active_roles(conn, &user.id)?.contains(&Role::Coordinator) {
+                    coordinators.push(user);
+                }
+            }
+            match <[UserRow; 1]>::try_from(coordinators) {
+                Ok([only]) => only,
+                Err(_) => {
+                    return Err(AppError::unprocessable("name_the_person", Message::new("error-name_the_person")));
+                }
+            }
+        }
+    };
+    let roles = store::active_roles(conn, &user.id)?;
+    Ok(Actor {
+        user_id: user.id,
+        org_slug: user.org_slug,
+        org_kind: organisation.kind,
+        roles,
+        token_id: "command-line".to_string(),
+    })
+}
+
 /// A person of the caller's organisation; anyone else's answers 404.
 fn person_in_org(conn: &mut DbConnection, actor: &Actor, person_id: &str) -> Result<UserRow, AppError> {
     match store::find_user(conn, person_id)? {

@@ -3,6 +3,7 @@
 
 mod audit;
 mod check;
+mod imports;
 mod people;
 mod policies;
 mod reports;
@@ -62,6 +63,10 @@ pub enum Command {
     /// Export reports.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Import an inventory of AI services (.xlsx or CSV, as the template
+    /// from GET /api/v1/import-template.xlsx): each row becomes a draft of
+    /// the organisation, or updates the draft an earlier import made.
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -278,6 +283,29 @@ pub enum Format {
 }
 
 #[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The .xlsx or CSV file.
+    pub file: PathBuf,
+    /// The organisation whose drafts the rows become (its short name, such as kinda).
+    #[arg(long)]
+    pub org: String,
+    /// The person who imports: a coordinator of the organisation, by name.
+    /// Without it, the organisation's only coordinator.
+    #[arg(long = "as")]
+    pub as_name: Option<String>,
+    /// Output format of the report.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Language of the text format.
+    #[arg(long, value_enum, default_value_t = Lang::Sv)]
+    pub lang: Lang,
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -373,6 +401,7 @@ pub fn run(cli: Cli) -> ExitCode {
             audit::audit_export(&database.database, after_seq, output)
         }
         Command::Seed(args) => seed::seed(args),
+        Command::Import(args) => imports::import(args),
         Command::Policies(PoliciesCommand::Reload { policies, database }) => {
             policies::policies_reload(&policies, &database.database)
         }

@@ -242,6 +242,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_by -> Text,
         updated_at -> Timestamp,
+        import_key -> Nullable<Text>,
     }
 }
 

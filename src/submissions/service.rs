@@ -360,10 +360,47 @@ pub fn start_draft(
         created_at: now,
         updated_by: actor.user_id.clone(),
         updated_at: now,
+        import_key: None,
     };
     store::insert_draft(conn, &row)?;
     store::add_draft_contributor(conn, &row.id, &actor.user_id)?;
     Ok(row)
+}
+
+/// A draft made from one row of an imported inventory: the organisation's
+/// draft with `key` gets `merge` applied to its document (so importing the
+/// same file again updates it), or a new draft is made from `merge` applied
+/// to an empty document. `true` when the draft is new.
+pub fn import_draft(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    org: &str,
+    key: &str,
+    merge: impl FnOnce(&serde_json::Value) -> serde_json::Value,
+) -> Result<(store::DraftRow, bool), AppError> {
+    authz::can(actor, Action::CreateService { org })?;
+    let now = db::now();
+    if let Some(mut draft) = store::find_imported_draft(conn, org, key)? {
+        let before = serde_json::from_str(&draft.document).unwrap_or_else(|_| serde_json::json!({}));
+        draft.document = serde_json::to_string(&merge(&before))?;
+        store::update_draft(conn, &draft.id, &draft.document, &actor.user_id, now)?;
+        store::add_draft_contributor(conn, &draft.id, &actor.user_id)?;
+        return Ok((draft, false));
+    }
+    let row = store::DraftRow {
+        id: new_id(),
+        org_slug: org.to_string(),
+        service_id: None,
+        document: serde_json::to_string(&merge(&serde_json::json!({"schema_version": "1.0"})))?,
+        created_by: actor.user_id.clone(),
+        created_at: now,
+        updated_by: actor.user_id.clone(),
+        updated_at: now,
+        import_key: Some(key.to_string()),
+    };
+    store::insert_draft(conn, &row)?;
+    store::add_draft_contributor(conn, &row.id, &actor.user_id)?;
+    Ok((row, true))
 }
 
 /// Saves the form's content into the draft.

@@ -320,6 +320,9 @@ pub struct DraftRow {
     pub created_at: NaiveDateTime,
     pub updated_by: String,
     pub updated_at: NaiveDateTime,
+    /// The organisation's normalised service name, for a draft made by an
+    /// import: importing the same inventory again finds the draft by it.
+    pub import_key: Option<String>,
 }
 
 pub fn insert_draft(conn: &mut DbConnection, row: &DraftRow) -> Result<(), AppError> {
@@ -330,6 +333,16 @@ pub fn insert_draft(conn: &mut DbConnection, row: &DraftRow) -> Result<(), AppEr
 pub fn find_draft(conn: &mut DbConnection, id: &str) -> Result<Option<DraftRow>, AppError> {
     Ok(submission_drafts::table
         .filter(submission_drafts::id.eq(id))
+        .select(DraftRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The organisation's draft made from an imported row with this key.
+pub fn find_imported_draft(conn: &mut DbConnection, org: &str, key: &str) -> Result<Option<DraftRow>, AppError> {
+    Ok(submission_drafts::table
+        .filter(submission_drafts::org_slug.eq(org))
+        .filter(submission_drafts::import_key.eq(key))
         .select(DraftRow::as_select())
         .first(conn)
         .optional()?)

@@ -18,6 +18,7 @@ mod errors;
 mod evaluate;
 mod helpers;
 mod hostile;
+mod imports;
 mod integrity;
 mod labels;
 mod lookup;

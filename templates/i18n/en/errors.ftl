@@ -169,3 +169,10 @@ schema-format =
         [hostname] a host name such as chat.example.com
        *[other] in the expected format
     }.
+error-import_empty = The file is empty. Upload the template with one row per service.
+error-import_unreadable = The file cannot be read. Use an Excel file (.xlsx) or a CSV file.
+error-import_column_twice = The column “{ $column }” holds the same field as another column. Remove one of them.
+error-import_no_name = The file has no column “Name of the service”. The first row must hold the column names, as in the template.
+error-import_too_many_rows = The file has more than { $max } services. Split it into several files.
+error-unknown_person = There is no active person called “{ $name }” in the organisation.
+error-name_the_person = Say with --as who imports the file: the organisation does not have exactly one coordinator.

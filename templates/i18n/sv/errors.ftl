@@ -169,3 +169,10 @@ schema-format =
         [hostname] ett värdnamn som chat.example.com
        *[other] i rätt format
     }.
+error-import_empty = Filen är tom. Ladda upp mallen med en rad per tjänst.
+error-import_unreadable = Filen går inte att läsa. Använd en Excel-fil (.xlsx) eller en CSV-fil.
+error-import_column_twice = Kolumnen ”{ $column }” gäller samma uppgift som en annan kolumn. Ta bort den ena.
+error-import_no_name = Filen saknar kolumnen ”Tjänstens namn”. Första raden ska innehålla kolumnernas namn, som i mallen.
+error-import_too_many_rows = Filen har fler än { $max } tjänster. Dela upp den i flera filer.
+error-unknown_person = Det finns ingen aktiv person som heter ”{ $name }” i organisationen.
+error-name_the_person = Ange med --as vem som läser in filen: organisationen har inte exakt en samordnare.
