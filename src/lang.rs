@@ -1,9 +1,9 @@
 //! The two languages of every page, export and command: Swedish first,
 //! English one click (or one option) away.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     Sv,

@@ -8,19 +8,14 @@ use serde_json::{Value, json};
 use crate::demand::{Asked, service as demand};
 use crate::state::AppState;
 use crate::web::lang_of;
-use crate::web::session::{error_page, page, signed_in, to_login, user_view};
+use crate::web::session::{SignedIn, error_page, page, user_view};
 
 /// Days the page looks back.
 const DAYS: i64 = 30;
 
 /// `GET /demand` — the list, for the organisation's coordinators, approvers
 /// and admins.
-pub async fn demand_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let web = match signed_in(&state, &req).await {
-        Ok(Some(web)) => web,
-        Ok(None) => return to_login(&req),
-        Err(e) => return error_page(&state, &req, &e),
-    };
+pub async fn demand_page(state: web::Data<AppState>, req: HttpRequest, SignedIn(web): SignedIn) -> HttpResponse {
     let lang = lang_of(&req);
     let actor = web.actor.clone();
     let counter = state.demand.clone();

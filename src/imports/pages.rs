@@ -18,17 +18,12 @@ use crate::state::AppState;
 use crate::submissions::form;
 use crate::web::lang_of;
 use crate::web::session::{
-    check_csrf, error_page, no_store, page, refuse_cross_site, see_other, signed_in, to_login, user_view,
+    SignedIn, check_csrf, error_page, no_store, page, refuse_cross_site, see_other, signed_in, user_view,
     write_as_session,
 };
 
 /// `GET /import` — the form.
-pub async fn import_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let web = match signed_in(&state, &req).await {
-        Ok(Some(web)) => web,
-        Ok(None) => return to_login(&req),
-        Err(e) => return error_page(&state, &req, &e),
-    };
+pub async fn import_page(state: web::Data<AppState>, req: HttpRequest, SignedIn(web): SignedIn) -> HttpResponse {
     if !web.actor.has(Role::Coordinator) {
         return error_page(&state, &req, &AppError::Forbidden { why: "why-coordinators_create" });
     }

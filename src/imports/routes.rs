@@ -17,9 +17,10 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct TemplateQuery {
-    /// `sv` (the default) or `en`: the language of the column names and
-    /// the instructions. A file in either language can be imported.
-    pub lang: Option<String>,
+    /// The language of the column names and the instructions (Swedish when
+    /// left out). A file in either language can be imported.
+    #[param(inline)]
+    pub lang: Option<Lang>,
 }
 
 /// `GET /api/v1/import-template.xlsx` — the template for importing an
@@ -28,11 +29,14 @@ pub struct TemplateQuery {
 #[utoipa::path(
     tag = "imports",
     params(TemplateQuery),
-    responses((status = 200, description = "The template", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    responses(
+        (status = 200, description = "The template", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 400, description = "`lang` is neither `sv` nor `en`", body = ErrorEnvelope),
+    )
 )]
 #[get("/import-template.xlsx")]
 pub async fn import_template(query: web::Query<TemplateQuery>) -> Result<HttpResponse, AppError> {
-    let lang = if query.lang.as_deref() == Some("en") { Lang::En } else { Lang::Sv };
+    let lang = query.lang.unwrap_or(Lang::Sv);
     let bytes = web::block(move || template::workbook(lang)).await.map_err(|e| AppError::internal(e.to_string()))??;
     let name = if lang == Lang::En { "tillit-import-template.xlsx" } else { "tillit-importmall.xlsx" };
     Ok(HttpResponse::Ok()
@@ -72,9 +76,14 @@ pub(crate) async fn read_limited(
 #[utoipa::path(
     tag = "imports",
     params(ImportQuery),
-    request_body(content = Vec<u8>, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    request_body(
+        content = String,
+        content_type = "application/octet-stream",
+        description = "The `.xlsx` or CSV file itself, whatever the Content-Type says"
+    ),
     responses(
         (status = 200, body = ImportReport),
+        (status = 400, description = "`org` is missing, or the body could not be read", body = ErrorEnvelope),
         (status = 401, body = ErrorEnvelope),
         (status = 403, body = ErrorEnvelope),
         (status = 404, body = ErrorEnvelope),

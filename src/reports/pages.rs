@@ -16,16 +16,11 @@ use crate::error::AppError;
 use crate::i18n::Message;
 use crate::reports::routes::ReportQuery;
 use crate::state::AppState;
-use crate::web::session::{error_page, page, signed_in, to_login, user_view};
+use crate::web::session::{SignedIn, error_page, page, to_login, user_view};
 use crate::web::{lang_of, url_query_pairs};
 
 /// `GET /reports` — the report's filters, for auditors and admins.
-pub async fn reports_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let web = match signed_in(&state, &req).await {
-        Ok(Some(web)) => web,
-        Ok(None) => return to_login(&req),
-        Err(e) => return error_page(&state, &req, &e),
-    };
+pub async fn reports_page(state: web::Data<AppState>, req: HttpRequest, SignedIn(web): SignedIn) -> HttpResponse {
     if let Err(e) = authz::can(&web.actor, Action::ExportReports) {
         return error_page(&state, &req, &e);
     }
@@ -91,12 +86,7 @@ const AUDIT_PAGE: i64 = 50;
 
 /// `GET /audit-log?service=&person=&action=&from=&until=&before=SEQ` — the
 /// audit log, newest first, 50 at a time, with names beside ids.
-pub async fn audit_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let web = match signed_in(&state, &req).await {
-        Ok(Some(web)) => web,
-        Ok(None) => return to_login(&req),
-        Err(e) => return error_page(&state, &req, &e),
-    };
+pub async fn audit_page(state: web::Data<AppState>, req: HttpRequest, SignedIn(web): SignedIn) -> HttpResponse {
     if let Err(e) = authz::can(&web.actor, Action::ExportAudit) {
         return error_page(&state, &req, &e);
     }

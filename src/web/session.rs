@@ -188,6 +188,31 @@ pub(crate) async fn checked_form_limited(
     Ok((web, fields))
 }
 
+/// The signed-in person of a page, as an extractor. Without a live session
+/// the page answers with the sign-in page, which comes back here after; a
+/// failure to read the session is the error page.
+pub struct SignedIn(pub WebActor);
+
+impl actix_web::FromRequest for SignedIn {
+    type Error = actix_web::Error;
+    type Future = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Self, Self::Error>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let answer = |response: HttpResponse| actix_web::error::InternalError::from_response("", response).into();
+            let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+                return Err(actix_web::error::ErrorInternalServerError("no application state"));
+            };
+            match signed_in(&state, &req).await {
+                Ok(Some(web)) => Ok(SignedIn(web)),
+                Ok(None) => Err(answer(to_login(&req))),
+                Err(e) => Err(answer(error_page(&state, &req, &e))),
+            }
+        })
+    }
+}
+
 /// A form posted to a signed-in page that writes: what `post_form` needs,
 /// taken from the request in one extractor.
 pub struct FormPost {

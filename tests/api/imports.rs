@@ -253,3 +253,12 @@ fn tillit_import_on_the_command_line_reports_in_swedish() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("Det finns ingen aktiv person som heter ”Okänd”"));
     }
 }
+
+#[actix_web::test]
+async fn the_template_comes_in_swedish_or_english_and_nothing_else() {
+    let app = TestApp::new(tillit::db::Backend::Sqlite);
+    let r = call(&app, get("/api/v1/import-template.xlsx?lang=%C2%84", None)).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let r = call(&app, get("/api/v1/import-template.xlsx?lang=sv", None)).await;
+    assert_eq!(r.status, 200);
+}

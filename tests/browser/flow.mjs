@@ -670,6 +670,32 @@ await step("journey: the coordinator sees what employees asked for in vain and s
   await ctx.close();
 });
 
+await step("journey: the coordinator imports the municipality's inventory and reads what remains", async () => {
+  const { ctx, p } = await signInAs("kinda", "karin");
+  await p.goto(`${base}/start`);
+  await p.click("a[href^='/import']");
+  await p.waitForURL(/\/import/);
+  expect((await p.locator("h1").innerText()) === "Läs in en förteckning över AI-verktyg", "the import page's title");
+  const template = await p.request.get(`${base}/api/v1/import-template.xlsx`);
+  expect(template.ok() && (await template.body()).subarray(0, 2).toString() === "PK", "the template is an .xlsx file");
+  await axeCheck(p, "import");
+  await fitsNarrow(p, "import");
+  const csv = "Tjänstens namn;Leverantör;Fas\r\nMötesbokaren;Acme AB;I bruk\r\nTalsyntesen;;okänd\r\n";
+  await p.setInputFiles("#import-file", { name: "förteckning.csv", mimeType: "text/csv", buffer: Buffer.from(csv, "utf8") });
+  await p.click("main form button[type=submit]");
+  await p.waitForSelector("#import-report");
+  const report = await p.locator("main table").innerText();
+  expect(report.includes("Mötesbokaren") && report.includes("Nytt utkast") && report.includes("Kort beskrivning"), report.slice(0, 400));
+  expect(report.includes("värdet ”okänd” känns inte igen") && !report.includes("/service/"), report.slice(0, 400));
+  await axeCheck(p, "import report");
+  await screenshot(p, "journey-coordinator-import");
+  await fitsNarrow(p, "import report");
+  await p.locator("main table a", { hasText: "Mötesbokaren" }).click();
+  await p.waitForURL(/\/drafts\//);
+  expect((await p.inputValue("input[name='/service/name']")) === "Mötesbokaren", "the draft holds the row");
+  await ctx.close();
+});
+
 await step("journey: the employee gets a 'Nej' with a reason and alternatives", async () => {
   const anonymous = await browser.newContext();
   const p = await anonymous.newPage();

@@ -11,16 +11,11 @@ use crate::db;
 use crate::organisations::model::OrgKind;
 use crate::state::AppState;
 use crate::web::lang_of;
-use crate::web::session::{FormPost, error_page, form_field, page, signed_in, to_login, user_view};
+use crate::web::session::{FormPost, SignedIn, error_page, form_field, page, user_view};
 
 /// `GET /admin/delegations` — the organisation's delegations and the form
 /// for a new one.
-pub async fn delegations_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let web = match signed_in(&state, &req).await {
-        Ok(Some(web)) => web,
-        Ok(None) => return to_login(&req),
-        Err(e) => return error_page(&state, &req, &e),
-    };
+pub async fn delegations_page(state: web::Data<AppState>, req: HttpRequest, SignedIn(web): SignedIn) -> HttpResponse {
     if let Err(e) = authz::can(&web.actor, Action::ManageDelegations { org: &web.actor.org_slug }) {
         return error_page(&state, &req, &e);
     }

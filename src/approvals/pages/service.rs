@@ -12,7 +12,7 @@ use crate::db::{self};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::swedish;
-use crate::web::session::{error_page, page, signed_in, to_login, user_view};
+use crate::web::session::{SignedIn, error_page, page, user_view};
 use crate::web::{Lang, lang_of, pick};
 
 /// The service page's context: revisions with their failing checks, every
@@ -336,12 +336,12 @@ pub(super) async fn load_service_page(
 
 /// `GET /services/{id}` — the service, its revisions and evaluations, every
 /// organisation's decision, and the decision form for approvers.
-pub async fn service_page(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
-    let web = match signed_in(&state, &req).await {
-        Ok(Some(web)) => web,
-        Ok(None) => return to_login(&req),
-        Err(e) => return error_page(&state, &req, &e),
-    };
+pub async fn service_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    SignedIn(web): SignedIn,
+) -> HttpResponse {
     let lang = lang_of(&req);
     let number = |name: &str| crate::web::query_param(&req, name).and_then(|v| v.parse::<i32>().ok());
     let compare = number("from").zip(number("to"));

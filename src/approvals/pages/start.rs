@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::swedish;
 use crate::web::lang_of;
-use crate::web::session::{error_page, page, signed_in, to_login, user_view};
+use crate::web::session::{SignedIn, error_page, page, user_view};
 
 #[derive(Serialize)]
 pub(super) struct QueueItem {
@@ -42,12 +42,7 @@ pub(super) struct ServiceItem {
 }
 
 /// `GET /start` — what the signed-in person has to do, by role.
-pub async fn start_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let web = match signed_in(&state, &req).await {
-        Ok(Some(web)) => web,
-        Ok(None) => return to_login(&req),
-        Err(e) => return error_page(&state, &req, &e),
-    };
+pub async fn start_page(state: web::Data<AppState>, req: HttpRequest, SignedIn(web): SignedIn) -> HttpResponse {
     let lang = lang_of(&req);
     let actor = web.clone();
     let state_views = state.clone();

@@ -10,7 +10,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::i18n::Message;
 use crate::state::AppState;
-use crate::web::session::{FormPost, error_page, form_field, page, signed_in, to_login, user_view};
+use crate::web::session::{FormPost, SignedIn, error_page, form_field, page, user_view};
 use crate::web::{Lang, encode, lang_of};
 
 fn role_options(state: &AppState, lang: Lang) -> Vec<Value> {
@@ -27,12 +27,7 @@ fn parse_role(value: Option<&str>) -> Result<Role, AppError> {
 }
 
 /// `GET /admin/people` — the organisation's people and their roles.
-pub async fn people_page(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let web = match signed_in(&state, &req).await {
-        Ok(Some(web)) => web,
-        Ok(None) => return to_login(&req),
-        Err(e) => return error_page(&state, &req, &e),
-    };
+pub async fn people_page(state: web::Data<AppState>, req: HttpRequest, SignedIn(web): SignedIn) -> HttpResponse {
     let lang = lang_of(&req);
     let actor = web.actor.clone();
     let loaded =
