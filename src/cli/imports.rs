@@ -3,6 +3,29 @@
 use super::*;
 use crate::imports::{pages::in_words, service as imports};
 
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The .xlsx or CSV file.
+    pub file: PathBuf,
+    /// The organisation whose drafts the rows become (its short name, such as kinda).
+    #[arg(long)]
+    pub org: String,
+    /// The person who imports: a coordinator of the organisation, by name.
+    /// Without it, the organisation's only coordinator.
+    #[arg(long = "as")]
+    pub as_name: Option<String>,
+    /// Output format of the report.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Language of the text format.
+    #[arg(long, value_enum, default_value_t = Lang::Sv)]
+    pub lang: Lang,
+    #[command(flatten)]
+    pub policies: PolicyArgs,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+}
+
 pub(super) fn import(args: ImportArgs) -> ExitCode {
     let policies = match policy::load(args.policies.policies.as_deref()) {
         Ok(p) => p,

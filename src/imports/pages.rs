@@ -110,6 +110,8 @@ pub struct RowWords {
     pub outcome: String,
     pub filled: Vec<String>,
     pub missing: Vec<String>,
+    /// "12 uppgifter återstår".
+    pub missing_summary: String,
     /// Nothing is missing: the draft can be submitted.
     pub ready: bool,
     pub problems: Vec<String>,
@@ -149,6 +151,7 @@ pub fn in_words(report: &ImportReport, lang: Lang) -> ReportWords {
                 outcome,
                 filled: r.filled.iter().map(|p| label(p)).collect(),
                 missing: r.missing.iter().map(|p| label(p)).collect(),
+                missing_summary: Message::new("import_missing_count").with("count", r.missing.len() as i64).text(lang),
                 ready: r.draft_id.is_some() && r.missing.is_empty(),
                 problems: r
                     .problems

@@ -199,6 +199,7 @@ async fn a_coordinator_imports_on_the_page_and_reads_the_report() {
         assert!(r.text.contains("Hoppades över: samma namn som rad 2"));
         assert!(r.text.contains("Kolumnen ”Fas”: värdet ”inte en fas” känns inte igen och lästes inte."));
         assert!(r.text.contains("Kort beskrivning"), "what remains is named as the form names it");
+        assert!(r.text.contains("uppgifter återstår</summary>"), "what remains is counted first, listed on request");
         assert!(!r.text.contains("/service/"), "no pointers shown to a person");
 
         // A file that is no inventory: the form again, with the reason.

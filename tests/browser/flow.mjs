@@ -685,7 +685,9 @@ await step("journey: the coordinator imports the municipality's inventory and re
   await p.click("main form button[type=submit]");
   await p.waitForSelector("#import-report");
   const report = await p.locator("main table").innerText();
-  expect(report.includes("Mötesbokaren") && report.includes("Nytt utkast") && report.includes("Kort beskrivning"), report.slice(0, 400));
+  expect(report.includes("Mötesbokaren") && report.includes("Nytt utkast") && report.includes("uppgifter återstår"), report.slice(0, 400));
+  await p.locator("main table tr", { hasText: "Mötesbokaren" }).locator("summary").click();
+  expect((await p.locator("main table").innerText()).includes("Kort beskrivning"), "what remains opens as a list");
   expect(report.includes("värdet ”okänd” känns inte igen") && !report.includes("/service/"), report.slice(0, 400));
   await axeCheck(p, "import report");
   await screenshot(p, "journey-coordinator-import");

@@ -437,3 +437,7 @@ import_guide_integer = A whole number.
 import_guide_country = The country's name or two-letter code (SE, US).
 import_guide_lines = Separate several values with semicolons or line breaks.
 import_guide_languages = Language codes separated by commas (sv, en).
+import_missing_count = { $count ->
+    [one] 1 field remains
+   *[other] { $count } fields remain
+}

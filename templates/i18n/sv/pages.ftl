@@ -437,3 +437,7 @@ import_guide_integer = Ett heltal.
 import_guide_country = Landets namn eller tvåbokstavskod (SE, US).
 import_guide_lines = Flera värden skiljs åt med semikolon eller radbrytning.
 import_guide_languages = Språkkoder skilda åt med kommatecken (sv, en).
+import_missing_count = { $count ->
+    [one] 1 uppgift återstår
+   *[other] { $count } uppgifter återstår
+}
