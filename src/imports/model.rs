@@ -21,6 +21,10 @@ use crate::submissions::form::{Field, Kind, SECTIONS};
 pub const MAX_ROWS: usize = 2_000;
 /// The largest file read.
 pub const MAX_BYTES: usize = 5 * 1024 * 1024;
+/// The most an `.xlsx` file may hold once unpacked. A real inventory of
+/// 2,000 rows is a few megabytes of XML; a small file that unpacks to
+/// gigabytes (a "zip bomb") is refused before it is read.
+pub const MAX_UNPACKED_BYTES: u64 = 50 * 1024 * 1024;
 /// The column that names a service, and keys its draft.
 pub const NAME: &str = "/service/name";
 
@@ -167,6 +171,16 @@ pub fn read(bytes: &[u8], words: &Words) -> Result<Inventory, AppError> {
 }
 
 fn xlsx_grid(bytes: &[u8]) -> Result<Vec<Vec<String>>, AppError> {
+    // The archive's declared sizes bound what its reader unpacks.
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|_| refused("error-import_unreadable"))?;
+    let mut unpacked: u64 = 0;
+    for i in 0..archive.len() {
+        let entry = archive.by_index_raw(i).map_err(|_| refused("error-import_unreadable"))?;
+        unpacked = unpacked.saturating_add(entry.size());
+    }
+    if unpacked > MAX_UNPACKED_BYTES {
+        return Err(refused("error-import_unpacked_too_large"));
+    }
     let mut workbook =
         calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|_| refused("error-import_unreadable"))?;
     let range = workbook
@@ -343,6 +357,14 @@ mod tests {
             let e = read(bytes, &words).unwrap_err();
             assert_eq!(e.code(), "invalid_import", "{bytes:?}");
         }
+        // A workbook that would unpack to more than the limit.
+        let mut packed = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let deflate = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        packed.start_file("xl/worksheets/sheet1.xml", deflate).unwrap();
+        std::io::Write::write_all(&mut packed, &vec![b' '; MAX_UNPACKED_BYTES as usize + 1]).unwrap();
+        let bomb = packed.finish().unwrap().into_inner();
+        assert!(bomb.len() < 1024 * 1024, "{} bytes packed", bomb.len());
+        assert_eq!(read(&bomb, &words).unwrap_err().code(), "invalid_import");
         let twice = "Tjänstens namn;Name of the service\nA;B\n";
         assert!(read(twice.as_bytes(), &words).is_err(), "one field named by two columns");
     }

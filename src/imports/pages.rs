@@ -107,6 +107,8 @@ pub struct RowWords {
     pub row: usize,
     pub name: String,
     pub draft_id: Option<String>,
+    /// The service already registered under the row's name.
+    pub service_id: Option<String>,
     pub outcome: String,
     pub filled: Vec<String>,
     pub missing: Vec<String>,
@@ -143,11 +145,13 @@ pub fn in_words(report: &ImportReport, lang: Lang) -> ReportWords {
                     Message::new("import_row_same_name").with("row", row as i64).text(lang)
                 }
                 (RowOutcome::Skipped, true, None) => text("import_row_skipped"),
+                (RowOutcome::AlreadyRegistered, ..) => text("import_row_registered"),
             };
             RowWords {
                 row: r.row,
                 name: r.name.clone().unwrap_or_else(|| "–".to_string()),
                 draft_id: r.draft_id.clone(),
+                service_id: r.service_id.clone(),
                 outcome,
                 filled: r.filled.iter().map(|p| label(p)).collect(),
                 missing: r.missing.iter().map(|p| label(p)).collect(),

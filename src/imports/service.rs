@@ -26,6 +26,9 @@ pub enum RowOutcome {
     Updated,
     /// No name, or the same name as an earlier row: nothing was made.
     Skipped,
+    /// The organisation already has a service of this name: nothing was
+    /// made (a new version is started from the service's page).
+    AlreadyRegistered,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -37,6 +40,8 @@ pub struct RowReport {
     pub draft_id: Option<String>,
     /// For a skipped row with a name: the row that had it first.
     pub same_as_row: Option<usize>,
+    /// For a row of a service already registered: that service.
+    pub service_id: Option<String>,
     /// Pointers of the fields this row filled.
     pub filled: Vec<String>,
     /// Pointers of the fields the draft still lacks or must correct before
@@ -80,6 +85,8 @@ pub fn import(
         ignored_columns: inventory.ignored_columns,
         rows: Vec::new(),
     };
+    let registered: HashMap<String, String> =
+        submissions::service_names_of(conn, org)?.into_iter().map(|(id, name)| (key_of(&name), id)).collect();
     let mut first_row: HashMap<String, usize> = HashMap::new();
     for row in inventory.rows {
         let name = row.name().map(str::to_string);
@@ -89,6 +96,7 @@ pub fn import(
             outcome: RowOutcome::Skipped,
             draft_id: None,
             same_as_row: None,
+            service_id: None,
             filled: row.filled.clone(),
             missing: Vec::new(),
             problems: row.problems.clone(),
@@ -106,6 +114,13 @@ pub fn import(
             continue;
         }
         first_row.insert(key.clone(), row.number);
+        if let Some(id) = registered.get(&key) {
+            line.outcome = RowOutcome::AlreadyRegistered;
+            line.service_id = Some(id.clone());
+            report.skipped += 1;
+            report.rows.push(line);
+            continue;
+        }
         let imported: Vec<&str> = row.filled.iter().map(String::as_str).collect();
         let (draft, created) = submissions::import_draft(conn, actor, org, &key, |before| {
             // The draft's own answers, then this row's in place of those it fills.

@@ -113,8 +113,12 @@ async fn form_page(
             json!({"schema_version": "1.0"})
         }),
     };
-    // A new, empty draft is not judged before its first save.
-    let judged = unsaved.is_some() || draft.updated_at > draft.created_at || draft.service_id.is_some();
+    // A new, empty draft is not judged before its first save; one made by an
+    // import is, since its answers came from the file.
+    let judged = unsaved.is_some()
+        || draft.updated_at > draft.created_at
+        || draft.service_id.is_some()
+        || draft.import_key.is_some();
     let rows_wanted = |table: &str| -> usize {
         match &unsaved {
             Some(u) => u.posted_rows(table) + usize::from(u.add_row_to == table),

@@ -464,6 +464,11 @@ pub fn services_of(conn: &mut DbConnection, org: &str, limit: i64) -> Result<Vec
     store::services_of(conn, org, limit)
 }
 
+/// Each service of an organisation, by id, with its latest name.
+pub fn service_names_of(conn: &mut DbConnection, org: &str) -> Result<Vec<(String, String)>, AppError> {
+    store::service_names_of(conn, org)
+}
+
 /// An organisation's drafts (at most `limit`), newest first.
 pub fn drafts_of(conn: &mut DbConnection, org: &str, limit: i64) -> Result<Vec<store::DraftRow>, AppError> {
     store::drafts_of(conn, org, limit)

@@ -306,6 +306,21 @@ pub fn services_of(conn: &mut DbConnection, org: &str, limit: i64) -> Result<Vec
         .load(conn)?)
 }
 
+/// Each service of an organisation with the name of its latest revision.
+pub fn service_names_of(conn: &mut DbConnection, org: &str) -> Result<Vec<(String, String)>, AppError> {
+    let newer = diesel::alias!(revisions as newer);
+    Ok(services::table
+        .inner_join(revisions::table.on(revisions::service_id.eq(services::id)))
+        .filter(services::org_slug.eq(org))
+        .filter(diesel::dsl::not(diesel::dsl::exists(
+            newer
+                .filter(newer.field(revisions::service_id).eq(revisions::service_id))
+                .filter(newer.field(revisions::revision).gt(revisions::revision)),
+        )))
+        .select((services::id, revisions::name))
+        .load(conn)?)
+}
+
 /// A coordinator's working copy of a submission (see the migration).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = submission_drafts)]

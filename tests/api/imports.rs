@@ -88,6 +88,17 @@ async fn an_inventory_becomes_drafts_once_and_a_bad_file_changes_nothing() {
         let tolken = again.iter().find(|d| d.id == tolken.id).unwrap();
         assert!(tolken.document.contains("Översätter text."), "the coordinator's answer stays");
 
+        // A row whose service is registered meanwhile makes no draft of it again.
+        let mut doc = example("internal-assistant-pass");
+        set_pointer(&mut doc, "/service/name", serde_json::json!("Skrivhjälpen"));
+        let r = call(&app, post_json("/api/v1/services", Some(&karin), doc.to_string())).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let service = r.body["service_id"].as_str().unwrap().to_string();
+        let r = call(&app, upload("kinda", Some(&karin), inventory_csv())).await;
+        assert_eq!(r.body["rows"][1]["outcome"], "already_registered", "{}", r.text);
+        assert_eq!(r.body["rows"][1]["service_id"], service.as_str());
+        assert_eq!(drafts(&app, "kinda").len(), 2);
+
         // Files that are no inventory: a clear error, and nothing changes.
         let before = app.digest();
         for (bytes, status, code) in [
@@ -201,6 +212,11 @@ async fn a_coordinator_imports_on_the_page_and_reads_the_report() {
         assert!(r.text.contains("Kort beskrivning"), "what remains is named as the form names it");
         assert!(r.text.contains("uppgifter återstår</summary>"), "what remains is counted first, listed on request");
         assert!(!r.text.contains("/service/"), "no pointers shown to a person");
+        // The imported draft opens judged: what is missing shows at once.
+        let link = r.text.split("href=\"/drafts/").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&");
+        let r = call(&app, page(&format!("/drafts/{link}"), Some(&karin))).await;
+        assert_eq!(r.status, 200);
+        assert!(r.text.contains("class=\"error-summary\""), "{}", r.text);
 
         // A file that is no inventory: the form again, with the reason.
         let r = call(&app, post_upload(&karin, &csrf, b"Leverant\xf6r\r\nAcme\r\n")).await;

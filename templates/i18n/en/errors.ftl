@@ -176,3 +176,4 @@ error-import_no_name = The file has no column “Name of the service”. The fir
 error-import_too_many_rows = The file has more than { $max } services. Split it into several files.
 error-unknown_person = There is no active person called “{ $name }” in the organisation.
 error-name_the_person = Say with --as who imports the file: the organisation does not have exactly one coordinator.
+error-import_unpacked_too_large = The Excel file is too large once unpacked. Save only the sheet with the services, or use CSV.

@@ -422,6 +422,7 @@ import_row_updated = Draft updated
 import_row_no_name = Skipped: the row has no name
 import_row_same_name = Skipped: same name as row { $row }
 import_row_skipped = Skipped
+import_row_registered = Skipped: a service of this name already exists. Start a new version from its page.
 import_cell_unknown = Column “{ $column }”: the value “{ $value }” is not recognised and was not read.
 import_nothing_missing = Nothing; the draft can be submitted
 import_start_link = Import an existing inventory

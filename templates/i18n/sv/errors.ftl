@@ -176,3 +176,4 @@ error-import_no_name = Filen saknar kolumnen ”Tjänstens namn”. Första rade
 error-import_too_many_rows = Filen har fler än { $max } tjänster. Dela upp den i flera filer.
 error-unknown_person = Det finns ingen aktiv person som heter ”{ $name }” i organisationen.
 error-name_the_person = Ange med --as vem som läser in filen: organisationen har inte exakt en samordnare.
+error-import_unpacked_too_large = Excel-filen är för stor när den packas upp. Spara bara bladet med tjänsterna, eller använd CSV.

@@ -422,6 +422,7 @@ import_row_updated = Utkastet uppdaterades
 import_row_no_name = Hoppades över: raden saknar namn
 import_row_same_name = Hoppades över: samma namn som rad { $row }
 import_row_skipped = Hoppades över
+import_row_registered = Hoppades över: en tjänst med det namnet finns redan. Börja en ny version från tjänstens sida.
 import_cell_unknown = Kolumnen ”{ $column }”: värdet ”{ $value }” känns inte igen och lästes inte.
 import_nothing_missing = Inget; utkastet kan lämnas in
 import_start_link = Läs in en befintlig förteckning
