@@ -70,13 +70,14 @@ pub async fn import(state: web::Data<AppState>, req: HttpRequest, multipart: Mul
     if let Err(e) = refuse_cross_site(&req) {
         return error_page(&state, &req, &e);
     }
-    let (csrf, file) = match read_form(multipart).await {
-        Ok(form) => form,
-        Err(e) => return error_page(&state, &req, &e),
-    };
+    // Who asks comes first: nobody without a session makes the server read a file.
     let web = match signed_in(&state, &req).await {
         Ok(Some(web)) => web,
         Ok(None) => return see_other("/login"),
+        Err(e) => return error_page(&state, &req, &e),
+    };
+    let (csrf, file) = match read_form(multipart).await {
+        Ok(form) => form,
         Err(e) => return error_page(&state, &req, &e),
     };
     if let Err(e) = check_csrf(&web, &[("csrf".to_string(), csrf)]) {

@@ -99,8 +99,19 @@ pub async fn import(
     query: web::Query<ImportQuery>,
     body: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let bytes = read_limited(body, MAX_BYTES).await?;
     let org = query.into_inner().org;
+    // Who asks, and whether they may import here, comes first: nobody else
+    // makes the server read a file. The write checks both again.
+    let (hash, wanted) = (creds.token_hash.clone(), org.clone());
+    state
+        .db
+        .run(move |conn| {
+            let actor = crate::auth::service::authenticate(conn, &hash)?;
+            crate::organisations::service::require(conn, &wanted)?;
+            crate::auth::authz::can(&actor, crate::auth::authz::Action::CreateService { org: &wanted })
+        })
+        .await?;
+    let bytes = read_limited(body, MAX_BYTES).await?;
     let policies = state.policies();
     let report = state
         .db

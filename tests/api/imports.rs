@@ -125,6 +125,10 @@ async fn an_inventory_becomes_drafts_once_and_a_bad_file_changes_nothing() {
             "unknown_organisation",
         );
         assert_eq!(call(&app, upload("kinda", None, inventory_csv())).await.status, 401);
+        // Who asks is checked before a byte of the file is read.
+        let big = vec![b'a'; 6 * 1024 * 1024];
+        assert_envelope(&call(&app, upload("kinda", Some(&auditor), big.clone())).await, 403, "forbidden");
+        assert_eq!(call(&app, upload("kinda", None, big)).await.status, 401);
         assert_eq!(app.digest(), before);
     }
 }
@@ -222,6 +226,9 @@ async fn a_coordinator_imports_on_the_page_and_reads_the_report() {
         let r = call(&app, post_upload(&karin, &csrf, b"Leverant\xf6r\r\nAcme\r\n")).await;
         assert_eq!(r.status, 200);
         assert!(r.text.contains("Filen saknar kolumnen ”Tjänstens namn”"), "{}", r.text);
+        // Without a session: to the sign-in page, before the file is read.
+        let r = call(&app, post_upload("not-a-session", "x", &vec![b'a'; 6 * 1024 * 1024])).await;
+        assert_eq!(r.status, 303);
         // Without the form's token: refused, nothing imported.
         let before = app.digest();
         let r = call(&app, post_upload(&karin, "wrong", &inventory_csv())).await;
