@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use crate::error::AppError;
 use crate::i18n::{self, Message};
 use crate::lang::Lang;
-use crate::submissions::form::{Field, Kind, SECTIONS};
+use crate::submissions::form::{Field, Kind, SECTIONS, text_key};
 
 /// At most this many rows of services in one file.
 pub const MAX_ROWS: usize = 2_000;
@@ -36,11 +36,7 @@ pub fn columns() -> impl Iterator<Item = &'static Field> {
 
 /// A column's name in the template, in `lang`.
 pub fn column_name(field: &Field, lang: Lang) -> String {
-    i18n::catalogue().text(lang, &format!("field-{}", label_key(field.pointer)))
-}
-
-fn label_key(pointer: &str) -> String {
-    pointer.trim_start_matches('/').replace('/', "-")
+    i18n::catalogue().text(lang, &format!("field-{}", text_key(field.pointer)))
 }
 
 /// Lower case, spaces collapsed, and a trailing `*` (a required mark) gone.
@@ -59,11 +55,11 @@ pub struct Words {
 impl Words {
     pub fn new() -> Words {
         let catalogue = i18n::catalogue();
-        let mut columns = HashMap::new();
-        for field in columns_list() {
-            columns.insert(folded(field.pointer), field);
+        let mut by_name = HashMap::new();
+        for field in columns() {
+            by_name.insert(folded(field.pointer), field);
             for lang in [Lang::Sv, Lang::En] {
-                columns.entry(folded(&column_name(field, lang))).or_insert(field);
+                by_name.entry(folded(&column_name(field, lang))).or_insert(field);
             }
         }
         let mut values = HashMap::new();
@@ -80,7 +76,7 @@ impl Words {
                 }
             }
         }
-        Words { columns, values, countries }
+        Words { columns: by_name, values, countries }
     }
 
     /// The field a column name stands for.
@@ -111,10 +107,6 @@ impl Default for Words {
     fn default() -> Self {
         Words::new()
     }
-}
-
-fn columns_list() -> Vec<&'static Field> {
-    columns().collect()
 }
 
 /// A cell that could not be read as its field's kind. It is left out; the

@@ -153,9 +153,9 @@ fn still_missing(policies: &PolicySet, document: &serde_json::Value) -> Vec<Stri
     let mut missing: Vec<String> = Vec::new();
     for section in form::SECTIONS {
         for field in section.fields {
-            let at_fault = errors
-                .iter()
-                .any(|e| e.pointer == field.pointer || e.pointer.starts_with(&format!("{}/", field.pointer)));
+            let at_fault = errors.iter().any(|e| {
+                e.pointer.strip_prefix(field.pointer).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+            });
             if at_fault && !missing.iter().any(|m| m == field.pointer) {
                 missing.push(field.pointer.to_string());
             }

@@ -8,7 +8,7 @@ use super::model::{column_name, columns};
 use crate::error::AppError;
 use crate::i18n;
 use crate::lang::Lang;
-use crate::submissions::form::Kind;
+use crate::submissions::form::{Kind, text_key};
 
 fn xlsx_error(e: XlsxError) -> AppError {
     AppError::internal(format!("import template: {e}"))
@@ -55,8 +55,7 @@ pub fn workbook(lang: Lang) -> Result<Vec<u8>, AppError> {
     }
     for (i, field) in columns().enumerate() {
         let row = u32::try_from(i + 1).map_err(|_| AppError::internal("too many template columns"))?;
-        let key = field.pointer.trim_start_matches('/').replace('/', "-");
-        let help = format!("help-{key}");
+        let help = format!("help-{}", text_key(field.pointer));
         let what = if known(&help) { text(&help) } else { String::new() };
         let values = match field.kind {
             Kind::Choice(options) | Kind::Multi(options) => {

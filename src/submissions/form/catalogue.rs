@@ -294,7 +294,7 @@ pub(super) fn html_id(pointer: &str) -> String {
 
 /// The key of a field's label and help in the strings: `/service/models/0/name`
 /// and `/service/models` columns share `service-models-name`.
-pub(super) fn text_key(pointer: &str) -> String {
+pub fn text_key(pointer: &str) -> String {
     tokens(pointer).filter(|t| !t.chars().all(|c| c.is_ascii_digit())).collect::<Vec<_>>().join("-")
 }
 

@@ -28,7 +28,7 @@ use document::*;
 use crate::error::FieldError;
 use crate::policy::model::{RuleOutcome, RuleResult};
 
-pub use catalogue::{Column, Field, Kind, SECTIONS, Section};
+pub use catalogue::{Column, Field, Kind, SECTIONS, Section, text_key};
 pub use describe::{describe, describe_field, describe_value, text_keys};
 pub use document::{document_from_form, fields_for};
 pub use render::{RequiredWhen, Texts, draft_outcome_words, is_table, outcome_words, render};
